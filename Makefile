@@ -1,0 +1,44 @@
+# greenroom: `make demo` runs the main job end to end; `make test` runs the test suite.
+# Both create .venv when missing and install everything they need (torch first: the local
+# CPU wheel, so that no CUDA build is pulled in).
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check
+TORCH_PIN ?= torch==2.13.0
+EXTRAS ?= train,ros,ray,dev
+
+# DDS stays on loopback with a random domain in every process we start (tests, demo, CI).
+export ROS_AUTOMATIC_DISCOVERY_RANGE := LOCALHOST
+export ROS_DOMAIN_ID ?= $(shell shuf -i 1-100 -n 1)
+export RMW_IMPLEMENTATION := rmw_fastrtps_cpp
+export MUJOCO_GL ?= egl
+export PYOPENGL_PLATFORM ?= egl
+export LP_NUM_THREADS ?= 0
+export PYTHONUNBUFFERED := 1
+
+.PHONY: install demo test bench clean
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(VENV)/bin/activate pyproject.toml setup.py
+	$(PIP) install -q --upgrade pip
+	$(PY) -c "import torch" 2>/dev/null || $(PIP) install -q "$(TORCH_PIN)"
+	$(PIP) install -q -e ".[$(EXTRAS)]"
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	AMENT_PREFIX_PATH=$(abspath $(VENV)) ROS_LOG_DIR=$$(mktemp -d) $(PY) -m greenroom.policies.flight.demo
+
+test: install
+	AMENT_PREFIX_PATH=$(abspath $(VENV)) ROS_LOG_DIR=$$(mktemp -d) $(PY) -m pytest -q $(PYTEST_ARGS)
+
+bench: install
+	$(VENV)/bin/greenroom bench flight
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,1 @@
+"""Shared machinery for all tasks: configs, run directories, checkpoints, benchmarks, export."""

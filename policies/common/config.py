@@ -1,0 +1,122 @@
+"""Typed configs: frozen dataclasses with named presets, overridden by ``key=value`` strings.
+
+Overrides are parsed, type-checked and merged by OmegaConf (the structured-config engine
+behind Hydra), so ``env.image_size=abc`` or ``env.imge_size=64`` fail with the offending key,
+what was expected and the valid choices. Validation of values lives in each dataclass's
+``__post_init__``.
+
+A task config class provides presets as classmethods named after :data:`PRESETS`::
+
+    @dataclass(frozen=True)
+    class FlightTrainConfig:
+        lr: float = 1e-3            # Adam learning rate
+        @classmethod
+        def smoke(cls): return cls(...)
+        @classmethod
+        def cpu(cls): return cls()
+        @classmethod
+        def paper(cls): return cls(...)
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, TypeVar
+
+from omegaconf import OmegaConf
+from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
+
+PRESETS = ("smoke", "cpu", "paper")
+DEFAULT_PRESET = "cpu"
+
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """A config key or value given by the user is invalid; the message says how to fix it."""
+
+
+def _valid_keys(cls: type, dotted: str) -> list[str]:
+    """Field names of the dataclass that ``dotted`` (a parent path) refers to."""
+    node: Any = cls
+    for part in [p for p in dotted.split(".") if p]:
+        hints = {f.name: f.type for f in dataclasses.fields(node)}
+        if part not in hints:
+            return []
+        field_value = next(f for f in dataclasses.fields(node) if f.name == part)
+        default = (
+            field_value.default_factory()  # type: ignore[misc]
+            if field_value.default_factory is not dataclasses.MISSING
+            else field_value.default
+        )
+        if not dataclasses.is_dataclass(default):
+            return []
+        node = type(default)
+    return sorted(f.name for f in dataclasses.fields(node))
+
+
+def make_preset(cls: type[T], preset: str) -> T:
+    """Instantiate the named preset of a config class."""
+    if preset not in PRESETS or not hasattr(cls, preset):
+        available = [p for p in PRESETS if hasattr(cls, p)]
+        raise ConfigError(f"unknown preset {preset!r} for {cls.__name__}; valid presets: {', '.join(available)}")
+    return getattr(cls, preset)()
+
+
+def apply_overrides(base: T, overrides: list[str]) -> T:
+    """Return ``base`` with ``key=value`` overrides (dotted keys for nested configs) applied."""
+    for item in overrides:
+        if "=" not in item or item.startswith("="):
+            raise ConfigError(f"override {item!r} is not of the form key=value (e.g. env.image_size=96)")
+    cls = type(base)
+    schema = OmegaConf.structured(base)
+    OmegaConf.set_readonly(schema, False)
+    try:
+        merged = OmegaConf.merge(schema, OmegaConf.from_dotlist(list(overrides)))
+        return OmegaConf.to_object(merged)  # type: ignore[return-value]
+    except ConfigKeyError as exc:
+        key = str(getattr(exc, "full_key", "") or "")
+        parent = key.rsplit(".", 1)[0] if "." in key else ""
+        valid = _valid_keys(cls, parent)
+        where = f" under '{parent}'" if parent else ""
+        raise ConfigError(f"unknown config key '{key}'; valid keys{where}: {', '.join(valid)}") from None
+    except ValidationError as exc:
+        key = getattr(exc, "full_key", "")
+        raise ConfigError(f"bad value for '{key}': {exc.msg}") from None
+    except OmegaConfBaseException as exc:
+        raise ConfigError(f"invalid override: {exc.msg if hasattr(exc, 'msg') else exc}") from None
+    except (ValueError, TypeError) as exc:  # raised by a dataclass __post_init__
+        raise ConfigError(f"invalid config: {exc}") from None
+
+
+def resolve_config(cls: type[T], preset: str = DEFAULT_PRESET, overrides: list[str] | None = None) -> T:
+    """Preset + overrides -> validated frozen config."""
+    return apply_overrides(make_preset(cls, preset), overrides or [])
+
+
+def to_yaml(config: Any) -> str:
+    return OmegaConf.to_yaml(OmegaConf.structured(config))
+
+
+def save_config(config: Any, path: Path) -> None:
+    from .rundir import atomic_write_text
+
+    atomic_write_text(path, to_yaml(config))
+
+
+def load_config(cls: type[T], path: Path) -> T:
+    """Load a config saved by :func:`save_config`, validated against ``cls``."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    try:
+        loaded = OmegaConf.load(path)
+    except Exception as exc:  # yaml errors come in several types
+        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+    schema = OmegaConf.structured(cls)
+    try:
+        return OmegaConf.to_object(OmegaConf.merge(schema, loaded))  # type: ignore[return-value]
+    except OmegaConfBaseException as exc:
+        raise ConfigError(f"config file {path} does not match {cls.__name__}: {exc}") from None
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"config file {path}: {exc}") from None

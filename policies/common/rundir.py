@@ -1,0 +1,214 @@
+"""Run directories, atomic checkpoints and metric logs.
+
+Layout of ``runs/<task>/<timestamp>/``::
+
+    config.yaml          resolved config (preset + overrides)
+    run.json             task, preset, overrides, greenroom version, start time
+    checkpoints/         ckpt-<step>.pt written atomically (temp file + rename); latest.pt
+    metrics.csv          one row per logged step (columns grow as new metrics appear)
+    tb/                  TensorBoard events (same scalars as metrics.csv)
+    eval/                evaluation JSON, markdown tables, plots, videos
+    export/              ONNX model + contract JSON
+
+Checkpoints are torch state dicts; torch is imported lazily so that the runtime half of
+greenroom (ROS nodes) never loads it through this module.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+RUNS_ROOT_ENV = "GREENROOM_RUNS"
+
+
+def runs_root() -> Path:
+    """Root of all runs: ``$GREENROOM_RUNS`` or ``./runs``."""
+    return Path(os.environ.get(RUNS_ROOT_ENV, "runs"))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see either the old or the new file, never half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode())
+
+
+def atomic_write_json(path: Path, payload: Any) -> None:
+    atomic_write_text(path, json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
+
+
+class RunDir:
+    """One training run's directory (see module docstring for the layout)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    # -- creation and lookup -------------------------------------------------------------
+    @classmethod
+    def create(cls, task: str, root: Path | None = None) -> RunDir:
+        base = Path(root) if root is not None else runs_root()
+        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        path = base / task / stamp
+        suffix = 1
+        while path.exists():
+            path = base / task / f"{stamp}-{suffix}"
+            suffix += 1
+        path.mkdir(parents=True)
+        return cls(path)
+
+    @classmethod
+    def open(cls, path: Path) -> RunDir:
+        """An existing run; a clear error if ``path`` is not one."""
+        path = Path(path)
+        if not path.is_dir():
+            raise FileNotFoundError(f"run directory {path} does not exist")
+        if not (path / "config.yaml").is_file():
+            raise FileNotFoundError(f"{path} is not a greenroom run directory (no config.yaml)")
+        return cls(path)
+
+    # -- standard locations --------------------------------------------------------------
+    @property
+    def config_path(self) -> Path:
+        return self.path / "config.yaml"
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.path / "checkpoints"
+
+    @property
+    def eval_dir(self) -> Path:
+        return self._sub("eval")
+
+    @property
+    def export_dir(self) -> Path:
+        return self._sub("export")
+
+    def _sub(self, name: str) -> Path:
+        sub = self.path / name
+        sub.mkdir(parents=True, exist_ok=True)
+        return sub
+
+    def read_meta(self) -> dict[str, Any]:
+        meta = self.path / "run.json"
+        return json.loads(meta.read_text()) if meta.is_file() else {}
+
+    def write_meta(self, **fields: Any) -> None:
+        atomic_write_json(self.path / "run.json", {**self.read_meta(), **fields})
+
+    # -- checkpoints ---------------------------------------------------------------------
+    def save_checkpoint(self, state: Mapping[str, Any], step: int, keep: int = 3) -> Path:
+        """Atomically write ``state`` (anything ``torch.save`` takes) as checkpoint ``step``.
+
+        ``latest.pt`` always names a complete checkpoint; older ones beyond ``keep`` are removed.
+        """
+        import io
+
+        import torch
+
+        buffer = io.BytesIO()
+        torch.save(dict(state), buffer)
+        self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        target = self.checkpoint_dir / f"ckpt-{step:09d}.pt"
+        atomic_write_bytes(target, buffer.getvalue())
+        atomic_write_text(self.checkpoint_dir / "latest", target.name + "\n")
+        for old in sorted(self.checkpoint_dir.glob("ckpt-*.pt"))[:-keep]:
+            old.unlink(missing_ok=True)
+        return target
+
+    def latest_checkpoint(self) -> Path | None:
+        pointer = self.checkpoint_dir / "latest"
+        if pointer.is_file():
+            candidate = self.checkpoint_dir / pointer.read_text().strip()
+            if candidate.is_file():
+                return candidate
+        found = sorted(self.checkpoint_dir.glob("ckpt-*.pt"))
+        return found[-1] if found else None
+
+    def load_checkpoint(self, path: Path | None = None) -> dict[str, Any] | None:
+        """Load ``path`` or the latest checkpoint (None if the run has none)."""
+        import torch
+
+        path = path or self.latest_checkpoint()
+        if path is None:
+            return None
+        try:
+            return torch.load(path, map_location="cpu", weights_only=False)
+        except Exception as exc:
+            raise RuntimeError(f"checkpoint {path} is unreadable ({exc}); delete it to resume from the previous one") from exc
+
+
+class MetricsLogger:
+    """Scalars to ``metrics.csv`` and TensorBoard at once.
+
+    Names follow one scheme (``losses/value``, ``charts/mean_distance``, ``perf/sps``). The CSV
+    is appended to (so a resumed run continues it); when a new metric name appears, the file is
+    rewritten with the wider header.
+    """
+
+    def __init__(self, run: RunDir, tensorboard: bool = True) -> None:
+        self.csv_path = run.path / "metrics.csv"
+        self._columns: list[str] = []
+        if self.csv_path.is_file():
+            with self.csv_path.open() as handle:
+                header = next(csv.reader(handle), [])
+            self._columns = header
+        self._writer = None
+        if tensorboard:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+
+                self._writer = SummaryWriter(log_dir=str(run.path / "tb"))
+            except ImportError:  # tensorboard is optional for logging
+                self._writer = None
+
+    def log(self, step: int, scalars: Mapping[str, float]) -> None:
+        row = {"step": step, **{k: float(v) for k, v in scalars.items()}}
+        new = [k for k in row if k not in self._columns]
+        if new:
+            self._rewrite_with(self._columns + new if self._columns else list(row))
+        with self.csv_path.open("a", newline="") as handle:
+            csv.DictWriter(handle, fieldnames=self._columns).writerow(row)
+        if self._writer is not None:
+            for key, value in scalars.items():
+                self._writer.add_scalar(key, float(value), step)
+
+    def _rewrite_with(self, columns: list[str]) -> None:
+        rows: list[dict[str, str]] = []
+        if self.csv_path.is_file():
+            with self.csv_path.open() as handle:
+                rows = list(csv.DictReader(handle))
+        self._columns = columns
+        text_rows = [",".join(columns)] + [
+            ",".join(r.get(c, "") or "" for c in columns) for r in rows
+        ]
+        atomic_write_text(self.csv_path, "\n".join(text_rows) + "\n")
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.flush()
+            self._writer.close()
+
+
+def read_metrics(path: Path) -> list[dict[str, float]]:
+    """Rows of a metrics.csv as floats (empty cells skipped)."""
+    with Path(path).open() as handle:
+        return [{k: float(v) for k, v in row.items() if v not in ("", None)} for row in csv.DictReader(handle)]
