@@ -1,0 +1,57 @@
+"""The `greenroom` command line: subcommands, clear errors, exit codes."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from greenroom import __version__
+from greenroom.cli import main
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "greenroom.cli", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=300)
+
+
+def test_version_and_help() -> None:
+    result = run_cli("--version")
+    assert result.returncode == 0 and __version__ in result.stdout
+    result = run_cli("--help")
+    for command in ("train", "evaluate", "export", "play", "bench", "launch"):
+        assert command in result.stdout
+
+
+def test_unknown_task_lists_valid_tasks() -> None:
+    result = run_cli("train", "walking")
+    assert result.returncode == 2
+    assert "finray, flight, pushgrasp" in result.stderr
+
+
+def test_evaluate_needs_a_run_or_onnx(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate"]) == 2
+    assert "RUN directory or --onnx" in capsys.readouterr().err
+
+
+def test_export_of_a_missing_run_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export", str(tmp_path / "missing")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_unknown_config_key_names_valid_keys(runs_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train", "flight", "--preset", "smoke", "env.no_such_key=1"]) == 2
+    err = capsys.readouterr().err
+    assert "env.no_such_key" in err and "image_size" in err
+    assert not (runs_dir / "flight").exists() or not any((runs_dir / "flight").iterdir())
+
+
+def test_bad_value_is_refused(runs_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train", "flight", "--preset", "smoke", "env.image_size=-3"]) == 2
+    assert "image_size" in capsys.readouterr().err
+
+
+def test_unknown_benchmark_names_valid_ones(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "flight", "--only", "nonsense"]) == 2
+    assert "valid:" in capsys.readouterr().err
