@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -189,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except (ConfigError, ValueError, FileNotFoundError, NotImplementedError) as exc:
+        if os.environ.get("GREENROOM_DEBUG"):
+            raise
         print(f"greenroom {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

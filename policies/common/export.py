@@ -27,6 +27,7 @@ import hashlib
 import io
 import json
 import logging
+import re
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -43,8 +44,11 @@ log = logging.getLogger(__name__)
 EXPORTERS = ("auto", "dynamo", "legacy")
 
 
-class ExportError(RuntimeError):
-    """The model could not be exported to a valid single-file ONNX graph."""
+class ExportError(ValueError):
+    """The model could not be exported to a valid single-file ONNX graph (or failed parity).
+
+    A ValueError so that ``greenroom export`` reports it as a one-line error, not a traceback.
+    """
 
 
 class ParityError(ExportError):
@@ -159,7 +163,8 @@ def export_onnx(module: torch.nn.Module, example_inputs: tuple[torch.Tensor, ...
                 chosen = name
                 break
             except Exception as exc:  # exporter failures come in many types
-                errors.append(f"{name} exporter: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+                first_line = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip().splitlines()[:1]
+                errors.append(f"{name} exporter: {type(exc).__name__}: {first_line[0] if first_line else ''}")
                 if exporter == "auto" and name == "dynamo":
                     log.warning("dynamo ONNX export failed (%s); falling back to the legacy exporter", errors[-1])
     finally:
@@ -173,6 +178,12 @@ def export_onnx(module: torch.nn.Module, example_inputs: tuple[torch.Tensor, ...
         onnx.checker.check_model(str(path), full_check=True)
     except Exception as exc:
         raise ExportError(f"{path} exported with the {chosen} exporter fails onnx.checker: {exc}") from exc
+    graph_inputs, graph_outputs = tensor_specs(path)
+    if [t.name for t in graph_inputs] != list(input_names) or [t.name for t in graph_outputs] != list(output_names):
+        raise ExportError(
+            f"{path} exported with the {chosen} exporter has inputs {[t.name for t in graph_inputs]} and outputs "
+            f"{[t.name for t in graph_outputs]}, expected {list(input_names)} and {list(output_names)} (an input the "
+            f"graph does not depend on was dropped: the tracer froze a computation outside torch)")
     log.info("exported %s with the %s exporter (opset %d)", path, chosen, opset)
     return path
 

@@ -1,0 +1,97 @@
+"""SB3 SAC pieces shared by the synchronous and asynchronous trainers.
+
+The asynchronous learner is an ordinary :class:`stable_baselines3.SAC` whose replay buffer is
+filled from the actors' transition stream instead of ``collect_rollouts``; its gradient steps
+are SB3's own ``SAC.train`` (twin critics, target networks, entropy tuning). Actors hold an
+SB3 :class:`~stable_baselines3.sac.policies.SACPolicy` and load the learner's actor weights.
+Checkpoint dicts hold plain tensors/arrays (torch.save via RunDir, written atomically).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from ...sim.finray.env import FinRayEnv
+from .config import FinRayTrainConfig
+
+
+def make_sac(config: FinRayTrainConfig, env: Any | None = None, device: str = "cpu"):
+    """An SB3 SAC for the fin env (``env`` defaults to a fresh FinRayEnv of ``config.env``)."""
+    from stable_baselines3 import SAC
+    from stable_baselines3.common.logger import configure
+
+    sac = config.sac
+    ups = sac.updates_per_sample
+    train_freq, gradient_steps = (1, int(round(ups))) if ups >= 1 else (int(round(1 / ups)), 1)
+    model = SAC(
+        "MlpPolicy", env if env is not None else FinRayEnv(config.env), learning_rate=sac.learning_rate,
+        buffer_size=sac.buffer_size, learning_starts=sac.learning_starts, batch_size=sac.batch_size, tau=sac.tau,
+        gamma=sac.gamma, train_freq=train_freq, gradient_steps=gradient_steps, ent_coef=sac.sb3_ent_coef(),
+        policy_kwargs={"net_arch": list(sac.net_arch)}, seed=config.seed, device=device, verbose=0,
+    )
+    model.set_logger(configure(folder=None, format_strings=[]))
+    return model
+
+
+def make_actor_policy(config: FinRayTrainConfig, observation_space: Any, action_space: Any):
+    """The acting half for an actor process: an SB3 SACPolicy on CPU (only its actor is used)."""
+    from stable_baselines3.sac.policies import SACPolicy
+
+    policy = SACPolicy(observation_space, action_space, lambda _: 0.0, net_arch=list(config.sac.net_arch))
+    return policy.eval()
+
+
+def actor_weights(model: Any) -> dict[str, np.ndarray]:
+    """The learner's actor parameters as numpy arrays (what gets broadcast to actors)."""
+    return {k: v.detach().cpu().numpy().copy() for k, v in model.actor.state_dict().items()}
+
+
+def load_actor_weights(policy: Any, weights: dict[str, np.ndarray]) -> None:
+    policy.actor.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
+
+
+BUFFER_FIELDS = ("observations", "next_observations", "actions", "rewards", "dones", "timeouts")
+
+
+def sac_state(model: Any) -> dict[str, Any]:
+    """Networks, optimizers, entropy coefficient and update count of an SB3 SAC."""
+    state = {
+        "policy": model.policy.state_dict(),
+        "actor_opt": model.actor.optimizer.state_dict(),
+        "critic_opt": model.critic.optimizer.state_dict(),
+        "n_updates": model._n_updates,
+    }
+    if model.ent_coef_optimizer is not None:
+        state["log_ent_coef"] = model.log_ent_coef.detach().cpu()
+        state["ent_opt"] = model.ent_coef_optimizer.state_dict()
+    return state
+
+
+def load_sac_state(model: Any, state: dict[str, Any]) -> None:
+    model.policy.load_state_dict(state["policy"])
+    model.actor.optimizer.load_state_dict(state["actor_opt"])
+    model.critic.optimizer.load_state_dict(state["critic_opt"])
+    model._n_updates = int(state["n_updates"])
+    if "log_ent_coef" in state and model.ent_coef_optimizer is not None:
+        with torch.no_grad():
+            model.log_ent_coef.copy_(state["log_ent_coef"])
+        model.ent_coef_optimizer.load_state_dict(state["ent_opt"])
+
+
+def buffer_state(buffer: Any) -> dict[str, Any]:
+    """The filled part of an SB3 ReplayBuffer (arrays up to its size) plus its position."""
+    size = buffer.buffer_size if buffer.full else buffer.pos
+    state = {name: getattr(buffer, name)[:size].copy() for name in BUFFER_FIELDS}
+    state.update(pos=buffer.pos, full=buffer.full)
+    return state
+
+
+def load_buffer_state(buffer: Any, state: dict[str, Any]) -> None:
+    size = len(state["observations"])
+    if size > buffer.buffer_size:
+        raise ValueError(f"checkpoint replay buffer holds {size} transitions, the buffer only {buffer.buffer_size}")
+    for name in BUFFER_FIELDS:
+        getattr(buffer, name)[:size] = state[name]
+    buffer.pos, buffer.full = int(state["pos"]), bool(state["full"])

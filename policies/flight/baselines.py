@@ -1,0 +1,142 @@
+"""Controllers compared in ``greenroom evaluate``: the policy (torch or ONNX) and four baselines.
+
+Every controller maps (image, env) to a DirectionGrid cell index; the evaluation flies the
+cell's Twist. Baselines:
+
+- ``straight``: always the cell closest to straight ahead (``DirectionGrid.center_index``).
+- ``random``: a uniformly random cell every step (seeded per episode).
+- ``oracle``: the freest direction from ground truth (``FlightEnv.oracle_action()``): the ceiling.
+- ``ppo``: SB3 PPO with ``CnnPolicy`` trained on the same env (same training world seeds,
+  same grid of actions through :class:`GridActions`) for the same wall-clock budget as the
+  policy. The grid action set keeps the comparison about learning, not about action space.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .config import FlightTrainConfig
+
+log = logging.getLogger(__name__)
+
+PPO_STREAM = 876_543
+Controller = Callable[[np.ndarray, Any], int]
+"""(uint8 (H, W, 3) image, env) -> grid cell index."""
+
+
+def straight_controller(grid: Any) -> Controller:
+    center = grid.center_index()
+    return lambda image, env: center
+
+
+def random_controller(grid: Any, seed: int) -> Controller:
+    rng = np.random.default_rng(seed)
+    return lambda image, env: int(rng.integers(grid.size))
+
+
+def oracle_controller() -> Controller:
+    return lambda image, env: int(env.oracle_action())
+
+
+def torch_controller(net: Any) -> Controller:
+    import torch
+
+    net = net.eval()
+
+    def act(image: np.ndarray, env: Any) -> int:
+        with torch.no_grad():
+            return int(net(torch.from_numpy(np.ascontiguousarray(image))[None]).flatten().argmax())
+
+    return act
+
+
+def onnx_controller(policy: Any) -> Controller:
+    grid = policy.grid
+
+    def act(image: np.ndarray, env: Any) -> int:
+        values, _ = policy.act(image)
+        return int(np.argmax(values.reshape(grid.size)))
+
+    return act
+
+
+def ppo_controller(model: Any) -> Controller:
+    return lambda image, env: int(model.predict(image, deterministic=True)[0])
+
+
+# -- PPO -----------------------------------------------------------------------------------
+def _grid_env(config: FlightTrainConfig):  # type: ignore[no-untyped-def]
+    import gymnasium as gym
+
+    from ...sim.flight.env import FlightEnv
+
+    class GridActions(gym.Wrapper):
+        """Discrete(rows*cols) actions = DirectionGrid cells; resets cycle through training seeds."""
+
+        def __init__(self, env: FlightEnv) -> None:
+            super().__init__(env)
+            self.action_space = gym.spaces.Discrete(env.grid.size)
+            self._episode = 0
+
+        def reset(self, *, seed: int | None = None, options: dict | None = None):  # type: ignore[override]
+            # one training episode stream (seed outside the held-out range), continued across resets
+            stream = config.train_seed(PPO_STREAM) if self._episode == 0 else None
+            self._episode += 1
+            return self.env.reset(seed=stream, options=options)
+
+        def step(self, action: int):  # type: ignore[override]
+            return self.env.step(self.env.grid.twist(int(action)))
+
+    return GridActions(FlightEnv(config.env))
+
+
+def train_ppo(config: FlightTrainConfig, budget_s: float, path: Path, seed: int = 0) -> Any:
+    """Train SB3 PPO (CnnPolicy) for ``budget_s`` wall-clock seconds; save to ``path`` (.zip)."""
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    if config.env.image_size < 36:
+        raise ValueError(f"the PPO baseline's CnnPolicy (NatureCNN) needs images >= 36 px, env.image_size is "
+                         f"{config.env.image_size}; drop 'ppo' from eval.baselines")
+
+    class WallClock(BaseCallback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.deadline = time.perf_counter() + budget_s
+
+        def _on_step(self) -> bool:
+            return time.perf_counter() < self.deadline
+
+    env = _grid_env(config)
+    model = PPO("CnnPolicy", env, n_steps=256, batch_size=64, n_epochs=4, learning_rate=3e-4, gamma=0.95,
+                seed=seed, verbose=0, device="auto")
+    started = time.perf_counter()
+    model.learn(total_timesteps=10**9, callback=WallClock(), progress_bar=False)
+    log.info("PPO trained %d steps in %.0f s", model.num_timesteps, time.perf_counter() - started)
+    model.save(str(path))
+    env.close()
+    return model
+
+
+def load_or_train_ppo(config: FlightTrainConfig, budget_s: float, folder: Path) -> tuple[Any, dict[str, float]]:
+    """A PPO model trained for ``budget_s`` seconds (cached in ``folder/ppo.zip`` with its budget)."""
+    import json
+
+    from stable_baselines3 import PPO
+
+    path, meta_path = folder / "ppo.zip", folder / "ppo.json"
+    if path.is_file() and meta_path.is_file():
+        meta = json.loads(meta_path.read_text())
+        if abs(meta.get("budget_s", -1) - budget_s) < 1.0 and meta.get("image_size") == config.env.image_size:
+            return PPO.load(str(path), device="cpu"), meta
+    started = time.perf_counter()
+    model = train_ppo(config, budget_s, path, seed=config.seed)
+    meta = {"budget_s": budget_s, "train_seconds": time.perf_counter() - started, "timesteps": int(model.num_timesteps),
+            "image_size": config.env.image_size}
+    meta_path.write_text(json.dumps(meta, indent=2) + "\n")
+    return model, meta

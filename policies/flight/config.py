@@ -1,0 +1,234 @@
+"""Training, evaluation and export settings of the CAD2RL flight policy.
+
+Presets: ``smoke`` (seconds, tests), ``cpu`` (default: a 2-core laptop, a few minutes), ``paper``
+(CAD2RL's sizes for a GPU machine: larger image, finer grid, VGG-like trunk, many rollouts).
+Override anything with ``key=value`` (``greenroom train flight stage2.iterations=3
+env.image_size=96 rollout.backend=ray``). The env settings are the simulator's own
+:class:`~greenroom.sim.flight.config.FlightEnvConfig`, embedded under ``env``.
+
+Seeds: training worlds use episode seeds ``seed * 1_000_003 + k`` taken modulo
+``eval.seed_start``, so they never reach the held-out range ``[eval.seed_start,
+eval.seed_start + eval.episodes)`` used by evaluation (checked in ``__post_init__``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from ...sim.flight.config import FlightEnvConfig
+
+BACKENDS = ("process", "ray")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """Value CNN (see :mod:`.network`): stride-2 stage widths, convs per stage, FC width."""
+
+    channels: tuple[int, ...] = (16, 32, 64, 64)
+    convs_per_stage: int = 1
+    hidden: int = 256
+
+    def __post_init__(self) -> None:
+        if not self.channels or any(c < 1 for c in self.channels):
+            raise ValueError(f"network.channels must be positive widths, got {self.channels}")
+        if self.convs_per_stage < 1 or self.hidden < 1:
+            raise ValueError(f"network.convs_per_stage and hidden must be >= 1, got {self.convs_per_stage}, {self.hidden}")
+
+
+@dataclass(frozen=True)
+class LabelConfig:
+    """Label scale shared by both stages (see :mod:`.labels`).
+
+    gamma: discount per control step; horizon: steps of the return (candidate + policy steps);
+    commit_steps: control steps flown along the candidate direction before the current policy
+    takes over (stage 2); policy_every: the policy re-decides every this many steps inside a
+    Monte Carlo branch (only those images are rendered); candidates: directions tried per state
+    (0 = every grid cell). At 1 m/s and 10 Hz a step is 0.1 m: the cpu horizon looks 4 m ahead.
+    """
+
+    gamma: float = 0.97
+    horizon: int = 40
+    commit_steps: int = 5
+    policy_every: int = 4
+    candidates: int = 5
+
+    def __post_init__(self) -> None:
+        if self.horizon < 1 or self.policy_every < 1:
+            raise ValueError(f"labels.horizon and policy_every must be >= 1, got {self.horizon}, {self.policy_every}")
+        if not 0 < self.gamma <= 1:
+            raise ValueError(f"labels.gamma must be in (0, 1], got {self.gamma}")
+        if not 1 <= self.commit_steps <= self.horizon:
+            raise ValueError(f"labels.commit_steps must be in [1, horizon={self.horizon}], got {self.commit_steps}")
+        if self.candidates < 0:
+            raise ValueError(f"labels.candidates must be >= 0 (0 = all cells), got {self.candidates}")
+
+
+@dataclass(frozen=True)
+class Stage1Config:
+    """Free-space pretraining: ``states`` labelled states, ``epochs`` passes over them.
+
+    States come from exploratory flights: with probability ``epsilon`` a random direction, else
+    the freest one (argmax of the free-space labels); a state is recorded every
+    ``sample_every`` control steps.
+    """
+
+    states: int = 3000
+    epochs: int = 8
+    epsilon: float = 0.5
+    sample_every: int = 2
+
+    def __post_init__(self) -> None:
+        if self.states < 1 or self.epochs < 0 or self.sample_every < 1 or not 0 <= self.epsilon <= 1:
+            raise ValueError(f"stage1 needs states >= 1, epochs >= 0, sample_every >= 1, epsilon in [0, 1], got {self}")
+
+
+@dataclass(frozen=True)
+class Stage2Config:
+    """Monte Carlo policy evaluation rounds (CAD2RL Fig. 1).
+
+    iterations: rounds of (sample states with the current policy -> MC labels -> regress);
+    states_per_iteration: labelled states per round; epsilon: probability of a random direction
+    while sampling states (exploration); sample_every: control steps between sampled states; updates: gradient steps per round; replay: newest
+    labelled states kept for training (stage 1 states included); time_budget_s: stop after
+    this many seconds of stage 2 (0 = no limit).
+    """
+
+    iterations: int = 6
+    states_per_iteration: int = 96
+    epsilon: float = 0.2
+    sample_every: int = 3
+    updates: int = 300
+    replay: int = 6000
+    time_budget_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.sample_every < 1:
+            raise ValueError(f"stage2.sample_every must be >= 1 control step, got {self.sample_every}")
+        if self.iterations < 0 or self.states_per_iteration < 1 or self.updates < 0 or self.replay < 1:
+            raise ValueError(f"stage2 needs iterations >= 0, states_per_iteration >= 1, updates >= 0, replay >= 1, got {self}")
+        if not 0 <= self.epsilon <= 1:
+            raise ValueError(f"stage2.epsilon must be in [0, 1], got {self.epsilon}")
+        if self.time_budget_s < 0:
+            raise ValueError(f"stage2.time_budget_s must be >= 0 s, got {self.time_budget_s}")
+
+
+@dataclass(frozen=True)
+class RolloutConfig:
+    """Where rollouts run: ``process`` (multiprocessing workers, default) or ``ray`` (tasks on a
+    Ray cluster: ``ray_address`` None = start a local instance, "auto" = join the running one)."""
+
+    backend: str = "process"
+    workers: int = 2
+    ray_address: str | None = None
+    chunk_states: int = 16
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ValueError(f"rollout.backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
+        if self.workers < 1 or self.chunk_states < 1:
+            raise ValueError(f"rollout.workers and chunk_states must be >= 1, got {self.workers}, {self.chunk_states}")
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """Held-out evaluation (``greenroom evaluate``).
+
+    seed_start: first held-out episode seed (training never uses seeds >= this); episodes:
+    episodes per method and world set; appearance_textures: texture images of the held-out
+    appearance set, worn by every surface ("heldout" = photos and colour-mapped rasters from
+    matplotlib's sample data, written by :mod:`.appearance`; or a folder of images);
+    appearance: extra ``key=value`` env overrides for that set;
+    baselines: methods run beside the policy; ppo_budget_s: wall-clock seconds for the PPO
+    baseline (0 = the policy's own training time, from run.json); video_episodes: episodes
+    recorded to the video.
+    """
+
+    seed_start: int = 1_000_000
+    episodes: int = 10
+    appearance_textures: str = "heldout"
+    appearance: tuple[str, ...] = ()
+    baselines: tuple[str, ...] = ("straight", "random", "oracle", "ppo")
+    ppo_budget_s: float = 0.0
+    video_episodes: int = 1
+
+    def __post_init__(self) -> None:
+        if self.seed_start < 1000 or self.episodes < 1 or self.video_episodes < 0:
+            raise ValueError(f"eval needs seed_start >= 1000, episodes >= 1, video_episodes >= 0, got {self}")
+        unknown = [b for b in self.baselines if b not in ("straight", "random", "oracle", "ppo")]
+        if unknown:
+            raise ValueError(f"eval.baselines: unknown {unknown}; valid: straight, random, oracle, ppo")
+
+
+@dataclass(frozen=True)
+class FlightTrainConfig:
+    """Everything ``greenroom train flight`` needs (nested sections documented on their classes).
+
+    env: simulator settings; seed: master seed (worlds, exploration, init); lr, batch_size,
+    weight_decay: Adam regression of the value grid; device: auto (cuda when available) / cpu /
+    cuda; export_observations: recorded frames used for the ONNX parity check (>= 256).
+    """
+
+    env: FlightEnvConfig = field(default_factory=FlightEnvConfig.cpu)
+    seed: int = 0
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    labels: LabelConfig = field(default_factory=LabelConfig)
+    stage1: Stage1Config = field(default_factory=Stage1Config)
+    stage2: Stage2Config = field(default_factory=Stage2Config)
+    rollout: RolloutConfig = field(default_factory=RolloutConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    lr: float = 1e-3
+    batch_size: int = 128
+    weight_decay: float = 0.0
+    device: str = "auto"
+    export_observations: int = 256
+
+    def __post_init__(self) -> None:
+        if self.seed < 0:
+            raise ValueError(f"seed must be >= 0, got {self.seed}")
+        if self.lr <= 0 or self.batch_size < 1 or self.weight_decay < 0:
+            raise ValueError(f"need lr > 0, batch_size >= 1, weight_decay >= 0, got {self.lr}, {self.batch_size}, {self.weight_decay}")
+        if self.device not in DEVICES:
+            raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
+        if self.export_observations < 256:
+            raise ValueError(f"export_observations must be >= 256 (parity check size), got {self.export_observations}")
+        if self.env.image_size < 2 ** len(self.network.channels):
+            raise ValueError(f"env.image_size {self.env.image_size} px is too small for {len(self.network.channels)} "
+                             f"stride-2 stages (network.channels)")
+
+    def train_seed(self, k: int) -> int:
+        """Episode seed of the k-th training episode: never in the held-out evaluation range."""
+        return (self.seed * 1_000_003 + k) % self.eval.seed_start
+
+    @property
+    def labels_per_state(self) -> int:
+        cells = self.env.grid_rows * self.env.grid_cols
+        return cells if self.labels.candidates == 0 else min(cells, self.labels.candidates)
+
+    @classmethod
+    def smoke(cls) -> FlightTrainConfig:
+        """Seconds: tiny net, a few states, one MC round, 2 eval episodes, no PPO."""
+        return cls(env=FlightEnvConfig.smoke(), network=NetworkConfig(channels=(8, 16, 16), hidden=32),
+                   labels=LabelConfig(horizon=12, commit_steps=3, policy_every=3, candidates=3),
+                   stage1=Stage1Config(states=64, epochs=2),
+                   stage2=Stage2Config(iterations=2, states_per_iteration=8, updates=10, replay=512),
+                   rollout=RolloutConfig(workers=2, chunk_states=4),
+                   eval=EvalConfig(episodes=2, baselines=("straight", "random", "oracle"), video_episodes=1),
+                   batch_size=32)
+
+    @classmethod
+    def cpu(cls) -> FlightTrainConfig:
+        """A 2-core laptop in a few minutes: 64 px, 3x5 grid, small CNN, 2 rollout workers."""
+        return cls()
+
+    @classmethod
+    def paper(cls) -> FlightTrainConfig:
+        """CAD2RL's scale for a GPU: 224 px, 9x9 grid, VGG-like trunk, many MC rounds."""
+        return cls(env=FlightEnvConfig.paper(),
+                   network=NetworkConfig(channels=(64, 128, 256, 512, 512), convs_per_stage=2, hidden=1024),
+                   labels=LabelConfig(horizon=60, commit_steps=5, policy_every=2, candidates=16),
+                   stage1=Stage1Config(states=50_000, epochs=10),
+                   stage2=Stage2Config(iterations=20, states_per_iteration=2000, updates=2000, replay=200_000),
+                   rollout=RolloutConfig(workers=16), eval=EvalConfig(episodes=50), batch_size=64, lr=3e-4)
+
+    def with_env(self, **changes: object) -> FlightTrainConfig:
+        return replace(self, env=replace(self.env, **changes))

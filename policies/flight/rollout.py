@@ -1,0 +1,181 @@
+"""Rollout workers: sample states in simulated worlds and label them (stage 1 or stage 2).
+
+One :class:`RolloutTask` is self-contained: the episode seeds it flies (training range only,
+``FlightTrainConfig.train_seed``), its exploration RNG seed and, for Monte Carlo labelling, the
+current network weights. A worker (one process, one :class:`FlightEnv`, one CPU thread of
+torch) turns a task into a :class:`RolloutResult` with the sampled images, their labels and a
+mask of which cells are labelled. Because a result depends only on its task, the same tasks
+give the same labels in any worker, on any backend (:mod:`.backends`).
+
+Episode flow inside a task: reset with the next seed, fly the behaviour policy (epsilon-greedy
+on the free-space labels in stage 1, on the current network in stage 2), record a state every
+``sample_every`` steps, label it, restore it (stage 2 branches move the env) and go on; a new
+episode starts after a collision or truncation.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .config import FlightTrainConfig
+from .envs import set_render
+from .labels import discounted_fraction, free_space_labels, monte_carlo_labels
+
+FREE_SPACE, MONTE_CARLO = "free_space", "monte_carlo"
+FRAMES_STREAM = 987_654      # episode stream of the frames recorded for export parity
+
+
+@dataclass(frozen=True)
+class RolloutTask:
+    """Work for one worker: ``states`` labelled states of kind FREE_SPACE or MONTE_CARLO."""
+
+    kind: str
+    task_id: int
+    states: int
+    rng_seed: int
+    weights: dict[str, np.ndarray] | None = None
+
+
+@dataclass
+class RolloutResult:
+    """Sampled images (N, H, W, 3) uint8, labels (N, cells) float32, labelled-cell mask (N, cells) bool,
+    and the task's statistics (env steps, completed episodes' distance (m) and collision flag, seconds)."""
+
+    images: np.ndarray
+    targets: np.ndarray
+    mask: np.ndarray
+    env_steps: int = 0
+    episode_distances: list[float] = field(default_factory=list)
+    episode_collisions: list[bool] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @staticmethod
+    def concat(results: list[RolloutResult]) -> RolloutResult:
+        return RolloutResult(
+            np.concatenate([r.images for r in results]), np.concatenate([r.targets for r in results]),
+            np.concatenate([r.mask for r in results]), sum(r.env_steps for r in results),
+            [d for r in results for d in r.episode_distances], [c for r in results for c in r.episode_collisions],
+            sum(r.seconds for r in results))
+
+
+class Worker:
+    """One env + one network copy; :meth:`run` executes tasks (used in-process, in worker
+    processes and inside Ray actors alike)."""
+
+    def __init__(self, config: FlightTrainConfig) -> None:
+        import torch
+
+        from .envs import LazyRenderEnv
+        from .network import build_network
+
+        torch.set_num_threads(1)
+        self.config = config
+        self.env = LazyRenderEnv(config.env)
+        self.grid = self.env.grid
+        self.net = build_network(config).eval()
+        self._torch = torch
+
+    # -- policies ------------------------------------------------------------------------
+    def load_weights(self, weights: dict[str, np.ndarray]) -> None:
+        self.net.load_state_dict({k: self._torch.from_numpy(np.asarray(v)) for k, v in weights.items()})
+
+    def greedy(self, image: np.ndarray) -> int:
+        with self._torch.no_grad():
+            values = self.net(self._torch.from_numpy(np.ascontiguousarray(image))[None])
+        return int(values.flatten().argmax())
+
+    def _free_space(self) -> np.ndarray:
+        labels = self.config.labels
+        return free_space_labels(self.env.free_distances(), self.grid, self.config.env.collision_radius,
+                                 labels.gamma, labels.horizon).reshape(-1)
+
+    # -- tasks ---------------------------------------------------------------------------
+    def run(self, task: RolloutTask) -> RolloutResult:
+        if task.kind not in (FREE_SPACE, MONTE_CARLO):
+            raise ValueError(f"unknown rollout task kind {task.kind!r}")
+        if task.kind == MONTE_CARLO:
+            if task.weights is None:
+                raise ValueError("a Monte Carlo task needs the current network weights")
+            self.load_weights(task.weights)
+        start = time.perf_counter()
+        cfg, cells = self.config, self.grid.size
+        stage = cfg.stage1 if task.kind == FREE_SPACE else cfg.stage2
+        rng = np.random.default_rng(task.rng_seed)
+        images, targets, masks = [], [], []
+        result = RolloutResult(np.empty(0), np.empty(0), np.empty(0))
+        episode = 0
+        while len(images) < task.states:
+            # One episode stream per task (FlightEnv seeding: episode k of stream s is the same in
+            # every process): the first reset picks the stream, later ones continue it.
+            obs, _ = self.env.reset(seed=cfg.train_seed(task.task_id) if episode == 0 else None)
+            episode += 1
+            phase = int(rng.integers(stage.sample_every))
+            for t in range(cfg.env.max_steps):
+                free = self._free_space() if task.kind == FREE_SPACE else None
+                if t % stage.sample_every == phase and len(images) < task.states:
+                    target, mask, steps = self._label(task.kind, free, rng)
+                    images.append(obs.copy()), targets.append(target), masks.append(mask)
+                    result.env_steps += steps
+                if rng.random() < stage.epsilon:
+                    action = int(rng.integers(cells))
+                elif free is not None:
+                    action = int(np.argmax(free))
+                else:
+                    action = self.greedy(obs)
+                # stage 1 steers by ground truth: only the images of sampled states are rendered
+                set_render(self.env, task.kind == MONTE_CARLO or (t + 1) % stage.sample_every == phase)
+                obs, _, terminated, truncated, info = self.env.step(self.grid.twist(action))
+                result.env_steps += 1
+                if terminated or truncated:
+                    result.episode_distances.append(float(info["distance"]))
+                    result.episode_collisions.append(bool(info["collision"]))
+                    break
+                if len(images) >= task.states:
+                    break
+        result.images = np.stack(images)
+        result.targets = np.stack(targets).astype(np.float32)
+        result.mask = np.stack(masks)
+        result.seconds = time.perf_counter() - start
+        return result
+
+    def _label(self, kind: str, free: np.ndarray | None, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, int]:
+        cells = self.grid.size
+        if kind == FREE_SPACE:
+            assert free is not None
+            return free.astype(np.float32), np.ones(cells, bool), 0
+        labels = self.config.labels
+        k = self.config.labels_per_state
+        candidates = np.arange(cells) if k == cells else np.sort(rng.choice(cells, size=k, replace=False))
+        state = self.env.get_state()
+        values, branches = monte_carlo_labels(self.env, state, candidates, self.greedy, labels.commit_steps,
+                                              labels.horizon, labels.gamma, labels.policy_every)
+        self.env.set_state(state)
+        target = np.zeros(cells, np.float32)
+        mask = np.zeros(cells, bool)
+        target[candidates], mask[candidates] = values, True
+        return target, mask, sum(b.env_steps for b in branches)
+
+
+def fly_policy_frames(config: FlightTrainConfig, net: Any, count: int) -> np.ndarray:
+    """``count`` frames seen while flying ``net`` greedily in training worlds (for export parity)."""
+    worker = Worker(config)
+    worker.net.load_state_dict(net.state_dict())
+    frames: list[np.ndarray] = []
+    episode = 0
+    while len(frames) < count:
+        obs, _ = worker.env.reset(seed=config.train_seed(FRAMES_STREAM) if episode == 0 else None)
+        episode += 1
+        for _ in range(config.env.max_steps):
+            frames.append(obs.copy())
+            obs, _, terminated, truncated, _ = worker.env.step(worker.grid.twist(worker.greedy(obs)))
+            if terminated or truncated or len(frames) >= count:
+                break
+    worker.env.close()
+    return np.stack(frames[:count])
+
+
+__all__ = ["FREE_SPACE", "MONTE_CARLO", "RolloutResult", "RolloutTask", "Worker", "discounted_fraction",
+           "fly_policy_frames"]

@@ -1,0 +1,218 @@
+"""``greenroom train flight``: CAD2RL training, free-space pretraining then Monte Carlo rounds.
+
+Phases (one checkpoint after each, so a killed run loses at most one phase):
+
+1. Stage 1 data: ``stage1.states`` states from exploratory flights, labelled with ground-truth
+   free space (:func:`.labels.free_space_labels`), stored as shard ``stage1``.
+2. Stage 1 epochs (``stage1.epochs`` phases): masked MSE regression of the value grid.
+3. Stage 2 rounds (``stage2.iterations`` phases, CAD2RL Fig. 1): sample states with the
+   epsilon-greedy current policy, label ``labels.candidates`` directions per state by Monte
+   Carlo rollouts that follow the current policy (:func:`.labels.monte_carlo_labels`), store the
+   round's shard, then ``stage2.updates`` gradient steps on the newest ``stage2.replay`` states.
+
+Rollouts run on :class:`.backends.RolloutPool` (worker processes or Ray). Logged scalars
+(``metrics.csv`` + TensorBoard): ``losses/value``, ``charts/rollout_distance_m`` and
+``charts/rollout_collision_rate`` (episodes of the behaviour policy while sampling states: the
+learning curve), ``charts/label_mean``, ``perf/env_steps_per_s``, ``time/elapsed_s``.
+``run.json`` gets ``train_seconds`` (wall clock, summed over resumes) for the PPO baseline.
+"""
+from __future__ import annotations
+
+import csv
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from ..common.device import pick_device
+from ..common.rundir import MetricsLogger, RunDir, atomic_write_text
+from .backends import RolloutPool
+from .config import FlightTrainConfig
+from .dataset import Batch, ShardStore
+from .network import FlightValueNet, build_network
+from .rollout import FREE_SPACE, MONTE_CARLO, RolloutResult, RolloutTask
+
+log = logging.getLogger(__name__)
+
+
+def task_seed(config: FlightTrainConfig, task_id: int) -> int:
+    return int(np.random.SeedSequence([config.seed, task_id]).generate_state(1)[0])
+
+
+def make_tasks(config: FlightTrainConfig, kind: str, states: int, first_task_id: int,
+               weights: dict[str, np.ndarray] | None) -> list[RolloutTask]:
+    """Split ``states`` into tasks of ``rollout.chunk_states`` with consecutive ids from ``first_task_id``."""
+    chunk = config.rollout.chunk_states
+    sizes = [chunk] * (states // chunk) + ([states % chunk] if states % chunk else [])
+    return [RolloutTask(kind, first_task_id + i, n, task_seed(config, first_task_id + i), weights)
+            for i, n in enumerate(sizes)]
+
+
+def cpu_weights(net: torch.nn.Module) -> dict[str, np.ndarray]:
+    return {k: v.detach().cpu().numpy().copy() for k, v in net.state_dict().items()}
+
+
+def collect(pool: RolloutPool, tasks: list[RolloutTask], desc: str) -> RolloutResult:
+    results = list(tqdm(pool.map(tasks), total=len(tasks), desc=desc, unit="task", leave=False))
+    return RolloutResult.concat(results)
+
+
+def masked_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean squared error over labelled cells only. pred/target (B, cells) float, mask (B, cells) bool."""
+    weight = mask.to(pred.dtype)
+    return ((pred - target) ** 2 * weight).sum() / weight.sum().clamp_min(1.0)
+
+
+class Regressor:
+    """Adam regression of the value grid on labelled states (masked MSE)."""
+
+    def __init__(self, net: FlightValueNet, config: FlightTrainConfig, device: torch.device) -> None:
+        self.net, self.config, self.device = net, config, device
+        self.optimizer = torch.optim.Adam(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        self.rng = np.random.default_rng(config.seed + 17)
+
+    def step(self, data: Batch, index: np.ndarray) -> float:
+        images = torch.from_numpy(data.images[index]).to(self.device)
+        target = torch.from_numpy(data.targets[index]).to(self.device)
+        mask = torch.from_numpy(data.mask[index]).to(self.device)
+        self.net.train()
+        loss = masked_mse(self.net(images).flatten(1), target, mask)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return float(loss.detach())
+
+    def epoch(self, data: Batch) -> tuple[float, int]:
+        order = self.rng.permutation(len(data))
+        losses = [self.step(data, order[i:i + self.config.batch_size]) for i in range(0, len(data), self.config.batch_size)]
+        return float(np.mean(losses)), len(losses)
+
+    def updates(self, data: Batch, count: int) -> float:
+        bs = min(self.config.batch_size, len(data))
+        losses = [self.step(data, self.rng.choice(len(data), size=bs, replace=False)) for _ in range(count)]
+        return float(np.mean(losses)) if losses else float("nan")
+
+
+def _trim_metrics(run: RunDir, max_step: int) -> None:
+    """Drop metrics rows logged after the checkpoint we resume from (they will be logged again)."""
+    path = run.path / "metrics.csv"
+    if not path.is_file():
+        return
+    with path.open() as handle:
+        rows = list(csv.reader(handle))
+    if not rows:
+        return
+    kept = [rows[0]] + [r for r in rows[1:] if r and float(r[0]) <= max_step]
+    atomic_write_text(path, "\n".join(",".join(r) for r in kept) + "\n")
+
+
+def phase_names(config: FlightTrainConfig) -> list[str]:
+    return (["stage1-data"] + [f"stage1-epoch{e + 1}" for e in range(config.stage1.epochs)]
+            + [f"stage2-round{i + 1}" for i in range(config.stage2.iterations)])
+
+
+def train(config: FlightTrainConfig, run: RunDir, resume: bool = False) -> dict[str, Any]:
+    """Train into ``run``; with ``resume`` continue after the last completed phase."""
+    device = torch.device(pick_device(config.device))
+    torch.manual_seed(config.seed)
+    net = build_network(config).to(device)
+    regressor = Regressor(net, config, device)
+    store = ShardStore(run.path / "data")
+    state: dict[str, Any] = {"phase": 0, "shards": [], "global_step": 0, "elapsed_s": 0.0, "stage2_s": 0.0,
+                             "next_task": 0}
+    checkpoint = run.load_checkpoint() if resume else None
+    if checkpoint is not None:
+        net.load_state_dict(checkpoint["model"])
+        regressor.optimizer.load_state_dict(checkpoint["optimizer"])
+        regressor.rng.bit_generator.state = checkpoint["rng"]
+        state = dict(checkpoint["state"])
+        for path in store.prune(state["shards"]):
+            log.info("removed %s (a round the interrupted run did not finish)", path)
+        _trim_metrics(run, state["global_step"])
+        print(f"resuming {run.path} after phase {state['phase']} ({phase_names(config)[state['phase'] - 1]})", flush=True)
+    elif resume:
+        print(f"no checkpoint in {run.path}: starting from the beginning", flush=True)
+    phases = phase_names(config)
+    metrics = MetricsLogger(run)
+    started = time.perf_counter() - state["elapsed_s"]
+
+    def save(phase_done: int) -> None:
+        state["phase"] = phase_done
+        state["elapsed_s"] = time.perf_counter() - started
+        run.save_checkpoint({"model": net.state_dict(), "optimizer": regressor.optimizer.state_dict(),
+                             "rng": regressor.rng.bit_generator.state, "state": dict(state),
+                             "phase_name": phases[phase_done - 1]}, step=phase_done)
+
+    data: Batch | None = store.load(state["shards"], config.stage2.replay) if state["shards"] else None
+    bar = tqdm(total=len(phases), initial=state["phase"], desc="flight", unit="phase")
+    with RolloutPool(config) as pool:
+        for index in range(state["phase"], len(phases)):
+            name = phases[index]
+            bar.set_description(name)
+            scalars: dict[str, float] = {}
+            if name == "stage1-data":
+                tasks = make_tasks(config, FREE_SPACE, config.stage1.states, state["next_task"], None)
+                t0 = time.perf_counter()
+                result = collect(pool, tasks, "free-space labels")
+                state["next_task"] += len(tasks)
+                store.write("stage1", result.images, result.targets, result.mask)
+                state["shards"].append("stage1")
+                data = store.load(state["shards"], config.stage2.replay)
+                scalars = {"charts/label_mean": float(result.targets.mean()),
+                           "perf/env_steps_per_s": result.env_steps / max(time.perf_counter() - t0, 1e-9)}
+            elif name.startswith("stage1-epoch"):
+                assert data is not None
+                loss, steps = regressor.epoch(data)
+                state["global_step"] += steps
+                scalars = {"losses/value": loss}
+            else:
+                if config.stage2.time_budget_s and state["stage2_s"] >= config.stage2.time_budget_s:
+                    log.info("stage 2 time budget of %.0f s spent; stopping after %s", config.stage2.time_budget_s,
+                             phases[index - 1])
+                    break
+                t0 = time.perf_counter()
+                net.eval()
+                tasks = make_tasks(config, MONTE_CARLO, config.stage2.states_per_iteration, state["next_task"],
+                                   cpu_weights(net))
+                result = collect(pool, tasks, "Monte Carlo labels")
+                collect_s = time.perf_counter() - t0
+                state["next_task"] += len(tasks)
+                shard = f"stage2-{index:04d}"
+                store.write(shard, result.images, result.targets, result.mask)
+                state["shards"].append(shard)
+                data = store.load(state["shards"], config.stage2.replay)
+                loss = regressor.updates(data, config.stage2.updates)
+                state["global_step"] += config.stage2.updates
+                state["stage2_s"] += time.perf_counter() - t0
+                labelled = result.targets[result.mask]
+                scalars = {"losses/value": loss, "charts/label_mean": float(labelled.mean()),
+                           "perf/env_steps_per_s": result.env_steps / max(collect_s, 1e-9)}
+                if result.episode_distances:
+                    scalars["charts/rollout_distance_m"] = float(np.mean(result.episode_distances))
+                    scalars["charts/rollout_collision_rate"] = float(np.mean(result.episode_collisions))
+            scalars.update({"time/elapsed_s": time.perf_counter() - started, "charts/phase": index + 1,
+                            "charts/states": float(len(data) if data is not None else 0)})
+            metrics.log(state["global_step"], scalars)
+            save(index + 1)
+            bar.update(1)
+            bar.set_postfix({k.split("/")[-1]: f"{v:.3g}" for k, v in scalars.items() if k in
+                             ("losses/value", "charts/rollout_distance_m")})
+    bar.close()
+    metrics.close()
+    elapsed = time.perf_counter() - started
+    run.write_meta(train_seconds=round(elapsed, 2), phases_done=state["phase"], finished=True)
+    return {"train_seconds": elapsed, "phases": state["phase"], "global_step": state["global_step"]}
+
+
+def load_curve(run_path: Path) -> list[dict[str, float]]:
+    from ..common.rundir import read_metrics
+
+    path = Path(run_path) / "metrics.csv"
+    return read_metrics(path) if path.is_file() else []
+
+
+__all__ = ["train", "masked_mse", "make_tasks", "phase_names", "load_curve"]

@@ -1,0 +1,217 @@
+"""VPG's evaluation protocol: completion, grasp success and action efficiency over N runs.
+
+Scenarios: ``random`` (10 random blocks), ``clutter`` (30 random blocks: the paper's Table I
+test), ``hard`` (project-generated hard arrangements), ``vpg`` (VPG's test-case files with their
+meshes: Table II). Per run (VPG evaluate.py): *completed* when the successful grasps reach the
+number of objects before 10 consecutive no-change actions (or the action cap); *grasp success* =
+successful / attempted grasps; *action efficiency* = objects / actions. Grasp success and
+efficiency are averaged over completed runs, as VPG does (``*_all`` over every run as well).
+
+Outputs in ``RUN/eval`` (or ``runs/pushgrasp-eval/<time>``): summary.json, table.md (paper
+numbers alongside), learning_curve.png (grasp success over the last 200 grasps), qmaps-*.png.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ...sim.pushgrasp.env import PushGraspEnv
+from ...sim.pushgrasp.testcases import hard_cases, load_vpg_test_case
+from ..common.config import apply_overrides, load_config, resolve_config
+from ..common.rundir import RunDir, atomic_write_json, atomic_write_text, runs_root
+from .config import PushGraspTrainConfig
+from .plots import learning_curve_plot, qmap_figure
+
+SHARED_VPG = Path(__file__).resolve().parents[3].parent / "shared" / "vpg"
+
+# Paper tables (completion, grasp success, action efficiency), mean %
+PAPER = {
+    "clutter": {"grasping-only": (90.9, 55.8, 55.8), "pg-reactive": (54.5, 59.4, 47.7), "vpg": (100.0, 67.7, 60.9)},
+    "vpg": {"grasping-only": (40.6, 51.7, 51.7), "pg-reactive": (48.2, 59.0, 46.4), "vpg": (82.7, 77.2, 60.1),
+            "vpg-myopic": (79.1, 74.3, 53.7)},
+}
+PAPER_TABLE = {"clutter": "Table I (30 random objects)", "vpg": "Table II/III (VPG's 11 hard cases)"}
+
+MapsFn = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+@dataclasses.dataclass
+class RunResult:
+    objects: int
+    grasps: int
+    successes: int
+    actions: int
+    completed: bool
+
+    @property
+    def grasp_success(self) -> float:
+        return self.successes / self.grasps if self.grasps else 0.0
+
+    @property
+    def efficiency(self) -> float:
+        return self.objects / self.actions if self.actions else 0.0
+
+
+def greedy(maps: tuple[np.ndarray, np.ndarray], grasp_only: bool) -> tuple[int, int, int, int]:
+    push, grasp = maps
+    primitive = 1 if (grasp_only or grasp.max() >= push.max()) else 0
+    chosen = grasp if primitive else push
+    r, y, x = np.unravel_index(int(np.argmax(chosen)), chosen.shape)
+    return (primitive, int(r), int(y), int(x))
+
+
+def rollout(env: PushGraspEnv, maps_fn: MapsFn, options: dict[str, Any], seed: int, grasp_only: bool,
+            max_actions: int, learn: Callable[..., None] | None = None,
+            on_first: Callable[[dict[str, np.ndarray], tuple[np.ndarray, np.ndarray]], None] | None = None) -> RunResult:
+    """One test run from a reset with ``options``; ``learn(obs, action, info, terminated, next_obs)`` trains online."""
+    obs, info = env.reset(seed=seed, options=options)
+    objects = info["num_objects"]
+    grasps = successes = actions = 0
+    while actions < max_actions:
+        maps = maps_fn(obs["color"], obs["height"])
+        if on_first is not None and actions == 0:
+            on_first(obs, maps)
+        action = greedy(maps, grasp_only)
+        next_obs, _, terminated, truncated, info = env.step(np.array(action))
+        actions += 1
+        if action[0] == 1:
+            grasps += 1
+            successes += int(info["grasp_success"])
+        if learn is not None:
+            learn(obs, action, info, terminated, next_obs)
+        obs = next_obs
+        if terminated or truncated or successes >= objects:
+            break
+    return RunResult(objects, grasps, successes, actions, completed=successes >= objects > 0)
+
+
+def summarize(results: list[RunResult]) -> dict[str, float]:
+    done = [r for r in results if r.completed]
+    pct = lambda values: 100.0 * float(np.mean(values)) if values else 0.0  # noqa: E731
+    return {"runs": len(results), "completion": pct([r.completed for r in results]),
+            "grasp_success": pct([r.grasp_success for r in done]), "action_efficiency": pct([r.efficiency for r in done]),
+            "grasp_success_all": pct([r.grasp_success for r in results]),
+            "action_efficiency_all": pct([r.efficiency for r in results]),
+            "mean_actions": float(np.mean([r.actions for r in results])) if results else 0.0}
+
+
+def scenario_layouts(config: PushGraspTrainConfig, scenario: str) -> list[dict[str, Any]]:
+    """Reset options of each distinct layout of a scenario (a run cycles through them)."""
+    ev = config.evaluate
+    if scenario == "random":
+        return [{"num_objects": ev.random_objects}]
+    if scenario == "clutter":
+        return [{"num_objects": ev.clutter_objects}]
+    if scenario == "hard":
+        return [{"objects": case} for case in hard_cases(ev.hard_cases, seed=ev.seed, workspace=config.env.workspace)]
+    cases_dir = Path(ev.vpg_cases_dir) if ev.vpg_cases_dir else SHARED_VPG / "test-cases"
+    mesh_dir = Path(ev.vpg_mesh_dir) if ev.vpg_mesh_dir else SHARED_VPG / "blocks"
+    files = sorted(cases_dir.glob("*.txt")) if cases_dir.is_dir() else []
+    if not files:
+        raise FileNotFoundError(f"no VPG test cases in {cases_dir} (set evaluate.vpg_cases_dir or drop 'vpg' from "
+                                "evaluate.scenarios)")
+    return [{"objects": load_vpg_test_case(f, mesh_dir, config.env.workspace), "name": f.stem} for f in files]
+
+
+def evaluate_policy(config: PushGraspTrainConfig, maps_fn: MapsFn, out_dir: Path, learner: Any = None,
+                    scenarios: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """Run every scenario; ``learner`` (torch) enables VPG's test-time learning when configured."""
+    ev = config.evaluate
+    env = PushGraspEnv(config.env)
+    results: dict[str, Any] = {}
+    try:
+        for scenario in scenarios or ev.scenarios:
+            try:
+                layouts = scenario_layouts(config, scenario)
+            except FileNotFoundError as exc:
+                results[scenario] = {"skipped": str(exc)}
+                continue
+            runs, per_case = [], {}
+            n_runs = max(ev.runs, len(layouts)) if scenario in ("hard", "vpg") else ev.runs
+            for i in range(n_runs):
+                layout = layouts[i % len(layouts)]
+                options = {k: v for k, v in layout.items() if k != "name"}
+                count = len(options["objects"]) if "objects" in options else options["num_objects"]
+                learn, restore = _online(learner, config) if (learner is not None and ev.test_time_learning) else (None, None)
+                qmap_hook = (lambda o, m, s=scenario: qmap_figure(o, m, out_dir / f"qmaps-{s}.png")) if i == 0 else None
+                result = rollout(env, maps_fn, options, seed=ev.seed + i, grasp_only=config.grasp_only,
+                                 max_actions=ev.max_actions_per_object * count, learn=learn, on_first=qmap_hook)
+                if restore is not None:
+                    restore()
+                runs.append(result)
+                per_case.setdefault(layout.get("name", f"layout-{i % len(layouts)}"), []).append(result)
+            results[scenario] = {**summarize(runs), "cases": {k: summarize(v) for k, v in per_case.items()}}
+    finally:
+        env.close()
+    return results
+
+
+def _online(learner: Any, config: PushGraspTrainConfig):
+    """VPG test-time learning: train on each executed action at ``evaluate.test_lr``; weights reset per run."""
+    saved = copy.deepcopy(learner.state_dict())
+
+    def learn(obs, action, info, terminated, next_obs) -> None:
+        next_maps = learner.q_maps(next_obs["color"], next_obs["height"])
+        label = learner.label(action[0], info["grasp_success"], info["changed"], terminated, next_maps)
+        learner.train_step(obs["color"], obs["height"], action, label, lr=config.evaluate.test_lr)
+
+    return learn, (lambda: learner.load_state_dict(saved))
+
+
+def markdown_table(config: PushGraspTrainConfig, results: dict[str, Any]) -> str:
+    lines = [f"# VPG evaluation ({config.variant}, {config.evaluate.runs} runs per scenario)", "",
+             "| Scenario | Method | Completion % | Grasp success % | Action efficiency % | Runs |",
+             "|---|---|---:|---:|---:|---:|"]
+    for scenario, r in results.items():
+        if "skipped" in r:
+            lines.append(f"| {scenario} | (skipped: {r['skipped']}) | | | | |")
+            continue
+        lines.append(f"| {scenario} | greenroom {config.variant} | {r['completion']:.1f} | {r['grasp_success']:.1f} | "
+                     f"{r['action_efficiency']:.1f} | {r['runs']} |")
+        for method, (c, g, e) in PAPER.get(scenario, {}).items():
+            lines.append(f"| {scenario} | paper {method} ({PAPER_TABLE[scenario]}) | {c:.1f} | {g:.1f} | {e:.1f} | 30 |")
+    return "\n".join(lines) + "\n"
+
+
+def evaluate(run: RunDir | None, onnx: Path | None, preset: str, overrides: list[str]) -> dict[str, Any]:
+    """``greenroom evaluate``: a run's latest checkpoint (torch) or an exported ONNX policy."""
+    learner = None
+    if run is not None and onnx is None:
+        config = apply_overrides(load_config(PushGraspTrainConfig, run.config_path), overrides)
+        from .learner import Learner
+
+        state = run.load_checkpoint()
+        if state is None:
+            raise FileNotFoundError(f"run {run.path} has no checkpoint to evaluate")
+        learner = Learner(config, "cpu")
+        learner.load_state_dict(state["learner"])
+        maps_fn: MapsFn = learner.q_maps
+        out_dir = run.eval_dir
+    else:
+        from .runtime import PushGraspRuntimePolicy
+
+        policy = PushGraspRuntimePolicy(onnx)  # type: ignore[arg-type]
+        base = resolve_config(PushGraspTrainConfig, preset, overrides)
+        env = dataclasses.replace(base.env, resolution=policy.resolution, num_rotations=policy.num_rotations,
+                                  workspace=policy.workspace, geometry=policy.geometry)
+        config = dataclasses.replace(base, env=env, variant=policy.contract.spec.get("variant", base.variant))
+        maps_fn = policy.maps
+        out_dir = run.eval_dir if run is not None else runs_root() / "pushgrasp-eval" / time.strftime("%Y%m%d-%H%M%S")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results = evaluate_policy(config, maps_fn, out_dir, learner)
+    summary = {"variant": config.variant, "runs_per_scenario": config.evaluate.runs, "results": results,
+               "paper": {k: {m: dict(zip(("completion", "grasp_success", "action_efficiency"), v)) for m, v in t.items()}
+                         for k, t in PAPER.items()}}
+    if run is not None and (run.path / "transitions.csv").is_file():
+        summary["learning_curve"] = str(learning_curve_plot(run.path / "transitions.csv", out_dir / "learning_curve.png"))
+    atomic_write_json(out_dir / "summary.json", summary)
+    atomic_write_text(out_dir / "table.md", markdown_table(config, results))
+    summary["table"] = str(out_dir / "table.md")
+    return json.loads(json.dumps(summary, default=str))

@@ -1,0 +1,83 @@
+"""Plots: learning curve (VPG Fig. 4 style) and Q-map visualizations (matplotlib, Agg)."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def grasp_success_curve(primitives: np.ndarray, outcomes: np.ndarray, window: int = 200) -> np.ndarray:
+    """Per iteration: success rate of the last ``window`` grasps (VPG plot.py: early values weighted by i/window)."""
+    curve = np.zeros(len(primitives))
+    grasps: list[float] = []
+    for i, (p, o) in enumerate(zip(primitives, outcomes)):
+        if p == 1:
+            grasps.append(float(o > 0))
+        recent = grasps[-window:]
+        curve[i] = (np.mean(recent) * min(len(recent), window) / window) if recent else 0.0
+    return curve
+
+
+def read_transitions(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    with Path(path).open() as handle:
+        rows = list(csv.DictReader(handle))
+    it = np.array([int(r["iteration"]) for r in rows])
+    return it, np.array([int(r["primitive"]) for r in rows]), np.array([float(r["outcome"]) for r in rows])
+
+
+def learning_curve_plot(transitions: Path, out: Path, window: int = 200) -> Path:
+    iterations, primitives, outcomes = read_transitions(transitions)
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(iterations, 100 * grasp_success_curve(primitives, outcomes, window), label="grasp success (last 200 grasps)")
+    pushes = np.cumsum(primitives == 0) / np.maximum(1, np.arange(1, len(primitives) + 1))
+    ax.plot(iterations, 100 * pushes, "--", label="share of pushes so far")
+    ax.set_xlabel("training step (actions)")
+    ax.set_ylabel("%")
+    ax.set_ylim(0, 100)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out
+
+
+def qmap_figure(obs: dict[str, np.ndarray], maps: tuple[np.ndarray, np.ndarray], out: Path) -> Path:
+    """Colour/height heightmaps + the best push and grasp rotation's Q map, best pixel marked."""
+    plt = _pyplot()
+    push, grasp = maps
+    k = push.shape[0]
+    fig, axes = plt.subplots(1, 4, figsize=(13, 3.4))
+    axes[0].imshow(obs["color"])
+    axes[0].set_title("colour heightmap")
+    im = axes[1].imshow(obs["height"], cmap="viridis")
+    axes[1].set_title("height (m)")
+    fig.colorbar(im, ax=axes[1], fraction=0.046)
+    for ax, name, m in ((axes[2], "push", push), (axes[3], "grasp", grasp)):
+        r, y, x = np.unravel_index(int(np.argmax(m)), m.shape)
+        im = ax.imshow(m[r], cmap="jet")
+        ax.imshow(obs["color"], alpha=0.35)
+        angle = 2 * np.pi * r / k
+        ax.arrow(x, y, 8 * np.cos(angle), 8 * np.sin(angle), color="white", head_width=2)
+        ax.set_title(f"{name} Q, rotation {r} ({np.degrees(angle):.0f} deg), max {m.max():.2f}")
+        fig.colorbar(im, ax=ax, fraction=0.046)
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=80)
+    plt.close(fig)
+    return out

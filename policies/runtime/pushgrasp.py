@@ -1,0 +1,174 @@
+"""Torch-free runtime of an exported VPG push-grasp policy: RGB-D -> heightmap -> 2k Q maps -> primitive.
+
+Used by the ROS ``arm_policy`` node (robot computers need no torch and no simulator). Imports
+numpy, ONNX Runtime and the numpy-only pieces of ``greenroom.sim.pushgrasp`` (``heightmap`` and
+``geometry``: the *same* functions the simulator uses, so a real camera and the simulated one
+produce the same heightmap and the same primitive geometry).
+
+Model (``policies/pushgrasp`` export): inputs ``color`` (B, S, S, 3) uint8 RGB heightmap and
+``height`` (B, S, S) float32 metres above the table; outputs ``push_q`` and ``grasp_q``
+(B, k, S, S) float32: the value of pushing along / grasping across rotation r's angle
+``2 pi r / k`` (from +x towards +y) at every cell (row = y, col = x).
+
+Contract ``spec`` (all lengths in metres): ``workspace`` {x_min, x_max, y_min, y_max, z_min,
+z_max} (the heightmap box, in the frame the heightmap is built in), ``resolution`` (m/cell),
+``heightmap_size`` S, ``num_rotations`` k, ``geometry`` (:class:`PrimitiveGeometry` fields),
+optional ``grasp_only`` and ``fill_holes`` (default True, as the simulator).
+
+Action decoding: greedy over both maps (grasp wins ties; push maps are ignored when
+``grasp_only``), then :func:`greenroom.sim.pushgrasp.geometry.plan_primitive` gives the four
+fingertip waypoints (approach, target, end, retreat) in the workspace frame.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ...sim.pushgrasp.geometry import GRASP, PRIMITIVES, PUSH, PrimitiveGeometry, PrimitivePlan, plan_primitive
+from ...sim.pushgrasp.heightmap import Intrinsics, Workspace, fill_holes, heightmap
+from .contract import Contract, ContractError, load_contract_for
+from .session import OnnxSession
+
+TASK = "pushgrasp"
+INPUTS = ("color", "height")
+OUTPUTS = ("push_q", "grasp_q")
+CLEAR_HEIGHT = 0.02
+"""A cell counts as occupied above this height (m), as the simulator's clear test (VPG: 2 cm)."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One greedy decision.
+
+    Attributes:
+        action: (primitive 0 push / 1 grasp, rotation, row, col).
+        q_value: the chosen map's value at the action.
+        q_maps: (2, k, S, S) float32, index 0 push, 1 grasp.
+        plan: fingertip waypoints in the workspace frame (m).
+        tool_yaw: yaw (rad, workspace frame) of the gripper's jaw-closing axis: the grasp angle for
+            grasps, the push direction + pi/2 for pushes (the closed fingers span across the push,
+            as the simulator executes it).
+        inference_ms: ONNX Runtime time for all 2k maps.
+    """
+
+    action: tuple[int, int, int, int]
+    q_value: float
+    q_maps: np.ndarray
+    plan: PrimitivePlan
+    tool_yaw: float
+    inference_ms: float
+
+    @property
+    def primitive_name(self) -> str:
+        return PRIMITIVES[self.action[0]]
+
+
+class PushGraspRuntimePolicy:
+    """An exported push-grasp policy checked against its contract.
+
+    Args:
+        model_path: the ``.onnx`` file.
+        contract_path: its contract (default: ``<model>.contract.json`` beside it).
+        threads: ONNX Runtime intra-op threads.
+
+    Raises:
+        ContractError: missing/corrupt model or contract, another task's model, a spec missing
+            fields, or tensors that disagree with the spec.
+    """
+
+    def __init__(self, model_path: Path | str, contract_path: Path | str | None = None, threads: int = 1) -> None:
+        contract = Contract.load(contract_path) if contract_path else load_contract_for(model_path)
+        where = f"contract of {model_path}"
+        if contract.task != TASK:
+            raise ContractError(f"{where}: it is a {contract.task!r} policy, not {TASK!r}")
+        spec = contract.spec
+        try:
+            self.workspace = Workspace(**spec["workspace"])
+            self.resolution = float(spec["resolution"])
+            self.size = int(spec["heightmap_size"])
+            self.num_rotations = int(spec["num_rotations"])
+            self.geometry = PrimitiveGeometry(**spec["geometry"])
+            self.grasp_only = bool(spec.get("grasp_only", False))
+            self.fill_holes = bool(spec.get("fill_holes", True))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ContractError(f"{where}: bad pushgrasp spec ({type(exc).__name__}: {exc})") from None
+        if self.workspace.shape(self.resolution) != (self.size, self.size):
+            raise ContractError(f"{where}: workspace {self.workspace.size} m at {self.resolution} m/cell is "
+                                f"{self.workspace.shape(self.resolution)} cells, spec says {self.size}x{self.size}")
+        names_in, names_out = tuple(t.name for t in contract.inputs), tuple(t.name for t in contract.outputs)
+        if names_in != INPUTS or names_out != OUTPUTS:
+            raise ContractError(f"{where}: tensors {names_in} -> {names_out}; expected {INPUTS} -> {OUTPUTS}")
+        for spec_out in contract.outputs:
+            if not spec_out.matches_shape(["batch", self.num_rotations, self.size, self.size]):
+                raise ContractError(f"{where}: output {spec_out.name!r} has shape {spec_out.shape}, expected "
+                                    f"(batch, {self.num_rotations}, {self.size}, {self.size})")
+        self.contract = contract
+        self.session = OnnxSession(model_path, contract, threads=threads)
+
+    @property
+    def heightmap_shape(self) -> tuple[int, int]:
+        return (self.size, self.size)
+
+    def set_workspace(self, bounds: list[float] | tuple[float, ...]) -> None:
+        """Move the heightmap box (x/y/z min,max m); its x/y size must stay the contract's.
+
+        Raises:
+            ValueError: wrong count, or a box whose cells at the contract resolution differ.
+        """
+        if len(bounds) != 6:
+            raise ValueError(f"workspace bounds need 6 values (x_min, x_max, y_min, y_max, z_min, z_max); got {list(bounds)}")
+        workspace = Workspace(*(float(b) for b in bounds))
+        if workspace.shape(self.resolution) != self.heightmap_shape:
+            raise ValueError(
+                f"workspace {list(bounds)} is {workspace.size[0]:.3f} x {workspace.size[1]:.3f} m; the policy was "
+                f"trained on {self.workspace.size[0]:.3f} x {self.workspace.size[1]:.3f} m at {self.resolution} m/cell")
+        self.workspace = workspace
+
+    def heightmap(self, color: np.ndarray, depth: np.ndarray, intrinsics: Intrinsics,
+                  camera_pose: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Registered RGB (H, W, 3) uint8 + depth (H, W) m -> the contract's (S, S, 3) / (S, S) maps.
+
+        ``camera_pose``: 4x4 optical camera (OpenCV axes) -> workspace frame transform.
+        """
+        color_map, height_map = heightmap(color, depth, intrinsics, camera_pose, self.workspace, self.resolution)
+        if self.fill_holes:
+            color_map, height_map = fill_holes(color_map, height_map)
+        return color_map, height_map
+
+    def q_maps(self, color_map: np.ndarray, height_map: np.ndarray) -> np.ndarray:
+        """(2, k, S, S) float32 Q maps (push, grasp) for one heightmap pair."""
+        if color_map.shape != (self.size, self.size, 3) or height_map.shape != (self.size, self.size):
+            raise ValueError(f"heightmaps must be ({self.size}, {self.size}, 3) and ({self.size}, {self.size}); "
+                             f"got {color_map.shape} and {height_map.shape}")
+        out = self.session.run({"color": np.ascontiguousarray(color_map, dtype=np.uint8)[None],
+                                "height": np.ascontiguousarray(height_map, dtype=np.float32)[None]})
+        maps = np.stack([out["push_q"][0], out["grasp_q"][0]]).astype(np.float32, copy=False)
+        if not np.all(np.isfinite(maps)):
+            raise ValueError("the model returned non-finite Q values")
+        return maps
+
+    def best_action(self, maps: np.ndarray) -> tuple[tuple[int, int, int, int], float]:
+        """Greedy (primitive, rotation, row, col) over the (2, k, S, S) maps, and its value."""
+        push, grasp = maps
+        primitive = GRASP if (self.grasp_only or grasp.max() >= push.max()) else PUSH
+        chosen = maps[primitive]
+        rotation, row, col = np.unravel_index(int(np.argmax(chosen)), chosen.shape)
+        return (primitive, int(rotation), int(row), int(col)), float(chosen[rotation, row, col])
+
+    def decide(self, color_map: np.ndarray, height_map: np.ndarray) -> Decision:
+        """Heightmaps -> the greedy primitive with its waypoints (workspace frame)."""
+        start = time.perf_counter()
+        maps = self.q_maps(color_map, height_map)
+        inference_ms = (time.perf_counter() - start) * 1000.0
+        action, value = self.best_action(maps)
+        plan = plan_primitive(action, height_map, self.workspace, self.resolution, self.num_rotations, self.geometry)
+        tool_yaw = plan.yaw if action[0] == GRASP else plan.yaw + np.pi / 2
+        return Decision(action, value, maps, plan, float(tool_yaw), inference_ms)
+
+    def is_clear(self, height_map: np.ndarray, min_area: float = 1e-4) -> bool:
+        """True when less than ``min_area`` m^2 (default 1 cm^2) of the workspace is > 2 cm high."""
+        cells = max(1, int(round(min_area / self.resolution**2)))
+        return int(np.count_nonzero(height_map > CLEAR_HEIGHT)) < cells

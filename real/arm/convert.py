@@ -1,0 +1,125 @@
+"""ROS message fields <-> numpy for the arm nodes: depth images, camera_info, poses, Q-maps.
+
+ROS-free (plain attribute access on message objects), so it is unit-tested without DDS.
+
+- Depth (REP-118): ``32FC1`` metres or ``16UC1`` millimetres along the optical axis; 0 / NaN
+  = no reading. Returned as float32 metres (H, W).
+- ``camera_info``: the ``K`` matrix (row-major 3x3, pixels) and image size -> Intrinsics.
+- Camera pose parameter: xyz (m) + quaternion (x, y, z, w) of the *optical* camera frame
+  (OpenCV axes: x right, y down, z forward) in the base frame -> 4x4 camera -> base transform.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+
+from ...policies.runtime.image import ImageError
+from ...sim.pushgrasp.heightmap import Intrinsics
+
+DEPTH_ENCODINGS = {"32FC1": (np.dtype("<f4"), 1.0), "16UC1": (np.dtype("<u2"), 0.001)}
+"""Depth encoding -> (little-endian element dtype, metres per unit)."""
+
+MAX_DEPTH_M = 20.0
+"""Readings beyond this many metres are treated as holes (sensor garbage)."""
+
+
+def depth_msg_to_metres(msg: Any) -> np.ndarray:
+    """A ``sensor_msgs/Image`` depth frame -> float32 (H, W) metres, holes as 0.
+
+    Raises:
+        ImageError: unsupported encoding, zero size, bad step or data length.
+    """
+    try:
+        encoding, width, height, step = str(msg.encoding), int(msg.width), int(msg.height), int(msg.step)
+        data, big_endian = msg.data, bool(msg.is_bigendian)
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise ImageError(f"not a depth image message: {exc}") from None
+    if encoding not in DEPTH_ENCODINGS:
+        raise ImageError(f"unsupported depth encoding {encoding!r}; expected 32FC1 (m) or 16UC1 (mm)")
+    dtype, scale = DEPTH_ENCODINGS[encoding]
+    if big_endian:
+        dtype = dtype.newbyteorder(">")
+    if width <= 0 or height <= 0:
+        raise ImageError(f"depth image has zero size ({width}x{height} pixels)")
+    row_bytes = width * dtype.itemsize
+    if step < row_bytes:
+        raise ImageError(f"depth step {step} bytes is shorter than a {encoding} row of {width} pixels ({row_bytes} bytes)")
+    flat = np.frombuffer(bytes(data) if not isinstance(data, (bytes, bytearray, memoryview)) else data, np.uint8)
+    if flat.size != step * height:
+        raise ImageError(f"depth data has {flat.size} bytes; expected step*height = {step * height}")
+    rows = flat.reshape(height, step)[:, :row_bytes]
+    depth = np.ascontiguousarray(rows).view(dtype).reshape(height, width).astype(np.float32) * np.float32(scale)
+    depth[~np.isfinite(depth) | (depth < 0) | (depth > MAX_DEPTH_M)] = 0.0
+    return depth
+
+
+def intrinsics_from_camera_info(msg: Any) -> Intrinsics:
+    """``sensor_msgs/CameraInfo`` -> Intrinsics (pinhole from ``k``; distortion is ignored).
+
+    Raises:
+        ValueError: zero size or a non-positive focal length.
+    """
+    k = np.asarray(msg.k, dtype=np.float64).reshape(3, 3)
+    width, height = int(msg.width), int(msg.height)
+    if not np.all(np.isfinite(k)) or k[0, 0] <= 0 or k[1, 1] <= 0 or width <= 0 or height <= 0:
+        raise ValueError(f"camera_info has no usable intrinsics (k={k.ravel().tolist()}, size {width}x{height})")
+    return Intrinsics(float(k[0, 0]), float(k[1, 1]), float(k[0, 2]), float(k[1, 2]), width, height)
+
+
+def quaternion_to_matrix(q_xyzw: np.ndarray) -> np.ndarray:
+    """Unit quaternion (x, y, z, w) -> 3x3 rotation matrix."""
+    x, y, z, w = (float(v) for v in q_xyzw)
+    return np.array([
+        [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+        [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+        [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+    ])
+
+
+def matrix_to_quaternion(rotation: np.ndarray) -> np.ndarray:
+    """3x3 rotation matrix -> unit quaternion (x, y, z, w) with w >= 0."""
+    m = np.asarray(rotation, dtype=np.float64)
+    trace = m[0, 0] + m[1, 1] + m[2, 2]
+    if trace > 0:
+        s = 2.0 * np.sqrt(trace + 1.0)
+        q = [(m[2, 1] - m[1, 2]) / s, (m[0, 2] - m[2, 0]) / s, (m[1, 0] - m[0, 1]) / s, 0.25 * s]
+    else:
+        i = int(np.argmax([m[0, 0], m[1, 1], m[2, 2]]))
+        j, k = (i + 1) % 3, (i + 2) % 3
+        s = 2.0 * np.sqrt(1.0 + m[i, i] - m[j, j] - m[k, k])
+        q = [0.0, 0.0, 0.0, (m[k, j] - m[j, k]) / s]
+        q[i], q[j], q[k] = 0.25 * s, (m[j, i] + m[i, j]) / s, (m[k, i] + m[i, k]) / s
+    q = np.asarray(q)
+    q /= np.linalg.norm(q)
+    return q if q[3] >= 0 else -q
+
+
+def pose_matrix(xyz: Any, quaternion_xyzw: Any) -> np.ndarray:
+    """xyz (m) + quaternion (x, y, z, w) -> 4x4 homogeneous transform.
+
+    Raises:
+        ValueError: wrong lengths, non-finite values, or a quaternion far from unit norm.
+    """
+    xyz, quat = np.asarray(xyz, dtype=np.float64), np.asarray(quaternion_xyzw, dtype=np.float64)
+    if xyz.shape != (3,) or quat.shape != (4,) or not (np.all(np.isfinite(xyz)) and np.all(np.isfinite(quat))):
+        raise ValueError(f"pose needs 3 finite xyz values and 4 quaternion values (x, y, z, w); got {xyz.tolist()}, {quat.tolist()}")
+    norm = float(np.linalg.norm(quat))
+    if abs(norm - 1.0) > 0.01:
+        raise ValueError(f"quaternion {quat.tolist()} has norm {norm:.4f}; expected a unit quaternion (x, y, z, w)")
+    pose = np.eye(4)
+    pose[:3, :3], pose[:3, 3] = quaternion_to_matrix(quat / norm), xyz
+    return pose
+
+
+def qmap_to_rgb(q_map: np.ndarray, pixel: tuple[int, int] | None = None) -> np.ndarray:
+    """A Q-map (H, W) float -> (H, W, 3) uint8 RGB (JET colour map, min..max), chosen pixel ringed."""
+    q = np.nan_to_num(np.asarray(q_map, dtype=np.float32))
+    low, high = float(q.min()), float(q.max())
+    scaled = np.zeros(q.shape, np.uint8) if high - low < 1e-12 else ((q - low) / (high - low) * 255).astype(np.uint8)
+    rgb = cv2.cvtColor(cv2.applyColorMap(scaled, cv2.COLORMAP_JET), cv2.COLOR_BGR2RGB)
+    if pixel is not None:
+        radius = max(2, q.shape[0] // 40)
+        cv2.circle(rgb, (int(pixel[1]), int(pixel[0])), radius, (255, 255, 255), 1)
+    return rgb

@@ -1,0 +1,47 @@
+"""The standard ``main()`` of a greenroom node (see shared/docs/ros2.md, "Shutdown").
+
+``rclpy.init(args)``, build the node, spin; SIGINT and SIGTERM (both raised as
+``ExternalShutdownException``) end it cleanly with exit status 0. A start-up error that the
+node raises as :class:`StartupError` (or a parameter/contract error) is printed as one clear
+line and exits with status 1 before anything is published.
+"""
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+
+import rclpy
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.node import Node
+
+
+class StartupError(RuntimeError):
+    """The node cannot start (bad parameter, missing model, ...): message says why and how to fix it."""
+
+
+def run_node(factory: Callable[[], Node], args: Sequence[str] | None, prog: str,
+             startup_errors: tuple[type[BaseException], ...] = ()) -> int:
+    """Spin the node ``factory()`` until shutdown; return the process exit status."""
+    try:
+        rclpy.init(args=list(args) if args is not None else None)
+    except RuntimeError as exc:  # RCLError: e.g. a malformed --ros-args rule
+        print(f"{prog}: error: cannot initialise ROS (check the --ros-args): {exc}", file=sys.stderr, flush=True)
+        return 1
+    node: Node | None = None
+    executor = SingleThreadedExecutor()
+    try:
+        try:
+            node = factory()
+        except (StartupError, *startup_errors) as exc:
+            print(f"{prog}: error: {exc}", file=sys.stderr, flush=True)
+            return 1
+        executor.add_node(node)
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        executor.shutdown()
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+    return 0

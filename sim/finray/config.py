@@ -1,0 +1,147 @@
+"""Configuration and randomization ranges of the fin-ray environment.
+
+Units: metres, kilograms, seconds, radians, newtons. Frames: the fin's base line lies on the
+world x axis (x forward = toward the head, ray 0 is the head-most ray), rays hang toward -z and
+sweep laterally toward +/-y about hinge axes parallel to x.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..core.randomization import Group, IntUniform, LogUniform, Uniform
+
+OBJECTIVES = ("thrust", "efficiency", "lateral")
+
+
+@dataclass(frozen=True)
+class FluidRanges(Group):
+    """Fluid properties, sampled per episode."""
+
+    density: Uniform = Uniform(980.0, 1030.0, nominal=1000.0)  # kg/m^3 ~ U(980, 1030): fresh to sea water
+    viscosity: LogUniform = LogUniform(0.7e-3, 1.5e-3, nominal=1.0e-3)  # Pa*s ~ logU: water at 35..5 degC
+    drag_coef: Uniform = Uniform(1.6, 2.2, nominal=1.9)  # normal-plate drag coefficient C_D ~ U(1.6, 2.2)
+
+
+@dataclass(frozen=True)
+class RayRanges(Group):
+    """Ray structure, sampled per episode (scales multiply the config's nominal values)."""
+
+    stiffness_scale: LogUniform = LogUniform(0.7, 1.4, nominal=1.0)  # bending stiffness x logU(0.7, 1.4)
+    damping_scale: LogUniform = LogUniform(0.7, 1.4, nominal=1.0)  # bending damping x logU(0.7, 1.4)
+
+
+@dataclass(frozen=True)
+class ActuatorRanges(Group):
+    """Base actuators, sampled per episode."""
+
+    kp_scale: Uniform = Uniform(0.8, 1.2, nominal=1.0)  # position gain x U(0.8, 1.2)
+    torque_scale: Uniform = Uniform(0.85, 1.15, nominal=1.0)  # torque limit x U(0.85, 1.15)
+
+
+@dataclass(frozen=True)
+class SensorRanges(Group):
+    """Measurement noise standard deviations, sampled per episode (white noise each step)."""
+
+    angle_noise: Uniform = Uniform(0.0, 0.01, nominal=0.0)  # rad ~ U(0, 0.01)
+    velocity_noise: Uniform = Uniform(0.0, 0.1, nominal=0.0)  # rad/s ~ U(0, 0.1)
+    force_noise: Uniform = Uniform(0.0, 0.005, nominal=0.0)  # N ~ U(0, 0.005)
+
+
+@dataclass(frozen=True)
+class LatencyRanges(Group):
+    """Action latency in control steps, sampled per episode."""
+
+    action_delay: IntUniform = IntUniform(0, 1, nominal=0)  # control steps ~ U{0, 1}
+
+
+@dataclass(frozen=True)
+class RandomizationConfig:
+    """All randomization groups; switch one off with e.g. ``randomization.fluid.enabled=false``."""
+
+    fluid: FluidRanges = field(default_factory=FluidRanges)
+    rays: RayRanges = field(default_factory=RayRanges)
+    actuators: ActuatorRanges = field(default_factory=ActuatorRanges)
+    sensors: SensorRanges = field(default_factory=SensorRanges)
+    latency: LatencyRanges = field(default_factory=LatencyRanges)
+
+    def groups(self) -> dict[str, Group]:
+        return {"fluid": self.fluid, "rays": self.rays, "actuators": self.actuators,
+                "sensors": self.sensors, "latency": self.latency}
+
+    @classmethod
+    def off(cls) -> RandomizationConfig:
+        """Every group disabled: nominal values (used for validation and baselines)."""
+        return cls(FluidRanges(enabled=False), RayRanges(enabled=False), ActuatorRanges(enabled=False),
+                   SensorRanges(enabled=False), LatencyRanges(enabled=False))
+
+
+@dataclass(frozen=True)
+class FinRayEnvConfig:
+    """Geometry, dynamics, control and objective of the fin-ray env (see ``FinRayEnv``)."""
+
+    n_rays: int = 5  # rays along the base line, ray 0 at the head (+x)
+    segments: int = 4  # hinged segments per ray (the first hinge is the actuated base)
+    ray_length: float = 0.06  # m, base to tip
+    ray_spacing: float = 0.02  # m between neighbouring rays along x
+    segment_mass: float = 0.0005  # kg of ray structure per segment (added mass comes on top)
+    added_mass_coef: float = 1.0  # x strip-theory added mass rho*pi*L^2/4 per unit fin length
+    bend_stiffness: float = 0.015  # N*m/rad of the first passive hinge; tapers toward the tip
+    stiffness_taper: float = 0.5  # tip hinge stiffness = (1 - taper) * bend_stiffness
+    bend_damping: float = 2e-4  # N*m*s/rad per passive hinge
+    kp: float = 0.12  # N*m/rad position gain of each base actuator
+    base_damping: float = 1e-3  # N*m*s/rad at the base hinge (actuator/gearbox damping)
+    torque_limit: float = 0.03  # N*m per base actuator
+    max_angle: float = 0.6  # rad, base target range (action 1.0 -> max_angle)
+    membrane_stiffness: float = 20.0  # N/m of the membrane between node pairs once stretched
+    membrane_slack: float = 1.5  # membrane is slack until stretched to slack * ray_spacing
+    skin_friction: bool = True  # laminar (Blasius) skin friction along panels, depends on viscosity
+    control_hz: float = 50.0  # policy steps per second
+    physics_dt: float = 0.005  # s per MuJoCo step (fluid forces are recomputed every step)
+    episode_seconds: float = 4.0  # truncation
+    objective: str = "thrust"  # thrust | efficiency | lateral
+    phase_hz: float = 2.0  # clock in the observation: [sin, cos](2*pi*phase_hz*t)
+    force_scale: float = 0.05  # N; forces are divided by this in observation and reward
+    power_scale: float = 0.05  # W; power is divided by this in the reward
+    power_weight: float = 0.5  # efficiency objective: reward = thrust/force_scale - w * power/power_scale
+    lateral_max: float = 0.03  # N, lateral objective commands ~ U(-lateral_max, lateral_max)
+    lateral_tau: float = 0.25  # s, low-pass time constant of the tracked lateral force
+    command_period: float = 2.0  # s between new lateral commands
+    randomization: RandomizationConfig = field(default_factory=RandomizationConfig)
+
+    def __post_init__(self) -> None:
+        if self.n_rays < 2:
+            raise ValueError(f"n_rays must be >= 2 (a membrane needs two rays), got {self.n_rays}")
+        if self.segments < 1:
+            raise ValueError(f"segments must be >= 1, got {self.segments}")
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
+        for name in ("ray_length", "ray_spacing", "segment_mass", "kp", "torque_limit", "max_angle",
+                     "control_hz", "physics_dt", "episode_seconds", "force_scale", "power_scale"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        if self.substeps < 1 or abs(self.substeps * self.physics_dt - 1.0 / self.control_hz) > 1e-9:
+            raise ValueError(f"1/control_hz ({1.0 / self.control_hz} s) must be a whole multiple of "
+                             f"physics_dt ({self.physics_dt} s)")
+        if not 0.0 <= self.stiffness_taper < 1.0:
+            raise ValueError(f"stiffness_taper must be in [0, 1), got {self.stiffness_taper}")
+
+    @property
+    def substeps(self) -> int:
+        """MuJoCo steps per control step."""
+        return int(round(1.0 / (self.control_hz * self.physics_dt)))
+
+    @property
+    def max_steps(self) -> int:
+        return int(round(self.episode_seconds * self.control_hz))
+
+    @classmethod
+    def smoke(cls) -> FinRayEnvConfig:
+        return cls(episode_seconds=1.0)
+
+    @classmethod
+    def cpu(cls) -> FinRayEnvConfig:
+        return cls()
+
+    @classmethod
+    def paper(cls) -> FinRayEnvConfig:
+        return cls(segments=6, episode_seconds=8.0)

@@ -1,0 +1,396 @@
+"""``greenroom/Flight-v0``: CAD2RL-style monocular indoor flight in domain-randomized MuJoCo worlds."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+from gymnasium import spaces
+
+from ..core.randomization import sample_groups
+from .config import FlightEnvConfig
+from .dynamics import CommandPipeline, quat_of_yaw, validate_action, yaw_of
+from .grid import DirectionGrid
+from .randomize import (DynamicsParams, ImageDegrader, apply_camera, apply_colors, apply_dynamics, apply_lights,
+                        apply_textures)
+from .render_map import draw_map
+from .rendering import WorldRenderer
+from .scene import CAMERA_NAME, COLLISION_GROUP, DRONE_NAME, VISUAL_GROUP, build_spec
+from .textures import load_photos, make_bank
+from .world import SPINE_HALF_WIDTH, WorldLayout, generate_layout
+
+MAX_DEPTH = 100.0   # depth observations are clipped to this (m)
+_WORLD_SALT = 0x5EED_F11E
+
+
+@dataclass(frozen=True)
+class FlightState:
+    """Everything that decides the future of an episode in its world (picklable)."""
+
+    world_key: tuple
+    episode_seed: int
+    qpos: np.ndarray
+    qvel: np.ndarray
+    qacc_warmstart: np.ndarray
+    ctrl: np.ndarray
+    time: float
+    steps: int
+    distance: float
+    pending_commands: np.ndarray
+    noise_rng_state: dict
+    done: bool
+
+
+class FlightEnv(gym.Env):
+    """Fly a quadrotor through procedurally generated, domain-randomized indoor worlds from one
+    forward RGB camera (Sadeghi & Levine, "CAD2RL", RSS 2017).
+
+    ## Description
+    Each world is a hallway of straight pieces with 90 degree turns, side branches (junctions),
+    side rooms behind doorways and furniture (cabinets, cylinders, tables, shelves), floor and
+    ceiling, built with ``mujoco.MjSpec``. A new world is generated every
+    ``config.regenerate_every`` episodes; textures (procedural families and the user's photos in
+    ``config.textures_dir``), colours, materials, lights, camera, image degradation, dynamics and
+    the start pose are re-randomized every episode. Every sampled value is in
+    ``info["randomization"]`` and each group can be switched off (``config.randomization``).
+
+    The quadrotor is a free body whose velocity follows the commanded body-frame Twist with a
+    first-order lag ``dv/dt = (v_cmd - v) / tau - drag * v`` (velocity actuators inside MuJoCo's
+    step, gravity compensated; roll and pitch stay level), after ``latency_steps`` control steps
+    of delay. Frames: world z up, floor at z = 0; body REP-103 (x forward, y left, z up).
+
+    ## Action space
+    ``Box(-limits, limits, (4,), float32)``, the geometry_msgs/Twist a real flight controller takes
+    (values outside the episode's limits are clipped):
+
+    | Num | Action   | Unit  | Default limit (config field)   |
+    |-----|----------|-------|--------------------------------|
+    | 0   | vx       | m/s   | 2.0 (max_forward_speed)        |
+    | 1   | vy       | m/s   | 1.0 (max_lateral_speed)        |
+    | 2   | vz       | m/s   | 0.5 (max_vertical_speed)       |
+    | 3   | yaw_rate | rad/s | 1.5 (max_yaw_rate)             |
+
+    CAD2RL's discrete action is a cell of :attr:`grid` (:class:`DirectionGrid`);
+    ``grid.twist(index)`` turns it into this Twist.
+
+    ## Observation space
+    ``Box(0, 255, (H, W, 3), uint8)``: the forward camera's RGB image (H = W =
+    ``config.image_size``, 64 by default), after blur, gamma and noise. With ``config.depth`` the
+    observation is ``Dict(rgb=that Box, depth=Box(0, 100, (H, W), float32))`` with metric depth
+    (m, undegraded).
+
+    ## Rewards
+    ``reward = progress + collision``: ``progress`` = path length flown this step (m);
+    ``collision`` = ``config.collision_penalty`` on the step that collides, else 0. The terms are
+    in ``info["reward_terms"]`` and sum exactly to the reward.
+
+    ## Starting state
+    In the first hallway piece, ``along`` m from its start, laterally within the furniture-free
+    band around the centre line, at a fraction of the ceiling height, heading along the hallway
+    plus a yaw offset (the ``start`` group), at rest.
+
+    ## Episode end
+    Terminated: the collision sphere (``config.collision_radius`` m) touches a wall, furniture,
+    floor or ceiling (``info["collision"]``). Truncated: ``config.max_distance`` m flown or
+    ``config.max_steps`` control steps (10 Hz by default; physics at ``config.physics_hz``).
+
+    ## Info
+    ``pose`` [x, y, z, yaw] (world, m and rad), ``distance`` (m flown this episode),
+    ``collision`` (bool), ``randomization`` (the samples of every group), ``reward_terms``,
+    ``world_index`` and ``episode_index``.
+
+    ## Arguments
+    ``FlightEnv(config: FlightEnvConfig | None = None, render_mode: str | None = None)``;
+    ``render_mode="rgb_array"`` makes :meth:`render` return the last camera image.
+    ``gymnasium.make("greenroom/Flight-v0", config=FlightEnvConfig.smoke())`` works too.
+
+    ## Ground truth and tools
+    :meth:`free_distances` (ray-cast free distance along every grid direction),
+    :meth:`oracle_action` (the freest direction), :meth:`get_state` / :meth:`set_state`
+    (branching Monte Carlo rollouts), :meth:`top_down_map`.
+
+    ## Seeding
+    ``reset(seed=s)`` restarts the episode stream ``s``: episode k of stream s (and its world,
+    number ``k // regenerate_every``) is the same in every process.
+
+    ## Version History
+    * v0: initial version.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
+
+    def __init__(self, config: FlightEnvConfig | None = None, render_mode: str | None = None) -> None:
+        self.config = config if config is not None else FlightEnvConfig()
+        if not isinstance(self.config, FlightEnvConfig):
+            raise TypeError(f"config must be a FlightEnvConfig, got {type(self.config).__name__}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
+        self.render_mode = render_mode
+        cfg = self.config
+        self.grid = DirectionGrid.from_config(cfg)
+        self._photos = load_photos(cfg.textures_dir, cfg.texture_size) if cfg.textures_dir else []
+        limits = np.array(cfg.action_limits, dtype=np.float32)
+        self.action_space = spaces.Box(-limits, limits, (4,), np.float32)
+        size = cfg.image_size
+        rgb_space = spaces.Box(0, 255, (size, size, 3), np.uint8)
+        self.observation_space: spaces.Space = (
+            spaces.Dict({"rgb": rgb_space, "depth": spaces.Box(0.0, MAX_DEPTH, (size, size), np.float32)})
+            if cfg.depth else rgb_space)
+        self._groups = cfg.randomization.groups()
+        self.model: mujoco.MjModel | None = None
+        self.data: mujoco.MjData | None = None
+        self.layout: WorldLayout | None = None
+        self._renderer: WorldRenderer | None = None
+        self._world_key: tuple | None = None
+        self._bank_names: list[str] = []
+        self._stream_seed: int | None = None
+        self._episode_index = -1
+        self._episode_seed = 0
+        self._samples: dict[str, Any] = {}
+        self._last_obs: Any = None
+        self._done = True
+        self.timing = {"physics": 0.0, "render": 0.0, "reset": 0.0, "world": 0.0, "steps": 0, "resets": 0, "worlds": 0}
+
+    # ------------------------------------------------------------------ world and episode setup
+    def _seed_of(self, *keys: int) -> int:
+        return int(np.random.SeedSequence([int(self._stream_seed), *keys]).generate_state(1)[0] & 0x7FFFFFFF)
+
+    def _ensure_world(self, world_index: int) -> None:
+        """(Re)build the world of ``world_index`` unless the current one has the same samples."""
+        world_samples = sample_groups({"layout": self._groups["layout"], "textures": self._groups["textures"]},
+                                      self._seed_of(_WORLD_SALT, world_index))
+        layout_values, bank_values = world_samples["layout"], world_samples["textures"]
+        key = (tuple(sorted(layout_values.items())), bank_values["seed"], bank_values["photo_fraction"])
+        self._world_samples = world_samples
+        if key == self._world_key:
+            return
+        start = time.perf_counter()
+        cfg = self.config
+        layout = generate_layout(layout_values, self._groups["layout"].max_furniture, layout_values["seed"])
+        bank, names = make_bank(np.random.default_rng(bank_values["seed"]), cfg.texture_bank, cfg.texture_size,
+                                self._photos, bank_values["photo_fraction"])
+        model = build_spec(layout, bank, cfg).compile()
+        if self._renderer is None:
+            self._renderer = WorldRenderer(model, cfg.image_size, cfg.image_size)
+        else:
+            self._renderer.set_model(model)
+        self.model, self.data, self.layout = model, mujoco.MjData(model), layout
+        self._scene_option = mujoco.MjvOption()
+        self._scene_option.geomgroup[:] = 0
+        self._scene_option.geomgroup[VISUAL_GROUP] = 1
+        self._ray_groups = np.zeros(6, np.uint8)
+        self._ray_groups[COLLISION_GROUP] = 1
+        self._camera_id = model.camera(CAMERA_NAME).id
+        self._drone_id = model.body(DRONE_NAME).id
+        self._world_key, self._bank_names = key, names
+        self.timing["world"] += time.perf_counter() - start
+        self.timing["worlds"] += 1
+
+    def _apply_episode(self, samples: dict[str, Any]) -> None:
+        """Write one episode's appearance, camera and dynamics samples into the model."""
+        cfg, model = self.config, self.model
+        assignment = apply_textures(model, samples["textures"], cfg.texture_bank)
+        apply_colors(model, samples["colors"])
+        light_positions = apply_lights(model, samples["lights"], self.layout)
+        apply_camera(model, samples["camera"], cfg)
+        self._dynamics: DynamicsParams = apply_dynamics(model, samples["dynamics"], cfg)
+        self._degrade = ImageDegrader(samples["image"], cfg.image_size)
+        self._commands = CommandPipeline(self._dynamics.limits, self._dynamics.latency_steps)
+        samples["layout"] = dict(self._world_samples["layout"])
+        samples["textures"] = {**samples["textures"], "bank_seed": self._world_samples["textures"]["seed"],
+                               "photo_fraction": self._world_samples["textures"]["photo_fraction"],
+                               "bank": list(self._bank_names), "slot_textures": assignment}
+        samples["lights"] = {**samples["lights"], "positions": light_positions}
+
+    def _start_pose(self, values: dict[str, Any]) -> None:
+        cfg, data = self.config, self.data
+        p0, heading = self.layout.start_frame()
+        d = np.array([np.cos(heading), np.sin(heading)])
+        perp = np.array([-d[1], d[0]])
+        band = max(SPINE_HALF_WIDTH - cfg.collision_radius - 0.05, 0.0)
+        xy = p0 + values["along"] * d + values["lateral"] * band * perp
+        ceiling = self.layout.ceiling_height
+        z = float(np.clip(values["height"] * ceiling, cfg.collision_radius + 0.1, ceiling - cfg.collision_radius - 0.1))
+        mujoco.mj_resetData(self.model, data)
+        data.qpos[:3] = (xy[0], xy[1], z)
+        data.qpos[3:7] = quat_of_yaw(heading + values["yaw"])
+        mujoco.mj_forward(self.model, data)
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+        super().reset(seed=seed)
+        start = time.perf_counter()
+        if seed is not None:
+            self._stream_seed, self._episode_index = int(seed), -1
+        elif self._stream_seed is None:
+            self._stream_seed = int(self.np_random.integers(0, 2**31 - 1))
+        self._episode_index += 1
+        self._world_index = self._episode_index // self.config.regenerate_every
+        self._ensure_world(self._world_index)
+        self._episode_seed = self._seed_of(self._episode_index)
+        self._start_episode(self._episode_seed)
+        self.timing["reset"] += time.perf_counter() - start
+        self.timing["resets"] += 1
+        return self._last_obs, self._info()
+
+    def _start_episode(self, episode_seed: int) -> None:
+        self._samples = sample_groups(self._groups, episode_seed)
+        self._apply_episode(self._samples)
+        self._start_pose(self._samples["start"])
+        self._steps, self._distance, self._done = 0, 0.0, False
+        self._collision = False
+        self._reward_terms = {"progress": 0.0, "collision": 0.0}
+        self._last_obs = self._observe()
+
+    # ------------------------------------------------------------------ stepping
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        if self.model is None:
+            raise RuntimeError("call reset() before step()")
+        if self._done:
+            raise RuntimeError("the episode has ended (terminated or truncated); call reset()")
+        command = validate_action(action)
+        model, data = self.model, self.data
+        data.ctrl[:] = self._commands.push(command)
+        before = data.qpos[:3].copy()
+        start = time.perf_counter()
+        collided = False
+        for _ in range(self.config.substeps):
+            mujoco.mj_step(model, data)
+            if data.ncon:
+                collided = True
+                break
+        mujoco.mj_kinematics(model, data)
+        mujoco.mj_camlight(model, data)
+        self.timing["physics"] += time.perf_counter() - start
+        self.timing["steps"] += 1
+        progress = float(np.linalg.norm(data.qpos[:3] - before))
+        self._steps += 1
+        self._distance += progress
+        self._collision = collided
+        self._reward_terms = {"progress": progress, "collision": self.config.collision_penalty if collided else 0.0}
+        reward = self._reward_terms["progress"] + self._reward_terms["collision"]
+        terminated = collided
+        truncated = not terminated and (self._distance >= self.config.max_distance
+                                        or self._steps >= self.config.max_steps)
+        self._done = terminated or truncated
+        self._last_obs = self._observe()
+        return self._last_obs, reward, terminated, truncated, self._info()
+
+    def _observe(self) -> Any:
+        start = time.perf_counter()
+        renderer = self._renderer
+        renderer.update_scene(self.data, camera=self._camera_id, scene_option=self._scene_option)
+        rgb = self._degrade(renderer.render())
+        if self.config.depth:
+            renderer.enable_depth_rendering()
+            depth = np.clip(renderer.render(), 0.0, MAX_DEPTH).astype(np.float32)
+            renderer.disable_depth_rendering()
+            obs: Any = {"rgb": rgb, "depth": depth}
+        else:
+            obs = rgb
+        self.timing["render"] += time.perf_counter() - start
+        return obs
+
+    def _info(self) -> dict[str, Any]:
+        return {"pose": self.pose(), "distance": self._distance, "collision": self._collision,
+                "randomization": self._samples, "reward_terms": dict(self._reward_terms),
+                "world_index": self._world_index, "episode_index": self._episode_index}
+
+    def pose(self) -> np.ndarray:
+        """(4,) float64 [x, y, z, yaw] of the drone (world frame, m and rad)."""
+        q = self.data.qpos
+        return np.array([q[0], q[1], q[2], yaw_of(q[3:7])])
+
+    def render(self) -> np.ndarray | None:
+        """The last camera RGB image (H, W, 3) uint8 for ``render_mode="rgb_array"``, else None."""
+        if self.render_mode != "rgb_array" or self._last_obs is None:
+            return None
+        return (self._last_obs["rgb"] if self.config.depth else self._last_obs).copy()
+
+    def close(self) -> None:
+        """Release the GL context (safe to call twice)."""
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+        self.model = self.data = None
+        self._world_key = None
+        super().close()
+
+    # ------------------------------------------------------------------ ground truth and tools
+    def free_distances(self) -> np.ndarray:
+        """(rows, cols) float32 free distance (m) along each grid direction from the camera.
+
+        Rays start at the camera and follow the grid directions in the camera's frame (body
+        frame turned by the mount pitch); they hit collision geometry only (walls, furniture,
+        floor, ceiling), are centre-line rays (no drone radius), and are capped at
+        ``config.max_range``.
+        """
+        if self.model is None:
+            raise RuntimeError("call reset() before free_distances()")
+        dirs = self.grid.directions()                                   # (n, 3) x fwd, y left, z up
+        cam_dirs = np.stack([-dirs[:, 1], dirs[:, 2], -dirs[:, 0]], axis=1)   # MuJoCo camera axes
+        xmat = self.data.cam_xmat[self._camera_id].reshape(3, 3)
+        world_dirs = np.ascontiguousarray((cam_dirs @ xmat.T).ravel())
+        n = self.grid.size
+        geomid = np.zeros(n, np.int32)
+        dist = np.zeros(n, np.float64)
+        mujoco.mj_multiRay(self.model, self.data, self.data.cam_xpos[self._camera_id].copy(), world_dirs,
+                           self._ray_groups, 1, self._drone_id, geomid, dist, None, n, self.config.max_range)
+        dist = np.where((geomid < 0) | (dist < 0), self.config.max_range, np.minimum(dist, self.config.max_range))
+        return dist.reshape(self.grid.rows, self.grid.cols).astype(np.float32)
+
+    def oracle_action(self, tolerance: float = 0.25) -> int:
+        """Depth-oracle baseline: index of the grid direction with the most clearance.
+
+        Score of a cell = the smallest free distance over the cell and its grid neighbours (a
+        centre-line ray alone ignores the drone's width); among cells within ``tolerance`` m of
+        the best score, the one closest to straight ahead wins.
+        """
+        free = self.free_distances()
+        padded = np.pad(free, 1, mode="edge")
+        rows, cols = free.shape
+        score = np.min([padded[1 + dr:1 + dr + rows, 1 + dc:1 + dc + cols]
+                        for dr in (-1, 0, 1) for dc in (-1, 0, 1)], axis=0).ravel()
+        candidates = np.flatnonzero(score >= score.max() - tolerance)
+        forwardness = self.grid.directions()[candidates, 0]
+        return int(candidates[int(np.argmax(forwardness))])
+
+    def get_state(self) -> FlightState:
+        """Snapshot for branching rollouts within this world (restore with :meth:`set_state`)."""
+        if self.model is None:
+            raise RuntimeError("call reset() before get_state()")
+        d = self.data
+        return FlightState(world_key=self._world_key, episode_seed=self._episode_seed, qpos=d.qpos.copy(),
+                           qvel=d.qvel.copy(), qacc_warmstart=d.qacc_warmstart.copy(), ctrl=d.ctrl.copy(),
+                           time=float(d.time), steps=self._steps, distance=self._distance,
+                           pending_commands=self._commands.get_state(),
+                           noise_rng_state=self._degrade.rng.bit_generator.state, done=self._done)
+
+    def set_state(self, state: FlightState) -> None:
+        """Restore a :meth:`get_state` snapshot; the env must be in the same world."""
+        if not isinstance(state, FlightState):
+            raise TypeError(f"set_state needs a FlightState, got {type(state).__name__}")
+        if self.model is None or state.world_key != self._world_key:
+            raise ValueError("set_state: the state belongs to another world than the env's current one "
+                             "(states only restore within the world they were taken in)")
+        if state.episode_seed != self._episode_seed:
+            self._episode_seed = state.episode_seed
+            self._samples = sample_groups(self._groups, state.episode_seed)
+            self._apply_episode(self._samples)
+        d = self.data
+        d.qpos[:], d.qvel[:], d.qacc_warmstart[:], d.ctrl[:] = state.qpos, state.qvel, state.qacc_warmstart, state.ctrl
+        d.time = state.time
+        self._commands.set_state(state.pending_commands)
+        self._degrade.rng.bit_generator.state = state.noise_rng_state
+        self._steps, self._distance, self._done = state.steps, state.distance, state.done
+        mujoco.mj_forward(self.model, d)
+        self._collision = bool(d.ncon)
+
+    def top_down_map(self, trajectory: np.ndarray | None = None) -> np.ndarray:
+        """(H, W, 3) uint8 top-down map of the current world with an optional (n, >=2) world
+        x, y trajectory (m); extent in metres: ``self.layout.bounds``."""
+        if self.layout is None:
+            raise RuntimeError("call reset() before top_down_map()")
+        return draw_map(self.layout, trajectory)

@@ -1,0 +1,144 @@
+"""Apply one episode's randomization samples to a compiled flight model, and degrade images.
+
+Everything here writes ``mjModel`` fields that take effect without recompiling or re-uploading
+textures (material texture ids, colours, lights, camera, actuator gains, damping), so it runs
+every episode in well under a millisecond. Samples come from :func:`sample_groups` over
+:class:`~greenroom.sim.flight.ranges.FlightRandomization`; the structured choices (which slot
+wears which texture, where each light hangs) are drawn from the group's own ``seed`` sample, so a
+switched-off group (nominal seed) makes the same choices every episode.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import mujoco
+import numpy as np
+
+from .config import FlightEnvConfig
+from .scene import CAMERA_BASE_QUAT, CAMERA_NAME, DRONE_NAME, MAX_LIGHTS
+from .world import SLOTS, WorldLayout
+
+_RGB_ROLE = int(mujoco.mjtTextureRole.mjTEXROLE_RGB)
+
+
+@dataclass(frozen=True)
+class DynamicsParams:
+    """The episode's inner-loop parameters (see :class:`DynamicsRanges`)."""
+
+    tau: float               # velocity time constant (s)
+    latency_steps: int       # command delay (control steps)
+    limits: np.ndarray       # (4,) |vx|, |vy|, |vz| (m/s), |yaw_rate| (rad/s) after max_speed_scale
+    drag: float              # linear drag rate (1/s)
+
+
+def apply_textures(model: mujoco.MjModel, values: dict[str, Any], bank_size: int) -> list[int]:
+    """Give each slot material a bank texture and a texture scale; returns the texture per slot."""
+    rng = np.random.default_rng(values["seed"])
+    assignment = rng.integers(0, bank_size, len(SLOTS))
+    for slot_id, tex in enumerate(assignment):
+        model.mat_texid[slot_id, _RGB_ROLE] = int(tex)
+        scale = values["texrepeat"] * float(rng.uniform(0.7, 1.4))
+        model.mat_texrepeat[slot_id] = (scale, scale)
+    return [int(t) for t in assignment]
+
+
+def apply_colors(model: mujoco.MjModel, values: dict[str, Any]) -> None:
+    """Per-slot tint (blend of white and a random colour), brightness and shading."""
+    rng = np.random.default_rng(values["seed"])
+    for slot_id in range(len(SLOTS)):
+        color = rng.uniform(0.0, 1.0, 3)
+        rgb = values["brightness"] * ((1 - values["tint_strength"]) + values["tint_strength"] * color)
+        model.mat_rgba[slot_id] = (*np.clip(rgb, 0.0, 1.0), 1.0)
+        model.mat_specular[slot_id] = values["specular"] * rng.uniform(0.5, 1.5)
+        model.mat_shininess[slot_id] = min(1.0, values["shininess"] * rng.uniform(0.5, 1.5))
+        model.mat_emission[slot_id] = values["emission"] * rng.uniform(0.5, 1.5)
+
+
+def apply_lights(model: mujoco.MjModel, values: dict[str, Any], layout: WorldLayout) -> list[list[float]]:
+    """Switch on ``count`` lights over random free floor spots near the ceiling; returns positions."""
+    rng = np.random.default_rng(values["seed"])
+    spots = layout.light_spots
+    picks = rng.choice(len(spots), size=MAX_LIGHTS, replace=len(spots) < MAX_LIGHTS)
+    positions = []
+    for k in range(MAX_LIGHTS):
+        x, y = spots[picks[k]]
+        z = layout.ceiling_height - 0.1
+        tilt, azimuth = values["direction_tilt"] * rng.uniform(0, 1), rng.uniform(0, 2 * math.pi)
+        model.light_pos[k] = (x, y, z)
+        model.light_dir[k] = (math.sin(tilt) * math.cos(azimuth), math.sin(tilt) * math.sin(azimuth), -math.cos(tilt))
+        model.light_diffuse[k] = values["diffuse"] * rng.uniform(0.7, 1.3, 3)   # slightly coloured
+        model.light_ambient[k] = values["ambient"]
+        model.light_specular[k] = 0.2
+        model.light_active[k] = k < values["count"]
+        if k < values["count"]:
+            positions.append([float(x), float(y), float(z)])
+    model.vis.headlight.diffuse[:] = values["headlight_diffuse"]
+    model.vis.headlight.ambient[:] = values["headlight_ambient"]
+    model.vis.headlight.specular[:] = 0.0
+    return positions
+
+
+def apply_camera(model: mujoco.MjModel, values: dict[str, Any], config: FlightEnvConfig) -> None:
+    """Camera field of view (square image: fovy = hfov), mount pitch and mount offset."""
+    cam = model.camera(CAMERA_NAME).id
+    model.cam_fovy[cam] = config.vfov_deg + values["fov_delta_deg"]
+    model.cam_pos[cam] = np.array([0.5 * config.collision_radius, 0.0, 0.0]) + np.asarray(values["position"])
+    pitch = math.radians(values["pitch_deg"])        # + = nose up: rotate about body -y
+    q_pitch = np.array([math.cos(pitch / 2), 0.0, -math.sin(pitch / 2), 0.0])
+    quat = np.empty(4)
+    mujoco.mju_mulQuat(quat, q_pitch, CAMERA_BASE_QUAT)
+    model.cam_quat[cam] = quat
+
+
+def apply_dynamics(model: mujoco.MjModel, values: dict[str, Any], config: FlightEnvConfig) -> DynamicsParams:
+    """Actuator gains for time constant tau and drag as joint damping (first-order loop)."""
+    body = model.body(DRONE_NAME)
+    mass, izz = float(body.mass[0]), float(np.ravel(body.inertia)[2])
+    tau, drag = float(values["tau"]), float(values["drag"])
+    for k, gain in enumerate((mass / tau,) * 3 + (izz / tau,)):
+        model.actuator_gainprm[k, 0] = gain
+        model.actuator_biasprm[k, 2] = -gain
+    dof = model.joint("drone_free").dofadr[0]
+    model.dof_damping[dof:dof + 3] = mass * drag
+    model.dof_damping[dof + 5] = izz * drag
+    model.dof_damping[dof + 3:dof + 5] = izz * 20.0      # keep roll/pitch level (rad/s decay ~0.05 s)
+    limits = np.array(config.action_limits) * values["max_speed_scale"]
+    return DynamicsParams(tau=tau, latency_steps=int(values["latency_steps"]), limits=limits, drag=drag)
+
+
+class ImageDegrader:
+    """Gaussian blur (sigma px), gamma (LUT) and additive Gaussian noise (std in 0..255 units).
+
+    Nominal values (sigma 0, gamma 1, std 0) leave the image untouched. Noise comes from a
+    per-episode bank of (2H, 2W, 3) Gaussian samples, cropped at a random offset every frame
+    (4x cheaper than drawing H*W*3 normals per frame); the offsets come from a seeded generator
+    whose state is part of the env state, so branching rollouts see the same noise.
+    """
+
+    def __init__(self, values: dict[str, Any], image_size: int) -> None:
+        self.values = dict(values)
+        self.sigma = float(values["blur_sigma"])
+        self.std = float(values["noise_std"])
+        gamma = float(values["gamma"])
+        self.lut = None if abs(gamma - 1.0) < 1e-9 else np.clip(
+            255.0 * (np.arange(256) / 255.0) ** gamma + 0.5, 0, 255).astype(np.uint8)
+        self.rng = np.random.default_rng(values["seed"])
+        self.size = int(image_size)
+        self.noise = None
+        if self.std > 1e-3:
+            bank = self.rng.standard_normal((2 * self.size, 2 * self.size, 3), dtype=np.float32) * self.std
+            self.noise = np.rint(bank).astype(np.int16)
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        out = image
+        if self.sigma > 1e-3:
+            out = cv2.GaussianBlur(out, (0, 0), self.sigma)
+        if self.lut is not None:
+            out = cv2.LUT(out, self.lut)
+        if self.noise is not None:
+            oy, ox = self.rng.integers(0, self.size, 2)
+            out = cv2.add(out, self.noise[oy:oy + self.size, ox:ox + self.size], dtype=cv2.CV_8U)
+        return out

@@ -1,0 +1,151 @@
+"""Randomization ranges of the flight simulator, one :class:`Group` per switchable family.
+
+Pure data (no MuJoCo import): each field documents its distribution and unit. A group that is
+switched off (``enabled=False``) yields every range's nominal value, so the quantity it controls
+stops changing between episodes. Every group carries a ``seed`` range: the seed of the
+structured choices it makes (which texture goes on which surface, where each light sits...),
+recorded in ``info["randomization"]`` like every other sample. Applying the samples lives in
+:mod:`greenroom.sim.flight.randomize` (appearance, camera, dynamics) and
+:mod:`greenroom.sim.flight.world` (layout).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..core.randomization import Group, IntUniform, LogUniform, Uniform, UniformVec
+
+SEED_RANGE = IntUniform(0, 2**31 - 1, nominal=0)
+
+
+@dataclass(frozen=True)
+class LayoutRanges(Group):
+    """World layout, applied when the world is (re)generated (every ``regenerate_every`` episodes).
+
+    The world is a hallway of ``segments`` straight pieces with 90 degree turns, optional side
+    branches (junctions), side rooms behind doorways and furniture along the walls.
+    """
+
+    seed: IntUniform = SEED_RANGE                        # layout seed ~ U{0..2^31-1}
+    segments: IntUniform = IntUniform(3, 6, nominal=4)   # hallway pieces ~ U{3..6}
+    segment_length: Uniform = Uniform(5.0, 10.0)         # length of one piece (m) ~ U(5, 10)
+    hallway_width: Uniform = Uniform(1.75, 3.0)          # free width (m) ~ U(1.75, 3)
+    ceiling_height: Uniform = Uniform(2.5, 3.5)          # floor to ceiling (m) ~ U(2.5, 3.5)
+    turn_prob: Uniform = Uniform(0.4, 0.8)               # P(turn) at each piece end ~ U(0.4, 0.8)
+    junction_prob: Uniform = Uniform(0.2, 0.6)           # P(side branch) per piece ~ U(0.2, 0.6)
+    room_prob: Uniform = Uniform(0.2, 0.6)               # P(side room + doorway) per piece
+    furniture_density: Uniform = Uniform(0.1, 0.35)      # furniture items per metre of hallway
+    max_furniture: int = 40                              # cap on furniture items per world
+
+
+@dataclass(frozen=True)
+class TextureRanges(Group):
+    """Texture bank (procedural families and the user's photos) and its use on surfaces.
+
+    The bank (``texture_bank`` images) is regenerated with the world; which bank texture each
+    surface wears and its scale are re-drawn every episode (no texture upload needed).
+    """
+
+    seed: IntUniform = SEED_RANGE                        # bank + assignment seed
+    photo_fraction: Uniform = Uniform(0.0, 1.0, nominal=0.5)  # share of bank from textures_dir
+    texrepeat: LogUniform = LogUniform(0.25, 2.0, nominal=0.5)  # texture repeats per metre
+
+
+@dataclass(frozen=True)
+class ColorRanges(Group):
+    """Surface colour tints and material properties (every episode)."""
+
+    seed: IntUniform = SEED_RANGE                        # per-surface tint seed
+    tint_strength: Uniform = Uniform(0.0, 0.8, nominal=0.0)  # blend toward a random colour
+    brightness: Uniform = Uniform(0.6, 1.2, nominal=1.0)  # overall albedo scale
+    specular: Uniform = Uniform(0.0, 0.6, nominal=0.2)   # material specular ~ U(0, 0.6)
+    shininess: Uniform = Uniform(0.0, 0.8, nominal=0.3)  # material shininess ~ U(0, 0.8)
+    emission: Uniform = Uniform(0.0, 0.2, nominal=0.0)   # material emission ~ U(0, 0.2)
+
+
+@dataclass(frozen=True)
+class LightRanges(Group):
+    """Scene lights: count, placement, direction, intensities, and the headlight."""
+
+    seed: IntUniform = SEED_RANGE                        # light placement seed
+    count: IntUniform = IntUniform(1, 4, nominal=2)      # active lights ~ U{1..4}
+    diffuse: Uniform = Uniform(0.3, 0.9, nominal=0.6)    # per-light diffuse ~ U(0.3, 0.9)
+    ambient: Uniform = Uniform(0.05, 0.3, nominal=0.15)  # per-light ambient ~ U(0.05, 0.3)
+    direction_tilt: Uniform = Uniform(0.0, 0.8, nominal=0.0)  # tilt from straight down (rad)
+    headlight_diffuse: Uniform = Uniform(0.1, 0.7, nominal=0.4)   # camera headlight ~ U(0.1, 0.7)
+    headlight_ambient: Uniform = Uniform(0.05, 0.4, nominal=0.2)  # ~ U(0.05, 0.4)
+
+
+@dataclass(frozen=True)
+class CameraRanges(Group):
+    """Forward camera: field of view, mount pitch and mount position jitter (body frame)."""
+
+    fov_delta_deg: Uniform = Uniform(-8.0, 8.0, nominal=0.0)  # added to hfov_deg (deg)
+    pitch_deg: Uniform = Uniform(-8.0, 8.0, nominal=0.0)      # mount pitch, + = nose up (deg)
+    position: UniformVec = UniformVec((-0.03, -0.03, -0.03), (0.03, 0.03, 0.03),
+                                      nominal=(0.0, 0.0, 0.0))  # mount offset (m, body frame)
+
+
+@dataclass(frozen=True)
+class ImageRanges(Group):
+    """Image degradation applied to the rendered RGB: Gaussian noise, blur, gamma."""
+
+    seed: IntUniform = SEED_RANGE                        # noise stream seed
+    noise_std: Uniform = Uniform(0.0, 8.0, nominal=0.0)  # pixel noise std (0..255 units)
+    blur_sigma: Uniform = Uniform(0.0, 1.0, nominal=0.0)  # Gaussian blur sigma (px)
+    gamma: LogUniform = LogUniform(0.7, 1.4, nominal=1.0)  # out = 255 * (in/255) ** gamma
+
+
+@dataclass(frozen=True)
+class DynamicsRanges(Group):
+    """Velocity-tracking inner loop of the quadrotor."""
+
+    tau: Uniform = Uniform(0.1, 0.4, nominal=0.2)        # velocity time constant (s)
+    latency_steps: IntUniform = IntUniform(0, 2, nominal=0)  # command delay (control steps)
+    max_speed_scale: Uniform = Uniform(0.8, 1.2, nominal=1.0)  # scales every velocity limit
+    drag: Uniform = Uniform(0.0, 0.3, nominal=0.0)       # linear drag rate (1/s): a = -drag * v
+
+
+@dataclass(frozen=True)
+class StartRanges(Group):
+    """Start pose in the first hallway piece."""
+
+    along: Uniform = Uniform(0.5, 2.5, nominal=1.0)      # distance from the hallway's start (m)
+    lateral: Uniform = Uniform(-0.3, 0.3, nominal=0.0)   # fraction of the half free width
+    height: Uniform = Uniform(0.35, 0.65, nominal=0.5)   # fraction of the ceiling height
+    yaw: Uniform = Uniform(-0.35, 0.35, nominal=0.0)     # heading offset from the hallway (rad)
+
+
+@dataclass(frozen=True)
+class FlightRandomization:
+    """All randomization groups of the flight env (switch one off: ``<name>.enabled=false``)."""
+
+    layout: LayoutRanges = field(default_factory=LayoutRanges)
+    textures: TextureRanges = field(default_factory=TextureRanges)
+    colors: ColorRanges = field(default_factory=ColorRanges)
+    lights: LightRanges = field(default_factory=LightRanges)
+    camera: CameraRanges = field(default_factory=CameraRanges)
+    image: ImageRanges = field(default_factory=ImageRanges)
+    dynamics: DynamicsRanges = field(default_factory=DynamicsRanges)
+    start: StartRanges = field(default_factory=StartRanges)
+
+    def groups(self) -> dict[str, Group]:
+        """The groups by name, in a fixed order (the keys of ``info["randomization"]``)."""
+        return {name: getattr(self, name) for name in GROUP_NAMES}
+
+    def with_all(self, enabled: bool) -> "FlightRandomization":
+        """A copy with every group switched on or off."""
+        from dataclasses import replace
+
+        return FlightRandomization(**{n: replace(g, enabled=enabled) for n, g in self.groups().items()})
+
+    def only(self, *names: str) -> "FlightRandomization":
+        """A copy with only the named groups on (for ablations and tests)."""
+        from dataclasses import replace
+
+        unknown = set(names) - set(GROUP_NAMES)
+        if unknown:
+            raise ValueError(f"unknown randomization group(s) {sorted(unknown)}; valid: {', '.join(GROUP_NAMES)}")
+        return FlightRandomization(**{n: replace(g, enabled=n in names) for n, g in self.groups().items()})
+
+
+GROUP_NAMES = ("layout", "textures", "colors", "lights", "camera", "image", "dynamics", "start")

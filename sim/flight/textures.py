@@ -1,0 +1,173 @@
+"""Texture bank for the flight worlds: procedural families in numpy plus the user's photos.
+
+Every texture is a square RGB uint8 image of ``size x size`` px. Procedural families (CAD2RL
+randomizes textures heavily, so variety matters more than realism): ``checker``, ``stripes``,
+``gradient``, ``noise`` (multi-octave value noise), ``bricks``, ``dots``, ``wood`` and ``flat``.
+User images come from a folder (``FlightEnvConfig.textures_dir``), are loaded once with Pillow,
+converted to RGB and resized; a missing folder, an empty folder or an unreadable image raises
+:class:`TextureError` naming the path.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+
+
+class TextureError(ValueError):
+    """A texture folder or image given by the user cannot be used; the message names the path."""
+
+
+def _grid(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(y, x) coordinates in [0, 1) of a size x size image."""
+    coords = np.arange(size, dtype=np.float32) / size
+    return np.meshgrid(coords, coords, indexing="ij")
+
+
+def _palette(rng: np.random.Generator, n: int) -> np.ndarray:
+    """n random colours (n, 3) in [0, 1]."""
+    return rng.uniform(0.0, 1.0, (n, 3)).astype(np.float32)
+
+
+def _mix(mask: np.ndarray, colors: np.ndarray) -> np.ndarray:
+    """Blend two colours by a (H, W) mask in [0, 1] -> (H, W, 3)."""
+    m = mask[..., None]
+    return colors[0] * (1.0 - m) + colors[1] * m
+
+
+def checker(rng: np.random.Generator, size: int) -> np.ndarray:
+    y, x = _grid(size)
+    n = int(rng.choice([2, 4, 8]))
+    return _mix(((np.floor(x * n) + np.floor(y * n)) % 2).astype(np.float32), _palette(rng, 2))
+
+
+def stripes(rng: np.random.Generator, size: int) -> np.ndarray:
+    y, x = _grid(size)
+    n = int(rng.integers(2, 9))
+    if rng.random() < 0.5:  # horizontal or vertical keeps the texture tileable
+        x, y = y, x
+    soft = rng.random() < 0.5
+    wave = 0.5 + 0.5 * np.sin(2 * np.pi * n * x)
+    return _mix(wave if soft else (wave > 0.5).astype(np.float32), _palette(rng, 2))
+
+
+def gradient(rng: np.random.Generator, size: int) -> np.ndarray:
+    y, x = _grid(size)
+    t = 0.5 - 0.5 * np.cos(2 * np.pi * (x if rng.random() < 0.5 else y))  # tileable ramp
+    return _mix(t.astype(np.float32), _palette(rng, 2))
+
+
+def value_noise(rng: np.random.Generator, size: int) -> np.ndarray:
+    out = np.zeros((size, size), np.float32)
+    amplitude, total = 1.0, 0.0
+    for cells in (4, 8, 16):
+        cells = min(cells, size)
+        coarse = rng.random((cells, cells)).astype(np.float32)
+        reps = -(-size // cells)
+        out += amplitude * np.kron(coarse, np.ones((reps, reps), np.float32))[:size, :size]
+        total += amplitude
+        amplitude *= 0.5
+    return _mix(out / total, _palette(rng, 2))
+
+
+def bricks(rng: np.random.Generator, size: int) -> np.ndarray:
+    y, x = _grid(size)
+    rows = int(rng.choice([4, 8]))
+    row = np.floor(y * rows)
+    xs = (x * rows / 2 + 0.5 * (row % 2)) % 1.0
+    ys = (y * rows) % 1.0
+    mortar = ((xs < 0.06) | (ys < 0.1)).astype(np.float32)
+    colors = _palette(rng, 2)
+    base = colors[0] * (0.85 + 0.15 * rng.random((size, size, 1)).astype(np.float32))
+    return base * (1 - mortar[..., None]) + colors[1] * mortar[..., None]
+
+
+def dots(rng: np.random.Generator, size: int) -> np.ndarray:
+    y, x = _grid(size)
+    n = int(rng.choice([2, 4, 8]))
+    d = np.hypot((x * n) % 1.0 - 0.5, (y * n) % 1.0 - 0.5)
+    return _mix((d < rng.uniform(0.15, 0.45)).astype(np.float32), _palette(rng, 2))
+
+
+def wood(rng: np.random.Generator, size: int) -> np.ndarray:
+    y, x = _grid(size)
+    k = int(rng.integers(1, 4))
+    warp = 0.08 * np.sin(2 * np.pi * k * y + rng.uniform(0, 2 * np.pi))
+    rings = 0.5 + 0.5 * np.sin(2 * np.pi * int(rng.integers(4, 12)) * (x + warp))
+    return _mix(rings.astype(np.float32) ** 2, _palette(rng, 2))
+
+
+def flat(rng: np.random.Generator, size: int) -> np.ndarray:
+    color = _palette(rng, 1)[0]
+    return np.broadcast_to(color, (size, size, 3)) * (0.95 + 0.05 * rng.random((size, size, 1)))
+
+
+FAMILIES: dict[str, Callable[[np.random.Generator, int], np.ndarray]] = {
+    "checker": checker, "stripes": stripes, "gradient": gradient, "noise": value_noise,
+    "bricks": bricks, "dots": dots, "wood": wood, "flat": flat,
+}
+
+
+def procedural(family: str, rng: np.random.Generator, size: int) -> np.ndarray:
+    """One (size, size, 3) uint8 texture of the named family."""
+    if family not in FAMILIES:
+        raise ValueError(f"unknown texture family {family!r}; valid: {', '.join(FAMILIES)}")
+    image = FAMILIES[family](rng, size)
+    return np.clip(np.asarray(image) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def load_photos(folder: str | Path, size: int) -> list[np.ndarray]:
+    """Every image in ``folder`` as (size, size, 3) uint8 RGB (centre-cropped square, resized).
+
+    Raises TextureError when the folder is missing, holds no image, or an image cannot be read.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(folder).expanduser()
+    if not path.is_dir():
+        raise TextureError(f"textures_dir {path} does not exist or is not a folder")
+    files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if not files:
+        raise TextureError(f"textures_dir {path} contains no images (looked for {', '.join(IMAGE_SUFFIXES)})")
+    photos = []
+    for file in files:
+        try:
+            with Image.open(file) as image:
+                rgb = image.convert("RGB")
+        except (OSError, UnidentifiedImageError, ValueError) as exc:
+            raise TextureError(f"texture image {file} cannot be read: {exc}") from None
+        side = min(rgb.size)
+        left, top = (rgb.width - side) // 2, (rgb.height - side) // 2
+        rgb = rgb.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.BILINEAR)
+        photos.append(np.asarray(rgb, dtype=np.uint8).copy())
+    return photos
+
+
+def make_bank(rng: np.random.Generator, count: int, size: int, photos: list[np.ndarray],
+              photo_fraction: float) -> tuple[list[np.ndarray], list[str]]:
+    """``count`` textures: about ``photo_fraction`` of them photos (when any), the rest procedural.
+
+    Returns the images and their family names ("photo:<index>" for photos). Procedural families
+    cycle from a random offset so a bank of >= 8 textures holds every family.
+    """
+    n_photos = int(round(photo_fraction * count)) if photos else 0
+    images: list[np.ndarray] = []
+    names: list[str] = []
+    families = list(FAMILIES)
+    offset = int(rng.integers(len(families)))
+    for i in range(count):
+        if i < n_photos:
+            k = int(rng.integers(len(photos)))
+            image = photos[k]
+            if rng.random() < 0.5:
+                image = image[:, ::-1]
+            images.append(np.ascontiguousarray(image))
+            names.append(f"photo:{k}")
+        else:
+            family = families[(offset + i) % len(families)]
+            images.append(procedural(family, rng, size))
+            names.append(family)
+    return images, names

@@ -1,0 +1,151 @@
+"""Push-grasp simulator configuration and randomization ranges (no pybullet import).
+
+Units: metres, radians, kilograms, seconds. World frame = VPG's simulated world frame: z up,
+table top at z = 0, workspace x in [-0.724, -0.276], y in [-0.224, 0.224]; the arm's base sits
+at x = -0.03 m facing -x (towards the workspace).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..core.randomization import Group, IntUniform, LogUniform, Uniform, UniformVec
+from .geometry import PrimitiveGeometry
+from .heightmap import Intrinsics, Workspace
+
+SEED_MAX = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class BlockAppearance(Group):
+    """Block colours and textures."""
+
+    color_seed: IntUniform = IntUniform(0, SEED_MAX)          # seeds per-block palette picks + jitter
+    color_jitter: Uniform = Uniform(0.0, 0.15, nominal=0.0)   # +- RGB jitter around the palette colour ~ U(0, 0.15)
+    textured_fraction: Uniform = Uniform(0.0, 0.5, nominal=0.0)  # share of blocks with a noise texture ~ U(0, 0.5)
+
+
+@dataclass(frozen=True)
+class TableAppearance(Group):
+    """Table colour and texture."""
+
+    texture_seed: IntUniform = IntUniform(0, SEED_MAX)        # picks one of the generated table textures
+    brightness: Uniform = Uniform(0.35, 0.85, nominal=0.6)    # grey level of the table ~ U(0.35, 0.85)
+    textured: Uniform = Uniform(0.0, 1.0, nominal=0.0)        # textured when > 0.5 (i.e. half the episodes)
+
+
+@dataclass(frozen=True)
+class Lighting(Group):
+    """TinyRenderer lighting."""
+
+    direction: UniformVec = UniformVec((-1.0, -1.0, 1.0), (1.0, 1.0, 3.0), nominal=(0.3, 0.3, 2.0))
+    ambient: Uniform = Uniform(0.4, 0.8, nominal=0.6)         # ambient coefficient ~ U(0.4, 0.8)
+    diffuse: Uniform = Uniform(0.3, 0.7, nominal=0.5)         # diffuse coefficient ~ U(0.3, 0.7)
+    specular: Uniform = Uniform(0.0, 0.3, nominal=0.1)        # specular coefficient ~ U(0, 0.3)
+
+
+@dataclass(frozen=True)
+class CameraPose(Group):
+    """Camera placement error around the nominal overhead pose (known to the heightmap: calibrated)."""
+
+    eye_offset: UniformVec = UniformVec((-0.02, -0.02, -0.03), (0.02, 0.02, 0.03), nominal=(0.0, 0.0, 0.0))
+    target_offset: UniformVec = UniformVec((-0.02, -0.02, 0.0), (0.02, 0.02, 0.0), nominal=(0.0, 0.0, 0.0))
+
+
+@dataclass(frozen=True)
+class CameraIntrinsics(Group):
+    """Lens variation: focal length scale and principal point offset (pixels at the render size)."""
+
+    focal_scale: Uniform = Uniform(0.97, 1.03, nominal=1.0)   # fx, fy scale ~ U(0.97, 1.03)
+    principal_offset: UniformVec = UniformVec((-3.0, -3.0), (3.0, 3.0), nominal=(0.0, 0.0))
+
+
+@dataclass(frozen=True)
+class DepthNoise(Group):
+    """RealSense-like depth artefacts."""
+
+    noise_std: Uniform = Uniform(0.0, 0.002, nominal=0.0)     # additive Gaussian depth noise, m ~ U(0, 2 mm)
+    hole_fraction: Uniform = Uniform(0.0, 0.02, nominal=0.0)  # share of pixels with no reading ~ U(0, 2 %)
+    noise_seed: IntUniform = IntUniform(0, SEED_MAX)
+
+
+@dataclass(frozen=True)
+class Friction(Group):
+    block_lateral: Uniform = Uniform(0.4, 1.0, nominal=0.7)   # block friction coefficient ~ U(0.4, 1.0)
+    table_lateral: Uniform = Uniform(0.3, 0.9, nominal=0.6)   # table friction coefficient ~ U(0.3, 0.9)
+
+
+@dataclass(frozen=True)
+class Mass(Group):
+    block_mass: LogUniform = LogUniform(0.03, 0.15, nominal=0.06)  # kg per block ~ logU(30 g, 150 g)
+
+
+@dataclass(frozen=True)
+class PushGraspRandomization:
+    """All randomization groups; switch one off with e.g. ``env.randomization.lighting.enabled=false``."""
+
+    block_appearance: BlockAppearance = field(default_factory=BlockAppearance)
+    table_appearance: TableAppearance = field(default_factory=TableAppearance)
+    lighting: Lighting = field(default_factory=Lighting)
+    camera_pose: CameraPose = field(default_factory=CameraPose)
+    camera_intrinsics: CameraIntrinsics = field(default_factory=CameraIntrinsics)
+    depth_noise: DepthNoise = field(default_factory=DepthNoise)
+    friction: Friction = field(default_factory=Friction)
+    mass: Mass = field(default_factory=Mass)
+
+    def groups(self) -> dict[str, Group]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class PushGraspEnvConfig:
+    """Simulator + env settings (see the module docstring for frames)."""
+
+    resolution: float = 0.004            # heightmap cell size, m (paper 0.002)
+    num_rotations: int = 16              # k orientations (paper 16)
+    num_objects: int = 10                # blocks dropped per episode (paper sim 10)
+    image_width: int = 320               # rendered RGB-D size, px (paper 640x480)
+    image_height: int = 240
+    camera_height: float = 0.75          # nominal camera height above the table, m
+    workspace: Workspace = field(default_factory=Workspace)
+    geometry: PrimitiveGeometry = field(default_factory=PrimitiveGeometry)
+    blocks: str = "project"              # "project" (procedural set) or a folder of .obj meshes (VPG's)
+    robot_urdf: str = "franka_panda/panda.urdf"  # relative to pybullet_data or an absolute path
+    max_no_change: int = 10              # reset after this many consecutive no-change actions (VPG)
+    max_actions: int = 100               # truncate an episode after this many actions
+    grasp_open_threshold: float = 0.004  # summed finger opening (m) above which a closed grasp holds something
+    clear_min_cells_at_2mm: int = 300    # workspace clear when fewer cells than this (at 2 mm) are > 2 cm high
+    fill_holes: bool = True
+    randomization: PushGraspRandomization = field(default_factory=PushGraspRandomization)
+
+    def __post_init__(self) -> None:
+        if not 0.0005 <= self.resolution <= 0.02:
+            raise ValueError(f"resolution must be in [0.0005, 0.02] m/cell; got {self.resolution}")
+        if self.num_rotations < 1 or self.num_rotations % 2:
+            raise ValueError(f"num_rotations must be a positive even number (grasp symmetry); got {self.num_rotations}")
+        if not 0 <= self.num_objects <= 60:
+            raise ValueError(f"num_objects must be in 0..60; got {self.num_objects}")
+        if self.image_width < 32 or self.image_height < 32:
+            raise ValueError(f"image size must be >= 32 px; got {self.image_width}x{self.image_height}")
+        rows, cols = self.workspace.shape(self.resolution)
+        if rows != cols:
+            raise ValueError(f"the workspace must map to a square heightmap; got {rows}x{cols}")
+
+    @property
+    def heightmap_size(self) -> int:
+        return self.workspace.shape(self.resolution)[0]
+
+    def intrinsics(self) -> Intrinsics:
+        """Nominal camera intrinsics (RealSense-like, scaled to the render size)."""
+        return Intrinsics.realsense_d415().scaled(self.image_width, self.image_height)
+
+    @classmethod
+    def smoke(cls) -> PushGraspEnvConfig:
+        return cls(resolution=0.007, num_rotations=4, num_objects=4, image_width=160, image_height=120, max_actions=20)
+
+    @classmethod
+    def cpu(cls) -> PushGraspEnvConfig:
+        return cls()
+
+    @classmethod
+    def paper(cls) -> PushGraspEnvConfig:
+        return cls(resolution=0.002, num_rotations=16, image_width=640, image_height=480)

@@ -1,0 +1,117 @@
+"""Action geometry shared by the simulator, the trainer and the ROS nodes (numpy only).
+
+An action is ``(primitive, rotation, row, col)`` on a heightmap (VPG's ``[0=push/1=grasp, rot, y, x]``):
+
+- ``rotation`` r in 0..k-1 gives the angle ``theta = 2 pi r / k`` in the world xy plane, measured
+  from +x towards +y (counter-clockwise seen from above).
+- ``(row, col)`` is the heightmap cell; its centre is the world point
+  ``x = x_min + (col + 0.5) res``, ``y = y_min + (row + 0.5) res``, ``z = z_min + height[row, col]``.
+- **push**: the closed gripper's fingertips start ``push_depth_offset`` above the cell's surface and move
+  ``push_length`` (VPG: 0.10 m) along ``(cos theta, sin theta)``.
+- **grasp**: top-down, jaws closing along ``(cos theta, sin theta)`` (so r and r + k/2 are the same
+  grasp), fingertips ``grasp_depth`` below the cell's surface (VPG code: 0.04 m sim; paper: 0.03 m),
+  never below ``min_grasp_height`` above the table.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .heightmap import Workspace
+
+PUSH, GRASP = 0, 1
+PRIMITIVES = ("push", "grasp")
+
+
+@dataclass(frozen=True)
+class PrimitiveGeometry:
+    """Sizes (metres) of the two motion primitives; exported in the policy contract."""
+
+    push_length: float = 0.10          # straight push length (VPG: 10 cm)
+    push_depth_offset: float = 0.01    # fingertip height above the local surface at the push start
+    grasp_depth: float = 0.03          # fingertips below the surface at q (paper 3 cm; code 4 cm)
+    min_grasp_height: float = 0.01     # fingertips never below this height above the table
+    approach_height: float = 0.15      # pre-grasp / pre-push height above the target
+    push_clearance_radius: float = 0.01  # push start height uses the max height within this radius
+
+    def __post_init__(self) -> None:
+        for name, value in asdict(self).items():
+            if value < 0:
+                raise ValueError(f"primitive geometry {name} must be >= 0 m; got {value}")
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+def rotation_angle(rotation: int, num_rotations: int) -> float:
+    """World-frame angle (rad) of rotation index ``rotation`` out of ``num_rotations``."""
+    if not 0 <= rotation < num_rotations:
+        raise ValueError(f"rotation must be in 0..{num_rotations - 1}; got {rotation}")
+    return 2.0 * np.pi * rotation / num_rotations
+
+
+def pixel_to_world(row: int, col: int, height_map: np.ndarray, workspace: Workspace, resolution: float) -> np.ndarray:
+    """World point (x, y, z) metres of a heightmap cell's centre at its surface height."""
+    rows, cols = height_map.shape
+    if not (0 <= row < rows and 0 <= col < cols):
+        raise ValueError(f"pixel (row={row}, col={col}) is outside the {rows}x{cols} heightmap")
+    return np.array([workspace.x_min + (col + 0.5) * resolution,
+                     workspace.y_min + (row + 0.5) * resolution,
+                     workspace.z_min + float(height_map[row, col])])
+
+
+def world_to_pixel(x: float, y: float, workspace: Workspace, resolution: float) -> tuple[int, int]:
+    """(row, col) of the cell containing world point (x, y)."""
+    return int(np.floor((y - workspace.y_min) / resolution)), int(np.floor((x - workspace.x_min) / resolution))
+
+
+def local_max_height(height_map: np.ndarray, row: int, col: int, radius_cells: int) -> float:
+    r0, c0 = max(0, row - radius_cells), max(0, col - radius_cells)
+    return float(height_map[r0:row + radius_cells + 1, c0:col + radius_cells + 1].max())
+
+
+@dataclass(frozen=True)
+class PrimitivePlan:
+    """World-frame waypoints (metres) of one primitive; the arm executes them in order.
+
+    ``yaw`` (rad) is the gripper's jaw-closing direction in the world xy plane.
+    """
+
+    primitive: int
+    angle: float
+    yaw: float
+    target: np.ndarray      # (3,) grasp centre or push start (fingertip position)
+    end: np.ndarray         # (3,) push end (== target for grasps)
+    approach: np.ndarray    # (3,) point above ``target`` the arm comes from
+
+    def waypoints(self) -> np.ndarray:
+        """(n, 3) fingertip positions: approach, target, end, retreat."""
+        retreat = self.end + (self.approach - self.target)
+        return np.stack([self.approach, self.target, self.end, retreat])
+
+
+def plan_primitive(action: tuple[int, int, int, int], height_map: np.ndarray, workspace: Workspace,
+                   resolution: float, num_rotations: int, geometry: PrimitiveGeometry) -> PrimitivePlan:
+    """Turn a heightmap action into fingertip waypoints in the world frame (see module docstring)."""
+    primitive, rotation, row, col = (int(a) for a in action)
+    if primitive not in (PUSH, GRASP):
+        raise ValueError(f"primitive must be 0 (push) or 1 (grasp); got {primitive}")
+    angle = rotation_angle(rotation, num_rotations)
+    point = pixel_to_world(row, col, height_map, workspace, resolution)
+    direction = np.array([np.cos(angle), np.sin(angle), 0.0])
+    floor = workspace.z_min
+    if primitive == GRASP:
+        z = max(point[2] - geometry.grasp_depth, floor + geometry.min_grasp_height)
+        target = np.array([point[0], point[1], z])
+        end = target.copy()
+    else:
+        radius = max(1, int(round(geometry.push_clearance_radius / resolution)))
+        z = floor + local_max_height(height_map, row, col, radius) + geometry.push_depth_offset
+        target = np.array([point[0], point[1], max(z, floor + geometry.min_grasp_height)])
+        end = target + geometry.push_length * direction
+        # keep the push inside the workspace (VPG clips the push end to the workspace)
+        end[0] = np.clip(end[0], workspace.x_min, workspace.x_max)
+        end[1] = np.clip(end[1], workspace.y_min, workspace.y_max)
+    approach = target + np.array([0.0, 0.0, geometry.approach_height])
+    return PrimitivePlan(primitive, angle, float(np.mod(angle, np.pi)), target, end, approach)

@@ -1,0 +1,157 @@
+"""A pybullet arm with a parallel gripper (Franka Panda by default), driven by IK.
+
+Frames: world (z up, metres). The tool point is the fingertip centre (Panda's
+``panda_grasptarget`` link); a top-down tool pose is given by its position and the world yaw
+of the jaw-closing direction. Free-space moves to and from the approach pose above a target
+are *kinematic* (joint reset to an IK solution: the arm never sweeps through the blocks, and it
+is the slow part of a primitive); contact moves (descend, push stroke, close, lift) run under
+physics with position control, so pushes and grasps act on the blocks through contacts.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pybullet as p
+import pybullet_data
+
+
+@dataclass(frozen=True)
+class ArmSpec:
+    """Link/joint names of an arm + parallel gripper URDF; defaults: pybullet_data's Panda."""
+
+    urdf: str = "franka_panda/panda.urdf"
+    tool_link: str = "panda_grasptarget"
+    finger_joints: tuple[str, ...] = ("panda_finger_joint1", "panda_finger_joint2")
+    finger_open: float = 0.04            # per-finger joint position when open, m
+    finger_force: float = 40.0           # N per finger
+    home: tuple[float, ...] = (0.0, -1.1, 0.0, -2.6, 0.0, 1.6, 0.785)  # folded back, out of the camera view
+    yaw_offset: float = np.pi / 2        # tool yaw = jaw direction + offset (Panda fingers move along hand y)
+    joint_force: float = 200.0
+
+
+class Arm:
+    """The arm in one pybullet client (see module docstring)."""
+
+    def __init__(self, client: int, spec: ArmSpec, base_position: tuple[float, float, float], base_yaw: float,
+                 time_step: float) -> None:
+        self.client, self.spec, self.time_step = client, spec, time_step
+        path = spec.urdf if Path(spec.urdf).is_absolute() else str(Path(pybullet_data.getDataPath()) / spec.urdf)
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"robot URDF {path} does not exist (env.robot_urdf={spec.urdf!r})")
+        self.body = p.loadURDF(path, base_position, p.getQuaternionFromEuler([0, 0, base_yaw]),
+                               useFixedBase=True, flags=p.URDF_USE_SELF_COLLISION_EXCLUDE_PARENT,
+                               physicsClientId=client)
+        names = {p.getJointInfo(self.body, j, physicsClientId=client)[1].decode(): j
+                 for j in range(p.getNumJoints(self.body, physicsClientId=client))}
+        links = {p.getJointInfo(self.body, j, physicsClientId=client)[12].decode(): j for j in names.values()}
+        if spec.tool_link not in links:
+            raise ValueError(f"{path} has no link {spec.tool_link!r}; links: {', '.join(links)}")
+        missing = [n for n in spec.finger_joints if n not in names]
+        if missing:
+            raise ValueError(f"{path} has no finger joint(s) {missing}; joints: {', '.join(names)}")
+        self.tool = links[spec.tool_link]
+        self.fingers = [names[n] for n in spec.finger_joints]
+        self.arm_joints = [j for j in names.values()
+                           if p.getJointInfo(self.body, j, physicsClientId=client)[2] == p.JOINT_REVOLUTE]
+        info = [p.getJointInfo(self.body, j, physicsClientId=client) for j in self.arm_joints]
+        self.lower = np.array([i[8] for i in info])
+        self.upper = np.array([i[9] for i in info])
+        self.home_q = np.array(spec.home[: len(self.arm_joints)])
+        self.base = np.array(base_position)
+        for finger in self.fingers:
+            p.changeDynamics(self.body, finger, lateralFriction=1.5, spinningFriction=0.01, physicsClientId=client)
+
+    # -- state --------------------------------------------------------------------------------
+    def joint_positions(self) -> np.ndarray:
+        return np.array([s[0] for s in p.getJointStates(self.body, self.arm_joints, physicsClientId=self.client)])
+
+    def tool_position(self) -> np.ndarray:
+        return np.array(p.getLinkState(self.body, self.tool, physicsClientId=self.client)[4])
+
+    def opening(self) -> float:
+        """Summed finger joint positions, m (0 = closed on nothing, 2 * finger_open = fully open)."""
+        return float(sum(s[0] for s in p.getJointStates(self.body, self.fingers, physicsClientId=self.client)))
+
+    def is_sane(self) -> bool:
+        """False when the arm state is NaN, outside its joint limits, or the tool is far from the base."""
+        q = self.joint_positions()
+        if not np.all(np.isfinite(q)) or not np.isfinite(self.opening()):
+            return False
+        if np.any(q < self.lower - 0.1) or np.any(q > self.upper + 0.1):
+            return False
+        return bool(np.linalg.norm(self.tool_position() - self.base) < 1.5)
+
+    # -- kinematic moves ----------------------------------------------------------------------
+    def _reset_joints(self, q: np.ndarray) -> None:
+        for joint, value in zip(self.arm_joints, q):
+            p.resetJointState(self.body, joint, float(value), 0.0, physicsClientId=self.client)
+        p.setJointMotorControlArray(self.body, self.arm_joints, p.POSITION_CONTROL, targetPositions=list(q),
+                                    forces=[self.spec.joint_force] * len(q), physicsClientId=self.client)
+
+    def go_home(self) -> None:
+        """Teleport to the home pose with the gripper open (used between primitives and on recovery)."""
+        self._reset_joints(self.home_q)
+        for finger in self.fingers:
+            p.resetJointState(self.body, finger, self.spec.finger_open, 0.0, physicsClientId=self.client)
+        self.set_gripper(open_=True)
+
+    def ik(self, position: np.ndarray, yaw: float) -> np.ndarray:
+        """Joint angles placing the tool at ``position`` pointing down with jaw direction ``yaw``."""
+        tool_yaw = float(np.mod(yaw + self.spec.yaw_offset + np.pi / 2, np.pi) - np.pi / 2)  # symmetric jaws
+        orientation = p.getQuaternionFromEuler([np.pi, 0.0, tool_yaw])
+        solution = p.calculateInverseKinematics(
+            self.body, self.tool, list(position), orientation, lowerLimits=list(self.lower),
+            upperLimits=list(self.upper), jointRanges=list(self.upper - self.lower), restPoses=list(self.home_q),
+            maxNumIterations=100, residualThreshold=1e-4, physicsClientId=self.client)
+        return np.array(solution[: len(self.arm_joints)])
+
+    def teleport(self, position: np.ndarray, yaw: float) -> float:
+        """Kinematic move; returns the remaining tool position error (m)."""
+        q = self.ik(position, yaw)
+        for _ in range(3):  # refine: IK from the new configuration
+            self._reset_joints(q)
+            q = self.ik(position, yaw)
+        self._reset_joints(q)
+        return float(np.linalg.norm(self.tool_position() - position))
+
+    # -- physical moves -----------------------------------------------------------------------
+    def step(self, n: int) -> None:
+        for _ in range(n):
+            p.stepSimulation(physicsClientId=self.client)
+
+    def move_linear(self, start: np.ndarray, end: np.ndarray, yaw: float, speed: float = 0.4,
+                    settle_steps: int = 10) -> bool:
+        """Straight tool line from ``start`` to ``end`` at ``speed`` m/s under physics.
+
+        Returns False when the tool ends up more than 1.5 cm from ``end`` (blocked by contact).
+        """
+        distance = float(np.linalg.norm(end - start))
+        substeps = max(1, int(round(distance / speed / self.time_step)))
+        chunk = 4
+        for i in range(chunk, substeps + chunk, chunk):
+            point = start + (end - start) * min(i / substeps, 1.0)
+            q = self.ik(point, yaw)
+            p.setJointMotorControlArray(self.body, self.arm_joints, p.POSITION_CONTROL, targetPositions=list(q),
+                                        forces=[self.spec.joint_force] * len(q), physicsClientId=self.client)
+            self.step(chunk)
+        self.step(settle_steps)
+        return bool(np.linalg.norm(self.tool_position() - end) < 0.015)
+
+    def set_gripper(self, open_: bool) -> None:
+        target = self.spec.finger_open if open_ else 0.0
+        p.setJointMotorControlArray(self.body, self.fingers, p.POSITION_CONTROL, targetPositions=[target] * 2,
+                                    forces=[self.spec.finger_force] * 2, physicsClientId=self.client)
+
+    def close_gripper(self, steps: int = 60) -> float:
+        """Close under physics; returns the final opening (m)."""
+        self.set_gripper(open_=False)
+        self.step(steps)
+        return self.opening()
+
+    def hold_closed_instantly(self) -> None:
+        """Fingers closed kinematically (for pushes: the closed gripper is the pusher)."""
+        for finger in self.fingers:
+            p.resetJointState(self.body, finger, 0.0, 0.0, physicsClientId=self.client)
+        self.set_gripper(open_=False)

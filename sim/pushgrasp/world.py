@@ -1,0 +1,300 @@
+"""The push-grasp world in pybullet: table, arm, blocks, camera, primitives and recovery.
+
+Frames: VPG's world (z up, metres, table top z = 0, workspace from the config). One
+:class:`PushGraspWorld` owns one pybullet DIRECT client. Collision/visual shapes and textures
+are created once per client and reused, so thousands of episodes do not grow memory; a broken
+state (NaN poses, arm outside its limits, bodies flying off) triggers :meth:`rebuild`, which
+resets the whole client (V-REP needed manual restarts for the same failures, VPG issue #64).
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pybullet as p
+import pybullet_data
+
+from .blocks import BLOCK_NAMES, PALETTE, cache_dir, write_block_files
+from .camera import LightSettings, corrupt_depth, render_rgbd
+from .config import PushGraspEnvConfig
+from .geometry import GRASP, plan_primitive
+from .heightmap import Intrinsics, fill_holes, heightmap, look_at_pose
+from .robot import Arm, ArmSpec
+from .testcases import ObjectSpec, euler_xyz_to_quaternion
+
+TIME_STEP = 1.0 / 240.0
+BASE_POSITION = (-0.03, 0.0, 0.0)
+
+
+@dataclass
+class ActionResult:
+    grasp_success: bool = False
+    opening: float = 0.0
+    reached: bool = True
+    removed_out_of_workspace: int = 0
+
+
+def _noise_texture(path: Path, seed: int, size: int = 64) -> None:
+    import imageio.v3 as iio
+
+    rng = np.random.default_rng(seed)
+    base = rng.uniform(60, 220, size=3)
+    coarse = rng.normal(0, 35, size=(size // 8, size // 8, 3))
+    image = np.clip(base + np.kron(coarse, np.ones((8, 8, 1))) + rng.normal(0, 12, (size, size, 3)), 0, 255)
+    iio.imwrite(path, image.astype(np.uint8))
+
+
+class PushGraspWorld:
+    """Simulation of the arm, blocks and camera (see module docstring)."""
+
+    def __init__(self, config: PushGraspEnvConfig) -> None:
+        self.config = config
+        self.workspace = config.workspace
+        self.client = p.connect(p.DIRECT)
+        self.objects: list[int] = []
+        self.light = LightSettings()
+        self.intrinsics: Intrinsics = config.intrinsics()
+        self.camera_pose = self.nominal_camera_pose()
+        self.depth_rng = np.random.default_rng(0)
+        self.noise = (0.0, 0.0)
+        self.block_friction, self.block_mass = 0.7, 0.06
+        self.rebuild()
+
+    # -- construction -------------------------------------------------------------------------
+    def rebuild(self) -> None:
+        """Reset the pybullet client and rebuild table, arm, shape and texture caches."""
+        p.resetSimulation(physicsClientId=self.client)
+        p.setGravity(0, 0, -9.81, physicsClientId=self.client)
+        p.setTimeStep(TIME_STEP, physicsClientId=self.client)
+        p.setPhysicsEngineParameter(numSolverIterations=30, physicsClientId=self.client)
+        # a large floor far below catches fallen blocks; the table top (z = 0) is a textured box
+        p.loadURDF(str(Path(pybullet_data.getDataPath()) / "plane.urdf"), [0, 0, -0.5], physicsClientId=self.client)
+        half = [0.7, 0.7, 0.02]
+        self.plane = p.createMultiBody(
+            0, p.createCollisionShape(p.GEOM_BOX, halfExtents=half, physicsClientId=self.client),
+            p.createVisualShape(p.GEOM_BOX, halfExtents=half, rgbaColor=[0.6, 0.6, 0.6, 1], physicsClientId=self.client),
+            [-0.35, 0.0, -half[2]], physicsClientId=self.client)
+        self.arm = Arm(self.client, ArmSpec(urdf=self.config.robot_urdf), BASE_POSITION, np.pi, TIME_STEP)
+        self.arm.go_home()
+        self.objects = []
+        self._shapes: dict[str, tuple[int, int]] = {}
+        self._textures = self._load_textures()
+
+    def _load_textures(self) -> list[int]:
+        folder = cache_dir() / "textures"
+        folder.mkdir(parents=True, exist_ok=True)
+        ids = []
+        for seed in range(8):
+            path = folder / f"noise-{seed}.png"
+            if not path.is_file():
+                _noise_texture(path, seed)
+            ids.append(p.loadTexture(str(path), physicsClientId=self.client))
+        return ids
+
+    def _shape(self, mesh: str) -> tuple[int, int]:
+        """(collision, visual) shape ids of a project block name or an .obj mesh path (cached)."""
+        if mesh in self._shapes:
+            return self._shapes[mesh]
+        if mesh in BLOCK_NAMES:
+            files = [str(f) for f in write_block_files()[mesh]]
+            collision = p.createCollisionShapeArray([p.GEOM_MESH] * len(files), fileNames=files,
+                                                    physicsClientId=self.client)
+            visual = p.createVisualShapeArray([p.GEOM_MESH] * len(files), fileNames=files,
+                                              physicsClientId=self.client)
+        else:
+            path = Path(mesh)
+            if not path.is_file():
+                raise FileNotFoundError(f"block mesh {mesh} is neither a project block ({', '.join(BLOCK_NAMES)}) "
+                                        "nor an existing .obj file")
+            collision = p.createCollisionShape(p.GEOM_MESH, fileName=str(self._convex_parts(path)),
+                                               physicsClientId=self.client)
+            visual = p.createVisualShape(p.GEOM_MESH, fileName=str(path), physicsClientId=self.client)
+        if collision < 0 or visual < 0:
+            raise ValueError(f"pybullet could not load the block mesh {mesh}")
+        self._shapes[mesh] = (collision, visual)
+        return self._shapes[mesh]
+
+    def _convex_parts(self, mesh: Path) -> Path:
+        """Convex decomposition (pybullet's V-HACD) of an external mesh, cached by content hash."""
+        digest = hashlib.sha256(mesh.read_bytes()).hexdigest()[:16]
+        out = cache_dir() / "vhacd" / f"{mesh.stem}-{digest}.obj"
+        if not out.is_file():
+            out.parent.mkdir(parents=True, exist_ok=True)
+            tmp = out.with_suffix(".tmp.obj")
+            p.vhacd(str(mesh), str(tmp), str(out.with_suffix(".log")), resolution=50000, physicsClientId=self.client)
+            tmp.replace(out)
+        return out
+
+    # -- randomization --------------------------------------------------------------------------
+    def nominal_camera_pose(self, eye_offset=(0.0, 0.0, 0.0), target_offset=(0.0, 0.0, 0.0)) -> np.ndarray:
+        cx, cy = self.workspace.center
+        eye = np.array([cx, cy, self.config.camera_height]) + np.asarray(eye_offset)
+        target = np.array([cx, cy, 0.0]) + np.asarray(target_offset)
+        return look_at_pose(eye, target, up=np.array([-1.0, 0.0, 0.0]))
+
+    def apply_randomization(self, values: dict[str, dict[str, Any]]) -> None:
+        """Apply sampled values (from ``sample_groups``) that take effect before blocks are added."""
+        light = values["lighting"]
+        self.light = LightSettings(tuple(light["direction"]), light["ambient"], light["diffuse"], light["specular"])
+        cam = values["camera_pose"]
+        self.camera_pose = self.nominal_camera_pose(cam["eye_offset"], cam["target_offset"])
+        lens = values["camera_intrinsics"]
+        k = self.config.intrinsics()
+        self.intrinsics = Intrinsics(k.fx * lens["focal_scale"], k.fy * lens["focal_scale"],
+                                     k.cx + lens["principal_offset"][0], k.cy + lens["principal_offset"][1],
+                                     k.width, k.height)
+        depth = values["depth_noise"]
+        self.noise = (depth["noise_std"], depth["hole_fraction"])
+        self.depth_rng = np.random.default_rng(depth["noise_seed"])
+        table = values["table_appearance"]
+        grey = table["brightness"]
+        texture = self._textures[table["texture_seed"] % len(self._textures)] if table["textured"] > 0.5 else -1
+        p.changeVisualShape(self.plane, -1, rgbaColor=[grey, grey, grey, 1], textureUniqueId=texture,
+                            physicsClientId=self.client)
+        p.changeDynamics(self.plane, -1, lateralFriction=values["friction"]["table_lateral"], physicsClientId=self.client)
+        self.block_friction = values["friction"]["block_lateral"]
+        self.block_mass = values["mass"]["block_mass"]
+        self._appearance = values["block_appearance"]
+
+    def block_colors(self, n: int) -> list[tuple[tuple[float, ...], int]]:
+        """(rgb, texture id or -1) for n blocks from the sampled block appearance."""
+        a = getattr(self, "_appearance", {"color_seed": 0, "color_jitter": 0.0, "textured_fraction": 0.0})
+        rng = np.random.default_rng(a["color_seed"])
+        out = []
+        for _ in range(n):
+            rgb = np.clip(PALETTE[rng.integers(len(PALETTE))] + rng.uniform(-1, 1, 3) * a["color_jitter"], 0, 1)
+            texture = self._textures[rng.integers(len(self._textures))] if rng.random() < a["textured_fraction"] else -1
+            out.append((tuple(float(c) for c in rgb), texture))
+        return out
+
+    # -- blocks -------------------------------------------------------------------------------
+    def clear_blocks(self) -> None:
+        for body in self.objects:
+            p.removeBody(body, physicsClientId=self.client)
+        self.objects = []
+
+    def add_block(self, spec: ObjectSpec, texture: int = -1) -> int:
+        collision, visual = self._shape(spec.mesh)
+        body = p.createMultiBody(self.block_mass, collision, visual, list(spec.position),
+                                 euler_xyz_to_quaternion(spec.euler_xyz), physicsClientId=self.client)
+        p.changeVisualShape(body, -1, rgbaColor=[*spec.color, 1.0], textureUniqueId=texture, physicsClientId=self.client)
+        p.changeDynamics(body, -1, lateralFriction=self.block_friction, rollingFriction=1e-4, spinningFriction=1e-3,
+                         physicsClientId=self.client)
+        self.objects.append(body)
+        return body
+
+    def drop_random(self, n: int, rng: np.random.Generator, meshes: list[str] | None = None) -> None:
+        """Drop ``n`` random blocks from 15 cm into the workspace inset by 0.1 m (VPG)."""
+        meshes = meshes or list(BLOCK_NAMES)
+        looks = self.block_colors(n)
+        inset = 0.1
+        for (rgb, texture) in looks:
+            x = rng.uniform(self.workspace.x_min + inset, self.workspace.x_max - inset)
+            y = rng.uniform(self.workspace.y_min + inset, self.workspace.y_max - inset)
+            euler = tuple(float(v) for v in rng.uniform(-np.pi, np.pi, 3))
+            self.add_block(ObjectSpec(str(rng.choice(meshes)), rgb, (x, y, 0.15), euler), texture)
+            self.arm.step(40)
+        self.settle()
+
+    def place(self, objects: list[ObjectSpec]) -> None:
+        """Place an arrangement (test case) as given, then let it settle."""
+        looks = self.block_colors(len(objects))
+        for spec, (_, texture) in zip(objects, looks):
+            self.add_block(spec, texture)
+        self.settle()
+
+    def settle(self, max_steps: int = 480) -> None:
+        for _ in range(max_steps // 24):
+            self.arm.step(24)
+            speeds = [np.linalg.norm(p.getBaseVelocity(b, physicsClientId=self.client)[0]) for b in self.objects]
+            if not speeds or max(speeds) < 0.01:
+                break
+
+    def object_positions(self) -> np.ndarray:
+        if not self.objects:
+            return np.zeros((0, 3))
+        return np.array([p.getBasePositionAndOrientation(b, physicsClientId=self.client)[0] for b in self.objects])
+
+    def remove_lost_objects(self) -> int:
+        """Remove blocks outside the workspace (pushed out, fallen off); returns how many."""
+        positions = self.object_positions()
+        lost = [b for b, pos in zip(self.objects, positions)
+                if not self.workspace.contains_xy(pos[:2], margin=0.01) or pos[2] < -0.05 or not np.all(np.isfinite(pos))]
+        for body in lost:
+            p.removeBody(body, physicsClientId=self.client)
+            self.objects.remove(body)
+        return len(lost)
+
+    def is_sane(self) -> bool:
+        """False on NaN poses, bodies above 1 m, or an arm outside its limits."""
+        positions = self.object_positions()
+        if positions.size and (not np.all(np.isfinite(positions)) or positions[:, 2].max() > 1.0):
+            return False
+        return self.arm.is_sane()
+
+    # -- sensing ------------------------------------------------------------------------------
+    def render(self) -> tuple[np.ndarray, np.ndarray]:
+        """RGB (H, W, 3) uint8 and depth (H, W) float32 metres, with the sampled depth noise."""
+        color, depth = render_rgbd(self.client, self.intrinsics, self.camera_pose, self.light)
+        return color, corrupt_depth(depth, self.noise[0], self.noise[1], self.depth_rng)
+
+    def observe(self) -> tuple[np.ndarray, np.ndarray]:
+        """Colour (S, S, 3) uint8 and height (S, S) float32 metres heightmaps."""
+        color, depth = self.render()
+        color_map, height_map = heightmap(color, depth, self.intrinsics, self.camera_pose, self.workspace,
+                                          self.config.resolution)
+        if self.config.fill_holes:
+            color_map, height_map = fill_holes(color_map, height_map)
+        return color_map, height_map
+
+    # -- primitives ---------------------------------------------------------------------------
+    def execute(self, action: tuple[int, int, int, int], height_map: np.ndarray) -> ActionResult:
+        """Run a push or grasp (see geometry.plan_primitive) and return to the home pose."""
+        cfg = self.config
+        plan = plan_primitive(action, height_map, self.workspace, cfg.resolution, cfg.num_rotations, cfg.geometry)
+        result = ActionResult()
+        arm = self.arm
+        if plan.primitive == GRASP:
+            arm.go_home()
+            arm.teleport(plan.approach, plan.yaw)
+            result.reached = arm.move_linear(plan.approach, plan.target, plan.yaw, speed=0.5)
+            arm.close_gripper(60)
+            arm.move_linear(plan.target, plan.approach, plan.yaw, speed=0.5)
+            arm.step(20)
+            result.opening = arm.opening()
+            held = self._held_object()
+            result.grasp_success = result.opening > cfg.grasp_open_threshold and held is not None
+            if result.grasp_success:
+                p.removeBody(held, physicsClientId=self.client)  # VPG teleports the grasped object away
+                self.objects.remove(held)
+        else:
+            arm.go_home()
+            arm.hold_closed_instantly()
+            push_yaw = plan.yaw + np.pi / 2  # closed fingers span across the push direction
+            arm.teleport(plan.approach, push_yaw)
+            arm.hold_closed_instantly()
+            result.reached = arm.move_linear(plan.approach, plan.target, push_yaw, speed=0.5)
+            arm.move_linear(plan.target, plan.end, push_yaw, speed=0.25)
+            arm.move_linear(plan.end, plan.end + np.array([0, 0, cfg.geometry.approach_height]), push_yaw, speed=0.5)
+        arm.go_home()
+        self.settle(240)
+        result.removed_out_of_workspace = self.remove_lost_objects()
+        return result
+
+    def _held_object(self) -> int | None:
+        """The block touching both fingers and lifted above 3 cm, if any."""
+        for body in self.objects:
+            touching = [bool(p.getContactPoints(self.arm.body, body, linkIndexA=f, physicsClientId=self.client))
+                        for f in self.arm.fingers]
+            z = p.getBasePositionAndOrientation(body, physicsClientId=self.client)[0][2]
+            if any(touching) and z > 0.03:
+                return body
+        return None
+
+    def close(self) -> None:
+        if self.client is not None and p.isConnected(self.client):
+            p.disconnect(self.client)
+        self.client = None  # type: ignore[assignment]
