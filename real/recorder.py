@@ -8,8 +8,9 @@ Parameters (read-only, set at start):
   * ``output`` (string, default ``recording.mcap``): the MCAP file; parent folders are created.
   * ``overwrite`` (bool, default false): replace an existing ``output`` instead of refusing.
   * ``discovery_timeout_s`` (double, s, default 10.0): every topic must appear in the graph
-    (``get_topic_names_and_types``) within this time, or the node exits with status 1 naming
-    the missing topics. Each topic is subscribed as soon as it appears.
+    (``get_topic_names_and_types``) with a publisher within this time, or the node exits with
+    status 1 naming the missing topics. Each topic is subscribed as soon as it has a publisher;
+    the type recorded is the publishers' type.
   * ``diagnostics_period_s`` (double, s, default 1.0): period of the status published on
     ``/diagnostics`` (diagnostic_msgs/DiagnosticArray: output path, per-topic message counts).
 
@@ -21,8 +22,9 @@ it. Files read back with ``mcap_ros2.reader`` (and Foxglove, ``ros2 bag``). We u
 writer with raw bytes rather than ``mcap_ros2.writer.Writer``, which re-encodes Python message
 objects in pure Python and rejects the numpy arrays rclpy uses for fixed-size fields (e.g. the
 covariance of nav_msgs/Odometry). ``log_time`` and ``publish_time`` are the receive time (ns,
-UNIX epoch). QoS: keep-last 100, best-effort if any publisher of the topic is best-effort
-(otherwise nothing would arrive), else reliable; volatile.
+UNIX epoch). QoS, chosen from the publishers present at subscription time (as rosbag2 does):
+keep-last 100, best-effort if any of them is best-effort (a reliable subscription would get
+nothing from it), else reliable; volatile.
 
 SIGINT/SIGTERM finish the file (summary and index written) and exit 0.
 """
@@ -145,23 +147,27 @@ def _make_node(rclpy_node_base: type) -> type:
             self.discover()
 
         def discover(self) -> None:
+            """Subscribe to each wanted topic once it has a publisher (its type and QoS come from it)."""
             graph = dict(self.get_topic_names_and_types())
             for topic in self.wanted:
                 if topic in self.channels or topic not in graph:
                     continue
-                type_name = graph[topic][0]
-                if len(graph[topic]) > 1:
-                    self.get_logger().warning(f"{topic} has several types {graph[topic]}; recording {type_name}")
-                self.subscribe(topic, type_name)
+                publishers = self.get_publishers_info_by_topic(topic)
+                if not publishers:  # only subscribers so far: the QoS to match is not known yet
+                    continue
+                types = sorted({p.topic_type for p in publishers})
+                if len(types) > 1:
+                    self.get_logger().warning(f"{topic} is published with several types {types}; recording {types[0]}")
+                self.subscribe(topic, types[0], publishers)
             missing = sorted(set(self.wanted) - set(self.channels))
             if not missing:
                 self.discovery_timer.cancel()
             elif time.monotonic() > self.deadline and self.failure is None:
-                self.failure = (f"topic(s) {', '.join(missing)} did not appear within "
+                self.failure = (f"topic(s) {', '.join(missing)} did not appear (with a publisher) within "
                                 f"{self.get_parameter('discovery_timeout_s').value} s; "
                                 f"topics in the graph: {', '.join(sorted(graph)) or 'none'}")
 
-        def subscribe(self, topic: str, type_name: str) -> None:
+        def subscribe(self, topic: str, type_name: str, publishers: list[Any]) -> None:
             try:
                 cls = message_class(type_name)
                 schema = message_definition(type_name)
@@ -172,7 +178,6 @@ def _make_node(rclpy_node_base: type) -> type:
             self.channels[topic] = self.writer.register_channel(topic=topic, message_encoding="cdr",
                                                                 schema_id=schema_id)
             self.counts[topic] = 0
-            publishers = self.get_publishers_info_by_topic(topic)
             best_effort = any(p.qos_profile.reliability == ReliabilityPolicy.BEST_EFFORT for p in publishers)
             qos = QoSProfile(depth=100, reliability=ReliabilityPolicy.BEST_EFFORT if best_effort
                              else ReliabilityPolicy.RELIABLE)

@@ -52,6 +52,8 @@ def actor_loop(actor_id: int, config: Any, transitions: Any, weights: Any, stop:
     from .sac_common import load_actor_weights, make_actor_policy
 
     torch.set_num_threads(1)
+    if hasattr(transitions, "cancel_join_thread"):  # multiprocessing: exit without flushing to a dead learner
+        transitions.cancel_join_thread()
     env = FinRayEnv(config.env)
     policy = make_actor_policy(config, env.observation_space, env.action_space)
     env.action_space.seed(seed)
@@ -181,8 +183,9 @@ class RayActorPool:
             raise ModuleNotFoundError("backend=ray needs Ray: pip install greenroom[ray]") from exc
         self._ray = ray
         if not ray.is_initialized():
+            local = config.parallel.ray_address == "local"  # a one-machine Ray bound to loopback
             ray.init(address=config.parallel.ray_address, include_dashboard=False, log_to_driver=True,
-                     **({"_node_ip_address": "127.0.0.1"} if config.parallel.ray_address == "local" else {}))
+                     **({"_node_ip_address": "127.0.0.1", "num_cpus": len(seeds)} if local else {}))
             self._owns_ray = True
         else:
             self._owns_ray = False

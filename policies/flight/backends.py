@@ -6,7 +6,8 @@ training run and keep their env (and its MuJoCo model) between tasks.
 
 - ``process``: :class:`concurrent.futures.ProcessPoolExecutor` with the ``spawn`` start method
   (a fresh interpreter per worker: no forked torch thread pools or GL contexts), one
-  :class:`Worker` per process built by the pool initializer.
+  :class:`Worker` per process built by the pool initializer. Workers exit on their own when
+  the trainer dies (a watchdog thread polls the parent pid), so a SIGKILLed run leaves no orphans.
 - ``ray``: one Ray actor per worker (``ray.util.ActorPool``, ordered ``map``). With
   ``rollout.ray_address`` None a local Ray instance bound to 127.0.0.1 without dashboard is
   started (and stopped on close); "auto" or ``ray://host:port`` joins an existing cluster.
@@ -14,6 +15,9 @@ training run and keep their env (and its MuJoCo model) between tasks.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -24,8 +28,20 @@ from .rollout import RolloutResult, RolloutTask, Worker
 _WORKER: Worker | None = None
 
 
-def _init_process_worker(config: FlightTrainConfig) -> None:
+def _exit_with_parent(parent_pid: int, period_s: float = 1.0) -> None:
+    """Exit this worker when the trainer that spawned it dies (e.g. SIGKILL): no orphans left."""
+    def watch() -> None:
+        while True:
+            time.sleep(period_s)
+            if os.getppid() != parent_pid:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
+def _init_process_worker(config: FlightTrainConfig, parent_pid: int) -> None:
     global _WORKER
+    _exit_with_parent(parent_pid)
     _WORKER = Worker(config)
 
 
@@ -46,7 +62,7 @@ class RolloutPool:
         self._ray_started = False
         if self.backend == "process":
             self._executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=_init_process_worker, initargs=(config,))
+                                                 initializer=_init_process_worker, initargs=(config, os.getpid()))
         elif self.backend == "ray":
             self._start_ray()
         else:

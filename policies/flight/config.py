@@ -72,8 +72,8 @@ class Stage1Config:
     ``sample_every`` control steps.
     """
 
-    states: int = 3000
-    epochs: int = 8
+    states: int = 12000
+    epochs: int = 6
     epsilon: float = 0.5
     sample_every: int = 2
 
@@ -93,12 +93,12 @@ class Stage2Config:
     this many seconds of stage 2 (0 = no limit).
     """
 
-    iterations: int = 6
-    states_per_iteration: int = 96
+    iterations: int = 5
+    states_per_iteration: int = 128
     epsilon: float = 0.2
     sample_every: int = 3
-    updates: int = 300
-    replay: int = 6000
+    updates: int = 200
+    replay: int = 16000
     time_budget_s: float = 0.0
 
     def __post_init__(self) -> None:
@@ -164,8 +164,10 @@ class FlightTrainConfig:
     """Everything ``greenroom train flight`` needs (nested sections documented on their classes).
 
     env: simulator settings; seed: master seed (worlds, exploration, init); lr, batch_size,
-    weight_decay: Adam regression of the value grid; device: auto (cuda when available) / cpu /
-    cuda; export_observations: recorded frames used for the ONNX parity check (>= 256).
+    weight_decay: Adam regression of the value grid; augment_flip: mirror half of every batch
+    left-right (image and grid columns); device: auto (cuda when available) / cpu /
+    cuda; threads: torch CPU threads of the trainer (1 is fastest on a busy 2-core machine, where
+    rollout workers use the cores; 0 = torch's default); export_observations: recorded frames used for the ONNX parity check (>= 256).
     """
 
     env: FlightEnvConfig = field(default_factory=FlightEnvConfig.cpu)
@@ -177,9 +179,11 @@ class FlightTrainConfig:
     rollout: RolloutConfig = field(default_factory=RolloutConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     lr: float = 1e-3
-    batch_size: int = 128
+    batch_size: int = 64
     weight_decay: float = 0.0
+    augment_flip: bool = True
     device: str = "auto"
+    threads: int = 1
     export_observations: int = 256
 
     def __post_init__(self) -> None:
@@ -187,6 +191,8 @@ class FlightTrainConfig:
             raise ValueError(f"seed must be >= 0, got {self.seed}")
         if self.lr <= 0 or self.batch_size < 1 or self.weight_decay < 0:
             raise ValueError(f"need lr > 0, batch_size >= 1, weight_decay >= 0, got {self.lr}, {self.batch_size}, {self.weight_decay}")
+        if self.threads < 0:
+            raise ValueError(f"threads must be >= 0 (0 = torch default), got {self.threads}")
         if self.device not in DEVICES:
             raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
         if self.export_observations < 256:

@@ -67,6 +67,24 @@ def masked_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> 
     return ((pred - target) ** 2 * weight).sum() / weight.sum().clamp_min(1.0)
 
 
+def mirror_half(images: np.ndarray, targets: np.ndarray, mask: np.ndarray, cols: int,
+                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mirror a random half of a batch left-right: the image columns and the grid columns.
+
+    The DirectionGrid is symmetric about the camera axis (cell column c <-> cols - 1 - c), so a
+    mirrored image with mirrored labels is another valid sample of the same world, mirrored.
+    """
+    flip = rng.random(len(images)) < 0.5
+    if not flip.any():
+        return images, targets, mask
+    images, targets, mask = images.copy(), targets.copy(), mask.copy()
+    n = len(images)
+    images[flip] = images[flip][:, :, ::-1]
+    targets[flip] = targets.reshape(n, -1, cols)[flip][:, :, ::-1].reshape(int(flip.sum()), -1)
+    mask[flip] = mask.reshape(n, -1, cols)[flip][:, :, ::-1].reshape(int(flip.sum()), -1)
+    return images, targets, mask
+
+
 class Regressor:
     """Adam regression of the value grid on labelled states (masked MSE)."""
 
@@ -76,9 +94,12 @@ class Regressor:
         self.rng = np.random.default_rng(config.seed + 17)
 
     def step(self, data: Batch, index: np.ndarray) -> float:
-        images = torch.from_numpy(data.images[index]).to(self.device)
-        target = torch.from_numpy(data.targets[index]).to(self.device)
-        mask = torch.from_numpy(data.mask[index]).to(self.device)
+        images, targets, masks = data.images[index], data.targets[index], data.mask[index]
+        if self.config.augment_flip:
+            images, targets, masks = mirror_half(images, targets, masks, self.config.env.grid_cols, self.rng)
+        images = torch.from_numpy(images).to(self.device)
+        target = torch.from_numpy(targets).to(self.device)
+        mask = torch.from_numpy(masks).to(self.device)
         self.net.train()
         loss = masked_mse(self.net(images).flatten(1), target, mask)
         self.optimizer.zero_grad(set_to_none=True)
@@ -118,6 +139,8 @@ def phase_names(config: FlightTrainConfig) -> list[str]:
 def train(config: FlightTrainConfig, run: RunDir, resume: bool = False) -> dict[str, Any]:
     """Train into ``run``; with ``resume`` continue after the last completed phase."""
     device = torch.device(pick_device(config.device))
+    if config.threads:
+        torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     net = build_network(config).to(device)
     regressor = Regressor(net, config, device)

@@ -150,7 +150,8 @@ class PushGraspTrainConfig:
 
     @classmethod
     def cpu(cls) -> PushGraspTrainConfig:
-        return cls(env=replace(PushGraspEnvConfig.cpu(), num_rotations=8))
+        # the small trunk starts from scratch (VPG's DenseNets are ImageNet-pretrained): lr 1e-3
+        return cls(lr=1e-3, env=replace(PushGraspEnvConfig.cpu(), num_rotations=8))
 
     @classmethod
     def paper(cls) -> PushGraspTrainConfig:

@@ -177,6 +177,11 @@ def markdown_table(config: PushGraspTrainConfig, results: dict[str, Any]) -> str
                      f"{r['action_efficiency']:.1f} | {r['runs']} |")
         for method, (c, g, e) in PAPER.get(scenario, {}).items():
             lines.append(f"| {scenario} | paper {method} ({PAPER_TABLE[scenario]}) | {c:.1f} | {g:.1f} | {e:.1f} | 30 |")
+    lines += ["", "Paper reference (Zeng et al. 2018, mean %; completion / grasp success / action efficiency):"]
+    for scenario, table in PAPER.items():
+        rows = "; ".join(f"{m} {c:.1f} / {g:.1f} / {e:.1f}" for m, (c, g, e) in table.items())
+        lines.append(f"- {PAPER_TABLE[scenario]} (scenario '{scenario}'): {rows}")
+    lines.append("- 'random' (10 objects) has no paper table (Fig. 4 curves only); 'hard' cases are greenroom's own.")
     return "\n".join(lines) + "\n"
 
 

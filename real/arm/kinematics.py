@@ -135,10 +135,11 @@ class ArmKinematics:
         pose = self.fk(q)
         return q, float(np.linalg.norm(pose[:3, 3] - position)), float(np.linalg.norm(pose[:3, :3] - rotation))
 
-    def ik(self, position: np.ndarray, rotation: np.ndarray, seed: np.ndarray) -> np.ndarray:
+    def ik(self, position: np.ndarray, rotation: np.ndarray, seed: np.ndarray, symmetric: bool | None = None) -> np.ndarray:
         """Joint values (dof,) placing the tool at ``position`` (3,) m with ``rotation`` (3x3).
 
         Seeds the solver with ``seed`` (dof,) and prefers the solution nearest to it.
+        ``symmetric`` (default: the ``symmetric_tool`` setting) also tries the half-turned tool.
 
         Raises:
             IKError: no solution within tolerance (out of reach or against joint limits).
@@ -146,7 +147,7 @@ class ArmKinematics:
         position, rotation = np.asarray(position, float), np.asarray(rotation, float)
         seed = np.clip(np.asarray(seed, float), self.lower, self.upper)
         targets = [rotation]
-        if self.symmetric_tool:
+        if self.symmetric_tool if symmetric is None else symmetric:
             targets.append(rotation @ np.diag([-1.0, -1.0, 1.0]))  # half turn about tool z
         best: np.ndarray | None = None
         errors = []
@@ -184,7 +185,10 @@ class ArmKinematics:
             position = np.asarray(position, float)
             pieces = max(1, int(np.ceil(np.linalg.norm(position - start) / step)))
             for k in range(1, pieces + 1):
-                q = self.ik(start + (position - start) * k / pieces, rotation, q)
+                # The first piece may pick the half-turned tool; later pieces keep that choice.
+                q = self.ik(start + (position - start) * k / pieces, rotation, q, symmetric=None if k == 1 else False)
+                if k == 1:
+                    rotation = self.fk(q)[:3, :3]
                 out.append(q)
             start = position
         return out

@@ -205,7 +205,13 @@ class ArmPolicy(Node):
             self.get_logger().info("workspace clear: no action", throttle_duration_sec=10.0)
             self._idle_since = self.get_clock().now().nanoseconds * 1e-9  # look again on the next frame
             return
-        decision = self.policy.decide(color_map, height_map)
+        try:
+            decision = self.policy.decide(color_map, height_map)
+        except ValueError as exc:  # non-finite Q values, a plan outside the heightmap: no action
+            self.rejected_frames += 1
+            self.get_logger().error(f"no decision: {exc}", throttle_duration_sec=2.0)
+            self._idle_since = self.get_clock().now().nanoseconds * 1e-9
+            return
         plan = decision.plan
         ws_points = np.clip(plan.waypoints(), np.array(self.safety_box[0::2]), np.array(self.safety_box[1::2]))
         if not np.allclose(ws_points, plan.waypoints(), atol=1e-6):

@@ -29,7 +29,9 @@ Topics (relative names):
 
 Stepping (``lockstep``): false = real time, one env step every ``1 / control_hz`` seconds of
 wall time; true = as fast as commands arrive: each command received after a frame steps the
-env once and publishes the next frame. Simulated time then stands still between commands (no
+env once and publishes the next frame; with ``use_stamped`` only a command stamped with the
+current frame's stamp (the policy node's answer to it) steps, other commands (e.g. watchdog
+zeros) just replace the held command. Simulated time then stands still between commands (no
 setpoint timeout); the current frame is re-sent every ``cmd_timeout_s`` until a command comes,
 so a policy node that starts late still gets its first image.
 
@@ -101,7 +103,7 @@ class FlightSimBridge(Node):
         sensor_qos = qos_profile_sensor_data
         self.image_pub = self.create_publisher(Image, "image", sensor_qos)
         self.info_pub = self.create_publisher(CameraInfo, "camera_info", sensor_qos)
-        self.odom_pub = self.create_publisher(Odometry, "odom", QoSProfile(depth=10))
+        self.odom_pub = self.create_publisher(Odometry, "odom", QoSProfile(depth=100))
         self.collision_pub = self.create_publisher(Bool, "collision", QoSProfile(depth=10))
         cmd_type = TwistStamped if self.p["use_stamped"] else Twist
         self.create_subscription(cmd_type, "cmd_vel", self._on_cmd, QoSProfile(depth=10))
@@ -155,7 +157,7 @@ class FlightSimBridge(Node):
             raw = np.zeros(4)
         self.command = np.clip(raw, self.low, self.high).astype(np.float32)
         self.command_time = time.monotonic()
-        if self.p["lockstep"]:
+        if self.p["lockstep"] and (not isinstance(msg, TwistStamped) or msg.header.stamp == self.frame_stamp):
             self._step()
 
     def _on_real_time_tick(self) -> None:
@@ -172,6 +174,7 @@ class FlightSimBridge(Node):
         self.last_frame = (obs, pose, velocity)
         rgb = np.ascontiguousarray(obs["rgb"] if isinstance(obs, dict) else obs, dtype=np.uint8)
         stamp = self.get_clock().now().to_msg()
+        self.frame_stamp = stamp
         camera = self.get_parameter("camera_frame").value
         image = Image(height=rgb.shape[0], width=rgb.shape[1], encoding="rgb8", step=rgb.shape[1] * 3)
         image.header.stamp, image.header.frame_id = stamp, camera

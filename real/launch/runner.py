@@ -144,10 +144,14 @@ def _plan(nodes: Sequence[NodeSpec], scratch: Path) -> list[_Child]:
     return children
 
 
-def _set_parent_death_signal() -> None:  # runs in the child between fork and exec
+def _prepare_child() -> None:  # runs in the child between fork and exec
+    # A runner started with `cmd &` from a script inherits SIGINT as ignored, and exec keeps
+    # ignored signals ignored: give the node the default dispositions back.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):  # not Linux: children just outlive a killed runner
+    except (OSError, AttributeError):  # not Linux: children outlive a killed runner
         pass
 
 
@@ -196,7 +200,7 @@ class _Supervisor:
             child.process = subprocess.Popen(
                 child.command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT, start_new_session=True,
-                preexec_fn=_set_parent_death_signal if sys.platform.startswith("linux") else None)
+                preexec_fn=_prepare_child)
             self.say(f"started {child.label} [pid {child.process.pid}]: {child.spec.package} {child.spec.executable}")
         # Reader threads only after every fork (preexec_fn and threads do not mix).
         for child in self.children:

@@ -99,9 +99,9 @@ class FinRayEnvConfig:
     physics_dt: float = 0.005  # s per MuJoCo step (fluid forces are recomputed every step)
     episode_seconds: float = 4.0  # truncation
     objective: str = "thrust"  # thrust | efficiency | lateral
-    phase_hz: float = 2.0  # clock in the observation: [sin, cos](2*pi*phase_hz*t)
-    force_scale: float = 0.05  # N; forces are divided by this in observation and reward
-    power_scale: float = 0.05  # W; power is divided by this in the reward
+    phase_hz: float = 3.0  # clock in the observation: [sin, cos](2*pi*phase_hz*t)
+    force_scale: float = 0.2  # N; forces are divided by this in observation and reward
+    power_scale: float = 1.0  # W; power is divided by this in the reward
     power_weight: float = 0.5  # efficiency objective: reward = thrust/force_scale - w * power/power_scale
     lateral_max: float = 0.03  # N, lateral objective commands ~ U(-lateral_max, lateral_max)
     lateral_tau: float = 0.25  # s, low-pass time constant of the tracked lateral force

@@ -16,7 +16,7 @@ Action space
     latency.
 
 Observation space
-    ``Box(-inf, inf, (2*n_rays*segments + 6 + n_rays,), float32)``, concatenated:
+    ``Box(-100, 100, (2*n_rays*segments + 6 + n_rays,), float32)``, concatenated (clipped):
 
     ==========================  =====================  ====================================
     slice                       quantity               unit / scaling
@@ -66,6 +66,7 @@ from .fluid import FinFluid, FluidParams
 from .model import added_mass_per_segment, build_mjcf
 
 VELOCITY_SCALE = 10.0  # rad/s per observation unit
+OBS_LIMIT = 100.0  # observations are clipped to +/- this (only reached if the simulation blows up)
 
 
 class FinRayEnv(gym.Env):
@@ -92,7 +93,7 @@ class FinRayEnv(gym.Env):
         self._added = added_mass_per_segment(cfg)
         self._inertia_per_mass = m.body_inertia[self._seg_bodies] / m.body_mass[self._seg_bodies, None]
         obs_dim = 2 * self.R * self.S + 6 + self.R
-        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (obs_dim,), np.float32)
+        self.observation_space = gym.spaces.Box(-OBS_LIMIT, OBS_LIMIT, (obs_dim,), np.float32)
         self.action_space = gym.spaces.Box(-1.0, 1.0, (self.R,), np.float32)
         self._obs = np.zeros(obs_dim, np.float32)
         self._dt = 1.0 / cfg.control_hz
@@ -205,7 +206,7 @@ class FinRayEnv(gym.Env):
             obs[n:2 * n] += rng.normal(0.0, noise["velocity_noise"] / VELOCITY_SCALE, n)
         if noise["force_noise"] > 0:
             obs[2 * n + 2:2 * n + 4] += rng.normal(0.0, noise["force_noise"] / fs, 2)
-        return obs.copy()
+        return np.clip(obs, -OBS_LIMIT, OBS_LIMIT)
 
     def _info(self, terms: dict[str, float]) -> dict[str, Any]:
         return {

@@ -91,8 +91,8 @@ def _panel_forces(q: np.ndarray, qd: np.ndarray, seg: float, dx: float, density:
             if skin:
                 tx, ty, tz = -vn * nx, uy - vn * ny, uz - vn * nz
                 speed = np.sqrt(tx * tx + ty * ty + tz * tz)
-                # 1/2 rho A C_f |v_t| v_t with C_f = 1.328 sqrt(nu / (rho |v_t| c)), chord c = dx
-                ft = k * BLASIUS * np.sqrt(viscosity / density / dx * speed)
+                # 1/2 rho A C_f |v_t| v_t with C_f = 1.328 sqrt(mu / (rho |v_t| c)), chord c = dx
+                ft = -0.5 * area * BLASIUS * np.sqrt(density * viscosity * speed / dx)
                 fx += ft * tx
                 fy += ft * ty
                 fz += ft * tz

@@ -95,9 +95,9 @@ def evaluate_policy(config: FinRayEnvConfig, policy_factory: Callable[[], Policy
 class SinusoidGrid:
     """The parameter grid of the search (tuples of values, every combination is tried)."""
 
-    amplitudes: tuple[float, ...] = (0.2, 0.3, 0.4, 0.5, 0.6)  # rad
-    frequencies: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0)  # Hz
-    phase_lags: tuple[float, ...] = (-1.2, -0.6, 0.0, 0.6, 0.9, 1.2, 1.6)  # rad per ray
+    amplitudes: tuple[float, ...] = (0.2, 0.3, 0.4, 0.5, 0.6)  # rad (0.6 = the default max_angle)
+    frequencies: tuple[float, ...] = (1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0)  # Hz
+    phase_lags: tuple[float, ...] = (-0.6, 0.0, 0.3, 0.45, 0.6, 0.9, 1.2)  # rad per ray
     bias_gains: tuple[float, ...] = (0.0,)
 
     def candidates(self) -> list[Sinusoid]:

@@ -14,6 +14,7 @@ from ..core.randomization import sample_groups
 from .config import FlightEnvConfig
 from .dynamics import CommandPipeline, quat_of_yaw, validate_action, yaw_of
 from .grid import DirectionGrid
+from .ground_truth import grid_free_distances, oracle_index
 from .randomize import (DynamicsParams, ImageDegrader, apply_camera, apply_colors, apply_dynamics, apply_lights,
                         apply_textures)
 from .render_map import draw_map
@@ -130,6 +131,7 @@ class FlightEnv(gym.Env):
             raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
         self.render_mode = render_mode
         cfg = self.config
+        self.metadata = {**self.metadata, "render_fps": cfg.control_hz}
         self.grid = DirectionGrid.from_config(cfg)
         self._photos = load_photos(cfg.textures_dir, cfg.texture_size) if cfg.textures_dir else []
         limits = np.array(cfg.action_limits, dtype=np.float32)
@@ -204,6 +206,11 @@ class FlightEnv(gym.Env):
                                "photo_fraction": self._world_samples["textures"]["photo_fraction"],
                                "bank": list(self._bank_names), "slot_textures": assignment}
         samples["lights"] = {**samples["lights"], "positions": light_positions}
+        # immutable leaves (lists -> tuples) so every info can hold a cheap two-level copy
+        for group in samples.values():
+            for key, value in group.items():
+                if isinstance(value, list):
+                    group[key] = tuple(tuple(v) if isinstance(v, list) else v for v in value)
 
     def _start_pose(self, values: dict[str, Any]) -> None:
         cfg, data = self.config, self.data
@@ -220,6 +227,12 @@ class FlightEnv(gym.Env):
         mujoco.mj_forward(self.model, data)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+        """Start the next episode of the stream (``seed`` restarts stream ``seed`` at episode 0).
+
+        Builds a new world when the episode starts a new block of ``regenerate_every`` episodes
+        (and the layout or texture-bank samples differ from the current world's), then applies
+        this episode's randomization and start pose. ``options`` is accepted and unused.
+        """
         super().reset(seed=seed)
         start = time.perf_counter()
         if seed is not None:
@@ -246,6 +259,11 @@ class FlightEnv(gym.Env):
 
     # ------------------------------------------------------------------ stepping
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        """Apply a Twist [vx, vy, vz, yaw_rate] (body frame) for one control step.
+
+        The command is clipped and delayed (dynamics group), then ``physics_hz / control_hz``
+        MuJoCo steps run; the first step with a contact ends the episode (terminated).
+        """
         if self.model is None:
             raise RuntimeError("call reset() before step()")
         if self._done:
@@ -295,7 +313,8 @@ class FlightEnv(gym.Env):
 
     def _info(self) -> dict[str, Any]:
         return {"pose": self.pose(), "distance": self._distance, "collision": self._collision,
-                "randomization": self._samples, "reward_terms": dict(self._reward_terms),
+                "randomization": {name: dict(values) for name, values in self._samples.items()},
+                "reward_terms": dict(self._reward_terms),
                 "world_index": self._world_index, "episode_index": self._episode_index}
 
     def pose(self) -> np.ndarray:
@@ -329,33 +348,13 @@ class FlightEnv(gym.Env):
         """
         if self.model is None:
             raise RuntimeError("call reset() before free_distances()")
-        dirs = self.grid.directions()                                   # (n, 3) x fwd, y left, z up
-        cam_dirs = np.stack([-dirs[:, 1], dirs[:, 2], -dirs[:, 0]], axis=1)   # MuJoCo camera axes
-        xmat = self.data.cam_xmat[self._camera_id].reshape(3, 3)
-        world_dirs = np.ascontiguousarray((cam_dirs @ xmat.T).ravel())
-        n = self.grid.size
-        geomid = np.zeros(n, np.int32)
-        dist = np.zeros(n, np.float64)
-        mujoco.mj_multiRay(self.model, self.data, self.data.cam_xpos[self._camera_id].copy(), world_dirs,
-                           self._ray_groups, 1, self._drone_id, geomid, dist, None, n, self.config.max_range)
-        dist = np.where((geomid < 0) | (dist < 0), self.config.max_range, np.minimum(dist, self.config.max_range))
-        return dist.reshape(self.grid.rows, self.grid.cols).astype(np.float32)
+        return grid_free_distances(self.model, self.data, self._camera_id, self._drone_id, self.grid,
+                                   self._ray_groups, self.config.max_range)
 
     def oracle_action(self, tolerance: float = 0.25) -> int:
-        """Depth-oracle baseline: index of the grid direction with the most clearance.
-
-        Score of a cell = the smallest free distance over the cell and its grid neighbours (a
-        centre-line ray alone ignores the drone's width); among cells within ``tolerance`` m of
-        the best score, the one closest to straight ahead wins.
-        """
-        free = self.free_distances()
-        padded = np.pad(free, 1, mode="edge")
-        rows, cols = free.shape
-        score = np.min([padded[1 + dr:1 + dr + rows, 1 + dc:1 + dc + cols]
-                        for dr in (-1, 0, 1) for dc in (-1, 0, 1)], axis=0).ravel()
-        candidates = np.flatnonzero(score >= score.max() - tolerance)
-        forwardness = self.grid.directions()[candidates, 0]
-        return int(candidates[int(np.argmax(forwardness))])
+        """Depth-oracle baseline: index of the grid direction with the most clearance (see
+        :func:`~greenroom.sim.flight.ground_truth.oracle_index`)."""
+        return oracle_index(self.free_distances(), self.grid, tolerance)
 
     def get_state(self) -> FlightState:
         """Snapshot for branching rollouts within this world (restore with :meth:`set_state`)."""

@@ -110,7 +110,8 @@ class StartRanges(Group):
     """Start pose in the first hallway piece."""
 
     along: Uniform = Uniform(0.5, 2.5, nominal=1.0)      # distance from the hallway's start (m)
-    lateral: Uniform = Uniform(-0.3, 0.3, nominal=0.0)   # fraction of the half free width
+    lateral: Uniform = Uniform(-0.3, 0.3, nominal=0.0)   # fraction of the furniture-free half band
+                                                         # (world.SPINE_HALF_WIDTH - radius - 0.05 m)
     height: Uniform = Uniform(0.35, 0.65, nominal=0.5)   # fraction of the ceiling height
     yaw: Uniform = Uniform(-0.35, 0.35, nominal=0.0)     # heading offset from the hallway (rad)
 

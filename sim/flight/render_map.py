@@ -1,6 +1,7 @@
 """Top-down map of a flight world: free floor, walls, furniture and a trajectory (numpy raster).
 
-Row 0 of the image is the *largest* world y, so the picture reads like a map (x right, y up). ``PX_PER_CELL`` pixels per occupancy cell (``world.CELL`` m).
+Row 0 of the image is the *largest* world y, so the picture reads like a map (x right, y up);
+``PX_PER_CELL`` pixels per occupancy cell of ``world.CELL`` m.
 """
 from __future__ import annotations
 
@@ -45,6 +46,8 @@ def draw_map(layout: WorldLayout, trajectory: np.ndarray | None = None) -> np.nd
         image[max(int(r0), 0):max(int(np.ceil(r1)), 0), max(int(c0), 0):max(int(np.ceil(c1)), 0)] = FURNITURE_RGB
     if trajectory is not None and len(trajectory):
         xy = np.asarray(trajectory, dtype=np.float64)[:, :2]
+        r, c = np.rint(_to_px(layout, xy[:1], height)[0]).astype(int)
+        image[max(r - 3, 0):r + 4, max(c - 3, 0):c + 4] = START_RGB   # start square under the path
         dense = [xy[:1]]
         for a, b in zip(xy[:-1], xy[1:]):   # rasterize each segment at sub-pixel spacing
             n = max(2, int(np.linalg.norm(b - a) * scale * 2) + 1)
@@ -55,8 +58,6 @@ def draw_map(layout: WorldLayout, trajectory: np.ndarray | None = None) -> np.nd
                 rr, cc = px[:, 0] + dr, px[:, 1] + dc
                 ok = (rr >= 0) & (rr < height) & (cc >= 0) & (cc < width)
                 image[rr[ok], cc[ok]] = PATH_RGB
-        r, c = np.rint(_to_px(layout, xy[:1], height)[0]).astype(int)
-        image[max(r - 3, 0):r + 4, max(c - 3, 0):c + 4] = START_RGB
     return image
 
 

@@ -129,7 +129,7 @@ class PushGraspEnv(gym.Env):
         try:
             result = self.world.execute(tuple(int(a) for a in action), before)
             obs = self._observe()
-            recovered = not self.world.is_sane() or not np.all(np.isfinite(obs["height"]))
+            recovered = result.broken or not self.world.is_sane() or not np.all(np.isfinite(obs["height"]))
         except p.error:
             recovered = True
         if recovered:

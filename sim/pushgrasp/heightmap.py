@@ -126,24 +126,38 @@ def heightmap(color: np.ndarray, depth: np.ndarray, intrinsics: Intrinsics, came
         raise ValueError(f"camera_pose must be a finite 4x4 transform; got shape {pose.shape}")
     if resolution <= 0:
         raise ValueError(f"resolution must be > 0 m/cell; got {resolution}")
+    if depth.shape != (intrinsics.height, intrinsics.width):
+        raise ValueError(f"depth image is {depth.shape[::-1]} (w x h) but the intrinsics are for "
+                         f"{intrinsics.width}x{intrinsics.height}")
     rows, cols = workspace.shape(resolution)
-    points, pixel_ids = depth_to_points(depth, intrinsics)
-    world = points @ pose[:3, :3].T.astype(np.float32) + pose[:3, 3].astype(np.float32)
-    col = np.floor((world[:, 0] - workspace.x_min) / resolution).astype(np.int64)
-    row = np.floor((world[:, 1] - workspace.y_min) / resolution).astype(np.int64)
-    height = world[:, 2] - np.float32(workspace.z_min)
-    inside = (col >= 0) & (col < cols) & (row >= 0) & (row < rows) & (world[:, 2] >= workspace.z_min)
-    cell = row[inside] * cols + col[inside]
-    height = np.minimum(height[inside], np.float32(workspace.z_max - workspace.z_min))
-    pixel_ids = pixel_ids[inside]
+    # camera-frame rays scaled by depth, then world coordinates, computed per image axis:
+    # elementwise float32 work on the full image is ~10x faster than an (N, 3) @ (3, 3) matmul
+    z = np.asarray(depth, dtype=np.float32)
+    u = (np.arange(intrinsics.width, dtype=np.float32) - np.float32(intrinsics.cx)) / np.float32(intrinsics.fx)
+    v = (np.arange(intrinsics.height, dtype=np.float32) - np.float32(intrinsics.cy)) / np.float32(intrinsics.fy)
+    xc, yc = u[None, :] * z, v[:, None] * z
+    r, t = pose[:3, :3].astype(np.float32), pose[:3, 3].astype(np.float32)
+    wx = r[0, 0] * xc + r[0, 1] * yc + r[0, 2] * z + t[0]
+    wy = r[1, 0] * xc + r[1, 1] * yc + r[1, 2] * z + t[1]
+    wz = r[2, 0] * xc + r[2, 1] * yc + r[2, 2] * z + t[2]
+    col = np.floor((wx - np.float32(workspace.x_min)) * np.float32(1.0 / resolution))
+    row = np.floor((wy - np.float32(workspace.y_min)) * np.float32(1.0 / resolution))
+    inside = ((z > 0) & (col >= 0) & (col < cols) & (row >= 0) & (row < rows)
+              & (wz >= np.float32(workspace.z_min)))  # NaN depth fails every comparison
+    cell = (row[inside] * cols + col[inside]).astype(np.int64)
+    height = np.minimum(wz[inside] - np.float32(workspace.z_min), np.float32(workspace.z_max - workspace.z_min))
+    rgba = np.zeros((*z.shape, 4), dtype=np.uint8)
+    rgba[..., :3] = color
+    packed = rgba.view(np.uint32)[..., 0][inside]  # RGB packed in one uint32 per pixel (byte order kept)
 
     best = np.full(rows * cols, -np.inf, dtype=np.float32)
     np.maximum.at(best, cell, height)  # scatter-max: the highest point of each cell
     top = height >= best[cell]
-    color_flat = np.zeros((rows * cols, 3), dtype=np.uint8)
-    color_flat[cell[top]] = color.reshape(-1, 3)[pixel_ids[top]]
+    color_packed = np.zeros(rows * cols, dtype=np.uint32)
+    color_packed[cell[top]] = packed[top]
+    color_map = color_packed.view(np.uint8).reshape(rows * cols, 4)[:, :3]
     height_map = np.where(np.isfinite(best), best, 0.0).astype(np.float32).reshape(rows, cols)
-    return color_flat.reshape(rows, cols, 3), height_map
+    return color_map.reshape(rows, cols, 3), height_map
 
 
 def fill_holes(color_map: np.ndarray, height_map: np.ndarray, empty: np.ndarray | None = None

@@ -8,7 +8,6 @@ resets the whole client (V-REP needed manual restarts for the same failures, VPG
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,9 @@ from .camera import LightSettings, corrupt_depth, render_rgbd
 from .config import PushGraspEnvConfig
 from .geometry import GRASP, plan_primitive
 from .heightmap import Intrinsics, fill_holes, heightmap, look_at_pose
+from .meshes import mesh_boxes
 from .robot import Arm, ArmSpec
-from .testcases import ObjectSpec, euler_xyz_to_quaternion
+from .testcases import ObjectSpec
 
 TIME_STEP = 1.0 / 240.0
 BASE_POSITION = (-0.03, 0.0, 0.0)
@@ -35,6 +35,7 @@ class ActionResult:
     opening: float = 0.0
     reached: bool = True
     removed_out_of_workspace: int = 0
+    broken: bool = False
 
 
 def _noise_texture(path: Path, seed: int, size: int = 64) -> None:
@@ -109,24 +110,14 @@ class PushGraspWorld:
             if not path.is_file():
                 raise FileNotFoundError(f"block mesh {mesh} is neither a project block ({', '.join(BLOCK_NAMES)}) "
                                         "nor an existing .obj file")
-            collision = p.createCollisionShape(p.GEOM_MESH, fileName=str(self._convex_parts(path)),
-                                               physicsClientId=self.client)
+            half_extents, centers = mesh_boxes(path)
+            collision = p.createCollisionShapeArray([p.GEOM_BOX] * len(half_extents), halfExtents=half_extents.tolist(),
+                                                    collisionFramePositions=centers.tolist(), physicsClientId=self.client)
             visual = p.createVisualShape(p.GEOM_MESH, fileName=str(path), physicsClientId=self.client)
         if collision < 0 or visual < 0:
             raise ValueError(f"pybullet could not load the block mesh {mesh}")
         self._shapes[mesh] = (collision, visual)
         return self._shapes[mesh]
-
-    def _convex_parts(self, mesh: Path) -> Path:
-        """Convex decomposition (pybullet's V-HACD) of an external mesh, cached by content hash."""
-        digest = hashlib.sha256(mesh.read_bytes()).hexdigest()[:16]
-        out = cache_dir() / "vhacd" / f"{mesh.stem}-{digest}.obj"
-        if not out.is_file():
-            out.parent.mkdir(parents=True, exist_ok=True)
-            tmp = out.with_suffix(".tmp.obj")
-            p.vhacd(str(mesh), str(tmp), str(out.with_suffix(".log")), resolution=50000, physicsClientId=self.client)
-            tmp.replace(out)
-        return out
 
     # -- randomization --------------------------------------------------------------------------
     def nominal_camera_pose(self, eye_offset=(0.0, 0.0, 0.0), target_offset=(0.0, 0.0, 0.0)) -> np.ndarray:
@@ -179,7 +170,7 @@ class PushGraspWorld:
     def add_block(self, spec: ObjectSpec, texture: int = -1) -> int:
         collision, visual = self._shape(spec.mesh)
         body = p.createMultiBody(self.block_mass, collision, visual, list(spec.position),
-                                 euler_xyz_to_quaternion(spec.euler_xyz), physicsClientId=self.client)
+                                 spec.quaternion(), physicsClientId=self.client)
         p.changeVisualShape(body, -1, rgbaColor=[*spec.color, 1.0], textureUniqueId=texture, physicsClientId=self.client)
         p.changeDynamics(body, -1, lateralFriction=self.block_friction, rollingFriction=1e-4, spinningFriction=1e-3,
                          physicsClientId=self.client)
@@ -281,6 +272,7 @@ class PushGraspWorld:
             arm.move_linear(plan.end, plan.end + np.array([0, 0, cfg.geometry.approach_height]), push_yaw, speed=0.5)
         arm.go_home()
         self.settle(240)
+        result.broken = not self.is_sane()
         result.removed_out_of_workspace = self.remove_lost_objects()
         return result
 

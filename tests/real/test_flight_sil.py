@@ -12,15 +12,17 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
-from geometry_msgs.msg import Twist, Vector3
+from geometry_msgs.msg import Twist, TwistStamped, Vector3
 from nav_msgs.msg import Odometry
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Bool
+from std_srvs.srv import SetBool
 
 from greenroom.real.common.procs import Probe
 from greenroom.real.flight.sil import start_bridge, start_policy
@@ -31,6 +33,9 @@ REPO = Path(__file__).resolve().parents[2]
 DISCOVERY_S = 20.0
 TARGET_DISTANCE_M = 3.0
 SEEDS = (11, 12, 13)
+# The smoke preset with a longer label horizon: with the preset's 12 steps (~1.2 m) nearly every
+# direction is labelled fully free, the values tie and the policy climbs into the ceiling.
+SMOKE_TRAINING = ("labels.horizon=40", "stage1.states=256", "stage1.epochs=6", "stage2.iterations=0")
 
 
 def _greenroom(*args: str, env: dict[str, str], timeout: float) -> str:
@@ -42,10 +47,10 @@ def _greenroom(*args: str, env: dict[str, str], timeout: float) -> str:
 
 @pytest.fixture(scope="module")
 def smoke_policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``greenroom train flight --preset smoke`` then ``greenroom export``: the exported policy."""
+    """``greenroom train flight --preset smoke`` (+ SMOKE_TRAINING) then ``greenroom export``."""
     runs = tmp_path_factory.mktemp("runs")
     env = dict(os.environ, GREENROOM_RUNS=str(runs))
-    out = _greenroom("train", "flight", "--preset", "smoke", env=env, timeout=300)
+    out = _greenroom("train", "flight", *SMOKE_TRAINING, "--preset", "smoke", env=env, timeout=300)
     run = Path(out.strip().splitlines()[-1])
     model = Path(_greenroom("export", str(run), env=env, timeout=300).strip().splitlines()[-1])
     assert model.is_file() and model.with_suffix(".contract.json").is_file()
@@ -57,40 +62,85 @@ def _xy(msg: Odometry) -> np.ndarray:
     return np.array([p.x, p.y, p.z])
 
 
+def _distinct(points: list[np.ndarray] | np.ndarray) -> np.ndarray:
+    """Drop consecutive repeats (re-sent frames repeat a pose; so do steps before the vehicle moves)."""
+    kept = [p for i, p in enumerate(points) if i == 0 or not np.array_equal(p, points[i - 1])]
+    return np.array(kept).reshape(-1, 3)
+
+
+def _reference_flight(model: Path, seed: int, steps: int) -> tuple[np.ndarray, int | None]:
+    """The same policy flown in-process (FlightEnv + FlightRuntimePolicy): positions, collision step."""
+    from greenroom.policies.runtime.flight import FlightRuntimePolicy
+    from greenroom.sim.flight.config import FlightEnvConfig
+    from greenroom.sim.flight.env import FlightEnv
+
+    env = FlightEnv(replace(FlightEnvConfig.smoke(), **SIM_OVERRIDES))
+    policy = FlightRuntimePolicy(model)
+    obs, info = env.reset(seed=seed)
+    positions = [np.asarray(info["pose"][:3])]
+    collision = None
+    for k in range(steps):
+        obs, _, terminated, truncated, info = env.step(policy.act(obs)[1])
+        positions.append(np.asarray(info["pose"][:3]))
+        if terminated or truncated:
+            collision = k + 1 if info["collision"] else None
+            break
+    env.close()
+    return _distinct(positions), collision
+
+
+SIM_OVERRIDES = {"max_steps": 100000, "max_distance": 1000.0}
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_flight_sim_launch_flies_without_collision(smoke_policy: Path, seed: int, tmp_path: Path,
                                                    ros_domain: int) -> None:
-    """The launch file's bridge + policy fly >= TARGET_DISTANCE_M from odometry with no collision."""
+    """flight_sim.launch.yaml (lockstep, stamped commands) with the smoke-run policy: the ROS loop
+    flies exactly the trajectory of the in-process loop, and >= TARGET_DISTANCE_M without collision."""
+    overrides = ",".join(f"{k}={v}" for k, v in SIM_OVERRIDES.items())
     log = (tmp_path / "launch.log").open("wb")
     launch = subprocess.Popen(
         [sys.executable, "-m", "greenroom.cli", "launch", str(REPO / "launch" / "flight_sim.launch.yaml"),
-         f"model:={smoke_policy}", "preset:=smoke", f"seed:={seed}", "lockstep:=true",
-         "sim_overrides:=[max_steps=100000,max_distance=1000.0]"],
+         f"model:={smoke_policy}", "preset:=smoke", f"seed:={seed}", "lockstep:=true", "use_stamped:=true",
+         "enable_on_start:=false",
+         f"sim_overrides:=[{overrides}]"],
         stdout=log, stderr=subprocess.STDOUT, cwd=REPO, env=dict(os.environ, PYTHONUNBUFFERED="1"))
     try:
         with Probe("sil_probe") as probe:
             path: list[np.ndarray] = []
-            collisions: list[bool] = []
-            probe.subscribe(Odometry, "/sim/odom", callback=lambda m: path.append(_xy(m)))
-            probe.subscribe(Bool, "/sim/collision", callback=lambda m: collisions.append(m.data))
-            probe.subscribe(Twist, "/sim/cmd_vel")
+            collisions: list[int] = []
+            probe.subscribe(Odometry, "/sim/odom", qos=1000, callback=lambda m: path.append(_xy(m)))
+            probe.subscribe(Bool, "/sim/collision", callback=lambda m: collisions.append(len(path)))
+            probe.subscribe(TwistStamped, "/sim/cmd_vel", qos=1000)
+            enable = probe.node.create_client(SetBool, "/sim/flight_policy/enable")
 
-            def flown() -> float:
-                steps = np.linalg.norm(np.diff(np.array(path), axis=0), axis=1) if len(path) > 1 else np.zeros(0)
-                assert not collisions, f"collision after {steps.sum():.2f} m (seed {seed})"
-                assert steps.size == 0 or steps.max() < 1.0, "odometry jumped: the episode restarted"
-                return float(steps.sum())
-
-            def alive() -> None:
+            def launch_alive() -> None:
                 assert launch.poll() is None, (tmp_path / "launch.log").read_text()[-4000:]
 
+            # Disabled, the policy answers with zero Twists stamped "now": the stamped lockstep
+            # does not step, so the vehicle waits at its start pose until we are listening.
+            deadline = time.monotonic() + DISCOVERY_S
+            while not (path and enable.service_is_ready()):
+                launch_alive()
+                assert time.monotonic() < deadline, "no odometry / ~/enable service from the launch"
+                probe.executor.spin_once(timeout_sec=0.05)
+            del path[:-1]
+            future = enable.call_async(SetBool.Request(data=True))
+            probe.spin_until(future.done, 10, "~/enable reply")
+            assert future.result().success
+
+            def trajectory() -> np.ndarray:
+                return _distinct(path)
+
+            def flown() -> float:
+                return float(np.linalg.norm(np.diff(trajectory(), axis=0), axis=1).sum())
+
             deadline = time.monotonic() + 120
-            while flown() < TARGET_DISTANCE_M:
-                alive()
+            while flown() < TARGET_DISTANCE_M and not collisions:
+                launch_alive()
                 assert time.monotonic() < deadline, f"flew only {flown():.2f} m in 120 s (seed {seed})"
                 probe.executor.spin_once(timeout_sec=0.05)
-            moving = [m for _, m in probe.recv["/sim/cmd_vel"] if m.linear.x or m.linear.y or m.angular.z]
-            assert moving, "the vehicle moved without a non-zero command?"
+            sil = trajectory()
     finally:
         launch.send_signal(signal.SIGINT)
         try:
@@ -100,6 +150,14 @@ def test_flight_sim_launch_flies_without_collision(smoke_policy: Path, seed: int
             code = launch.wait()
         log.close()
     assert code == 0, (tmp_path / "launch.log").read_text()[-4000:]
+    reference, reference_collision = _reference_flight(smoke_policy, seed, 400)
+    # The ROS loop (DDS, image conversion, clamps, stamped lockstep) flies exactly the in-process trajectory.
+    n = min(len(sil), len(reference))
+    assert n >= 5, f"too short to compare: {len(sil)} SIL poses, {len(reference)} reference poses"
+    np.testing.assert_allclose(sil[:n], reference[:n], atol=1e-6)
+    assert not collisions, (f"collision after {flown():.2f} m (seed {seed}; in-process the same policy collides "
+                            f"at step {reference_collision})")
+    assert flown() >= TARGET_DISTANCE_M
 
 
 def test_bridge_holds_command_then_zero_after_timeout_and_camera_stop_zeroes_policy(

@@ -204,3 +204,18 @@ def test_shipped_launch_files(name: str, args: list[str]) -> None:
             declared = {p.name for p in table}
             assert set(node.parameters[-1]) <= declared, (node.executable, set(node.parameters[-1]) - declared)
     yaml.safe_dump(policy.parameters[-1])  # the runner writes it to a params file
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "launch").glob("*.launch.yaml")), ids=lambda p: p.name)
+def test_every_shipped_launch_file_parses(path: Path) -> None:
+    """Each file in launch/ stays within the supported subset and starts only greenroom console scripts."""
+    from greenroom.real.launch.runner import greenroom_console_scripts
+
+    declared = yaml.safe_load(path.read_text())["launch"]
+    required = [e["arg"]["name"] for e in declared if "arg" in e and "default" not in e["arg"]]
+    description = load_launch_file(path, [f"{name}:=0" for name in required])
+    scripts = greenroom_console_scripts()
+    assert description.nodes
+    for node in description.nodes:
+        assert node.package == "greenroom" and node.executable in scripts, (node.executable, sorted(scripts))
+        assert all(isinstance(p, (ParamFile, dict)) for p in node.parameters)

@@ -113,7 +113,8 @@ def get_parameters(node, executor, launch: LaunchProcess, fqn: str, names: list[
     return {name: getattr(value, fields[value.type]) for name, value in zip(names, future.result().values)}
 
 
-def test_arguments_params_remaps_namespaces_then_sigint(ros_node, tmp_path: Path) -> None:
+def test_arguments_params_remaps_namespaces_then_sigint(ros_node, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     from mcap.reader import make_reader
     from std_msgs.msg import String
 
@@ -152,10 +153,12 @@ def test_arguments_params_remaps_namespaces_then_sigint(ros_node, tmp_path: Path
             pkg: greenroom
             exec: topic_recorder
             name: rec
+            output: both
             param:
             - {name: topics, value: [/remapped/chatter]}
             - {name: output, value: "$(var out_dir)/root.mcap"}
         """))
+    monkeypatch.setenv("ROS_LOG_DIR", str(tmp_path / "ros_log"))  # where `output: both` writes
     publisher = node.create_publisher(String, "/remapped/chatter", 10)  # gives the recorders a type to find
     scratch_before = set(Path(tempfile.gettempdir()).glob("greenroom-launch-*"))
     launch = LaunchProcess(launch_file, f"out_dir:={tmp_path}", f"params:={params}")
@@ -184,6 +187,8 @@ def test_arguments_params_remaps_namespaces_then_sigint(ros_node, tmp_path: Path
     # Node output is prefixed with the node's label; both recorders finished their files cleanly.
     assert re.search(r"^\[rec\] .*recording /remapped/chatter", launch.output, re.M), launch.output
     assert re.search(r"^\[rec-2\] .*wrote .*root\.mcap", launch.output, re.M), launch.output
+    (log_file,) = (tmp_path / "ros_log").glob("greenroom_launch_*/rec-2.log")
+    assert re.search(r"^\[rec-2\] .*wrote .*root\.mcap", log_file.read_text(), re.M)
     for name in ("grp.mcap", "root.mcap"):
         with (tmp_path / name).open("rb") as stream:
             assert make_reader(stream).get_summary() is not None  # summary written = finished, not killed

@@ -67,9 +67,15 @@ def test_records_twist_and_odometry_and_reads_back(ros_node, tmp_path: Path) -> 
     from mcap_ros2.decoder import DecoderFactory
     from nav_msgs.msg import Odometry
 
+    from rclpy.qos import qos_profile_sensor_data
+    from sensor_msgs.msg import Image
+
     node, executor = ros_node
     twist_pub = node.create_publisher(Twist, "/robot/cmd_vel", 10)
     odom_pub = node.create_publisher(Odometry, "/robot/odom", 10)
+    # The image topic exists first with only a (best-effort) subscriber; its best-effort publisher
+    # comes later: the recorder must wait for it and match its QoS, or it would receive nothing.
+    node.create_subscription(Image, "/robot/image", lambda _: None, qos_profile_sensor_data)
     counts: dict[str, int] = {}
 
     def on_diagnostics(msg: DiagnosticArray) -> None:
@@ -81,7 +87,7 @@ def test_records_twist_and_odometry_and_reads_back(ros_node, tmp_path: Path) -> 
     output = tmp_path / "logs" / "run.mcap"
     # Relative topic names resolve in the recorder's namespace; odom arrives through a remap.
     recorder = start_recorder(tmp_path, "-r", "__node:=rec", "-r", "__ns:=/robot", "-r", "odometry:=odom",
-                              "-p", "topics:=[cmd_vel,odometry]", "-p", f"output:={output}",
+                              "-p", "topics:=[cmd_vel,odometry,image]", "-p", f"output:={output}",
                               "-p", "diagnostics_period_s:=0.1")
     try:
         spin_until(executor, lambda: twist_pub.get_subscription_count() and odom_pub.get_subscription_count(),
@@ -99,6 +105,13 @@ def test_records_twist_and_odometry_and_reads_back(ros_node, tmp_path: Path) -> 
             odom_pub.publish(odom)
         spin_until(executor, lambda: counts.get("/robot/cmd_vel", 0) >= N_MESSAGES
                    and counts.get("/robot/odom", 0) >= N_MESSAGES, "the recorder to report every message", recorder)
+        image_pub = node.create_publisher(Image, "/robot/image", qos_profile_sensor_data)
+        spin_until(executor, lambda: image_pub.get_subscription_count() >= 2,  # ours + the recorder's
+                   "the recorder to subscribe to images", recorder)
+        for i in range(N_MESSAGES):  # best effort: paced, and only most need to arrive
+            image_pub.publish(Image(height=2, width=3, encoding="rgb8", step=9, data=bytes([i] * 18)))
+            executor.spin_once(timeout_sec=0.01)
+        spin_until(executor, lambda: counts.get("/robot/image", 0) >= N_MESSAGES // 2, "recorded images", recorder)
     finally:
         rc, out = stop(recorder)
     assert rc == 0, out
@@ -112,7 +125,12 @@ def test_records_twist_and_odometry_and_reads_back(ros_node, tmp_path: Path) -> 
         for schema, channel, message, decoded in reader.iter_decoded_messages():
             schemas[channel.topic] = schema.name
             by_topic.setdefault(channel.topic, []).append((message.log_time, decoded))
-    assert schemas == {"/robot/cmd_vel": "geometry_msgs/msg/Twist", "/robot/odom": "nav_msgs/msg/Odometry"}
+    assert schemas == {"/robot/cmd_vel": "geometry_msgs/msg/Twist", "/robot/odom": "nav_msgs/msg/Odometry",
+                       "/robot/image": "sensor_msgs/msg/Image"}
+    images = [m for _, m in by_topic["/robot/image"]]
+    indices = [m.data[0] for m in images]
+    assert len(images) >= N_MESSAGES // 2 and indices == sorted(set(indices)) and indices[-1] < N_MESSAGES
+    assert all((m.height, m.width, m.encoding, bytes(m.data)) == (2, 3, "rgb8", bytes([m.data[0]] * 18)) for m in images)
     twists = [m for _, m in by_topic["/robot/cmd_vel"]]
     assert [m.linear.x for m in twists] == [float(i) for i in range(N_MESSAGES)]
     assert [m.angular.z for m in twists] == [-0.5 * i for i in range(N_MESSAGES)]
@@ -129,7 +147,7 @@ def test_missing_topic_fails_with_a_clear_error(ros_domain, tmp_path: Path) -> N
     recorder = start_recorder(tmp_path, "-p", "topics:=[/does_not_exist]", "-p", "discovery_timeout_s:=0.5")
     out, _ = recorder.communicate(timeout=DEADLINE_S)
     assert recorder.returncode == 1, out
-    assert "/does_not_exist did not appear within 0.5 s" in out
+    assert "/does_not_exist did not appear (with a publisher) within 0.5 s" in out
 
 
 def test_empty_topics_and_existing_output_are_refused(ros_domain, tmp_path: Path) -> None:

@@ -1,0 +1,135 @@
+"""Fin-ray benchmarks (``greenroom bench finray [--only NAME] [--quick]``).
+
+* ``env_steps``: FinRay-v0 control steps per second per core (random actions, one process;
+  steps per CPU-second of the process, so other load on a shared machine counts less; the
+  wall-clock rate is in the details). Target >= 5,000.
+* ``sync_vs_async``: the same SAC config trained synchronously (SB3 ``SAC.learn``) and
+  asynchronously (2 actor processes + learner), same updates-per-sample (APT-RL demo ratio
+  50 updates / 400 transitions = 0.125 by default), same step budget: samples/s and wall-clock
+  until the running mean return first reaches a target (the mean return of a weak reference
+  sinusoid, A 0.2 rad, 1.5 Hz, lag 0.6, on the same randomized episodes). Target: async >= 1.7x.
+* ``learned_vs_sinusoid``: the learned policy of a run vs the best sinusoid of the grid search on
+  the same episodes (:func:`greenroom.policies.finray.evaluate.compare`). Uses the run named by
+  ``$FINRAY_BENCH_RUN`` (a trained finray run directory) or trains one with the ``cpu`` preset
+  (``smoke`` with ``--quick``). Target: >= 20 % better on the run's objective.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ...sim.finray.config import FinRayEnvConfig
+from ...sim.finray.env import FinRayEnv
+from ...sim.finray.sinusoid import Sinusoid, evaluate_policy
+from ..common.bench import BenchResult, check
+from ..common.config import resolve_config, save_config
+from ..common.rundir import RunDir
+
+GROUP = "finray"
+REFERENCE = Sinusoid(0.2, 1.5, 0.6)
+
+
+def bench_env_steps(quick: bool) -> list[BenchResult]:
+    env = FinRayEnv(FinRayEnvConfig())
+    env.reset(seed=0)
+    actions = np.random.default_rng(0).uniform(-1, 1, (1000, env.R)).astype(np.float32)
+    steps = 2_000 if quick else 20_000
+    rates_cpu, rates_wall = [], []
+    for _ in range(3 if quick else 5):
+        wall, cpu = time.perf_counter(), time.process_time()
+        for k in range(steps):
+            _, _, terminated, truncated, _ = env.step(actions[k % 1000])
+            if terminated or truncated:
+                env.reset()
+        rates_cpu.append(steps / (time.process_time() - cpu))
+        rates_wall.append(steps / (time.perf_counter() - wall))
+    value = float(np.median(rates_cpu))
+    physics = value * env.config.substeps
+    return [BenchResult(GROUP, "env control steps/s per core", value, "steps/s", ">= 5000", check(value, ">=", 5000),
+                        {"wall_steps_per_s": float(np.median(rates_wall)), "physics_steps_per_cpu_s": physics,
+                         "substeps": env.config.substeps, "control_hz": env.config.control_hz})]
+
+
+def _bench_config(quick: bool, algo: str):
+    from .config import FinRayTrainConfig
+
+    overrides = [f"algo={algo}", "sac.updates_per_sample=0.125", "sac.net_arch=[128,128]", "sac.batch_size=128",
+                 f"total_steps={2_000 if quick else 20_000}", "sac.learning_starts=500", "checkpoint_every=1000000",
+                 "log_every=500", "parallel.n_actors=2", "env.episode_seconds=2.0"]
+    config = resolve_config(FinRayTrainConfig, "cpu", overrides)
+    seeds = list(range(800_000, 800_005))
+    reference = evaluate_policy(config.env, lambda: REFERENCE.policy(config.env), seeds)["return"]
+    return dataclasses.replace(config, target_return=float(reference))
+
+
+def _train(config, root: Path) -> dict:
+    from .async_trainer import train_async
+    from .sync_trainer import train_sync
+
+    run = RunDir.create("finray", root=root)
+    save_config(config, run.config_path)
+    return (train_sync if config.algo == "sync" else train_async)(config, run)
+
+
+def bench_sync_vs_async(quick: bool) -> list[BenchResult]:
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="finray-bench-") as tmp:
+        for algo in ("sync", "async"):
+            config = _bench_config(quick, algo)
+            results[algo] = _train(config, Path(tmp))
+    sync, asyn = results["sync"], results["async"]
+    rate_ratio = asyn["samples_per_s"] / sync["samples_per_s"]
+    rows = [
+        BenchResult(GROUP, "sync SAC samples/s", sync["samples_per_s"], "samples/s", details=sync),
+        BenchResult(GROUP, "async SAC samples/s (2 actors)", asyn["samples_per_s"], "samples/s", details=asyn),
+        BenchResult(GROUP, "async/sync samples/s", rate_ratio, "x", ">= 1.7", check(rate_ratio, ">=", 1.7),
+                    {"updates_per_sample": {k: v["updates_per_sample"] for k, v in results.items()}}),
+    ]
+    reached = {k: (v["target_reached"] or {}).get("wall_time") for k, v in results.items()}
+    if reached["sync"] is not None and reached["async"] is not None:
+        speedup = reached["sync"] / reached["async"]
+        rows.append(BenchResult(GROUP, "async/sync wall-clock to target return", speedup, "x", ">= 1.7",
+                                check(speedup, ">=", 1.7), {"wall_to_target_s": reached,
+                                                           "target_return": _bench_config(quick, "sync").target_return}))
+    else:
+        rows.append(BenchResult(GROUP, "async/sync wall-clock to target return", float("nan"), "x", ">= 1.7", False,
+                                {"wall_to_target_s": reached, "note": "target not reached by both within the budget"}))
+    return rows
+
+
+def bench_learned_vs_sinusoid(quick: bool) -> list[BenchResult]:
+    from ..common.config import load_config
+    from .config import FinRayTrainConfig
+    from .evaluate import compare
+    from .export import export_run
+    from .runtime import FinRayRuntimePolicy
+
+    given = os.environ.get("FINRAY_BENCH_RUN")
+    with tempfile.TemporaryDirectory(prefix="finray-bench-") as tmp:
+        if given:
+            run = RunDir.open(Path(given))
+        else:
+            config = resolve_config(FinRayTrainConfig, "smoke" if quick else "cpu", [])
+            run = RunDir.create("finray", root=Path(tmp))
+            save_config(config, run.config_path)
+            _train(config, Path(tmp))
+        config = load_config(FinRayTrainConfig, run.config_path)
+        onnx = export_run(run, Path(tmp) / "export")
+        summary = compare(config, FinRayRuntimePolicy(onnx), episodes=2 if quick else 5)
+    gain = 100.0 * summary["improvement"]
+    best = {k: summary["best_sinusoid"][k] for k in ("amplitude", "frequency", "phase_lag", "bias_gain")}
+    return [BenchResult(GROUP, f"learned vs best sinusoid ({summary['objective']})", gain, "%", ">= 20",
+                        check(gain, ">=", 20.0), {"learned": summary["learned"], "best_sinusoid": summary["best_sinusoid"],
+                                                  "best_params": best, "run": str(run.path)})]
+
+
+BENCHMARKS = {
+    "env_steps": bench_env_steps,
+    "sync_vs_async": bench_sync_vs_async,
+    "learned_vs_sinusoid": bench_learned_vs_sinusoid,
+}

@@ -1,0 +1,124 @@
+"""Fin-ray training through the real CLI: async smoke run, sync reference, Ray backend, resume after kill."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from greenroom.policies.common.config import ConfigError, resolve_config
+from greenroom.policies.common.rundir import RunDir, read_metrics
+from greenroom.policies.finray.config import FinRayTrainConfig
+
+CLI = [sys.executable, "-m", "greenroom.cli"]
+
+
+def _train(runs_dir: Path, *args: str, timeout: float = 240) -> Path:
+    env = {**os.environ, "GREENROOM_RUNS": str(runs_dir)}
+    out = subprocess.run([*CLI, "train", "finray", *args], env=env, capture_output=True, text=True, timeout=timeout)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return Path(out.stdout.strip().splitlines()[-1])
+
+
+def _orphans(runs_dir: Path) -> list[int]:
+    """Processes re-parented to init that inherited this test's GREENROOM_RUNS (leftover actors)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            environ = (proc / "environ").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == 1 and f"GREENROOM_RUNS={runs_dir}".encode() in environ:
+            found.append(int(proc.name))
+    return found
+
+
+@pytest.mark.slow
+def test_async_smoke_run_through_the_cli(runs_dir: Path) -> None:
+    run = RunDir.open(_train(runs_dir, "--preset", "smoke"))
+    result = run.read_meta()["result"]
+    assert result["algo"] == "async" and result["n_actors"] == 2
+    assert result["samples"] == 400
+    config = resolve_config(FinRayTrainConfig, "smoke")
+    # the configured update ratio holds exactly at the end (updates start after learning_starts)
+    assert result["updates"] == int(config.sac.updates_per_sample * (400 - config.sac.learning_starts))
+    assert run.latest_checkpoint() is not None
+    rows = read_metrics(run.path / "metrics.csv")
+    assert rows[-1]["perf/updates_per_sample"] == pytest.approx(result["updates"] / 400)
+    assert any("charts/mean_return" in r for r in rows)
+    assert not _orphans(runs_dir)
+
+
+def test_sync_reference_trains_with_the_same_ratio(runs_dir: Path) -> None:
+    from greenroom.policies.common.config import save_config
+    from greenroom.policies.finray.sync_trainer import train_sync
+
+    config = resolve_config(FinRayTrainConfig, "smoke", ["algo=sync", "total_steps=300", "sac.updates_per_sample=0.5"])
+    run = RunDir.create("finray", root=runs_dir)
+    save_config(config, run.config_path)
+    result = train_sync(config, run)
+    assert result["samples"] == 300
+    assert result["updates"] == pytest.approx(0.5 * (300 - config.sac.learning_starts), abs=1)
+
+
+def test_bad_override_names_valid_keys() -> None:
+    with pytest.raises(ConfigError, match="valid keys under 'parallel'.*backend"):
+        resolve_config(FinRayTrainConfig, "smoke", ["parallel.bakend=ray"])
+    with pytest.raises(ConfigError, match="updates_per_sample"):
+        resolve_config(FinRayTrainConfig, "smoke", ["sac.updates_per_sample=0.3"])
+
+
+@pytest.mark.slow
+def test_resume_after_kill_continues_with_the_replay_buffer(runs_dir: Path) -> None:
+    env = {**os.environ, "GREENROOM_RUNS": str(runs_dir)}
+    proc = subprocess.Popen([*CLI, "train", "finray", "total_steps=3000", "checkpoint_every=150", "--preset", "smoke"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    run_path = Path(proc.stdout.readline().strip())
+    run = RunDir(run_path)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (run.latest_checkpoint() is None or "ckpt-000000300" > run.latest_checkpoint().name):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    killed_at = run.load_checkpoint()
+    assert killed_at is not None and 300 <= killed_at["samples"] < 3000
+    deadline = time.monotonic() + 10
+    while _orphans(runs_dir) and time.monotonic() < deadline:  # actors notice the dead learner
+        time.sleep(0.2)
+    assert not _orphans(runs_dir)
+    out = subprocess.run([*CLI, "train", "finray", "--resume", str(run_path)], env=env, capture_output=True,
+                         text=True, timeout=240)
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = RunDir.open(run_path).read_meta()["result"]
+    assert result["samples"] == 3000 and result["restarts"] == 1
+    final = run.load_checkpoint()
+    assert len(final["buffer"]["observations"]) == 2000  # buffer kept the pre-kill transitions (capacity 2000)
+    assert final["progress"]["episodes"] > killed_at["progress"]["episodes"]
+
+
+@pytest.mark.slow
+@pytest.mark.ray
+def test_ray_backend_smoke(runs_dir: Path) -> None:
+    ray = pytest.importorskip("ray")
+    from greenroom.policies.common.config import save_config
+    from greenroom.policies.finray.async_trainer import train_async
+
+    ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1", num_cpus=2)
+    try:
+        config = resolve_config(FinRayTrainConfig, "smoke", ["parallel.backend=ray", "total_steps=300"])
+        run = RunDir.create("finray", root=runs_dir)
+        save_config(config, run.config_path)
+        result = train_async(config, run)
+    finally:
+        ray.shutdown()
+    assert result["backend"] == "ray" and result["samples"] == 300
+    assert result["updates"] == int(config.sac.updates_per_sample * (300 - config.sac.learning_starts))
+    assert json.loads((run.path / "run.json").read_text())["result"]["backend"] == "ray"

@@ -1,0 +1,112 @@
+"""Flight training end to end: CLI round trip, resume after SIGKILL, backends give the same labels."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from greenroom.policies.common.config import resolve_config
+from greenroom.policies.flight.backends import RolloutPool
+from greenroom.policies.flight.config import FlightTrainConfig
+from greenroom.policies.flight.network import build_network
+from greenroom.policies.flight.rollout import FREE_SPACE, MONTE_CARLO, RolloutResult
+from greenroom.policies.flight.trainer import cpu_weights, make_tasks, phase_names
+from greenroom.policies.runtime.flight import FlightRuntimePolicy
+
+CLI = [sys.executable, "-m", "greenroom.cli"]
+
+
+def _greenroom(args: list[str], runs: Path, timeout: float = 180) -> subprocess.CompletedProcess:
+    env = {**os.environ, "GREENROOM_RUNS": str(runs)}
+    result = subprocess.run(CLI + args, capture_output=True, text=True, timeout=timeout, env=env)
+    assert result.returncode == 0, f"greenroom {' '.join(args)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}"
+    return result
+
+
+@pytest.mark.slow
+def test_smoke_train_export_evaluate_round_trip(runs_dir: Path) -> None:
+    train = _greenroom(["train", "flight", "--preset", "smoke"], runs_dir)
+    run = Path(train.stdout.strip().splitlines()[-1])
+    assert (run / "checkpoints" / "latest").is_file() and (run / "metrics.csv").is_file()
+    assert json.loads((run / "run.json").read_text())["finished"] is True
+
+    exported = Path(_greenroom(["export", str(run)], runs_dir).stdout.strip().splitlines()[-1])
+    assert exported == run / "export" / "policy.onnx"
+    parity = json.loads((run / "export" / "parity.json").read_text())
+    assert parity["observations"] >= 256 and parity["max_abs_diff"] <= 1e-5
+    policy = FlightRuntimePolicy(exported)
+    assert (policy.grid.rows, policy.grid.cols) == (3, 3)
+
+    by_torch = json.loads(_greenroom(["evaluate", str(run)], runs_dir).stdout)
+    for name in ("eval.json", "eval.md", "bars.png", "trajectories.png", "learning_curve.png", "policy.mp4"):
+        assert (run / "eval" / name).is_file(), name
+    assert set(by_torch["metrics"]) == {"policy", "straight", "random", "oracle"}
+    for metrics in by_torch["metrics"].values():
+        assert set(metrics) == {"heldout-worlds", "heldout-appearance", "all"}
+        assert {"mean_distance_m", "median_distance_m", "success_rate", "collisions_per_100m"} <= set(metrics["all"])
+    assert min(by_torch["seeds"]) >= FlightTrainConfig.smoke().eval.seed_start
+
+    by_onnx = json.loads(_greenroom(["evaluate", "--onnx", str(exported)], runs_dir).stdout)
+    assert by_onnx["policy"].startswith("onnx:") and by_onnx["seeds"] == by_torch["seeds"]
+    assert by_onnx["metrics"]["policy"] == by_torch["metrics"]["policy"]
+
+
+@pytest.mark.slow
+def test_resume_after_sigkill_loses_at_most_one_phase(runs_dir: Path) -> None:
+    overrides = ["stage1.epochs=4", "stage2.iterations=3"]
+    env = {**os.environ, "GREENROOM_RUNS": str(runs_dir)}
+    proc = subprocess.Popen(CLI + ["train", "flight", "--preset", "smoke", *overrides], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, env=env)
+    run = Path(proc.stdout.readline().strip())
+    latest = run / "checkpoints" / "latest"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (latest.is_file() and int(latest.read_text()[5:14]) >= 3):
+        time.sleep(0.05)
+    assert proc.poll() is None, "training finished before it could be killed"
+    workers = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    killed_at = int(latest.read_text()[5:14])
+    assert killed_at >= 3
+    deadline = time.monotonic() + 10           # the rollout workers notice and exit by themselves
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in workers):
+        time.sleep(0.2)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "orphaned rollout workers"
+
+    resumed = _greenroom(["train", "flight", "--resume", str(run)], runs_dir)
+    config = resolve_config(FlightTrainConfig, "smoke", overrides)
+    total = len(phase_names(config))
+    assert f"after phase {killed_at}" in resumed.stdout      # nothing before the last checkpoint was redone
+    checkpoint = torch.load(run / "checkpoints" / latest.read_text().strip(), weights_only=False)
+    assert checkpoint["state"]["phase"] == total
+    shards = sorted(p.stem for p in (run / "data").glob("*.npz"))
+    assert shards == sorted(checkpoint["state"]["shards"])
+    steps = [int(float(line.split(",")[0])) for line in (run / "metrics.csv").read_text().splitlines()[1:]]
+    assert steps == sorted(steps) and len(steps) == total   # one row per phase, no duplicates after resume
+
+
+@pytest.mark.slow
+@pytest.mark.ray
+def test_process_and_ray_backends_give_the_same_labels() -> None:
+    config = FlightTrainConfig.smoke()
+    torch.manual_seed(3)
+    weights = cpu_weights(build_network(config))
+    tasks = make_tasks(config, FREE_SPACE, 10, 0, None) + make_tasks(config, MONTE_CARLO, 6, 10, weights)
+    results: dict[str, RolloutResult] = {}
+    for backend in ("process", "ray"):
+        with RolloutPool(config, workers=2, backend=backend) as pool:
+            results[backend] = RolloutResult.concat(list(pool.map(tasks)))
+    a, b = results["process"], results["ray"]
+    assert len(a.images) == 16 and a.mask[-6:].sum() == 6 * config.labels_per_state
+    np.testing.assert_array_equal(a.images, b.images)
+    np.testing.assert_array_equal(a.targets, b.targets)
+    np.testing.assert_array_equal(a.mask, b.mask)
+    assert a.env_steps == b.env_steps and a.episode_distances == b.episode_distances

@@ -1,0 +1,99 @@
+"""Smoke train -> export -> evaluate (torch and ONNX) through the CLI; parity and contract tamper checks."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from greenroom.cli import main
+from greenroom.policies.common.export import ParityError, check_parity
+from greenroom.policies.common.rundir import RunDir
+from greenroom.policies.runtime.contract import Contract, ContractError, contract_path_for
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> tuple[Path, Path]:
+    """One smoke run exported to ONNX (shared by the tests of this module)."""
+    import os
+
+    root = tmp_path_factory.mktemp("runs")
+    old = os.environ.get("GREENROOM_RUNS")
+    os.environ["GREENROOM_RUNS"] = str(root)
+    try:
+        assert main(["train", "pushgrasp", "iterations=3", "--preset", "smoke"]) == 0
+        run = next((root / "pushgrasp").iterdir())
+        assert main(["export", str(run)]) == 0
+    finally:
+        if old is None:
+            os.environ.pop("GREENROOM_RUNS", None)
+        else:
+            os.environ["GREENROOM_RUNS"] = old
+    return run, run / "export" / "pushgrasp.onnx"
+
+
+@pytest.mark.slow
+def test_smoke_round_trip_through_the_cli(trained, capsys, runs_dir) -> None:
+    run, onnx = trained
+    contract = Contract.load(contract_path_for(onnx))
+    spec = contract.spec
+    assert contract.task == "pushgrasp" and spec["num_rotations"] == 4 and spec["heightmap_size"] == 64
+    assert spec["workspace"]["x_min"] == -0.724 and spec["geometry"]["push_length"] == 0.1
+    assert spec["parity_max_abs_diff"] <= 1e-5
+    assert [t.name for t in contract.outputs] == ["push_q", "grasp_q"] and contract.outputs[0].shape == [1, 4, 64, 64]
+    assert main(["evaluate", str(run), "evaluate.runs=1"]) == 0
+    summary = json.loads((run / "eval" / "summary.json").read_text())
+    assert set(summary["results"]) == {"random", "hard"}
+    for scenario in summary["results"].values():
+        assert 0 <= scenario["completion"] <= 100 and scenario["runs"] >= 1
+    assert "paper" in (run / "eval" / "table.md").read_text()
+    assert (run / "eval" / "learning_curve.png").is_file() and (run / "eval" / "qmaps-random.png").is_file()
+    capsys.readouterr()
+    # (the CLI's optional RUN positional would swallow a key=value here, so only the preset is given)
+    assert main(["evaluate", "--onnx", str(onnx), "--preset", "smoke"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["results"]["random"]["runs"] == 1 and printed["variant"] == "vpg"
+
+
+def test_runtime_policy_acts_inside_the_workspace(trained) -> None:
+    from greenroom.policies.pushgrasp.runtime import PushGraspRuntimePolicy
+
+    _, onnx = trained
+    policy = PushGraspRuntimePolicy(onnx)
+    height = np.zeros((64, 64), np.float32)
+    height[30:36, 30:36] = 0.04
+    action, plan, maps = policy.act(np.zeros((64, 64, 3), np.uint8), height)
+    assert maps[0].shape == (4, 64, 64) and action[0] in (0, 1)
+    ws = policy.workspace
+    for point in plan.waypoints():
+        assert ws.x_min - 0.001 <= point[0] <= ws.x_max + 0.001 and ws.y_min - 0.001 <= point[1] <= ws.y_max + 0.001
+
+
+def test_tampered_model_or_weights_are_detected(trained, tmp_path) -> None:
+    from greenroom.policies.pushgrasp.config import PushGraspTrainConfig
+    from greenroom.policies.pushgrasp.learner import Learner
+    from greenroom.policies.pushgrasp.runtime import PushGraspRuntimePolicy
+
+    run, onnx = trained
+    # 1) the ONNX bytes changed after export: the contract's hash refuses it
+    copy = tmp_path / "pushgrasp.onnx"
+    data = bytearray(onnx.read_bytes())
+    data[-10] ^= 0xFF
+    copy.write_bytes(bytes(data))
+    contract_path_for(copy).write_text(contract_path_for(onnx).read_text())
+    with pytest.raises(ContractError, match="sha256"):
+        PushGraspRuntimePolicy(copy)
+    # 2) torch weights that differ from the graph fail the parity gate
+    from greenroom.policies.common.config import load_config
+
+    config = load_config(PushGraspTrainConfig, run / "config.yaml")
+    learner = Learner(config)
+    learner.load_state_dict(RunDir(run).load_checkpoint()["learner"])
+    feeds = [(np.zeros((1, 64, 64, 3), np.uint8), np.full((1, 64, 64), 0.02, np.float32))]
+    assert check_parity(learner.net, onnx, feeds) <= 1e-5
+    with torch.no_grad():
+        learner.net.grasp_net.head[2].bias += 1e-3
+    with pytest.raises(ParityError, match="tolerance"):
+        check_parity(learner.net, onnx, feeds)

@@ -1,0 +1,150 @@
+"""PushGrasp-v0: checkers, primitives acting on blocks, recovery, block set, test cases."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pybullet as p
+import pytest
+
+from greenroom.sim.pushgrasp.blocks import BLOCK_NAMES, make_block_set
+from greenroom.sim.pushgrasp.config import PushGraspEnvConfig
+from greenroom.sim.pushgrasp.env import PushGraspEnv
+from greenroom.sim.pushgrasp.geometry import GRASP, PUSH, world_to_pixel
+from greenroom.sim.pushgrasp.testcases import (ObjectSpec, hard_arrangement, load_vpg_test_case, save_vpg_test_case)
+
+
+@pytest.fixture(scope="module")
+def env():
+    environment = PushGraspEnv(replace(PushGraspEnvConfig.smoke(), num_rotations=8, resolution=0.004,
+                                       image_width=320, image_height=240))
+    yield environment
+    environment.close()
+
+
+def _isolated(name: str, xy=(-0.5, 0.05)) -> list[ObjectSpec]:
+    half = float(next(s for s in make_block_set() if s.name == name).extent[2] / 2)
+    return [ObjectSpec(name, (0.9, 0.2, 0.2), (xy[0], xy[1], half + 0.001), (0.0, 0.0, 0.0))]
+
+
+@pytest.mark.slow
+def test_env_passes_gymnasium_and_sb3_checkers() -> None:
+    from gymnasium.utils.env_checker import check_env
+    from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+    environment = PushGraspEnv(PushGraspEnvConfig.smoke())
+    try:
+        check_env(environment, skip_render_check=True)
+        sb3_check_env(environment, warn=False)
+    finally:
+        environment.close()
+
+
+def test_registered_id_makes_the_env() -> None:
+    import gymnasium as gym
+
+    import greenroom.sim  # noqa: F401  (registers the ids)
+
+    environment = gym.make("greenroom/PushGrasp-v0", config=PushGraspEnvConfig.smoke())
+    try:
+        obs, info = environment.reset(seed=3)
+        assert obs["color"].dtype == np.uint8 and obs["height"].shape == (64, 64)
+        assert set(info["randomization"]) >= {"lighting", "camera_pose", "depth_noise", "friction", "mass"}
+    finally:
+        environment.close()
+
+
+def test_grasp_on_an_isolated_block_succeeds(env) -> None:
+    cfg = env.config
+    for name in ("cube", "cylinder"):
+        obs, info = env.reset(seed=1, options={"objects": _isolated(name)})
+        assert info["num_objects"] == 1
+        row, col = world_to_pixel(-0.5, 0.05, cfg.workspace, cfg.resolution)
+        assert obs["height"][row, col] > 0.02
+        obs, reward, terminated, truncated, info = env.step(np.array([GRASP, 0, row, col]))
+        assert info["grasp_success"] and info["reward_terms"] == {"grasp": 1.0, "push": 0.0}
+        assert reward == pytest.approx(sum(info["reward_terms"].values()))
+        assert terminated and info["num_objects"] == 0
+
+
+def test_grasp_on_empty_table_fails_and_push_moves_a_block(env) -> None:
+    cfg = env.config
+    obs, _ = env.reset(seed=2, options={"objects": _isolated("cuboid")})
+    row, col = world_to_pixel(-0.35, -0.15, cfg.workspace, cfg.resolution)
+    obs, reward, terminated, truncated, info = env.step(np.array([GRASP, 0, row, col]))
+    assert not info["grasp_success"] and reward == 0.0 and not info["changed"]
+    before = env.world.object_positions()[0]
+    row, col = world_to_pixel(-0.56, 0.05, cfg.workspace, cfg.resolution)  # 6 cm behind the block, push +x
+    obs, reward, terminated, truncated, info = env.step(np.array([PUSH, 0, row, col]))
+    after = env.world.object_positions()[0]
+    assert after[0] - before[0] > 0.02, (before, after)
+    assert info["changed"] and info["reward_terms"]["push"] == 0.5
+
+
+def test_recovers_from_a_broken_simulator_state(env) -> None:
+    obs, _ = env.reset(seed=4, options={"num_objects": 3})
+    body = env.world.objects[0]
+    p.resetBasePositionAndOrientation(body, [float("nan")] * 3, [0, 0, 0, 1], physicsClientId=env.world.client)
+    obs, reward, terminated, truncated, info = env.step(np.array([PUSH, 0, 5, 5]))
+    assert info["recovered"] and truncated and reward == 0.0
+    assert np.isfinite(obs["height"]).all() and env.world.is_sane()
+    obs, reward, terminated, truncated, info = env.step(np.array([PUSH, 1, 5, 5]))
+    assert not info["recovered"]
+
+
+def test_reset_after_ten_no_change_actions() -> None:
+    environment = PushGraspEnv(replace(PushGraspEnvConfig.smoke(), max_no_change=3))
+    try:
+        environment.reset(seed=0, options={"objects": _isolated("cube", (-0.65, -0.15))})
+        truncated = False
+        for i in range(3):
+            _, _, terminated, truncated, info = environment.step(np.array([GRASP, 0, 60, 60]))  # empty corner
+            assert not info["changed"]
+        assert truncated and not terminated
+    finally:
+        environment.close()
+
+
+def test_block_set_sizes_and_count() -> None:
+    shapes = make_block_set()
+    assert len(shapes) >= 8 and len(set(BLOCK_NAMES)) == len(shapes)
+    for shape in shapes:
+        assert np.all(shape.extent >= 0.02 - 1e-9) and np.all(shape.extent <= 0.06 + 1e-9), (shape.name, shape.extent)
+
+
+def test_hard_arrangement_puts_blocks_against_each_other() -> None:
+    rng = np.random.default_rng(0)
+    for kind in ("tight_cluster", "wall", "pair"):
+        objects = hard_arrangement(kind, rng)
+        xy = np.array([o.position[:2] for o in objects[:-1]])
+        gaps = np.linalg.norm(xy[:, None] - xy[None], axis=-1) + np.eye(len(xy))
+        assert gaps.min() < 0.05, kind  # neighbours closer than one block
+    with pytest.raises(ValueError, match="valid"):
+        hard_arrangement("spiral", rng)
+
+
+def test_vpg_loader_errors(tmp_path) -> None:
+    bad = tmp_path / "case.txt"
+    bad.write_text("0.obj 1 0 0 -0.5 0.0\n")
+    with pytest.raises(ValueError, match="case.txt:1: expected 10 fields"):
+        load_vpg_test_case(bad, tmp_path)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_vpg_test_case(tmp_path / "missing.txt", tmp_path)
+    bad.write_text("0.obj 1 0 0 -0.5 0.0 0.02 0 0 0\n")
+    with pytest.raises(FileNotFoundError, match="mesh"):
+        load_vpg_test_case(bad, tmp_path)
+
+
+def test_vpg_test_cases_load_and_settle(vpg_shared, env, tmp_path) -> None:
+    # in-workspace objects per file (papers.md), except file 09 whose 6th object lies at z = -686 m (fell off)
+    expected = [4, 5, 3, 5, 5, 6, 3, 6, 6, 5, 4]
+    for index, count in enumerate(expected):
+        objects = load_vpg_test_case(vpg_shared / "test-cases" / f"test-10-obj-{index:02d}.txt", vpg_shared / "blocks")
+        assert len(objects) == count
+    save_vpg_test_case(objects, tmp_path / "round.txt")
+    again = load_vpg_test_case(tmp_path / "round.txt", vpg_shared / "blocks")
+    assert np.allclose([o.position for o in again], [o.position for o in objects])
+    obs, info = env.reset(seed=0, options={"objects": objects})
+    assert info["num_objects"] == count
+    placed = env.world.object_positions()
+    assert np.abs(placed[:, 2] - np.array([o.position[2] for o in objects])).max() < 0.02
