@@ -7,8 +7,9 @@ frequent, as in early training):
 - env steps/s in one process, and in two processes started together (multiprocessing, spawn);
 - the time split per step: physics (MuJoCo steps), rendering (scene update, render, readback,
   image degradation), randomization/reset (per-episode randomization, world regeneration);
-- the floor: the same world rendered from the same pose by a bare ``mujoco.Renderer``
-  (``update_scene`` + ``render``) right after every env step, so both see the same machine load.
+- the floor: the same worlds rendered from the same poses by a bare ``mujoco.Renderer``
+  (``update_scene`` + ``render``), replayed after every block of 50 env steps so both see the
+  same machine load.
 
 Steps/s in one process = steps / (time in ``step`` + ``reset``); the two-process speed-up compares
 wall-clock rates of the same loop (without the floor renders) run alone and twice at once. The
@@ -31,9 +32,10 @@ from ..common.bench import BenchResult, check
 GROUP = "env"
 
 
-def _run_env(steps: int, seed: int, barrier: Any = None, with_floor: bool = True) -> dict[str, Any]:
+def _run_env(steps: int, seed: int, barrier: Any = None, with_floor: bool = True, block: int = 50) -> dict[str, Any]:
     """Step a cpu-preset FlightEnv ``steps`` times; returns timings and (``with_floor``) the
-    bare-render floor, measured interleaved with the env steps so both see the same load."""
+    bare-render floor: after every ``block`` env steps, the same poses are rendered again by a
+    bare ``mujoco.Renderer`` (own MjData), so both measurements see the same machine load."""
     import mujoco
 
     from greenroom.sim.flight.config import FlightEnvConfig
@@ -45,15 +47,38 @@ def _run_env(steps: int, seed: int, barrier: Any = None, with_floor: bool = True
     env.reset(seed=seed)
     env.step(twists[env.grid.center_index()])        # warm up (GL context, first world)
     env.timing.update({k: 0 if isinstance(v, int) else 0.0 for k, v in env.timing.items()})
-    bare, bare_model = None, None
     option = mujoco.MjvOption()
     option.geomgroup[:] = env._scene_option.geomgroup
+    camera = env._camera_id
+    bare: dict[str, Any] = {"model": None}
+    pending: list[tuple[Any, np.ndarray]] = []
+
+    def replay() -> float:
+        """Render the pending poses with a bare renderer of their model; returns seconds."""
+        spent = 0.0
+        for model, qpos in pending:
+            if bare["model"] is not model:              # new world: new bare renderer (untimed)
+                if bare["model"] is not None:
+                    bare["renderer"].close()
+                bare.update(model=model, data=mujoco.MjData(model),
+                            renderer=mujoco.Renderer(model, env.config.image_size, env.config.image_size))
+            data = bare["data"]
+            data.qpos[:] = qpos
+            mujoco.mj_kinematics(model, data)
+            mujoco.mj_camlight(model, data)
+            t0 = time.perf_counter()
+            bare["renderer"].update_scene(data, camera=camera, scene_option=option)
+            bare["renderer"].render()
+            spent += time.perf_counter() - t0
+        pending.clear()
+        return spent
+
     if barrier is not None:
         barrier.wait()
     step_time = reset_time = bare_time = 0.0
     done = False
     wall_start = time.perf_counter()
-    for _ in range(steps):
+    for k in range(steps):
         if done:
             t0 = time.perf_counter()
             env.reset()
@@ -63,17 +88,12 @@ def _run_env(steps: int, seed: int, barrier: Any = None, with_floor: bool = True
         step_time += time.perf_counter() - t0
         done = terminated or truncated
         if with_floor:
-            if bare_model is not env.model:           # new world: a bare renderer for it (untimed)
-                if bare is not None:
-                    bare.close()
-                bare, bare_model = mujoco.Renderer(env.model, env.config.image_size, env.config.image_size), env.model
-            t0 = time.perf_counter()
-            bare.update_scene(env.data, camera=env._camera_id, scene_option=option)
-            bare.render()
-            bare_time += time.perf_counter() - t0
+            pending.append((env.model, env.data.qpos.copy()))
+            if len(pending) >= block or k == steps - 1:
+                bare_time += replay()
     wall = time.perf_counter() - wall_start
-    if bare is not None:
-        bare.close()
+    if bare["model"] is not None:
+        bare["renderer"].close()
     timing = dict(env.timing)
     env.close()
     return {"steps": steps, "wall_s": wall, "busy_s": step_time + reset_time, "step_s": step_time,

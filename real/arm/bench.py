@@ -122,7 +122,7 @@ BENCHMARKS = {"arm_ros": bench_ros, "arm_ik": bench_ik}
 """``{name: fn(quick) -> list[BenchResult]}`` (the form ``greenroom bench`` collects)."""
 
 
-def main(argv: list[str] | None = None) -> int:
+def cli(argv: list[str] | None = None) -> int:
     from ...policies.common.bench import print_table, write_json
 
     parser = argparse.ArgumentParser(prog="python -m greenroom.real.arm.bench")
@@ -143,4 +143,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(cli())

@@ -33,9 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from .kinematics import ArmKinematics, IKError
-from .motion import GripperStep, MotionRefused, MotionSettings, Step, TrajectoryStep, plan_motion
 from ..common.spin import run_node
+from .kinematics import ArmKinematics, IKError, time_parametrize
+from .motion import GripperStep, MotionRefused, MotionSettings, Step, TrajectoryStep, plan_motion
 from .node_util import declare, pose_to_arrays, reject_all_changes, reliable, transient_local
 
 try:
@@ -140,8 +140,8 @@ class ArmExecutor(Node):
         if self._waypoints is None or self._primitive is None:
             return
         stamp = self._waypoints.header.stamp
-        if list(self._primitive.get("stamp", [])) != [stamp.sec, stamp.nanosec]:
-            return  # the pair is incomplete (the other half is still in flight)
+        if self._primitive.get("stamp") != [stamp.sec, stamp.nanosec]:
+            return  # the pair is incomplete (the other half is still in flight) or malformed
         waypoints, description = self._waypoints, self._primitive
         self._waypoints = self._primitive = None
         if self._steps:
@@ -236,8 +236,6 @@ class ArmExecutor(Node):
         home = np.asarray(self.settings.home, dtype=float)
         if self.home_on_start and np.abs(start - home).max() > self.goal_tolerance:
             path = [start + (home - start) * k / 10 for k in range(1, 11)]
-            from .kinematics import time_parametrize
-
             step = TrajectoryStep(path, time_parametrize(path, start, self.settings.max_joint_speed), "home")
             self._begin({"id": None, "primitive": "home"}, [step])
         else:

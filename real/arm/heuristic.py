@@ -123,7 +123,7 @@ def export_heuristic_policy(out_dir: Path | str, preset: str = "smoke") -> Path:
     return path
 
 
-def main(argv: list[str] | None = None) -> int:
+def cli(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m greenroom.real.arm.heuristic", description=__doc__.split("\n\n")[0])
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--preset", default="smoke", choices=("smoke", "cpu", "paper"))
@@ -133,4 +133,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli())

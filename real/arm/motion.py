@@ -14,7 +14,7 @@ whole (:class:`~.kinematics.IKError`) instead of stopping half way.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -59,7 +59,6 @@ class MotionSettings:
     drop_position: tuple[float, ...] | None = None  # (3,) m base frame; None: keep the object
     drop_height: float = 0.25              # m above the base for the transfer to the drop point
     safety_box: tuple[float, ...] = (-1.0, 1.0, -1.0, 1.0, -0.02, 0.9)  # x/y/z min,max (m)
-    extra: dict = field(default_factory=dict)
 
 
 class MotionRefused(ValueError):

@@ -42,10 +42,10 @@ import numpy as np
 from ...policies.runtime.contract import ContractError
 from ...policies.runtime.image import ImageError, image_msg_to_rgb, rgb_to_bytes
 from ...policies.runtime.pushgrasp import PushGraspRuntimePolicy
+from ..common.spin import run_node
 from .convert import depth_msg_to_metres, intrinsics_from_camera_info, pose_matrix, qmap_to_rgb
 from .kinematics import top_down_rotation
 from .markers import decision_markers
-from ..common.spin import run_node
 from .node_util import arrays_to_pose, declare, reject_all_changes, reliable, transient_local
 from .sync import ApproximateTimeSync, stamp_seconds
 

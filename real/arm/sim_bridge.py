@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 
 from ...sim.pushgrasp.config import PushGraspEnvConfig
-from .convert import matrix_to_quaternion
 from ..common.spin import run_node
+from .convert import matrix_to_quaternion
 from .node_util import declare, reject_all_changes, reliable, transient_local
 
 try:
@@ -177,13 +177,9 @@ class ArmSimBridge(Node):
                 self.targets[name] = float(np.interp(t, times, positions[:, i]))
             if t >= times[-1]:
                 self._trajectory = None
-        arm, client = self.world.arm, self.world.client
-        pb.setJointMotorControlArray(arm.body, arm.arm_joints, pb.POSITION_CONTROL,
-                                     targetPositions=[self.targets[n] for n in self.arm_names],
-                                     forces=[arm.spec.joint_force] * len(arm.arm_joints), physicsClientId=client)
-        pb.setJointMotorControlArray(arm.body, arm.fingers, pb.POSITION_CONTROL,
-                                     targetPositions=[self.targets[n] for n in self.finger_names],
-                                     forces=[arm.spec.finger_force] * len(arm.fingers), physicsClientId=client)
+        arm = self.world.arm
+        arm.command_joints(np.array([self.targets[n] for n in self.arm_names]))
+        arm.command_gripper(sum(self.targets[n] for n in self.finger_names))
 
     # ------------------------------------------------------------------ timing
     def _tick(self) -> None:

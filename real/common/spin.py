@@ -39,6 +39,10 @@ def run_node(factory: Callable[[], Node], args: Sequence[str] | None, prog: str,
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except RuntimeError:
+        if rclpy.ok():
+            raise
+        # SIGINT/SIGTERM shut the context down while a callback was publishing: a clean stop.
     finally:
         executor.shutdown()
         if node is not None:

@@ -33,6 +33,13 @@ scalars and lists keep their type; strings (after substitution) are typed by YAM
 ``"$(var rate)"`` with ``rate:=30`` gives the integer 30 and ``"'30'"`` the string "30".
 All name/value parameters of a node are merged into one dict written *after* the ``from`` files
 (as launch_ros does), keyed by the node's fully qualified name, so they take precedence.
+
+Arguments: ``name:=value`` on the command line overrides an ``arg`` default; an ``arg`` without
+a default that is not given is an error naming it; ``$(var x)`` needs ``x`` declared earlier (or
+given). Stricter than ``ros2 launch`` (which ignores them): a command-line argument the file
+does not declare is an error listing the declared ones, so a typo cannot go unnoticed. Namespaces
+are pushed only with ``push-ros-namespace`` (``group`` has no ``namespace`` attribute in ROS 2);
+absolute namespaces replace, relative ones append, and a scoped group pops them at its end.
 """
 from __future__ import annotations
 

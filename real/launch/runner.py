@@ -18,8 +18,10 @@ would pass::
   ``PYTHONUNBUFFERED=1`` so their output arrives line by line. Each child runs in its own
   session (a terminal Ctrl-C reaches it once, through the runner) and gets SIGTERM if the
   runner itself dies (Linux ``PR_SET_PDEATHSIG``).
-* Output lines are prefixed ``[label]`` (the node name) on stdout; ``output: log`` writes them to
-  ``$ROS_LOG_DIR/greenroom_launch_<time>/<label>.log`` instead, ``both`` to both.
+* Output (stdout and stderr merged) is prefixed ``[label]`` (the node name) on stdout; ``output:
+  log`` writes it to ``$ROS_LOG_DIR/greenroom_launch_<time>/<label>.log`` instead, ``both`` to
+  both. Without ``output`` it goes to the screen (``ros2 launch`` defaults to ``log``, which
+  still shows stderr, where ROS logging goes): launch files should say ``output: screen``.
 * SIGINT/SIGTERM to the runner, or a node exiting with a non-zero status, stops every node:
   SIGINT, then SIGTERM after ``sigint_timeout_s``, then SIGKILL after ``sigterm_timeout_s``
   (a second signal escalates at once).

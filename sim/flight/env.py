@@ -171,7 +171,8 @@ class FlightEnv(gym.Env):
             return
         start = time.perf_counter()
         cfg = self.config
-        layout = generate_layout(layout_values, self._groups["layout"].max_furniture, layout_values["seed"])
+        layout = generate_layout(layout_values, self._groups["layout"].max_furniture, layout_values["seed"],
+                                 min_length=cfg.max_distance + 5.0)
         bank, names = make_bank(np.random.default_rng(bank_values["seed"]), cfg.texture_bank, cfg.texture_size,
                                 self._photos, bank_values["photo_fraction"])
         model = build_spec(layout, bank, cfg).compile()

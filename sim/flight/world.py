@@ -68,15 +68,19 @@ def _rect(a: np.ndarray, b: np.ndarray, half_width: float) -> tuple[float, float
     return (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))
 
 
-def _carve_plan(values: dict[str, Any], rng: np.random.Generator):
-    """Free rectangles, doorway rectangles and the spine polyline of a random floor plan."""
+def _carve_plan(values: dict[str, Any], rng: np.random.Generator, min_length: float):
+    """Free rectangles, doorway rectangles and the spine polyline of a random floor plan
+    (``segments`` pieces, more while the spine is shorter than ``min_length`` m)."""
     half = 0.5 * float(values["hallway_width"])
     heading, p = 0, np.zeros(2)
     spine, free, doors = [p.copy()], [], []
-    for i in range(int(values["segments"])):
+    total, i = 0.0, 0
+    while i < int(values["segments"]) or total < min_length:
+        i += 1
         d = _HEADINGS[heading]
         perp = np.array([-d[1], d[0]])
         length = float(values["segment_length"]) * rng.uniform(0.7, 1.3)
+        total += length
         q = p + length * d
         free.append(_rect(p - half * d, q + half * d, half))   # overlap fills the corner
         if rng.random() < values["junction_prob"]:             # side branch (T junction)
@@ -157,15 +161,17 @@ def _furniture(kind: str, x: float, y: float, sx: float, sy: float, height: floa
     return [box(x, y, height / 2, sx, sy, height / 2)]   # cabinet / crate
 
 
-def generate_layout(values: dict[str, Any], max_furniture: int, seed: int) -> WorldLayout:
+def generate_layout(values: dict[str, Any], max_furniture: int, seed: int, min_length: float = 0.0) -> WorldLayout:
     """Build a world from the ``layout`` group's samples (see :class:`LayoutRanges`).
 
     ``seed`` drives the structural choices (piece lengths, turns, rooms, furniture); the same
-    values and seed give the same world.
+    values and seed give the same world. Hallway pieces are added beyond ``segments`` until the
+    main hallway is at least ``min_length`` m long (the env asks for its distance cap plus
+    margin, so a flawless flight can always reach truncation instead of a dead end).
     """
     rng = np.random.default_rng(seed)
     height = float(values["ceiling_height"])
-    free_rects, doors, spine = _carve_plan(values, rng)
+    free_rects, doors, spine = _carve_plan(values, rng, min_length)
     rects = np.array(free_rects)
     lo = rects[:, :2].min(axis=0) - 3 * CELL
     hi = rects[:, 2:].max(axis=0) + 3 * CELL

@@ -64,6 +64,23 @@ class Arm:
             p.changeDynamics(self.body, finger, lateralFriction=1.5, spinningFriction=0.01, physicsClientId=client)
 
     # -- state --------------------------------------------------------------------------------
+    @property
+    def joint_names(self) -> list[str]:
+        """Arm joint names (URDF order), as a sensor_msgs/JointState would carry them."""
+        return [p.getJointInfo(self.body, j, physicsClientId=self.client)[1].decode() for j in self.arm_joints]
+
+    def command_joints(self, positions: np.ndarray) -> None:
+        """Position targets for the arm joints (rad); physics moves there on the next steps (ROS sim bridge)."""
+        q = np.clip(np.asarray(positions, dtype=np.float64), self.lower, self.upper)
+        p.setJointMotorControlArray(self.body, self.arm_joints, p.POSITION_CONTROL, targetPositions=list(q),
+                                    forces=[self.spec.joint_force] * len(q), physicsClientId=self.client)
+
+    def command_gripper(self, opening: float) -> None:
+        """Summed finger opening target (m), clipped to [0, 2 * finger_open]."""
+        per_finger = float(np.clip(opening / 2, 0.0, self.spec.finger_open))
+        p.setJointMotorControlArray(self.body, self.fingers, p.POSITION_CONTROL, targetPositions=[per_finger] * 2,
+                                    forces=[self.spec.finger_force] * 2, physicsClientId=self.client)
+
     def joint_positions(self) -> np.ndarray:
         return np.array([s[0] for s in p.getJointStates(self.body, self.arm_joints, physicsClientId=self.client)])
 

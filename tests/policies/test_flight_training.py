@@ -60,12 +60,15 @@ def test_smoke_train_export_evaluate_round_trip(runs_dir: Path) -> None:
 
 
 @pytest.mark.slow
-def test_resume_after_sigkill_loses_at_most_one_phase(runs_dir: Path) -> None:
+def test_resume_after_sigkill_loses_at_most_one_phase(runs_dir: Path, tmp_path: Path) -> None:
     overrides = ["stage1.epochs=4", "stage2.iterations=3"]
     env = {**os.environ, "GREENROOM_RUNS": str(runs_dir)}
-    proc = subprocess.Popen(CLI + ["train", "flight", "--preset", "smoke", *overrides], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True, env=env)
-    run = Path(proc.stdout.readline().strip())
+    with (tmp_path / "stderr.txt").open("w") as stderr:
+        proc = subprocess.Popen(CLI + ["train", "flight", *overrides, "--preset", "smoke"], stdout=subprocess.PIPE,
+                                stderr=stderr, text=True, env=env)
+    first_line = proc.stdout.readline().strip()
+    assert first_line, f"training did not start: {(tmp_path / 'stderr.txt').read_text()[-2000:]}"
+    run = Path(first_line)
     latest = run / "checkpoints" / "latest"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not (latest.is_file() and int(latest.read_text()[5:14]) >= 3):

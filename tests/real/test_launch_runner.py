@@ -10,7 +10,6 @@ import re
 import signal
 import subprocess
 import sys
-import tempfile
 import textwrap
 import threading
 import time
@@ -160,7 +159,6 @@ def test_arguments_params_remaps_namespaces_then_sigint(ros_node, tmp_path: Path
         """))
     monkeypatch.setenv("ROS_LOG_DIR", str(tmp_path / "ros_log"))  # where `output: both` writes
     publisher = node.create_publisher(String, "/remapped/chatter", 10)  # gives the recorders a type to find
-    scratch_before = set(Path(tempfile.gettempdir()).glob("greenroom-launch-*"))
     launch = LaunchProcess(launch_file, f"out_dir:={tmp_path}", f"params:={params}")
     try:
         spin_until(executor, lambda: {("rec", "/grp/robot"), ("rec", "/")} <= set(node.get_node_names_and_namespaces()),
@@ -178,6 +176,9 @@ def test_arguments_params_remaps_namespaces_then_sigint(ros_node, tmp_path: Path
         publisher.publish(String(data="hello"))
         pids = launch.child_pids()
         assert set(pids) == {"rec", "rec-2"}, launch.output
+        command = Path(f"/proc/{pids['rec']}/cmdline").read_bytes().decode().split("\0")
+        param_files = [command[i + 1] for i, arg in enumerate(command) if arg == "--params-file"]
+        assert param_files[0] == str(params) and len(param_files) == 2, command  # file, then the name/values
         launch.process.send_signal(signal.SIGINT)
         assert launch.wait() == 0, launch.output
     finally:
@@ -192,7 +193,7 @@ def test_arguments_params_remaps_namespaces_then_sigint(ros_node, tmp_path: Path
     for name in ("grp.mcap", "root.mcap"):
         with (tmp_path / name).open("rb") as stream:
             assert make_reader(stream).get_summary() is not None  # summary written = finished, not killed
-    assert set(Path(tempfile.gettempdir()).glob("greenroom-launch-*")) <= scratch_before  # params files removed
+    assert params.is_file() and not Path(param_files[1]).exists(), param_files  # the generated file is removed
 
 
 def test_a_dying_node_stops_the_launch_with_an_error(ros_domain, tmp_path: Path) -> None:

@@ -289,3 +289,22 @@ def test_start_poses_are_collision_free_in_many_worlds():
             assert e.config.collision_radius < info["pose"][2] < ceiling - e.config.collision_radius
     finally:
         e.close()
+
+
+def test_renderer_reused_across_worlds_matches_a_fresh_renderer():
+    import mujoco
+
+    e = FlightEnv(replace(SMOKE, regenerate_every=1))
+    try:
+        e.reset(seed=0)
+        e.reset(seed=1)                                # second world: the renderer switched models
+        assert e.timing["worlds"] == 2
+        fresh = mujoco.Renderer(e.model, SMOKE.image_size, SMOKE.image_size)
+        fresh.update_scene(e.data, camera="fpv", scene_option=e._scene_option)
+        e._renderer.update_scene(e.data, camera="fpv", scene_option=e._scene_option)
+        reused = e._renderer.render()
+        np.testing.assert_array_equal(reused, fresh.render())
+        assert reused.std() > 5                        # a real image, not a blank frame
+        fresh.close()
+    finally:
+        e.close()

@@ -35,7 +35,7 @@ def test_merge_runs_covers_a_mask_exactly():
 def test_layout_has_a_free_spine_inside_walls(seed: int):
     layout, values = _layout(seed)
     assert layout.ceiling_height == pytest.approx(values["ceiling_height"])
-    assert len(layout.spine) == values["segments"] + 1
+    assert len(layout.spine) == values["segments"] + 1            # min_length 0: exactly `segments`
     # every point of the spine is free floor, and the whole free area is enclosed (border solid)
     points = np.concatenate([a + np.linspace(0, 1, 50)[:, None] * (b - a)
                              for a, b in zip(layout.spine[:-1], layout.spine[1:])])
@@ -53,6 +53,13 @@ def test_layout_has_a_free_spine_inside_walls(seed: int):
             inside = np.all((corners > lo) & (corners < hi), axis=1)
             assert not inside.all(), "furniture inside the spine band"
         assert p.pos[2] + (p.size[1] if p.kind == "cylinder" else p.size[2]) <= layout.ceiling_height + 1e-6
+
+
+def test_main_hallway_is_extended_to_the_requested_length():
+    values = sample_groups({"layout": LayoutRanges()}, 0)["layout"]
+    long = generate_layout(values, max_furniture=40, seed=values["seed"], min_length=80.0)
+    assert np.linalg.norm(np.diff(long.spine, axis=0), axis=1).sum() >= 80.0
+    assert len(long.spine) > values["segments"] + 1
 
 
 def test_same_values_same_world_and_different_seeds_differ():

@@ -1,0 +1,135 @@
+"""Flight policy benchmarks for ``greenroom bench flight --only quality,onnx,rollout``.
+
+- ``quality``: the policy after the ``cpu`` training budget on held-out worlds, against flying
+  straight (target >= 3x its mean distance) and the depth oracle (target >= 70 % of it), with
+  the learning curve in the details. Trains a fresh ``cpu`` run under ``runs/bench/`` unless
+  ``GREENROOM_BENCH_FLIGHT_RUN`` names a finished run to evaluate (``--quick``: smoke preset).
+- ``onnx``: single-frame latency at 64x64, one thread, ONNX Runtime vs torch eager measured
+  side by side (targets: ORT <= 1 ms and <= 0.3x torch).
+- ``rollout``: Monte Carlo labelling throughput (env steps per second, branches included) with
+  1 and 2 worker processes, on the same tasks.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..common.bench import BenchResult, check, median_time
+from ..common.config import resolve_config, save_config
+from ..common.rundir import RunDir, read_metrics
+from .config import FlightTrainConfig
+
+RUN_ENV = "GREENROOM_BENCH_FLIGHT_RUN"
+
+
+def bench_quality(quick: bool) -> list[BenchResult]:
+    from .evaluate import evaluate
+    from .trainer import train
+
+    preset = "smoke" if quick else "cpu"
+    if os.environ.get(RUN_ENV):
+        run = RunDir.open(Path(os.environ[RUN_ENV]))
+    else:
+        config = resolve_config(FlightTrainConfig, preset, [])
+        run = RunDir.create("flight-quality", root=Path("runs/bench"))
+        save_config(config, run.config_path)
+        run.write_meta(task="flight", preset=preset, bench=True)
+        train(config, run, resume=False)
+    episodes = 3 if quick else 20
+    summary = evaluate(run, None, preset, [f"eval.episodes={episodes}", "eval.baselines=[straight,random,oracle]",
+                                           "eval.video_episodes=0"])
+    worlds = {m: s["heldout-worlds"] for m, s in summary["metrics"].items()}
+    appearance = {m: s["heldout-appearance"] for m, s in summary["metrics"].items()}
+    policy, straight, oracle = (worlds[m]["mean_distance_m"] for m in ("policy", "straight", "oracle"))
+    vs_straight = policy / max(straight, 1e-9)
+    vs_oracle = policy / max(oracle, 1e-9)
+    curve = [{k: round(v, 4) for k, v in row.items() if k in ("time/elapsed_s", "charts/phase", "losses/value",
+                                                                 "charts/rollout_distance_m")}
+             for row in read_metrics(run.path / "metrics.csv")]
+    details = {"run": str(run.path), "episodes": episodes, "heldout_worlds": worlds, "heldout_appearance": appearance,
+               "learning_curve": curve, "train_seconds": run.read_meta().get("train_seconds")}
+    return [
+        BenchResult("quality", "policy mean distance (held-out worlds)", policy, "m", "", None, details),
+        BenchResult("quality", "policy / straight-ahead distance", vs_straight, "x", ">= 3", check(vs_straight, ">=", 3)),
+        BenchResult("quality", "policy / depth-oracle distance", vs_oracle, "x", ">= 0.7", check(vs_oracle, ">=", 0.7)),
+        BenchResult("quality", "policy / oracle (held-out appearance)",
+                    appearance["policy"]["mean_distance_m"] / max(appearance["oracle"]["mean_distance_m"], 1e-9), "x"),
+        BenchResult("quality", "straight-ahead mean distance", straight, "m"),
+        BenchResult("quality", "depth-oracle mean distance", oracle, "m"),
+    ]
+
+
+def bench_onnx(quick: bool) -> list[BenchResult]:
+    import torch
+
+    from ..runtime.flight import FlightRuntimePolicy
+    from .export import export_policy
+    from .network import build_network
+
+    config = FlightTrainConfig.cpu()
+    size = config.env.image_size
+    torch.manual_seed(0)
+    net = build_network(config).eval()
+    frames = np.random.default_rng(0).integers(0, 256, (256, size, size, 3), dtype=np.uint8)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            policy = FlightRuntimePolicy(export_policy(net, config, Path(tmp), frames), threads=1)
+            image = frames[0]
+            tensor = torch.from_numpy(image)[None]
+
+            def torch_once() -> None:
+                with torch.no_grad():
+                    net(tensor).flatten(1).argmax(1)
+
+            number, repeats = (20, 5) if quick else (200, 15)
+            for _ in range(50):
+                policy.act(image), torch_once()
+            ort_s = median_time(lambda: policy.act(image), repeats, number)
+            torch_s = median_time(torch_once, repeats, number)
+    finally:
+        torch.set_num_threads(threads)
+    ratio = ort_s / torch_s
+    details = {"image": f"{size}x{size} uint8", "threads": 1, "torch_ms": torch_s * 1e3,
+               "note": "ORT time includes contract checks of the input and the in-graph argmax + twist lookup"}
+    return [BenchResult("onnx", "ORT single-frame latency (1 thread)", ort_s * 1e3, "ms", "<= 1", check(ort_s * 1e3, "<=", 1.0), details),
+            BenchResult("onnx", "torch eager single-frame latency (1 thread)", torch_s * 1e3, "ms"),
+            BenchResult("onnx", "ORT / torch eager", ratio, "x", "<= 0.3", check(ratio, "<=", 0.3))]
+
+
+def bench_rollout(quick: bool) -> list[BenchResult]:
+    import torch
+
+    from .backends import RolloutPool
+    from .network import build_network
+    from .rollout import MONTE_CARLO, RolloutResult
+    from .trainer import cpu_weights, make_tasks
+
+    config = FlightTrainConfig.cpu()
+    torch.manual_seed(0)
+    weights = cpu_weights(build_network(config))
+    states = 8 if quick else 48
+    tasks = make_tasks(config, MONTE_CARLO, states, 0, weights)
+    results = []
+    rates = {}
+    for workers in (1, 2):
+        with RolloutPool(config, workers=workers, backend="process") as pool:
+            list(pool.map(make_tasks(config, MONTE_CARLO, 2 * workers, 10_000, weights)))   # start-up, first worlds
+            start = time.perf_counter()
+            result = RolloutResult.concat(list(pool.map(tasks)))
+            elapsed = time.perf_counter() - start
+        rates[workers] = result.env_steps / elapsed
+        results.append(BenchResult("rollout", f"MC rollout env steps/s, {workers} worker(s)", rates[workers], "steps/s", "",
+                                   None, {"states": states, "env_steps": result.env_steps, "seconds": elapsed,
+                                          "labelled_states_per_s": states / elapsed}))
+    results.append(BenchResult("rollout", "speed-up 2 vs 1 worker", rates[2] / rates[1], "x", "", None,
+                               {"cpus": os.cpu_count()}))
+    return results
+
+
+POLICY_BENCHMARKS = {"quality": bench_quality, "onnx": bench_onnx, "rollout": bench_rollout}

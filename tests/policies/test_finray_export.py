@@ -1,0 +1,96 @@
+"""Fin-ray export: ONNX parity, contract, tamper detection, runtime and evaluate against the sinusoid."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from greenroom.policies.common.config import resolve_config, save_config
+from greenroom.policies.common.export import ParityError, check_parity
+from greenroom.policies.common.rundir import RunDir
+from greenroom.policies.finray.config import FinRayTrainConfig
+from greenroom.policies.runtime.contract import ContractError
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory: pytest.TempPathFactory) -> RunDir:
+    from greenroom.policies.finray.sync_trainer import train_sync
+
+    config = resolve_config(FinRayTrainConfig, "smoke", ["algo=sync", "total_steps=200"])
+    run = RunDir.create("finray", root=tmp_path_factory.mktemp("runs"))
+    save_config(config, run.config_path)
+    run.write_meta(task="finray")
+    train_sync(config, run)
+    return run
+
+
+def test_export_cli_writes_a_parity_checked_model_and_contract(trained_run: RunDir) -> None:
+    out = subprocess.run([sys.executable, "-m", "greenroom.cli", "export", str(trained_run.path)],
+                         capture_output=True, text=True, timeout=120, env=dict(os.environ))
+    assert out.returncode == 0, out.stderr[-2000:]
+    onnx = Path(out.stdout.strip().splitlines()[-1])
+    parity = json.loads((onnx.parent / "parity.json").read_text())
+    assert parity["max_abs_diff"] <= 1e-5 and parity["samples"] >= 256
+    contract = json.loads(onnx.with_suffix(".contract.json").read_text())
+    assert contract["task"] == "finray"
+    assert contract["spec"]["n_rays"] == 5 and contract["spec"]["objective"] == "thrust"
+    assert [t["name"] for t in contract["inputs"]] == ["observation"]
+
+    from greenroom.policies.finray.export import DeterministicActor, record_observations
+    from greenroom.policies.finray.runtime import FinRayRuntimePolicy
+    from greenroom.policies.finray.sync_trainer import load_policy_from_checkpoint
+
+    config = resolve_config(FinRayTrainConfig, "smoke", ["algo=sync", "total_steps=200"])
+    module = DeterministicActor(load_policy_from_checkpoint(config, trained_run.load_checkpoint()).actor).eval()
+    obs = record_observations(module, config, count=32)
+    policy = FinRayRuntimePolicy(onnx)
+    with torch.no_grad():
+        expected = module(torch.from_numpy(obs)).numpy()
+    got = np.stack([policy.act(o) for o in obs])
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    assert np.all(np.abs(got) <= 1.0)
+
+    # a perturbed network fails parity against the exported file, by a reported margin
+    with torch.no_grad():
+        module.mu.bias.add_(1e-3)
+    with pytest.raises(ParityError, match="differs from torch"):
+        check_parity(module, onnx, [(obs,)], atol=1e-5)
+
+
+def test_tampered_model_or_contract_is_refused(trained_run: RunDir, tmp_path: Path) -> None:
+    from greenroom.policies.finray.export import export_run
+    from greenroom.policies.finray.runtime import FinRayRuntimePolicy
+
+    onnx = export_run(trained_run, tmp_path / "export")
+    FinRayRuntimePolicy(onnx)  # intact: loads
+    data = bytearray(onnx.read_bytes())
+    data[-10] ^= 0xFF  # flip bits inside the weights
+    tampered = tmp_path / "export" / "tampered.onnx"
+    tampered.write_bytes(bytes(data))
+    (tmp_path / "export" / "tampered.contract.json").write_text(onnx.with_suffix(".contract.json").read_text())
+    with pytest.raises(ContractError, match="sha256"):
+        FinRayRuntimePolicy(tampered)
+    onnx.with_suffix(".contract.json").write_text("{not json")
+    with pytest.raises(ContractError, match="not readable JSON"):
+        FinRayRuntimePolicy(onnx)
+
+
+@pytest.mark.slow
+def test_evaluate_reports_the_best_sinusoid_next_to_the_policy(trained_run: RunDir) -> None:
+    out = subprocess.run([sys.executable, "-m", "greenroom.cli", "evaluate", str(trained_run.path)],
+                         capture_output=True, text=True, timeout=240, env=dict(os.environ))
+    assert out.returncode == 0, out.stderr[-2000:]
+    summary = json.loads(out.stdout)
+    assert summary["objective"] == "thrust"
+    best = summary["best_sinusoid"]
+    assert best["phase_lag"] > 0 and best["thrust"] > 0  # a head->tail wave wins the thrust search
+    assert summary["learned"]["score"] == pytest.approx(summary["learned"]["thrust"])
+    assert summary["improvement"] == pytest.approx(
+        (summary["learned"]["score"] - best["score"]) / abs(best["score"]))
+    assert (trained_run.path / "eval" / "summary.json").is_file()

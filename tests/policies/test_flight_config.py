@@ -1,0 +1,90 @@
+"""FlightTrainConfig presets, overrides, validation messages and the held-out seed split."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from greenroom.policies.common.config import ConfigError, resolve_config
+from greenroom.policies.flight.config import FlightTrainConfig
+from greenroom.policies.flight.network import PolicyGraph, build_network, parameter_count
+from greenroom.policies.flight.trainer import masked_mse, mirror_half
+from greenroom.sim.flight.config import FlightEnvConfig
+from greenroom.sim.flight.grid import DirectionGrid
+
+
+@pytest.mark.parametrize("preset", ["smoke", "cpu", "paper"])
+def test_presets_build_a_network_of_the_grid(preset: str) -> None:
+    config = resolve_config(FlightTrainConfig, preset)
+    assert isinstance(config.env, FlightEnvConfig)
+    net = build_network(config)
+    size = min(config.env.image_size, 64) if preset != "paper" else config.env.image_size
+    if preset != "paper":
+        out = net(torch.zeros(2, size, size, 3, dtype=torch.uint8))
+        assert out.shape == (2, config.env.grid_rows, config.env.grid_cols)
+        assert torch.all((out > 0) & (out < 1))
+    assert parameter_count(net) > 0
+
+
+def test_paper_preset_is_bigger_than_cpu() -> None:
+    cpu, paper = FlightTrainConfig.cpu(), FlightTrainConfig.paper()
+    assert paper.env.image_size > cpu.env.image_size
+    assert paper.env.grid_rows * paper.env.grid_cols > cpu.env.grid_rows * cpu.env.grid_cols
+    assert parameter_count(build_network(paper)) > 20 * parameter_count(build_network(cpu))
+
+
+def test_overrides_and_clear_errors() -> None:
+    config = resolve_config(FlightTrainConfig, "smoke", ["rollout.backend=ray", "env.image_size=48", "labels.horizon=20"])
+    assert (config.rollout.backend, config.env.image_size, config.labels.horizon) == ("ray", 48, 20)
+    with pytest.raises(ConfigError, match="rollout.backend must be one of process, ray, got 'mpi'"):
+        resolve_config(FlightTrainConfig, "cpu", ["rollout.backend=mpi"])
+    with pytest.raises(ConfigError, match="unknown config key 'stage2.iteratons'.*iterations"):
+        resolve_config(FlightTrainConfig, "cpu", ["stage2.iteratons=3"])
+    with pytest.raises(ConfigError, match=r"labels.commit_steps must be in \[1, horizon=10\], got 20"):
+        resolve_config(FlightTrainConfig, "cpu", ["labels.horizon=10", "labels.commit_steps=20"])
+    with pytest.raises(ConfigError, match="export_observations must be >= 256"):
+        resolve_config(FlightTrainConfig, "cpu", ["export_observations=100"])
+    with pytest.raises(ConfigError, match="eval.baselines: unknown \\['dqn'\\]"):
+        resolve_config(FlightTrainConfig, "cpu", ["eval.baselines=[straight,dqn]"])
+
+
+def test_training_seeds_never_reach_the_held_out_range() -> None:
+    for seed in (0, 1, 12345):
+        config = resolve_config(FlightTrainConfig, "cpu", [f"seed={seed}"])
+        seeds = np.array([config.train_seed(k) for k in range(0, 3_000_000, 997)])
+        assert seeds.max() < config.eval.seed_start and seeds.min() >= 0
+
+
+def test_mirror_half_flips_images_and_grid_columns_together() -> None:
+    grid = DirectionGrid(3, 5, 90, 90, 1.0, 0.5, 1.5, 0.1)
+    images = np.arange(4 * 8 * 8 * 3, dtype=np.uint8).reshape(4, 8, 8, 3)
+    targets = np.tile(np.arange(15, dtype=np.float32), (4, 1))
+    mask = np.zeros((4, 15), bool)
+    mask[:, 0] = True
+    new_images, new_targets, new_mask = mirror_half(images, targets, mask, 5, np.random.default_rng(1))
+    flipped = [i for i in range(4) if not np.array_equal(new_images[i], images[i])]
+    assert flipped and len(flipped) < 4
+    for i in flipped:
+        np.testing.assert_array_equal(new_images[i], images[i][:, ::-1])
+        np.testing.assert_array_equal(new_targets[i].reshape(3, 5), targets[i].reshape(3, 5)[:, ::-1])
+        assert new_mask[i, 4] and not new_mask[i, 0]
+    # the grid really is mirror-symmetric: cell (r, c) and (r, cols-1-c) have mirrored twists
+    twists = grid.twists().reshape(3, 5, 4)
+    np.testing.assert_allclose(twists[:, ::-1, 1], -twists[:, :, 1], atol=1e-6)
+    np.testing.assert_allclose(twists[:, ::-1, 3], -twists[:, :, 3], atol=1e-6)
+
+
+def test_masked_mse_ignores_unlabelled_cells() -> None:
+    pred = torch.tensor([[0.5, 0.9], [0.2, 0.0]])
+    target = torch.tensor([[0.5, 0.0], [0.0, 1.0]])
+    mask = torch.tensor([[True, False], [True, False]])
+    assert masked_mse(pred, target, mask).item() == pytest.approx(0.02)
+
+
+def test_policy_graph_picks_the_argmax_twist() -> None:
+    config = FlightTrainConfig.smoke()
+    grid = DirectionGrid.from_config(config.env)
+    graph = PolicyGraph(build_network(config), grid.twists())
+    values, index, twist = graph(torch.randint(0, 256, (3, 32, 32, 3), dtype=torch.uint8))
+    assert torch.equal(index, values.flatten(1).argmax(1))
+    np.testing.assert_array_equal(twist.numpy(), grid.twists()[index.numpy()])
