@@ -160,12 +160,17 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+REAL_BENCH_MODULES = {"flight": "greenroom.real.flight.bench", "pushgrasp": "greenroom.real.arm.bench"}
+
+
 def _real_benchmarks(task: str) -> dict:
-    """Benchmarks that need ROS 2 live in greenroom.real.<task>.bench (policies/ never imports real/)."""
+    """Benchmarks that need ROS 2 live in greenroom.real (policies/ never imports real/)."""
     import importlib
 
+    if task not in REAL_BENCH_MODULES:
+        return {}
     try:
-        module = importlib.import_module(f"greenroom.real.{task}.bench")
+        module = importlib.import_module(REAL_BENCH_MODULES[task])
     except ImportError:
         return {}
     return dict(getattr(module, "BENCHMARKS", {}))

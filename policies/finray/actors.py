@@ -26,7 +26,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-TRANSITION_QUEUE_CHUNKS = 16  # bound on chunks in flight per actor
+TRANSITION_QUEUE_CHUNKS = 2  # chunks in flight per actor: bounds how stale the learner's newest data is
 
 
 @dataclass

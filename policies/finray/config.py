@@ -21,12 +21,12 @@ class SACConfig:
     """Soft actor-critic hyperparameters (passed to stable_baselines3.SAC)."""
 
     learning_rate: float = 3e-4  # Adam lr of actor, critics and entropy coefficient
-    gamma: float = 0.98  # discount per control step (50 Hz: horizon ~1 s)
+    gamma: float = 0.95  # discount per control step (50 Hz: horizon ~0.4 s, about one 3 Hz stroke)
     tau: float = 0.005  # polyak factor of the target critics
-    batch_size: int = 256
+    batch_size: int = 128
     buffer_size: int = 200_000  # transitions
     learning_starts: int = 1_000  # transitions collected with random actions before updates
-    net_arch: tuple[int, ...] = (256, 256)  # hidden sizes of actor and critics
+    net_arch: tuple[int, ...] = (128, 128)  # hidden sizes of actor and critics (paper: 256, 256)
     ent_coef: str = "auto"  # "auto" (learned, target -dim(A)) or a fixed float as text, e.g. "0.2"
     updates_per_sample: float = 1.0  # gradient updates per environment transition (>= 1 integer or 1/k)
 
@@ -73,7 +73,7 @@ class FinRayTrainConfig:
     """Everything ``greenroom train finray`` needs; override with e.g. ``algo=sync sac.batch_size=128``."""
 
     algo: str = "async"  # async (APT-style actors + learner) or sync (SB3 SAC.learn, the reference)
-    total_steps: int = 30_000  # environment transitions (all actors together)
+    total_steps: int = 40_000  # environment transitions (all actors together)
     seed: int = 0
     device: str = "auto"  # learner device: auto picks cuda when available
     checkpoint_every: int = 2_000  # transitions between checkpoints (atomic, replay buffer included)
@@ -110,7 +110,7 @@ class FinRayTrainConfig:
         return cls(total_steps=400_000, checkpoint_every=20_000, log_every=5_000, eval_episodes=5,
                    torch_threads=4, env=FinRayEnvConfig.paper(),
                    sac=SACConfig(learning_rate=1e-3, gamma=0.977, tau=0.005, batch_size=128, buffer_size=1_000_000,
-                                 learning_starts=1_200, ent_coef="0.2"),
+                                 learning_starts=1_200, net_arch=(256, 256), ent_coef="0.2"),
                    parallel=AsyncConfig(n_actors=8, broadcast_every=50))
 
     def with_env(self, **changes: object) -> FinRayTrainConfig:

@@ -112,11 +112,19 @@ def train_ppo(config: FlightTrainConfig, budget_s: float, path: Path, seed: int 
         def _on_step(self) -> bool:
             return time.perf_counter() < self.deadline
 
+    import torch
+
+    threads = torch.get_num_threads()
+    if config.threads:
+        torch.set_num_threads(config.threads)   # same thread policy as our trainer
     env = _grid_env(config)
     model = PPO("CnnPolicy", env, n_steps=256, batch_size=64, n_epochs=4, learning_rate=3e-4, gamma=0.95,
                 seed=seed, verbose=0, device="auto")
     started = time.perf_counter()
-    model.learn(total_timesteps=10**9, callback=WallClock(), progress_bar=False)
+    try:
+        model.learn(total_timesteps=10**9, callback=WallClock(), progress_bar=False)
+    finally:
+        torch.set_num_threads(threads)
     log.info("PPO trained %d steps in %.0f s", model.num_timesteps, time.perf_counter() - started)
     model.save(str(path))
     env.close()

@@ -139,8 +139,8 @@ class FlightRuntimePolicy:
             got = f"{image.dtype} {image.shape}" if isinstance(image, np.ndarray) else type(image).__name__
             raise InputError(f"flight policy needs a uint8 RGB image of shape {self.image_shape} "
                              f"(contract {self.contract.image_height}x{self.contract.image_width} rgb8), got {got}")
-        values, twist = self.act_batch(image[None])
-        return values[0], twist[0]
+        out = self._session.run({INPUT: np.ascontiguousarray(image)[None]}, check=False)
+        return out["values"][0], out["twist"][0]
 
     def act_batch(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(N, H, W, 3) uint8 -> (values (N, rows, cols) float32, twists (N, 4) float32)."""

@@ -172,3 +172,18 @@ class PushGraspRuntimePolicy:
         """True when less than ``min_area`` m^2 (default 1 cm^2) of the workspace is > 2 cm high."""
         cells = max(1, int(round(min_area / self.resolution**2)))
         return int(np.count_nonzero(height_map > CLEAR_HEIGHT)) < cells
+
+    # The names policies/pushgrasp/runtime.py (evaluate, play) uses, so that module can become a
+    # re-export of this one without touching its callers.
+    def maps(self, color_map: np.ndarray, height_map: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(push, grasp) maps, each (k, S, S) float32."""
+        q = self.q_maps(color_map, height_map)
+        return q[0], q[1]
+
+    def act(self, color_map: np.ndarray, height_map: np.ndarray
+            ) -> tuple[tuple[int, int, int, int], PrimitivePlan, tuple[np.ndarray, np.ndarray]]:
+        """Heightmaps -> (action, workspace-frame plan, (push, grasp) maps)."""
+        decision = self.decide(color_map, height_map)
+        return decision.action, decision.plan, (decision.q_maps[0], decision.q_maps[1])
+
+    heightmap_from_rgbd = heightmap

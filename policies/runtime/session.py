@@ -85,6 +85,7 @@ class OnnxSession:
             raise ContractError(f"model file {self.model_path} is not a valid ONNX model: {exc}") from None
         self.inputs = [_spec_of(i) for i in self._session.get_inputs()]
         self.outputs = [_spec_of(o) for o in self._session.get_outputs()]
+        self._output_names = [o.name for o in self.outputs]
         if contract is not None:
             self._check_against(contract)
 
@@ -108,8 +109,13 @@ class OnnxSession:
                 return spec
         raise InputError(f"model has no input {name!r}; inputs: {[t.name for t in self.inputs]}")
 
-    def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Run the graph; ``feeds`` maps every input name to an array of its dtype and shape."""
+    def run(self, feeds: dict[str, np.ndarray], check: bool = True) -> dict[str, np.ndarray]:
+        """Run the graph; ``feeds`` maps every input name to an array of its dtype and shape.
+
+        ``check=False`` skips the feed checks (for callers that validated the input already).
+        """
+        if not check:
+            return dict(zip(self._output_names, self._session.run(self._output_names, feeds)))
         missing = [t.name for t in self.inputs if t.name not in feeds]
         extra = [k for k in feeds if k not in {t.name for t in self.inputs}]
         if missing or extra:
@@ -122,5 +128,4 @@ class OnnxSession:
                 raise InputError(f"input {spec.name!r} must be {spec.dtype}, got {value.dtype.name}")
             if not spec.matches_shape(value.shape):
                 raise InputError(f"input {spec.name!r} must have shape {spec.shape}, got {list(value.shape)}")
-        results = self._session.run(None, feeds)
-        return {spec.name: value for spec, value in zip(self.outputs, results)}
+        return dict(zip(self._output_names, self._session.run(self._output_names, feeds)))

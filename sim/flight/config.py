@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
-from .ranges import FlightRandomization
+from .ranges import MAX_LIGHTS, FlightRandomization
 
 MAX_IMAGE_SIZE = 224
 
@@ -101,6 +101,20 @@ class FlightEnvConfig:
              "textures_dir must be a folder path or None, got an empty string")
         need(isinstance(self.randomization, FlightRandomization),
              f"randomization must be a FlightRandomization, got {type(self.randomization).__name__}")
+        r = self.randomization
+        need(r.layout.segments.low >= 1, f"randomization.layout.segments must be >= 1, got {r.layout.segments}")
+        need(r.layout.hallway_width.low >= 1.2,
+             f"randomization.layout.hallway_width must be >= 1.2 m (room for the drone and the furniture-free "
+             f"band), got low={r.layout.hallway_width.low}")
+        need(r.layout.ceiling_height.low >= 1.5,
+             f"randomization.layout.ceiling_height must be >= 1.5 m, got low={r.layout.ceiling_height.low}")
+        need(r.layout.segment_length.low >= 2.0,
+             f"randomization.layout.segment_length must be >= 2 m, got low={r.layout.segment_length.low}")
+        need(1 <= r.lights.count.low and r.lights.count.high <= MAX_LIGHTS,
+             f"randomization.lights.count must lie in [1, {MAX_LIGHTS}], got {r.lights.count}")
+        need(r.dynamics.tau.low > 0 and r.dynamics.latency_steps.low >= 0,
+             f"randomization.dynamics needs tau > 0 s and latency_steps >= 0, got {r.dynamics.tau}, "
+             f"{r.dynamics.latency_steps}")
 
     # ----------------------------------------------------------------- derived values
     @property

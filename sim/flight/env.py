@@ -61,7 +61,12 @@ class FlightEnv(gym.Env):
     The quadrotor is a free body whose velocity follows the commanded body-frame Twist with a
     first-order lag ``dv/dt = (v_cmd - v) / tau - drag * v`` (velocity actuators inside MuJoCo's
     step, gravity compensated; roll and pitch stay level), after ``latency_steps`` control steps
-    of delay. Frames: world z up, floor at z = 0; body REP-103 (x forward, y left, z up).
+    of delay. Contacts are checked after every physics step. Frames: world z up, floor at
+    z = 0; body REP-103 (x forward, y left, z up).
+
+    Rendering: one ``mujoco.Renderer`` per env, kept across worlds (:class:`WorldRenderer`),
+    headless EGL (OSMesa fallback), no shadows, no MSAA; each surface class is one textured mesh
+    so a frame costs a handful of draw calls; collision geometry is hidden from the camera.
 
     ## Action space
     ``Box(-limits, limits, (4,), float32)``, the geometry_msgs/Twist a real flight controller takes
@@ -352,7 +357,7 @@ class FlightEnv(gym.Env):
         return grid_free_distances(self.model, self.data, self._camera_id, self._drone_id, self.grid,
                                    self._ray_groups, self.config.max_range)
 
-    def oracle_action(self, tolerance: float = 0.25) -> int:
+    def oracle_action(self, tolerance: float = 0.1) -> int:
         """Depth-oracle baseline: index of the grid direction with the most clearance (see
         :func:`~greenroom.sim.flight.ground_truth.oracle_index`)."""
         return oracle_index(self.free_distances(), self.grid, tolerance)

@@ -31,17 +31,17 @@ def grid_free_distances(model: mujoco.MjModel, data: mujoco.MjData, camera_id: i
     return dist.reshape(grid.rows, grid.cols).astype(np.float32)
 
 
-def oracle_index(free: np.ndarray, grid: DirectionGrid, tolerance: float = 0.25) -> int:
+def oracle_index(free: np.ndarray, grid: DirectionGrid, tolerance: float = 0.1) -> int:
     """Index of the grid direction with the most clearance.
 
-    Score of a cell = the smallest free distance over the cell and its grid neighbours (a
-    centre-line ray alone ignores the drone's width); among cells within ``tolerance`` m of the
-    best score, the one closest to straight ahead wins.
+    Score of a cell = the smallest free distance over the cell and its left and right grid
+    neighbours (a centre-line ray alone ignores the drone's width; vertical neighbours are left
+    out because they end on floor or ceiling); among cells within ``tolerance`` m of the best
+    score, the one closest to straight ahead wins.
     """
-    padded = np.pad(free, 1, mode="edge")
-    rows, cols = free.shape
-    score = np.min([padded[1 + dr:1 + dr + rows, 1 + dc:1 + dc + cols]
-                    for dr in (-1, 0, 1) for dc in (-1, 0, 1)], axis=0).ravel()
+    padded = np.pad(free, ((0, 0), (1, 1)), mode="edge")
+    cols = free.shape[1]
+    score = np.min([padded[:, 1 + dc:1 + dc + cols] for dc in (-1, 0, 1)], axis=0).ravel()
     candidates = np.flatnonzero(score >= score.max() - tolerance)
     forwardness = grid.directions()[candidates, 0]
     return int(candidates[int(np.argmax(forwardness))])

@@ -18,7 +18,8 @@ import mujoco
 import numpy as np
 
 from .config import FlightEnvConfig
-from .scene import CAMERA_BASE_QUAT, CAMERA_NAME, DRONE_NAME, MAX_LIGHTS
+from .ranges import MAX_LIGHTS
+from .scene import CAMERA_BASE_QUAT, CAMERA_NAME, DRONE_NAME
 from .world import SLOTS, WorldLayout
 
 _RGB_ROLE = int(mujoco.mjtTextureRole.mjTEXROLE_RGB)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from ..core.randomization import Group, IntUniform, LogUniform, Uniform, UniformVec
 
 SEED_RANGE = IntUniform(0, 2**31 - 1, nominal=0)
+MAX_LIGHTS = 4          # lights compiled into every world; ``lights.count`` switches them on
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class LightRanges(Group):
     """Scene lights: count, placement, direction, intensities, and the headlight."""
 
     seed: IntUniform = SEED_RANGE                        # light placement seed
-    count: IntUniform = IntUniform(1, 4, nominal=2)      # active lights ~ U{1..4}
+    count: IntUniform = IntUniform(1, MAX_LIGHTS, nominal=2)   # active lights ~ U{1..4}
     diffuse: Uniform = Uniform(0.3, 0.9, nominal=0.6)    # per-light diffuse ~ U(0.3, 0.9)
     ambient: Uniform = Uniform(0.05, 0.3, nominal=0.15)  # per-light ambient ~ U(0.05, 0.3)
     direction_tilt: Uniform = Uniform(0.0, 0.8, nominal=0.0)  # tilt from straight down (rad)

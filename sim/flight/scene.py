@@ -24,11 +24,11 @@ import mujoco
 import numpy as np
 
 from .config import FlightEnvConfig
+from .ranges import MAX_LIGHTS
 from .world import SLOTS, WorldLayout
 
 COLLISION_GROUP = 3
 VISUAL_GROUP = 1
-MAX_LIGHTS = 4
 CAMERA_NAME = "fpv"
 DRONE_NAME = "drone"
 # camera looks along body +x with image up = body +z (MuJoCo cameras look along their -z)
@@ -55,6 +55,7 @@ class MeshBuilder:
         self.count += len(verts)
 
     def box(self, pos: np.ndarray, half: np.ndarray) -> None:
+        """An axis-aligned box centred at ``pos`` with half extents ``half`` (m, world)."""
         p = pos + _CORNERS * half
         verts = np.concatenate([p[list(q)] for q in _QUADS])
         tex = np.concatenate([p[list(q)][:, ax] for q, ax in zip(_QUADS, _QUAD_AXES)])
@@ -63,6 +64,7 @@ class MeshBuilder:
         self._add(verts, tex, faces)
 
     def cylinder(self, pos: np.ndarray, radius: float, half_height: float, sides: int = 12) -> None:
+        """A z-axis cylinder (``sides``-gon with caps) centred at ``pos`` (m, world)."""
         a = np.linspace(0, 2 * math.pi, sides + 1)
         ring = np.stack([radius * np.cos(a), radius * np.sin(a)], axis=1) + pos[:2]
         z0, z1 = pos[2] - half_height, pos[2] + half_height
@@ -77,6 +79,7 @@ class MeshBuilder:
             self._add(cap, cap[:, :2], tri[:, ::-1] if flip else tri)
 
     def arrays(self) -> tuple[list[float], list[float], list[int]]:
+        """Flattened vertices, texture coordinates and faces for ``MjSpec.add_mesh``."""
         return (np.concatenate(self.verts).ravel().tolist(), np.concatenate(self.texcoords).ravel().tolist(),
                 np.concatenate(self.faces).astype(int).ravel().tolist())
 

@@ -75,7 +75,8 @@ def local_max_height(height_map: np.ndarray, row: int, col: int, radius_cells: i
 class PrimitivePlan:
     """World-frame waypoints (metres) of one primitive; the arm executes them in order.
 
-    ``yaw`` (rad) is the gripper's jaw-closing direction in the world xy plane.
+    ``yaw`` (rad, in [0, pi)) is the gripper's jaw-closing direction in the world xy plane: the grasp
+    axis for grasps; for pushes it is perpendicular to the push, so the closed fingers push broadside.
     """
 
     primitive: int
@@ -114,4 +115,5 @@ def plan_primitive(action: tuple[int, int, int, int], height_map: np.ndarray, wo
         end[0] = np.clip(end[0], workspace.x_min, workspace.x_max)
         end[1] = np.clip(end[1], workspace.y_min, workspace.y_max)
     approach = target + np.array([0.0, 0.0, geometry.approach_height])
-    return PrimitivePlan(primitive, angle, float(np.mod(angle, np.pi)), target, end, approach)
+    yaw = angle if primitive == GRASP else angle + np.pi / 2
+    return PrimitivePlan(primitive, angle, float(np.mod(yaw, np.pi)), target, end, approach)

@@ -103,7 +103,7 @@ def depth_to_points(depth: np.ndarray, intrinsics: Intrinsics) -> tuple[np.ndarr
 
 
 def heightmap(color: np.ndarray, depth: np.ndarray, intrinsics: Intrinsics, camera_pose: np.ndarray,
-              workspace: Workspace, resolution: float) -> tuple[np.ndarray, np.ndarray]:
+              workspace: Workspace, resolution: float, below_tolerance: float = 0.01) -> tuple[np.ndarray, np.ndarray]:
     """Orthographic colour and height maps of the workspace seen by one RGB-D camera.
 
     Args:
@@ -113,6 +113,8 @@ def heightmap(color: np.ndarray, depth: np.ndarray, intrinsics: Intrinsics, came
         camera_pose: (4, 4) camera -> world transform (OpenCV camera axes).
         workspace: the box that is mapped; points outside it are dropped.
         resolution: cell size in metres (VPG: 0.002).
+        below_tolerance: points up to this far (m) below ``z_min`` count as table at height 0 (depth
+            noise scatters the table around z_min; VPG drops them, which leaves holes).
 
     Returns:
         ``(color_map, height_map)``: (rows, cols, 3) uint8 and (rows, cols) float32 metres above
@@ -143,9 +145,9 @@ def heightmap(color: np.ndarray, depth: np.ndarray, intrinsics: Intrinsics, came
     col = np.floor((wx - np.float32(workspace.x_min)) * np.float32(1.0 / resolution))
     row = np.floor((wy - np.float32(workspace.y_min)) * np.float32(1.0 / resolution))
     inside = ((z > 0) & (col >= 0) & (col < cols) & (row >= 0) & (row < rows)
-              & (wz >= np.float32(workspace.z_min)))  # NaN depth fails every comparison
+              & (wz >= np.float32(workspace.z_min - below_tolerance)))  # NaN depth fails every comparison
     cell = (row[inside] * cols + col[inside]).astype(np.int64)
-    height = np.minimum(wz[inside] - np.float32(workspace.z_min), np.float32(workspace.z_max - workspace.z_min))
+    height = np.clip(wz[inside] - np.float32(workspace.z_min), 0.0, np.float32(workspace.z_max - workspace.z_min))
     rgba = np.zeros((*z.shape, 4), dtype=np.uint8)
     rgba[..., :3] = color
     packed = rgba.view(np.uint32)[..., 0][inside]  # RGB packed in one uint32 per pixel (byte order kept)

@@ -264,7 +264,7 @@ class PushGraspWorld:
         else:
             arm.go_home()
             arm.hold_closed_instantly()
-            push_yaw = plan.yaw + np.pi / 2  # closed fingers span across the push direction
+            push_yaw = plan.yaw  # closed fingers span across the push direction
             arm.teleport(plan.approach, push_yaw)
             arm.hold_closed_instantly()
             result.reached = arm.move_linear(plan.approach, plan.target, push_yaw, speed=0.5)

@@ -30,11 +30,17 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory) -> RunDir:
     return run
 
 
-def test_export_cli_writes_a_parity_checked_model_and_contract(trained_run: RunDir) -> None:
+@pytest.fixture(scope="module")
+def exported(trained_run: RunDir) -> Path:
+    """``greenroom export RUN`` through the real CLI; the ONNX path it prints."""
     out = subprocess.run([sys.executable, "-m", "greenroom.cli", "export", str(trained_run.path)],
-                         capture_output=True, text=True, timeout=120, env=dict(os.environ))
+                         capture_output=True, text=True, timeout=180, env=dict(os.environ))
     assert out.returncode == 0, out.stderr[-2000:]
-    onnx = Path(out.stdout.strip().splitlines()[-1])
+    return Path(out.stdout.strip().splitlines()[-1])
+
+
+def test_export_cli_writes_a_parity_checked_model_and_contract(trained_run: RunDir, exported: Path) -> None:
+    onnx = exported
     parity = json.loads((onnx.parent / "parity.json").read_text())
     assert parity["max_abs_diff"] <= 1e-5 and parity["samples"] >= 256
     contract = json.loads(onnx.with_suffix(".contract.json").read_text())
@@ -63,26 +69,31 @@ def test_export_cli_writes_a_parity_checked_model_and_contract(trained_run: RunD
         check_parity(module, onnx, [(obs,)], atol=1e-5)
 
 
-def test_tampered_model_or_contract_is_refused(trained_run: RunDir, tmp_path: Path) -> None:
-    from greenroom.policies.finray.export import export_run
+def test_tampered_model_or_contract_is_refused(exported: Path, tmp_path: Path) -> None:
     from greenroom.policies.finray.runtime import FinRayRuntimePolicy
 
-    onnx = export_run(trained_run, tmp_path / "export")
-    FinRayRuntimePolicy(onnx)  # intact: loads
+    onnx, contract = tmp_path / "policy.onnx", tmp_path / "policy.contract.json"
+    onnx.write_bytes(exported.read_bytes())
+    contract.write_text(exported.with_suffix(".contract.json").read_text())
+    FinRayRuntimePolicy(onnx)  # intact copy: loads
     data = bytearray(onnx.read_bytes())
     data[-10] ^= 0xFF  # flip bits inside the weights
-    tampered = tmp_path / "export" / "tampered.onnx"
+    tampered = tmp_path / "tampered.onnx"
     tampered.write_bytes(bytes(data))
-    (tmp_path / "export" / "tampered.contract.json").write_text(onnx.with_suffix(".contract.json").read_text())
+    (tmp_path / "tampered.contract.json").write_text(contract.read_text())
     with pytest.raises(ContractError, match="sha256"):
         FinRayRuntimePolicy(tampered)
-    onnx.with_suffix(".contract.json").write_text("{not json")
+    contract.write_text("{not json")
     with pytest.raises(ContractError, match="not readable JSON"):
+        FinRayRuntimePolicy(onnx)
+    other = json.loads(exported.with_suffix(".contract.json").read_text())
+    contract.write_text(json.dumps({**other, "task": "flight"}))
+    with pytest.raises(ContractError, match="not a finray"):
         FinRayRuntimePolicy(onnx)
 
 
 @pytest.mark.slow
-def test_evaluate_reports_the_best_sinusoid_next_to_the_policy(trained_run: RunDir) -> None:
+def test_evaluate_reports_the_best_sinusoid_next_to_the_policy(trained_run: RunDir, exported: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "greenroom.cli", "evaluate", str(trained_run.path)],
                          capture_output=True, text=True, timeout=240, env=dict(os.environ))
     assert out.returncode == 0, out.stderr[-2000:]

@@ -61,12 +61,12 @@ def test_sync_reference_trains_with_the_same_ratio(runs_dir: Path) -> None:
     from greenroom.policies.common.config import save_config
     from greenroom.policies.finray.sync_trainer import train_sync
 
-    config = resolve_config(FinRayTrainConfig, "smoke", ["algo=sync", "total_steps=300", "sac.updates_per_sample=0.5"])
+    config = resolve_config(FinRayTrainConfig, "smoke", ["algo=sync", "total_steps=250", "sac.updates_per_sample=0.5"])
     run = RunDir.create("finray", root=runs_dir)
     save_config(config, run.config_path)
     result = train_sync(config, run)
-    assert result["samples"] == 300
-    assert result["updates"] == pytest.approx(0.5 * (300 - config.sac.learning_starts), abs=1)
+    assert result["samples"] == 250
+    assert result["updates"] == pytest.approx(0.5 * (250 - config.sac.learning_starts), abs=1)
 
 
 def test_bad_override_names_valid_keys() -> None:
@@ -79,7 +79,7 @@ def test_bad_override_names_valid_keys() -> None:
 @pytest.mark.slow
 def test_resume_after_kill_continues_with_the_replay_buffer(runs_dir: Path) -> None:
     env = {**os.environ, "GREENROOM_RUNS": str(runs_dir)}
-    proc = subprocess.Popen([*CLI, "train", "finray", "total_steps=3000", "checkpoint_every=150", "--preset", "smoke"],
+    proc = subprocess.Popen([*CLI, "train", "finray", "total_steps=1200", "checkpoint_every=150", "--preset", "smoke"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     run_path = Path(proc.stdout.readline().strip())
     run = RunDir(run_path)
@@ -89,7 +89,7 @@ def test_resume_after_kill_continues_with_the_replay_buffer(runs_dir: Path) -> N
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     killed_at = run.load_checkpoint()
-    assert killed_at is not None and 300 <= killed_at["samples"] < 3000
+    assert killed_at is not None and 300 <= killed_at["samples"] < 1200
     deadline = time.monotonic() + 10
     while _orphans(runs_dir) and time.monotonic() < deadline:  # actors notice the dead learner
         time.sleep(0.2)
@@ -98,9 +98,9 @@ def test_resume_after_kill_continues_with_the_replay_buffer(runs_dir: Path) -> N
                          text=True, timeout=240)
     assert out.returncode == 0, out.stderr[-3000:]
     result = RunDir.open(run_path).read_meta()["result"]
-    assert result["samples"] == 3000 and result["restarts"] == 1
+    assert result["samples"] == 1200 and result["restarts"] == 1
     final = run.load_checkpoint()
-    assert len(final["buffer"]["observations"]) == 2000  # buffer kept the pre-kill transitions (capacity 2000)
+    assert len(final["buffer"]["observations"]) == 1200  # the pre-kill transitions were kept
     assert final["progress"]["episodes"] > killed_at["progress"]["episodes"]
 
 
@@ -113,12 +113,12 @@ def test_ray_backend_smoke(runs_dir: Path) -> None:
 
     ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1", num_cpus=2)
     try:
-        config = resolve_config(FinRayTrainConfig, "smoke", ["parallel.backend=ray", "total_steps=300"])
+        config = resolve_config(FinRayTrainConfig, "smoke", ["parallel.backend=ray", "total_steps=200"])
         run = RunDir.create("finray", root=runs_dir)
         save_config(config, run.config_path)
         result = train_async(config, run)
     finally:
         ray.shutdown()
-    assert result["backend"] == "ray" and result["samples"] == 300
-    assert result["updates"] == int(config.sac.updates_per_sample * (300 - config.sac.learning_starts))
+    assert result["backend"] == "ray" and result["samples"] == 200
+    assert result["updates"] == int(config.sac.updates_per_sample * (200 - config.sac.learning_starts))
     assert json.loads((run.path / "run.json").read_text())["result"]["backend"] == "ray"

@@ -55,3 +55,15 @@ def test_play_with_an_exported_onnx_policy(tmp_path: Path):
     assert video.stat().st_size > 0 and map_png.stat().st_size > 0
     with pytest.raises(ValueError, match="env.image_size="):
         play("smoke", [f"env.image_size={size + 16}"], tmp_path / "out", model)
+
+
+@pytest.mark.slow   # spawns two benchmark processes (~20 s on 2 shared cores)
+def test_env_benchmark_runs_and_reports_every_figure():
+    from greenroom.policies.flight.bench_env import ENV_BENCHMARKS
+
+    results = ENV_BENCHMARKS["env"](quick=True)
+    names = [r.name for r in results]
+    assert any("1 process" in n for n in names) and any("bare mujoco.Renderer" in n for n in names)
+    assert any("2-process speed-up" in n for n in names) and any("amortized" in n for n in names)
+    assert all(r.value > 0 for r in results)                       # figures only, no timing asserts
+    assert all(r.passed is None or isinstance(r.passed, bool) for r in results)

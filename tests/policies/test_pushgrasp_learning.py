@@ -144,3 +144,17 @@ def test_training_resumes_from_its_checkpoint(runs_dir) -> None:
     assert state["replay"]["count"] == 5
     assert (run.path / "transitions.csv").read_text().count("\n") == 6
     assert math.isfinite(float(state["learner"]["net"]["push_net.head.2.weight"].sum()))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", ["grasping-only", "pg-reactive"])
+def test_reactive_variants_train_with_a_target_network(runs_dir, variant) -> None:
+    from greenroom.policies.pushgrasp.trainer import train
+
+    config = replace(PushGraspTrainConfig.smoke(), variant=variant, iterations=2, target_update_every=1)
+    run = RunDir.create("pushgrasp")
+    train(config, run, progress=False)
+    state = run.load_checkpoint()
+    assert state["learner"]["target"] is not None
+    if variant == "grasping-only":
+        assert all(primitive == 1 for _, primitive, _, _ in state["log"])

@@ -241,3 +241,25 @@ def test_policy_and_executor_nodes_import_no_torch_or_simulators() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "", f"policy/executor nodes imported {out.stdout.strip()}"
+
+
+def test_sim_launch_file_matches_the_simulated_camera_and_base() -> None:
+    """arm_sim.launch.yaml's camera_pose / workspace_frame are the simulator's nominal calibration."""
+    pytest.importorskip("pybullet")
+    from greenroom.real.arm.policy_node import frame_transform
+    from greenroom.real.arm.sim_bridge import base_transform
+    from greenroom.real.launch.description import load_launch_file
+    from greenroom.sim.pushgrasp.config import PushGraspEnvConfig
+    from greenroom.sim.pushgrasp.world import PushGraspWorld
+
+    launch = Path(__file__).resolve().parents[2] / "launch" / "arm_sim.launch.yaml"
+    policy = next(n for n in load_launch_file(launch, ["model:=x.onnx"]).nodes if n.executable == "arm_policy")
+    params = policy.parameters[-1]
+    world = PushGraspWorld(PushGraspEnvConfig.smoke())
+    try:
+        world_to_base = np.linalg.inv(base_transform(world))
+        np.testing.assert_allclose(pose_matrix(params["camera_pose"][:3], params["camera_pose"][3:]),
+                                   world_to_base @ world.camera_pose, atol=1e-6)
+        np.testing.assert_allclose(frame_transform(*params["workspace_frame"]), world_to_base, atol=1e-6)
+    finally:
+        world.close()

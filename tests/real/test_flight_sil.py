@@ -68,42 +68,54 @@ def _distinct(points: list[np.ndarray] | np.ndarray) -> np.ndarray:
     return np.array(kept).reshape(-1, 3)
 
 
-def _reference_flight(model: Path, seed: int, steps: int) -> tuple[np.ndarray, int | None]:
-    """The same policy flown in-process (FlightEnv + FlightRuntimePolicy): positions, collision step."""
+def _reference_flights(model: Path, seeds: tuple[int, ...]) -> list[np.ndarray]:
+    """The same policy flown in-process (FlightEnv + FlightRuntimePolicy): positions per episode."""
     from greenroom.policies.runtime.flight import FlightRuntimePolicy
     from greenroom.sim.flight.config import FlightEnvConfig
     from greenroom.sim.flight.env import FlightEnv
 
     env = FlightEnv(replace(FlightEnvConfig.smoke(), **SIM_OVERRIDES))
     policy = FlightRuntimePolicy(model)
-    obs, info = env.reset(seed=seed)
-    positions = [np.asarray(info["pose"][:3])]
-    collision = None
-    for k in range(steps):
-        obs, _, terminated, truncated, info = env.step(policy.act(obs)[1])
-        positions.append(np.asarray(info["pose"][:3]))
-        if terminated or truncated:
-            collision = k + 1 if info["collision"] else None
-            break
+    flights = []
+    for seed in seeds:
+        obs, info = env.reset(seed=seed)
+        positions = [np.asarray(info["pose"][:3])]
+        terminated = truncated = False
+        while not (terminated or truncated):
+            obs, _, terminated, truncated, info = env.step(policy.act(obs)[1])
+            positions.append(np.asarray(info["pose"][:3]))
+        flights.append(_distinct(positions))
     env.close()
-    return _distinct(positions), collision
+    return flights
 
 
-SIM_OVERRIDES = {"max_steps": 100000, "max_distance": 1000.0}
+def _episodes(path: list[np.ndarray]) -> list[np.ndarray]:
+    """Split odometry positions where the vehicle jumps back to a start pose (a new episode)."""
+    points = _distinct(path)
+    cuts = np.flatnonzero(np.linalg.norm(np.diff(points, axis=0), axis=1) > EPISODE_JUMP_M) + 1
+    return np.split(points, cuts)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_flight_sim_launch_flies_without_collision(smoke_policy: Path, seed: int, tmp_path: Path,
-                                                   ros_domain: int) -> None:
-    """flight_sim.launch.yaml (lockstep, stamped commands) with the smoke-run policy: the ROS loop
-    flies exactly the trajectory of the in-process loop, and >= TARGET_DISTANCE_M without collision."""
+def _length(points: np.ndarray) -> float:
+    return float(np.linalg.norm(np.diff(points, axis=0), axis=1).sum())
+
+
+SIM_OVERRIDES = {"max_steps": 300, "max_distance": 1000.0}
+EPISODE_JUMP_M = 0.5  # > the 0.2 m a 2 m/s vehicle moves in one 0.1 s step
+
+
+def test_flight_sim_launch_flies_without_collision(smoke_policy: Path, tmp_path: Path, ros_domain: int) -> None:
+    """flight_sim.launch.yaml (lockstep, stamped commands) with the smoke-run policy, episodes of
+    seeds SEEDS in turn: each flies >= TARGET_DISTANCE_M before its first collision, and the ROS
+    loop flies exactly the trajectories of the in-process loop (DDS, image conversion, clamps and
+    the stamped lockstep change nothing)."""
+    T0 = time.monotonic()
     overrides = ",".join(f"{k}={v}" for k, v in SIM_OVERRIDES.items())
     log = (tmp_path / "launch.log").open("wb")
     launch = subprocess.Popen(
         [sys.executable, "-m", "greenroom.cli", "launch", str(REPO / "launch" / "flight_sim.launch.yaml"),
-         f"model:={smoke_policy}", "preset:=smoke", f"seed:={seed}", "lockstep:=true", "use_stamped:=true",
-         "enable_on_start:=false",
-         f"sim_overrides:=[{overrides}]"],
+         f"model:={smoke_policy}", "preset:=smoke", f"seed:={SEEDS[0]}", "lockstep:=true", "use_stamped:=true",
+         "enable_on_start:=false", f"sim_overrides:=[{overrides}]"],
         stdout=log, stderr=subprocess.STDOUT, cwd=REPO, env=dict(os.environ, PYTHONUNBUFFERED="1"))
     try:
         with Probe("sil_probe") as probe:
@@ -111,7 +123,6 @@ def test_flight_sim_launch_flies_without_collision(smoke_policy: Path, seed: int
             collisions: list[int] = []
             probe.subscribe(Odometry, "/sim/odom", qos=1000, callback=lambda m: path.append(_xy(m)))
             probe.subscribe(Bool, "/sim/collision", callback=lambda m: collisions.append(len(path)))
-            probe.subscribe(TwistStamped, "/sim/cmd_vel", qos=1000)
             enable = probe.node.create_client(SetBool, "/sim/flight_policy/enable")
 
             def launch_alive() -> None:
@@ -124,23 +135,18 @@ def test_flight_sim_launch_flies_without_collision(smoke_policy: Path, seed: int
                 launch_alive()
                 assert time.monotonic() < deadline, "no odometry / ~/enable service from the launch"
                 probe.executor.spin_once(timeout_sec=0.05)
+            print("T ready", time.monotonic() - T0, flush=True)
             del path[:-1]
             future = enable.call_async(SetBool.Request(data=True))
             probe.spin_until(future.done, 10, "~/enable reply")
             assert future.result().success
-
-            def trajectory() -> np.ndarray:
-                return _distinct(path)
-
-            def flown() -> float:
-                return float(np.linalg.norm(np.diff(trajectory(), axis=0), axis=1).sum())
-
             deadline = time.monotonic() + 120
-            while flown() < TARGET_DISTANCE_M and not collisions:
+            while len(_episodes(path)) <= len(SEEDS):  # until the episode after the last seed starts
                 launch_alive()
-                assert time.monotonic() < deadline, f"flew only {flown():.2f} m in 120 s (seed {seed})"
+                assert time.monotonic() < deadline, f"{len(_episodes(path))} episodes in 120 s"
                 probe.executor.spin_once(timeout_sec=0.05)
-            sil = trajectory()
+            flights = _episodes(path)[:len(SEEDS)]
+            print("T flown", time.monotonic() - T0, [len(f) for f in flights], flush=True)
     finally:
         launch.send_signal(signal.SIGINT)
         try:
@@ -149,15 +155,14 @@ def test_flight_sim_launch_flies_without_collision(smoke_policy: Path, seed: int
             launch.kill()
             code = launch.wait()
         log.close()
+    print("T stopped", time.monotonic() - T0, flush=True)
+    refs = _reference_flights(smoke_policy, SEEDS)
+    print("T ref", time.monotonic() - T0, flush=True)
     assert code == 0, (tmp_path / "launch.log").read_text()[-4000:]
-    reference, reference_collision = _reference_flight(smoke_policy, seed, 400)
-    # The ROS loop (DDS, image conversion, clamps, stamped lockstep) flies exactly the in-process trajectory.
-    n = min(len(sil), len(reference))
-    assert n >= 5, f"too short to compare: {len(sil)} SIL poses, {len(reference)} reference poses"
-    np.testing.assert_allclose(sil[:n], reference[:n], atol=1e-6)
-    assert not collisions, (f"collision after {flown():.2f} m (seed {seed}; in-process the same policy collides "
-                            f"at step {reference_collision})")
-    assert flown() >= TARGET_DISTANCE_M
+    for seed, sil, reference in zip(SEEDS, flights, _reference_flights(smoke_policy, SEEDS)):
+        assert _length(sil) >= TARGET_DISTANCE_M, f"seed {seed}: collision after {_length(sil):.2f} m"
+        assert sil.shape == reference.shape, f"seed {seed}: {len(sil)} poses over ROS, {len(reference)} in-process"
+        np.testing.assert_allclose(sil, reference, atol=1e-6, err_msg=f"seed {seed}")
 
 
 def test_bridge_holds_command_then_zero_after_timeout_and_camera_stop_zeroes_policy(

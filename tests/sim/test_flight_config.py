@@ -29,6 +29,9 @@ def test_presets_are_valid_and_sized():
     ("collision_radius=-0.1", "collision_radius must be > 0"),
     ("texture_bank=0", "texture_bank must be >= 1"),
     ("regenerate_every=0", "regenerate_every must be >= 1"),
+    ("randomization.lights.count.high=9", "lights.count must lie in \\[1, 4\\]"),
+    ("randomization.layout.hallway_width.low=0.5", "hallway_width must be >= 1.2 m"),
+    ("randomization.dynamics.tau.low=0", "tau > 0 s"),
 ])
 def test_bad_values_are_refused_with_the_value(override, message):
     with pytest.raises(ConfigError, match=message):

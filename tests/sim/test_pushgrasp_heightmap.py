@@ -69,6 +69,13 @@ def test_heightmap_ignores_holes_and_nan(scene) -> None:
     assert np.isfinite(hmap).all() and hmap.max() < 0.06
 
 
+def test_depth_noise_on_the_table_leaves_no_holes(scene) -> None:
+    k, pose, color, depth = scene
+    noisy = depth + np.random.default_rng(0).normal(0, 0.002, depth.shape).astype(np.float32)
+    cmap, hmap = heightmap(color, noisy, k, pose, Workspace(), 0.004)
+    assert np.mean(~cmap.any(axis=2)) < 0.01 and hmap.min() >= 0.0
+
+
 def test_heightmap_rejects_bad_inputs(scene) -> None:
     k, pose, color, depth = scene
     with pytest.raises(ValueError, match="intrinsics"):
