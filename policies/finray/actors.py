@@ -167,7 +167,10 @@ class LocalActorPool:
             if p.is_alive():
                 p.terminate()
                 p.join(timeout=5)
-        self.transitions.cancel_join_thread()
+        # weights larger than a pipe buffer would block this process's queue feeder threads at exit
+        for q in (self.transitions, *self.weights):
+            q.cancel_join_thread()
+            q.close()
 
 
 class RayActorPool:

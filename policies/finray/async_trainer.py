@@ -69,9 +69,14 @@ def _learn(config: FinRayTrainConfig, run: RunDir, model: Any, pool: Any, progre
     # the learner takes new data only while it is at most `slack` updates behind the ratio; otherwise
     # it trains, the bounded transition queue fills up and the actors wait
     slack = max(par.broadcast_every, int(np.ceil(sac.updates_per_sample * par.chunk * par.n_actors)))
+    setup_s = None
     while samples < config.total_steps:
         behind = _updates_due(config, samples) - model._n_updates
         chunks = pool.get(timeout=0.0 if behind > 0 else 1.0) if behind <= slack else []
+        if chunks and setup_s is None:
+            # training clock starts with the first transition, as the sync run's starts after its
+            # setup: actor start-up (spawning, imports) is reported separately as setup_s
+            setup_s = progress.start_clock()
         for chunk in chunks:
             take = min(len(chunk.rewards), config.total_steps - samples)
             for k in range(take):
@@ -110,7 +115,7 @@ def _learn(config: FinRayTrainConfig, run: RunDir, model: Any, pool: Any, progre
                "updates": model._n_updates, "updates_per_sample": model._n_updates / max(samples, 1),
                "configured_updates_per_sample": sac.updates_per_sample, "wall_time": row["perf/wall_time"],
                "samples_per_s": row["perf/samples_per_s"], "mean_return": row["charts/mean_return"],
-               "target_reached": progress.reached, "restarts": restarts}
+               "target_reached": progress.reached, "restarts": restarts, "setup_s": setup_s}
     run.write_meta(result=summary)
     return summary
 

@@ -59,8 +59,8 @@ def _bench_config(quick: bool, algo: str):
     from .config import FinRayTrainConfig
 
     overrides = [f"algo={algo}", "sac.updates_per_sample=0.125", "sac.net_arch=[128,128]", "sac.batch_size=128",
-                 f"total_steps={2_000 if quick else 20_000}", "sac.learning_starts=500", "checkpoint_every=1000000",
-                 "log_every=500", "parallel.n_actors=2", "env.episode_seconds=2.0"]
+                 f"total_steps={2_000 if quick else 100_000}", "sac.learning_starts=500", "checkpoint_every=1000000",
+                 "log_every=1000", "parallel.n_actors=2", "env.episode_seconds=2.0"]
     config = resolve_config(FinRayTrainConfig, "cpu", overrides)
     seeds = list(range(800_000, 800_005))
     reference = evaluate_policy(config.env, lambda: REFERENCE.policy(config.env), seeds)["return"]

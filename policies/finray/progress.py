@@ -27,6 +27,12 @@ class Progress:
         self.returns.extend(state.get("returns", []))
         self.start = time.monotonic()
 
+    def start_clock(self) -> float:
+        """Start the training clock now (setup before it is not counted); returns the setup seconds."""
+        now = time.monotonic()
+        setup, self.start = now - self.start, now
+        return setup
+
     def wall_time(self) -> float:
         return self.wall_offset + time.monotonic() - self.start
 

@@ -48,7 +48,7 @@ def bench_quality(quick: bool) -> list[BenchResult]:
     vs_straight = policy / max(straight, 1e-9)
     vs_oracle = policy / max(oracle, 1e-9)
     curve = [{k: round(v, 4) for k, v in row.items() if k in ("time/elapsed_s", "charts/phase", "losses/value",
-                                                                 "charts/rollout_distance_m")}
+                                                                 "charts/greedy_distance_m")}
              for row in read_metrics(run.path / "metrics.csv")]
     details = {"run": str(run.path), "episodes": episodes, "heldout_worlds": worlds, "heldout_appearance": appearance,
                "learning_curve": curve, "train_seconds": run.read_meta().get("train_seconds")}

@@ -90,7 +90,9 @@ class Stage2Config:
     states_per_iteration: labelled states per round; epsilon: probability of a random direction
     while sampling states (exploration); sample_every: control steps between sampled states; updates: gradient steps per round; replay: newest
     labelled states kept for training (stage 1 states included); time_budget_s: stop after
-    this many seconds of stage 2 (0 = no limit).
+    this many seconds of stage 2 (0 = no limit); validation_episodes: greedy flights in training
+    worlds after stage 1 and after every round, logged as the learning curve
+    (``charts/greedy_distance_m``; 0 = off).
     """
 
     iterations: int = 5
@@ -100,10 +102,11 @@ class Stage2Config:
     updates: int = 200
     replay: int = 16000
     time_budget_s: float = 0.0
+    validation_episodes: int = 4
 
     def __post_init__(self) -> None:
-        if self.sample_every < 1:
-            raise ValueError(f"stage2.sample_every must be >= 1 control step, got {self.sample_every}")
+        if self.sample_every < 1 or self.validation_episodes < 0:
+            raise ValueError(f"stage2 needs sample_every >= 1 and validation_episodes >= 0, got {self}")
         if self.iterations < 0 or self.states_per_iteration < 1 or self.updates < 0 or self.replay < 1:
             raise ValueError(f"stage2 needs iterations >= 0, states_per_iteration >= 1, updates >= 0, replay >= 1, got {self}")
         if not 0 <= self.epsilon <= 1:
@@ -216,7 +219,7 @@ class FlightTrainConfig:
         return cls(env=FlightEnvConfig.smoke(), network=NetworkConfig(channels=(8, 16, 16), hidden=32),
                    labels=LabelConfig(horizon=12, commit_steps=3, policy_every=3, candidates=3),
                    stage1=Stage1Config(states=64, epochs=2),
-                   stage2=Stage2Config(iterations=2, states_per_iteration=8, updates=10, replay=512),
+                   stage2=Stage2Config(iterations=2, states_per_iteration=8, updates=10, replay=512, validation_episodes=2),
                    rollout=RolloutConfig(workers=2, chunk_states=4),
                    eval=EvalConfig(episodes=2, baselines=("straight", "random", "oracle"), video_episodes=1),
                    batch_size=32)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -152,12 +152,24 @@ def _policy_controller(run: RunDir | None, onnx: Path | None, config: FlightTrai
 def evaluate(run: RunDir | None, onnx: Path | None, preset: str = "cpu", overrides: list[str] | None = None,
              out_dir: Path | None = None) -> dict[str, Any]:
     """Evaluate the policy and the configured baselines; write the report; return the summary."""
-    from .envs import LazyRenderEnv
-    from .report import write_report
+    import torch
 
     if run is None and onnx is None:
         raise ValueError("evaluate needs a run directory or an ONNX model")
     config = _resolve(run, onnx, preset, list(overrides or []))
+    threads = torch.get_num_threads()
+    if config.threads:
+        torch.set_num_threads(config.threads)   # torch policy and PPO: same thread policy as training
+    try:
+        return _evaluate(run, onnx, config, out_dir)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _evaluate(run: RunDir | None, onnx: Path | None, config: FlightTrainConfig, out_dir: Path | None) -> dict[str, Any]:
+    from .envs import LazyRenderEnv
+    from .report import write_report
+
     out = Path(out_dir) if out_dir is not None else (run.eval_dir if run is not None else Path(onnx).parent / "eval")
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -217,4 +229,4 @@ def evaluate(run: RunDir | None, onnx: Path | None, preset: str = "cpu", overrid
     return summary
 
 
-__all__ = ["Episode", "evaluate", "fly", "summarize", "replace"]
+__all__ = ["Episode", "PolicyController", "evaluate", "fly", "summarize"]

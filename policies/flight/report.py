@@ -84,14 +84,18 @@ def learning_curve(path: Path, metrics_csv: Path) -> bool:
     rows = read_metrics(metrics_csv)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
     loss = [(r["time/elapsed_s"], r["losses/value"]) for r in rows if "losses/value" in r]
-    dist = [(r["time/elapsed_s"], r["charts/rollout_distance_m"]) for r in rows if "charts/rollout_distance_m" in r]
+    greedy = [(r["time/elapsed_s"], r["charts/greedy_distance_m"]) for r in rows if "charts/greedy_distance_m" in r]
+    behaviour = [(r["time/elapsed_s"], r["charts/rollout_distance_m"]) for r in rows if "charts/rollout_distance_m" in r]
     if loss:
         ax1.plot(*zip(*loss), marker="o")
     ax1.set(xlabel="training time (s)", ylabel="value loss (masked MSE)", title="regression loss")
-    if dist:
-        ax2.plot(*zip(*dist), marker="o", color="tab:green")
-    ax2.set(xlabel="training time (s)", ylabel="mean episode distance (m)",
-            title="epsilon-greedy policy while sampling (stage 2)")
+    if greedy:
+        ax2.plot(*zip(*greedy), marker="o", color="tab:green", label="greedy policy, fixed training worlds")
+    if behaviour:
+        ax2.plot(*zip(*behaviour), marker="x", linestyle=":", color="tab:gray", label="epsilon-greedy while sampling")
+    if greedy or behaviour:
+        ax2.legend(fontsize=8)
+    ax2.set(xlabel="training time (s)", ylabel="mean episode distance (m)", title="learning curve")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -22,9 +22,10 @@ import numpy as np
 
 from .config import FlightTrainConfig
 from .envs import set_render
-from .labels import discounted_fraction, free_space_labels, monte_carlo_labels
+from .labels import free_space_labels, monte_carlo_labels
 
-FREE_SPACE, MONTE_CARLO = "free_space", "monte_carlo"
+FREE_SPACE, MONTE_CARLO, VALIDATE = "free_space", "monte_carlo", "validate"
+VALIDATION_STREAM = 765_432  # training-range episode streams of the greedy learning-curve flights
 FRAMES_STREAM = 987_654      # episode stream of the frames recorded for export parity
 
 
@@ -94,8 +95,10 @@ class Worker:
 
     # -- tasks ---------------------------------------------------------------------------
     def run(self, task: RolloutTask) -> RolloutResult:
-        if task.kind not in (FREE_SPACE, MONTE_CARLO):
+        if task.kind not in (FREE_SPACE, MONTE_CARLO, VALIDATE):
             raise ValueError(f"unknown rollout task kind {task.kind!r}")
+        if task.kind == VALIDATE:
+            return self._validate(task)
         if task.kind == MONTE_CARLO:
             if task.weights is None:
                 raise ValueError("a Monte Carlo task needs the current network weights")
@@ -141,6 +144,28 @@ class Worker:
         result.seconds = time.perf_counter() - start
         return result
 
+    def _validate(self, task: RolloutTask) -> RolloutResult:
+        """Greedy flights (no exploration) for the learning curve: ``task.states`` episodes,
+        episode stream ``train_seed(VALIDATION_STREAM + task.task_id)`` (training range)."""
+        assert task.weights is not None, "a validation task needs the network weights"
+        self.load_weights(task.weights)
+        start = time.perf_counter()
+        empty = np.zeros((0, self.grid.size), np.float32)
+        result = RolloutResult(np.zeros((0, *self.env.observation_space.shape), np.uint8), empty, empty.astype(bool))
+        obs, _ = self.env.reset(seed=self.config.train_seed(VALIDATION_STREAM + task.task_id))
+        for episode in range(task.states):
+            if episode:
+                obs, _ = self.env.reset()
+            while True:
+                obs, _, terminated, truncated, info = self.env.step(self.grid.twist(self.greedy(obs)))
+                result.env_steps += 1
+                if terminated or truncated:
+                    result.episode_distances.append(float(info["distance"]))
+                    result.episode_collisions.append(bool(info["collision"]))
+                    break
+        result.seconds = time.perf_counter() - start
+        return result
+
     def _label(self, kind: str, free: np.ndarray | None, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, int]:
         cells = self.grid.size
         if kind == FREE_SPACE:
@@ -177,5 +202,4 @@ def fly_policy_frames(config: FlightTrainConfig, net: Any, count: int) -> np.nda
     return np.stack(frames[:count])
 
 
-__all__ = ["FREE_SPACE", "MONTE_CARLO", "RolloutResult", "RolloutTask", "Worker", "discounted_fraction",
-           "fly_policy_frames"]
+__all__ = ["FREE_SPACE", "MONTE_CARLO", "VALIDATE", "RolloutResult", "RolloutTask", "Worker", "fly_policy_frames"]

@@ -12,8 +12,9 @@ Phases (one checkpoint after each, so a killed run loses at most one phase):
 
 Rollouts run on :class:`.backends.RolloutPool` (worker processes or Ray). Logged scalars
 (``metrics.csv`` + TensorBoard): ``losses/value``, ``charts/rollout_distance_m`` and
-``charts/rollout_collision_rate`` (episodes of the behaviour policy while sampling states: the
-learning curve), ``charts/label_mean``, ``perf/env_steps_per_s``, ``time/elapsed_s``.
+``charts/rollout_collision_rate`` (finished episodes of the epsilon-greedy behaviour policy while
+sampling states), ``charts/greedy_distance_m`` (greedy flights in fixed training worlds after
+stage 1 and every round: the learning curve), ``charts/label_mean``, ``perf/env_steps_per_s``, ``time/elapsed_s``.
 ``run.json`` gets ``train_seconds`` (wall clock, summed over resumes) for the PPO baseline.
 """
 from __future__ import annotations
@@ -34,7 +35,7 @@ from .backends import RolloutPool
 from .config import FlightTrainConfig
 from .dataset import Batch, ShardStore
 from .network import FlightValueNet, build_network
-from .rollout import FREE_SPACE, MONTE_CARLO, RolloutResult, RolloutTask
+from .rollout import FREE_SPACE, MONTE_CARLO, VALIDATE, RolloutResult, RolloutTask
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +132,23 @@ def _trim_metrics(run: RunDir, max_step: int) -> None:
     atomic_write_text(path, "\n".join(",".join(r) for r in kept) + "\n")
 
 
+def validate(pool: RolloutPool, net: FlightValueNet, config: FlightTrainConfig, phase: int) -> dict[str, float]:
+    """Greedy flights of the current network in fixed training worlds (the learning curve).
+
+    The same episode streams after every phase (one task per worker), so the curve compares
+    policies on the same worlds.
+    """
+    net.eval()
+    weights = cpu_weights(net)
+    episodes = config.stage2.validation_episodes
+    workers = min(pool.workers, episodes)
+    sizes = [episodes // workers + (1 if i < episodes % workers else 0) for i in range(workers)]
+    tasks = [RolloutTask(VALIDATE, i, n, 0, weights) for i, n in enumerate(sizes)]
+    result = RolloutResult.concat(list(pool.map(tasks)))
+    return {"charts/greedy_distance_m": float(np.mean(result.episode_distances)),
+            "charts/greedy_collision_rate": float(np.mean(result.episode_collisions))}
+
+
 def phase_names(config: FlightTrainConfig) -> list[str]:
     return (["stage1-data"] + [f"stage1-epoch{e + 1}" for e in range(config.stage1.epochs)]
             + [f"stage2-round{i + 1}" for i in range(config.stage2.iterations)])
@@ -217,6 +235,9 @@ def train(config: FlightTrainConfig, run: RunDir, resume: bool = False) -> dict[
                 if result.episode_distances:
                     scalars["charts/rollout_distance_m"] = float(np.mean(result.episode_distances))
                     scalars["charts/rollout_collision_rate"] = float(np.mean(result.episode_collisions))
+            if config.stage2.validation_episodes and (name == phases[len(phases) - config.stage2.iterations - 1]
+                                                       or name.startswith("stage2")):
+                scalars.update(validate(pool, net, config, index))
             scalars.update({"time/elapsed_s": time.perf_counter() - started, "charts/phase": index + 1,
                             "charts/states": float(len(data) if data is not None else 0)})
             metrics.log(state["global_step"], scalars)

@@ -129,7 +129,7 @@ def bench_vpg_hard_cases(quick: bool) -> list[BenchResult]:
     learner = Learner(config, "cpu")
     learner.load_state_dict(state["learner"])  # type: ignore[index]
     with tempfile.TemporaryDirectory() as tmp:
-        results = evaluate_policy(config, learner.q_maps, Path(tmp), scenarios=("vpg",))["vpg"]
+        results = evaluate_policy(config, learner.q_maps, Path(tmp), scenarios=("vpg",), max_layouts=2 if quick else None)["vpg"]
     paper = dict(zip(("completion", "grasp_success", "action_efficiency"), PAPER["vpg"]["vpg"]))
     details = {"run": str(run.path), "iteration": int(state["iteration"]), "runs": results["runs"],  # type: ignore[index]
                "cases": results["cases"], "grasp_success_all": results["grasp_success_all"]}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,7 +30,8 @@ from ..common.rundir import RunDir, atomic_write_json, atomic_write_text, runs_r
 from .config import PushGraspTrainConfig
 from .plots import learning_curve_plot, qmap_figure
 
-SHARED_VPG = Path(__file__).resolve().parents[3].parent / "shared" / "vpg"
+# VPG's test cases + meshes: $GREENROOM_VPG_DIR, else ../shared/vpg beside the repository checkout
+SHARED_VPG = Path(os.environ.get("GREENROOM_VPG_DIR", Path(__file__).resolve().parents[3] / "shared" / "vpg"))
 
 # Paper tables (completion, grasp success, action efficiency), mean %
 PAPER = {
@@ -121,15 +123,18 @@ def scenario_layouts(config: PushGraspTrainConfig, scenario: str) -> list[dict[s
 
 
 def evaluate_policy(config: PushGraspTrainConfig, maps_fn: MapsFn, out_dir: Path, learner: Any = None,
-                    scenarios: tuple[str, ...] | None = None) -> dict[str, Any]:
-    """Run every scenario; ``learner`` (torch) enables VPG's test-time learning when configured."""
+                    scenarios: tuple[str, ...] | None = None, max_layouts: int | None = None) -> dict[str, Any]:
+    """Run every scenario; ``learner`` (torch) enables VPG's test-time learning when configured.
+
+    ``max_layouts`` keeps only the first layouts of the hard/vpg scenarios (quick checks).
+    """
     ev = config.evaluate
     env = PushGraspEnv(config.env)
     results: dict[str, Any] = {}
     try:
         for scenario in scenarios or ev.scenarios:
             try:
-                layouts = scenario_layouts(config, scenario)
+                layouts = scenario_layouts(config, scenario)[:max_layouts]
             except FileNotFoundError as exc:
                 results[scenario] = {"skipped": str(exc)}
                 continue

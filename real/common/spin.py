@@ -8,6 +8,7 @@ line and exits with status 1 before anything is published.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Sequence
 
 import rclpy
@@ -40,9 +41,14 @@ def run_node(factory: Callable[[], Node], args: Sequence[str] | None, prog: str,
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except RuntimeError:
+        # SIGINT/SIGTERM shut the context down while a callback was taking or publishing a
+        # message (rcl/pybind errors): a clean stop. The signal handler may still be finishing
+        # the shutdown, so give it a moment before calling the error a bug.
+        deadline = time.monotonic() + 1.0
+        while rclpy.ok() and time.monotonic() < deadline:
+            time.sleep(0.01)
         if rclpy.ok():
             raise
-        # SIGINT/SIGTERM shut the context down while a callback was publishing: a clean stop.
     finally:
         executor.shutdown()
         if node is not None:

@@ -33,6 +33,7 @@ CPU_PERCENT = 15.0
 
 def bench_ros(quick: bool) -> list[BenchResult]:
     """Latency and CPU of the policy node in the SIL loop (``quick``: a 4 s window, else 30 s)."""
+    from diagnostic_msgs.msg import DiagnosticArray
     from geometry_msgs.msg import TwistStamped
     from rclpy.qos import qos_profile_sensor_data
     from sensor_msgs.msg import Image
@@ -47,8 +48,7 @@ def bench_ros(quick: bool) -> list[BenchResult]:
     if model is None:
         model = untrained_policy(work / "model", "cpu")
     procs = [
-        start_bridge(work, overrides=[f"control_hz={CAMERA_HZ}", "physics_hz=240", "max_steps=100000",
-                                      "max_distance=10000"], seed=0),
+        start_bridge(work, overrides=[f"control_hz={CAMERA_HZ}", "physics_hz=240"], seed=0),
         start_policy(model, work, use_stamped=True, enable_on_start=True, control_rate_hz=CAMERA_HZ,
                      watchdog_timeout_s=0.5),
     ]
@@ -57,6 +57,7 @@ def bench_ros(quick: bool) -> list[BenchResult]:
         with Probe("bench_probe") as probe:
             probe.subscribe(Image, "image", qos_profile_sensor_data)
             probe.subscribe(TwistStamped, "cmd_vel")
+            probe.subscribe(DiagnosticArray, "/diagnostics")
             probe.spin_until(lambda: len(probe.recv["cmd_vel"]) >= 10 and len(probe.recv["image"]) >= 10, 60,
                              "commands from the SIL loop", alive=procs)
             for samples in probe.recv.values():
@@ -70,6 +71,11 @@ def bench_ros(quick: bool) -> list[BenchResult]:
                                   if m.header.stamp.sec * 10**9 + m.header.stamp.nanosec in image_stamps])
             image_hz = len(probe.recv["image"]) / window_s
             alive = all(p.poll() is None for p in procs)
+            node_view = {}
+            if probe.recv["/diagnostics"]:  # the node's own view: inference and stamp -> publish (ms)
+                values = {kv.key: kv.value for kv in probe.recv["/diagnostics"][-1][1].status[0].values}
+                node_view = {k: float(values[k]) for k in ("inference_median_ms", "inference_p99_ms",
+                                                          "stamp_to_cmd_median_ms", "stamp_to_cmd_p99_ms")}
     finally:
         codes = [p.stop() for p in procs]
     if latencies.size == 0:
@@ -78,7 +84,8 @@ def bench_ros(quick: bool) -> list[BenchResult]:
     cpu_pct = 100.0 * (cpu1 - cpu0) / (wall1 - wall0)
     details = {"model": source, "window_s": window_s, "camera_hz_measured": round(image_hz, 2),
                "commands_matched": int(latencies.size), "images": len(image_stamps),
-               "max_ms": float(latencies.max()), "nodes_alive_until_stop": alive, "exit_codes": codes}
+               "max_ms": float(latencies.max()), "nodes_alive_until_stop": alive, "exit_codes": codes,
+               "node_diagnostics": node_view}
     median, p99 = float(np.median(latencies)), float(np.percentile(latencies, 99))
     return [
         BenchResult("ros", "image->cmd_vel latency median (SIL)", median, "ms", "", None, details),

@@ -129,7 +129,7 @@ def test_hashes_are_stable_and_sensitive(tmp_path: Path) -> None:
 
 def test_contract_from_onnx_describes_the_graph(exported: tuple[TinyImageNet, Path]) -> None:
     _, path = exported
-    contract = contract_from_onnx(path, task="test", config=_Cfg(), spec={"answer": 42})
+    contract_from_onnx(path, task="test", config=_Cfg(), spec={"answer": 42})
     assert contract_path_for(path).is_file()
     loaded = load_contract_for(path)
     assert isinstance(loaded, Contract)

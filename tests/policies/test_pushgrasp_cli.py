@@ -97,3 +97,12 @@ def test_tampered_model_or_weights_are_detected(trained, tmp_path) -> None:
         learner.net.grasp_net.head[2].bias += 1e-3
     with pytest.raises(ParityError, match="tolerance"):
         check_parity(learner.net, onnx, feeds)
+
+
+def test_runtime_imports_neither_torch_nor_pybullet() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, greenroom.policies.pushgrasp.runtime; "
+            "bad=[m for m in ('torch','pybullet','mujoco') if m in sys.modules]; assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True)
