@@ -189,7 +189,15 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    # `key=value` overrides may follow options (`train flight --preset smoke lr=0.1`): argparse
+    # leaves those to parse_known_args' extras, which are overrides for commands that take them.
+    args, extras = parser.parse_known_args(argv)
+    stray = [e for e in extras if e.startswith("-") or "=" not in e or not hasattr(args, "overrides")]
+    if stray:
+        parser.error(f"unrecognized arguments: {' '.join(stray)}")
+    if extras:
+        args.overrides = list(args.overrides) + extras
     from .policies.common.config import ConfigError
 
     try:

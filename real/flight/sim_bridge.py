@@ -65,7 +65,7 @@ PARAMS: tuple[Param, ...] = (
     Param("seed", 0, "seed of the first episode (episode k uses seed + k)", low=0, high=2**31 - 1, read_only=True),
     Param("lockstep", False, "step once per received command instead of in real time", read_only=True),
     Param("cmd_timeout_s", 0.5, "hold the last command this long (s), then command zero", low=0.01, high=10.0),
-    Param("reset_on_end", True, "start a new episode after a collision or truncation (else hold still)"),
+    Param("reset_on_end", True, "start a new episode after a collision or truncation (else stop publishing)"),
     Param("use_stamped", False, "cmd_vel is geometry_msgs/TwistStamped", read_only=True),
     Param("odom_frame", "odom", "world frame of Odometry (z up)", check=not_empty("odom_frame")),
     Param("base_frame", "base_link", "body frame (x forward, y left, z up)", check=not_empty("base_frame")),
