@@ -15,7 +15,6 @@ instead of ``update_iter`` per fixed chunk, and there is no 0.1 s sleep per loop
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 import numpy as np

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ...sim.finray.sinusoid import Sinusoid, SinusoidGrid, evaluate_policy, grid_search, score
+from ...sim.finray.sinusoid import SinusoidGrid, evaluate_policy, grid_search, score
 from ..common.config import load_config, resolve_config
 from ..common.rundir import RunDir, atomic_write_json
 from .config import FinRayTrainConfig
@@ -60,5 +60,3 @@ def evaluate(run: RunDir | None, onnx: Path | None, preset: str, overrides: list
         atomic_write_json(run.eval_dir / "summary.json", summary)
     return summary
 
-
-__all__ = ["Sinusoid", "compare", "evaluate"]

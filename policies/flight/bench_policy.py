@@ -107,19 +107,20 @@ def bench_rollout(quick: bool) -> list[BenchResult]:
 
     from .backends import RolloutPool
     from .network import build_network
-    from .rollout import MONTE_CARLO, RolloutResult
+    from .rollout import MONTE_CARLO, RolloutResult, RolloutTask
     from .trainer import cpu_weights, make_tasks
 
-    config = FlightTrainConfig.cpu()
+    config = resolve_config(FlightTrainConfig, "cpu", ["rollout.chunk_states=8"])   # 6 even tasks
     torch.manual_seed(0)
     weights = cpu_weights(build_network(config))
-    states = 8 if quick else 48
+    states = 16 if quick else 96
     tasks = make_tasks(config, MONTE_CARLO, states, 0, weights)
     results = []
     rates = {}
     for workers in (1, 2):
         with RolloutPool(config, workers=workers, backend="process") as pool:
-            list(pool.map(make_tasks(config, MONTE_CARLO, 2 * workers, 10_000, weights)))   # start-up, first worlds
+            # start every worker process (imports, first world) before timing
+            list(pool.map([RolloutTask(MONTE_CARLO, 10_000 + i, 1, i, weights) for i in range(workers)]))
             start = time.perf_counter()
             result = RolloutResult.concat(list(pool.map(tasks)))
             elapsed = time.perf_counter() - start

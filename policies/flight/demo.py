@@ -4,7 +4,7 @@
 
     python -m greenroom.policies.flight.demo [--out runs/demo] [--preset cpu] [key=value ...]
 
-Runs the ``cpu`` preset with a shortened budget (:data:`DEMO_OVERRIDES`, about 3 minutes of
+Runs the ``cpu`` preset with a shortened budget (:data:`DEMO_OVERRIDES`, about 2.5 minutes of
 training on 2 cores), then the evaluation on held-out worlds and the held-out appearance set
 against straight / random / depth oracle / SB3 PPO (PPO trained for the same wall-clock time),
 then the ONNX export with its parity check. Everything lands in ``<out>/flight/<timestamp>/``
@@ -15,7 +15,8 @@ and the ``<out>/flight/latest`` link points at it (default: ``runs/demo/flight/l
 - ``export/policy.onnx``, ``export/policy.contract.json``, ``export/parity.json``
 - ``metrics.csv``, ``tb/`` (TensorBoard), ``checkpoints/``
 
-Total: about 8 minutes on a 2-core laptop (budget: 10).
+Total: 3.5 minutes measured on the shared 2-core machine with the first budget (1.5 min of
+training); about 5-6 minutes with the current one (budget: 10).
 """
 from __future__ import annotations
 
@@ -29,8 +30,8 @@ from ... import __version__
 from ..common.config import resolve_config, save_config
 from ..common.rundir import RunDir
 
-DEMO_OVERRIDES = ("stage1.states=8000", "stage1.epochs=4", "stage2.iterations=3", "stage2.states_per_iteration=96",
-                  "stage2.time_budget_s=100", "eval.episodes=6")
+DEMO_OVERRIDES = ("stage1.states=10000", "stage1.epochs=5", "stage2.iterations=3", "stage2.time_budget_s=120",
+                  "eval.episodes=8")
 
 
 def _link_latest(out: Path, run: RunDir) -> Path:

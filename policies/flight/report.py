@@ -49,6 +49,8 @@ def _bars(path: Path, summary: dict[str, Any]) -> None:
             ax.bar(np.arange(len(methods)) + j * width, values, width, label=world_set)
         ax.set_xticks(np.arange(len(methods)) + 0.4 - width / 2, methods, rotation=20)
         ax.set_title(label)
+        if key == "success_rate":
+            ax.set_ylim(0, 1)
     axes[0].legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -91,9 +93,9 @@ def learning_curve(path: Path, metrics_csv: Path) -> bool:
     ax1.set(xlabel="training time (s)", ylabel="value loss (masked MSE)", title="regression loss")
     if greedy:
         ax2.plot(*zip(*greedy), marker="o", color="tab:green", label="greedy policy, fixed training worlds")
-    if behaviour:
+    if len(behaviour) >= 2:   # finished epsilon-greedy episodes are rare within a sampling round
         ax2.plot(*zip(*behaviour), marker="x", linestyle=":", color="tab:gray", label="epsilon-greedy while sampling")
-    if greedy or behaviour:
+    if greedy or len(behaviour) >= 2:
         ax2.legend(fontsize=8)
     ax2.set(xlabel="training time (s)", ylabel="mean episode distance (m)", title="learning curve")
     fig.tight_layout()

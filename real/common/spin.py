@@ -55,3 +55,4 @@ def run_node(factory: Callable[[], Node], args: Sequence[str] | None, prog: str,
             node.destroy_node()
         rclpy.try_shutdown()
     return 0
+

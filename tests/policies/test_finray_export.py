@@ -39,6 +39,7 @@ def exported(trained_run: RunDir) -> Path:
     return Path(out.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_export_cli_writes_a_parity_checked_model_and_contract(trained_run: RunDir, exported: Path) -> None:
     onnx = exported
     parity = json.loads((onnx.parent / "parity.json").read_text())
@@ -69,6 +70,7 @@ def test_export_cli_writes_a_parity_checked_model_and_contract(trained_run: RunD
         check_parity(module, onnx, [(obs,)], atol=1e-5)
 
 
+@pytest.mark.slow
 def test_tampered_model_or_contract_is_refused(exported: Path, tmp_path: Path) -> None:
     from greenroom.policies.finray.runtime import FinRayRuntimePolicy
 

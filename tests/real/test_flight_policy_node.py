@@ -6,6 +6,7 @@ its own rclpy.Context; every wait is a condition with a deadline.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import shutil
@@ -92,7 +93,7 @@ def _corrupt_cases(model: Path, tmp: Path, other: Path) -> dict[str, tuple[dict,
     cases["missing model"] = ({"model_path": str(tmp / "nope.onnx")}, "does not exist")
     garbage = tmp / "garbage.onnx"
     garbage.write_bytes(b"this is not onnx")
-    corrupt_contract = dict(contract, model_sha256=__import__("hashlib").sha256(b"this is not onnx").hexdigest())
+    corrupt_contract = dict(contract, model_sha256=hashlib.sha256(b"this is not onnx").hexdigest())
     (tmp / "garbage.contract.json").write_text(json.dumps(corrupt_contract))
     cases["corrupt model"] = ({"model_path": str(garbage)}, "not a valid ONNX model")
     edited = tmp / "edited.onnx"
@@ -225,24 +226,36 @@ def test_enable_estop_clamps_and_parameters(model: Path, tmp_path: Path, ros_dom
 
 @pytest.mark.slow
 def test_watchdog_zero_within_two_control_periods(model: Path, tmp_path: Path, ros_domain: int) -> None:
-    """Camera stops -> a zero Twist within two control periods, then one every period; resumes."""
+    """Camera stops -> a zero Twist within two control periods, then one every period; resumes.
+
+    Timed with TwistStamped: the node stamps its zero commands with its clock at publication,
+    the probe stamps the images with the same host clock.
+    """
     rate = 10.0
     proc = start_policy(model, log_dir=tmp_path, control_rate_hz=rate, watchdog_timeout_s=1.0 / rate,
-                        enable_on_start=True)
+                        enable_on_start=True, use_stamped=True)
+
+    def stamp_ns(msg: Image | TwistStamped) -> int:
+        return msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+
     try:
         with Probe() as probe:
-            pub = _connect(probe, proc)
+            pub = _connect(probe, proc, stamped=True)
             cmds = probe.recv["cmd_vel"]
             _feed_until(probe, pub, lambda: len(cmds) >= 10 and _twist(cmds[-1][1]).any(), 10, proc)
-            last_image_ns = time.time_ns()
-            pub.publish(_image(probe, seed=99))  # the last frame before the camera stops
+            last = _image(probe, seed=99)  # the last frame before the camera stops
+            pub.publish(last)
+            probe.spin_until(lambda: stamp_ns(cmds[-1][1]) == stamp_ns(last), 5, "answer to the last frame",
+                             alive=[proc])
             probe.spin_until(lambda: not _twist(cmds[-1][1]).any(), 5, "zero velocity", alive=[proc])
-            first_zero_ns = next(t for t, m in cmds if t > last_image_ns and not _twist(m).any())
-            assert (first_zero_ns - last_image_ns) / 1e9 <= 2.0 / rate
-            mark = len(cmds)
-            probe.spin_for(0.55)
-            zeros = [t for t, m in cmds[mark:] if not _twist(m).any()]
-            assert len(zeros) == len(cmds) - mark and 4 <= len(zeros) <= 7  # one per 0.1 s period
+            zeros = [stamp_ns(m) for _, m in cmds if stamp_ns(m) > stamp_ns(last) and not _twist(m).any()]
+            assert (zeros[0] - stamp_ns(last)) / 1e9 <= 2.0 / rate
+            probe.spin_until(lambda: len([m for _, m in cmds if stamp_ns(m) > stamp_ns(last)]) >= 6, 5,
+                             "zero commands every period", alive=[proc])
+            after = [m for _, m in cmds if stamp_ns(m) > stamp_ns(last)]
+            assert not any(_twist(m).any() for m in after)
+            periods = np.diff([stamp_ns(m) for m in after]) / 1e9
+            assert np.median(periods) == pytest.approx(1.0 / rate, abs=0.02)
             _feed_until(probe, pub, lambda: _twist(cmds[-1][1]).any(), 5, proc)
     finally:
         assert proc.stop() == 0, proc.output()
@@ -257,8 +270,8 @@ def test_stamped_output_values_image_and_diagnostics(model: Path, tmp_path: Path
             probe.subscribe(Image, "flight_policy/values")
             probe.subscribe(DiagnosticArray, "/diagnostics")
             pub = _connect(probe, proc, stamped=True)
-            probe.spin_until(lambda: probe.node.count_subscribers("flight_policy/values") >= 0
-                             and probe.node.count_publishers("flight_policy/values") > 0, DISCOVERY_S, "values topic")
+            probe.spin_until(lambda: probe.node.count_publishers("flight_policy/values") > 0, DISCOVERY_S,
+                             "values topic")
             stamps: set[tuple[int, int]] = set()
 
             def feed_and_record() -> bool:
