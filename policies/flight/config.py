@@ -95,7 +95,7 @@ class Stage2Config:
     (``charts/greedy_distance_m``; 0 = off).
     """
 
-    iterations: int = 5
+    iterations: int = 8
     states_per_iteration: int = 128
     epsilon: float = 0.2
     sample_every: int = 3

@@ -112,7 +112,7 @@ class NodeProcess:
 class Probe:
     """An rclpy node for tests/benchmarks, in its own context, spun by the caller.
 
-    ``recv[topic]`` is a list of ``(time.time_ns() at receipt, msg)``.
+    ``recv[topic]`` is a list of ``(time.time_ns() in the callback, msg)``.
     """
 
     def __init__(self, name: str = "probe", args: Sequence[str] | None = None) -> None:

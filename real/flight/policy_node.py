@@ -99,9 +99,10 @@ class FlightPolicyNode(Node):
             self.policy = FlightRuntimePolicy(model, p["contract_path"] or None)
         except (ContractError, OSError, ValueError) as exc:
             raise StartupError(f"cannot load policy {model}: {exc}") from None
-        self.target_hw = _image_hw(self.policy)
-        self.model_sha256 = str(self.policy.contract.model_sha256)
-        self.contract_rate_hz = _control_hz(self.policy)
+        contract = self.policy.contract
+        self.target_hw = (contract.image_height, contract.image_width)
+        self.model_sha256 = contract.model_sha256
+        self.contract_rate_hz = float(contract.control_hz)
         self.limits = VelocityLimits(p["max_forward_speed"], p["max_vertical_speed"], p["max_yaw_rate"])
         self.frame_id = str(p["frame_id"])
         self.use_stamped = bool(p["use_stamped"])
@@ -170,8 +171,6 @@ class FlightPolicyNode(Node):
         except ImageError as exc:
             self._reject(exc.reason, msg)
             return
-        self.last_stamp_ns = stamp_ns
-        self.watchdog.feed(now)
         start = time.perf_counter()
         try:
             values, twist = self.policy.act(rgb)
@@ -179,6 +178,8 @@ class FlightPolicyNode(Node):
             self._reject(f"policy failed on this image: {type(exc).__name__}: {exc}", msg)
             return
         self.infer_ms.add((time.perf_counter() - start) * 1e3)
+        self.last_stamp_ns = stamp_ns
+        self.watchdog.feed(now)  # a valid image: one the policy could act on
         if self.state() == "active":
             self._publish(clamp_twist(twist, self.limits), msg.header.stamp)
             if stamp_ns > 0:
@@ -258,24 +259,6 @@ class FlightPolicyNode(Node):
         array.status = [status(f"{self.get_name()}: flight policy", self.get_fully_qualified_name(), level,
                                state, values)]
         self.diag_pub.publish(array)
-
-
-def _image_hw(policy: Any) -> tuple[int, int]:
-    """The contract's image (height, width) in pixels."""
-    contract = policy.contract
-    spec = getattr(contract, "spec", {}) or {}
-    height = getattr(contract, "image_height", None) or spec.get("image_height")
-    width = getattr(contract, "image_width", None) or spec.get("image_width")
-    if not height or not width:
-        raise ContractError("contract names no image_height/image_width; re-export the model")
-    return int(height), int(width)
-
-
-def _control_hz(policy: Any) -> float:
-    contract = policy.contract
-    spec = getattr(contract, "spec", {}) or {}
-    hz = getattr(contract, "control_hz", None) or spec.get("control_hz") or 10.0
-    return float(hz)
 
 
 def main(args: Sequence[str] | None = None) -> int:
