@@ -198,6 +198,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(stray)}")
     if extras:
         args.overrides = list(args.overrides) + extras
+    if getattr(args, "run", None) is not None and "=" in str(args.run) and not Path(args.run).exists():
+        # `evaluate --onnx FILE key=value`: the optional RUN positional swallowed the first override
+        args.overrides = [str(args.run), *args.overrides]
+        args.run = None
     from .policies.common.config import ConfigError
 
     try:

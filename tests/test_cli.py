@@ -61,3 +61,10 @@ def test_stray_option_is_refused() -> None:
 def test_unknown_benchmark_names_valid_ones(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "flight", "--only", "nonsense"]) == 2
     assert "valid:" in capsys.readouterr().err
+
+
+def test_override_after_onnx_is_not_taken_for_a_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The optional RUN positional must not swallow `key=value`; the missing model is the error.
+    assert main(["evaluate", "--onnx", str(tmp_path / "missing.onnx"), "episodes=2"]) == 2
+    err = capsys.readouterr().err
+    assert "missing.onnx" in err and "episodes=2" not in err.split("error:")[0]

@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 RUNS_ROOT_ENV = "GREENROOM_RUNS"
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 
 
 def runs_root() -> Path:
@@ -38,6 +40,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual permissions
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

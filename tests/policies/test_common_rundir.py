@@ -59,6 +59,11 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path: Path, monkeypatch: py
     assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]  # temp file removed
 
 
+def test_atomic_write_gives_normal_permissions(tmp_path: Path) -> None:
+    atomic_write_text(tmp_path / "b.txt", "x")
+    assert (tmp_path / "b.txt").stat().st_mode & 0o044  # readable by group/others, not 0600
+
+
 def test_metrics_csv_grows_columns_and_appends_after_resume(tmp_path: Path) -> None:
     run = RunDir(tmp_path)
     logger = MetricsLogger(run, tensorboard=True)
