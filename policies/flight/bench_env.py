@@ -12,9 +12,9 @@ frequent, as in early training):
   same machine load.
 
 Steps/s in one process = steps / (time in ``step`` + ``reset``). The details also give the
-step rate and the step/render ratio in CPU time of the process (``time.process_time``), which
-other users' load on a shared machine barely affects (llvmpipe rasterizes in the calling thread
-with LP_NUM_THREADS=0). The two-process speed-up compares wall-clock rates of the same loop
+step rate and the step/render ratio in CPU time of the calling thread (``time.thread_time``),
+which other users' load on a shared machine barely affects (llvmpipe rasterizes in the calling
+thread with LP_NUM_THREADS=0; its shader-compiler threads are left out). The two-process speed-up compares wall-clock rates of the same loop
 (without the floor renders) run alone and twice at once. The 1-minute load average is recorded:
 the machine is shared, so read the figures with it.
 
@@ -55,7 +55,7 @@ def _run_env(steps: int, seed: int, barrier: Any = None, with_floor: bool = True
     camera = env._camera_id
     bare: dict[str, Any] = {"model": None}
     pending: list[tuple[Any, np.ndarray]] = []
-    cpu = {"bare": 0.0, "step": 0.0, "reset": 0.0}     # CPU seconds of this process (load-robust)
+    cpu = {"bare": 0.0, "step": 0.0, "reset": 0.0}     # CPU seconds of this thread (load-robust)
 
     def replay() -> float:
         """Render the pending poses with a bare renderer of their model; returns seconds."""
@@ -70,11 +70,11 @@ def _run_env(steps: int, seed: int, barrier: Any = None, with_floor: bool = True
             data.qpos[:] = qpos
             mujoco.mj_kinematics(model, data)
             mujoco.mj_camlight(model, data)
-            t0, c0 = time.perf_counter(), time.process_time()
+            t0, c0 = time.perf_counter(), time.thread_time()
             bare["renderer"].update_scene(data, camera=camera, scene_option=option)
             bare["renderer"].render()
             spent += time.perf_counter() - t0
-            cpu["bare"] += time.process_time() - c0
+            cpu["bare"] += time.thread_time() - c0
         pending.clear()
         return spent
 
@@ -85,14 +85,14 @@ def _run_env(steps: int, seed: int, barrier: Any = None, with_floor: bool = True
     wall_start = time.perf_counter()
     for k in range(steps):
         if done:
-            t0, c0 = time.perf_counter(), time.process_time()
+            t0, c0 = time.perf_counter(), time.thread_time()
             env.reset()
             reset_time += time.perf_counter() - t0
-            cpu["reset"] += time.process_time() - c0
-        t0, c0 = time.perf_counter(), time.process_time()
+            cpu["reset"] += time.thread_time() - c0
+        t0, c0 = time.perf_counter(), time.thread_time()
         _, _, terminated, truncated, _ = env.step(twists[rng.integers(len(twists))])
         step_time += time.perf_counter() - t0
-        cpu["step"] += time.process_time() - c0
+        cpu["step"] += time.thread_time() - c0
         done = terminated or truncated
         if with_floor:
             pending.append((env.model, env.data.qpos.copy()))
