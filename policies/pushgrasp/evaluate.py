@@ -51,6 +51,7 @@ class RunResult:
     successes: int
     actions: int
     completed: bool
+    lost: int = 0          # blocks pushed out of the workspace (they can no longer be grasped)
 
     @property
     def grasp_success(self) -> float:
@@ -75,7 +76,7 @@ def rollout(env: PushGraspEnv, maps_fn: MapsFn, options: dict[str, Any], seed: i
     """One test run from a reset with ``options``; ``learn(obs, action, info, terminated, next_obs)`` trains online."""
     obs, info = env.reset(seed=seed, options=options)
     objects = info["num_objects"]
-    grasps = successes = actions = 0
+    grasps = successes = actions = lost = 0
     while actions < max_actions:
         maps = maps_fn(obs["color"], obs["height"])
         if on_first is not None and actions == 0:
@@ -83,6 +84,7 @@ def rollout(env: PushGraspEnv, maps_fn: MapsFn, options: dict[str, Any], seed: i
         action = greedy(maps, grasp_only)
         next_obs, _, terminated, truncated, info = env.step(np.array(action))
         actions += 1
+        lost += int(info.get("lost_objects", 0))
         if action[0] == 1:
             grasps += 1
             successes += int(info["grasp_success"])
@@ -91,7 +93,7 @@ def rollout(env: PushGraspEnv, maps_fn: MapsFn, options: dict[str, Any], seed: i
         obs = next_obs
         if terminated or truncated or successes >= objects:
             break
-    return RunResult(objects, grasps, successes, actions, completed=successes >= objects > 0)
+    return RunResult(objects, grasps, successes, actions, completed=successes >= objects > 0, lost=lost)
 
 
 def summarize(results: list[RunResult]) -> dict[str, float]:
@@ -101,7 +103,8 @@ def summarize(results: list[RunResult]) -> dict[str, float]:
             "grasp_success": pct([r.grasp_success for r in done]), "action_efficiency": pct([r.efficiency for r in done]),
             "grasp_success_all": pct([r.grasp_success for r in results]),
             "action_efficiency_all": pct([r.efficiency for r in results]),
-            "mean_actions": float(np.mean([r.actions for r in results])) if results else 0.0}
+            "mean_actions": float(np.mean([r.actions for r in results])) if results else 0.0,
+            "runs_with_lost_objects": pct([r.lost > 0 for r in results])}
 
 
 def scenario_layouts(config: PushGraspTrainConfig, scenario: str) -> list[dict[str, Any]]:

@@ -127,6 +127,9 @@ class FlightPolicyNode(Node):
         self.create_subscription(Bool, "estop", self._on_estop, QoSProfile(depth=10))
         self.create_service(SetBool, "~/enable", self._on_enable)
         self.control_timer = self.create_timer(1.0 / self.control_rate_hz(p["control_rate_hz"]), self._on_control_tick)
+        # One-shot watchdog, re-armed by every valid image: the zero command goes out `timeout`
+        # after the last image, not at the next control tick (which could add a whole period).
+        self.watchdog_timer = self.create_timer(self.watchdog.timeout_s, self._on_watchdog_expired)
         self.create_timer(1.0, self._publish_diagnostics)
         self.get_logger().info(
             f"policy {p['model_path']} (sha256 {self.model_sha256[:12]}...), image {self.target_hw[1]}x"
@@ -145,6 +148,8 @@ class FlightPolicyNode(Node):
                                          get("max_yaw_rate").value)
         if "watchdog_timeout_s" in changed:
             self.watchdog.timeout_s = float(changed["watchdog_timeout_s"])
+            self.destroy_timer(self.watchdog_timer)
+            self.watchdog_timer = self.create_timer(self.watchdog.timeout_s, self._on_watchdog_expired)
         if "frame_id" in changed:
             self.frame_id = str(changed["frame_id"])
         if "control_rate_hz" in changed:
@@ -180,6 +185,7 @@ class FlightPolicyNode(Node):
         self.infer_ms.add((time.perf_counter() - start) * 1e3)
         self.last_stamp_ns = stamp_ns
         self.watchdog.feed(now)  # a valid image: one the policy could act on
+        self.watchdog_timer.reset()
         if self.state() == "active":
             self._publish(clamp_twist(twist, self.limits), msg.header.stamp)
             if stamp_ns > 0:
@@ -193,6 +199,11 @@ class FlightPolicyNode(Node):
         self.last_reject = reason
         self.get_logger().warning(f"dropped image ({self.rejected} so far): {reason}",
                                   throttle_duration_sec=WARN_THROTTLE_S)
+        self._publish(ZERO_TWIST, None)
+
+    def _on_watchdog_expired(self) -> None:
+        """No valid image for ``watchdog_timeout_s``: zero now; control ticks repeat it each period."""
+        self.watchdog_timer.cancel()
         self._publish(ZERO_TWIST, None)
 
     def _on_control_tick(self) -> None:
