@@ -7,9 +7,9 @@ imports pybullet and ``greenroom --help`` imports nothing heavy.
 from __future__ import annotations
 
 import importlib
-from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from .bench import BenchResult
@@ -25,27 +25,54 @@ BenchFn = Callable[[bool], list[BenchResult]]
 """A benchmark: called with ``quick`` (True for a short smoke version), returns its figures."""
 
 
-class Task(ABC):
-    """What ``greenroom train/evaluate/export/play/bench`` need from a task."""
+class Task:
+    """What ``greenroom train/evaluate/export/play/bench`` need from a task.
+
+    By default each verb delegates, lazily, to a module of the task's package (the package that
+    defines the subclass), so a task module only names itself and its config class:
+
+    ============  =====================================================
+    config_cls    ``<package>.config.<config_name>``
+    train         ``<package>.trainer.train(config, run, resume=...)``
+    evaluate      ``<package>.evaluate.evaluate(run, onnx, preset, overrides) -> dict``
+    export        ``<package>.export.export_run(run, out_dir) -> Path``
+    play          ``<package>.play.play(preset, overrides, out_dir, policy) -> list[Path]``
+    benchmarks    ``<package>.bench.BENCHMARKS``
+    ============  =====================================================
+    """
 
     name: str
-    config_cls: type
+    config_name: str
 
-    @abstractmethod
+    def _module(self, name: str) -> ModuleType:
+        """``<package>.<name>``; NotImplementedError when the task has no such module."""
+        full = f"{type(self).__module__.rsplit('.', 1)[0]}.{name}"
+        try:
+            return importlib.import_module(full)
+        except ModuleNotFoundError as exc:
+            if exc.name == full:
+                raise NotImplementedError(f"task {self.name!r} has no {name} ({full} does not exist)") from None
+            raise
+
+    @property
+    def config_cls(self) -> type:
+        return getattr(self._module("config"), self.config_name)
+
     def train(self, config: Any, run: RunDir, resume: bool) -> None:
         """Train into ``run`` (``resume``: continue from its latest checkpoint)."""
+        self._module("trainer").train(config, run, resume=resume)
 
     def evaluate(self, run: RunDir | None, onnx: Path | None, preset: str, overrides: list[str]) -> dict[str, Any]:
-        raise NotImplementedError(f"task {self.name!r} has no evaluation yet")
+        return self._module("evaluate").evaluate(run, onnx, preset, overrides)
 
     def export(self, run: RunDir, out_dir: Path | None) -> Path:
-        raise NotImplementedError(f"task {self.name!r} has no export yet")
+        return self._module("export").export_run(run, out_dir)
 
     def play(self, preset: str, overrides: list[str], out_dir: Path, policy: Path | None) -> list[Path]:
-        raise NotImplementedError(f"task {self.name!r} has no play yet")
+        return self._module("play").play(preset, overrides, out_dir, policy)
 
     def benchmarks(self) -> dict[str, BenchFn]:
-        return {}
+        return dict(self._module("bench").BENCHMARKS)
 
 
 def task_names() -> list[str]:

@@ -1,52 +1,19 @@
-"""The flight task as the CLI sees it: each verb delegates to its own module (imported lazily)."""
+"""The flight task as the CLI sees it (each verb delegates lazily to its module: see ``Task``)."""
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
-from ..common.rundir import RunDir
 from ..common.task import BenchFn, Task
 
 
 class FlightTask(Task):
     name = "flight"
-
-    @property
-    def config_cls(self) -> type:  # type: ignore[override]
-        from .config import FlightTrainConfig
-
-        return FlightTrainConfig
-
-    def train(self, config: Any, run: RunDir, resume: bool) -> None:
-        from .trainer import train
-
-        train(config, run, resume=resume)
-
-    def evaluate(self, run: RunDir | None, onnx: Path | None, preset: str, overrides: list[str]) -> dict[str, Any]:
-        from .evaluate import evaluate
-
-        return evaluate(run, onnx, preset, overrides)
-
-    def export(self, run: RunDir, out_dir: Path | None) -> Path:
-        from .export import export_run
-
-        return export_run(run, out_dir)
-
-    def play(self, preset: str, overrides: list[str], out_dir: Path, policy: Path | None) -> list[Path]:
-        from .play import play
-
-        return play(preset, overrides, out_dir, policy)
+    config_name = "FlightTrainConfig"
 
     def benchmarks(self) -> dict[str, BenchFn]:
+        """Simulator benchmarks (bench_env) and policy benchmarks (bench_policy)."""
         from .bench_env import ENV_BENCHMARKS
+        from .bench_policy import POLICY_BENCHMARKS
 
-        benchmarks: dict[str, BenchFn] = dict(ENV_BENCHMARKS)
-        try:
-            from .bench_policy import POLICY_BENCHMARKS
-        except ImportError:
-            POLICY_BENCHMARKS = {}
-        benchmarks.update(POLICY_BENCHMARKS)
-        return benchmarks
+        return {**ENV_BENCHMARKS, **POLICY_BENCHMARKS}
 
 
 TASK = FlightTask()

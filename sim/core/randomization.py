@@ -26,7 +26,7 @@ import dataclasses
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, TypeVar, Union
 
 import numpy as np
 
@@ -135,6 +135,35 @@ class Group:
             if isinstance(value, RANGE_TYPES):
                 values[f.name] = value.sample(rng) if self.enabled else value.nominal_value()
         return values
+
+
+R = TypeVar("R", bound="Randomization")
+
+
+@dataclass(frozen=True)
+class Randomization:
+    """Base of a task's randomization config: one field per :class:`Group`.
+
+    Subclass it with the task's groups as fields (``lighting: Lighting = field(default_factory=Lighting)``);
+    :meth:`groups` lists them in field order, which is also the key order of ``info["randomization"]``.
+    """
+
+    def groups(self) -> dict[str, Group]:
+        """The groups by name, in field order."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                if isinstance(getattr(self, f.name), Group)}
+
+    def with_all(self: R, enabled: bool) -> R:
+        """A copy with every group switched on or off."""
+        return dataclasses.replace(self, **{n: dataclasses.replace(g, enabled=enabled) for n, g in self.groups().items()})
+
+    def only(self: R, *names: str) -> R:
+        """A copy with only the named groups on (for ablations and tests)."""
+        valid = list(self.groups())
+        unknown = sorted(set(names) - set(valid))
+        if unknown:
+            raise ValueError(f"unknown randomization group(s) {unknown}; valid: {', '.join(valid)}")
+        return dataclasses.replace(self, **{n: dataclasses.replace(g, enabled=n in names) for n, g in self.groups().items()})
 
 
 def group_rng(seed: int, group_name: str) -> np.random.Generator:

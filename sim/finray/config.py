@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..core.randomization import Group, IntUniform, LogUniform, Uniform
+from ..core.randomization import Group, IntUniform, LogUniform, Randomization, Uniform
 
 OBJECTIVES = ("thrust", "efficiency", "lateral")
 
@@ -55,7 +55,7 @@ class LatencyRanges(Group):
 
 
 @dataclass(frozen=True)
-class RandomizationConfig:
+class RandomizationConfig(Randomization):
     """All randomization groups; switch one off with e.g. ``randomization.fluid.enabled=false``."""
 
     fluid: FluidRanges = field(default_factory=FluidRanges)
@@ -64,15 +64,10 @@ class RandomizationConfig:
     sensors: SensorRanges = field(default_factory=SensorRanges)
     latency: LatencyRanges = field(default_factory=LatencyRanges)
 
-    def groups(self) -> dict[str, Group]:
-        return {"fluid": self.fluid, "rays": self.rays, "actuators": self.actuators,
-                "sensors": self.sensors, "latency": self.latency}
-
     @classmethod
     def off(cls) -> RandomizationConfig:
         """Every group disabled: nominal values (used for validation and baselines)."""
-        return cls(FluidRanges(enabled=False), RayRanges(enabled=False), ActuatorRanges(enabled=False),
-                   SensorRanges(enabled=False), LatencyRanges(enabled=False))
+        return cls().with_all(False)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..core.randomization import Group, IntUniform, LogUniform, Uniform, UniformVec
+from ..core.randomization import Group, IntUniform, LogUniform, Randomization, Uniform, UniformVec
 
 SEED_RANGE = IntUniform(0, 2**31 - 1, nominal=0)
 MAX_LIGHTS = 4          # lights compiled into every world; ``lights.count`` switches them on
@@ -118,7 +118,7 @@ class StartRanges(Group):
 
 
 @dataclass(frozen=True)
-class FlightRandomization:
+class FlightRandomization(Randomization):
     """All randomization groups of the flight env (switch one off: ``<name>.enabled=false``)."""
 
     layout: LayoutRanges = field(default_factory=LayoutRanges)
@@ -130,24 +130,5 @@ class FlightRandomization:
     dynamics: DynamicsRanges = field(default_factory=DynamicsRanges)
     start: StartRanges = field(default_factory=StartRanges)
 
-    def groups(self) -> dict[str, Group]:
-        """The groups by name, in a fixed order (the keys of ``info["randomization"]``)."""
-        return {name: getattr(self, name) for name in GROUP_NAMES}
 
-    def with_all(self, enabled: bool) -> "FlightRandomization":
-        """A copy with every group switched on or off."""
-        from dataclasses import replace
-
-        return FlightRandomization(**{n: replace(g, enabled=enabled) for n, g in self.groups().items()})
-
-    def only(self, *names: str) -> "FlightRandomization":
-        """A copy with only the named groups on (for ablations and tests)."""
-        from dataclasses import replace
-
-        unknown = set(names) - set(GROUP_NAMES)
-        if unknown:
-            raise ValueError(f"unknown randomization group(s) {sorted(unknown)}; valid: {', '.join(GROUP_NAMES)}")
-        return FlightRandomization(**{n: replace(g, enabled=n in names) for n, g in self.groups().items()})
-
-
-GROUP_NAMES = ("layout", "textures", "colors", "lights", "camera", "image", "dynamics", "start")
+GROUP_NAMES = tuple(FlightRandomization().groups())  # ("layout", "textures", ..., "start")

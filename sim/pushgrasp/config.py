@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..core.randomization import Group, IntUniform, LogUniform, Uniform, UniformVec
+from ..core.randomization import Group, IntUniform, LogUniform, Randomization, Uniform, UniformVec
 from .geometry import PrimitiveGeometry
 from .heightmap import Intrinsics, Workspace
 
@@ -80,7 +80,7 @@ class Mass(Group):
 
 
 @dataclass(frozen=True)
-class PushGraspRandomization:
+class PushGraspRandomization(Randomization):
     """All randomization groups; switch one off with e.g. ``env.randomization.lighting.enabled=false``."""
 
     block_appearance: BlockAppearance = field(default_factory=BlockAppearance)
@@ -91,9 +91,6 @@ class PushGraspRandomization:
     depth_noise: DepthNoise = field(default_factory=DepthNoise)
     friction: Friction = field(default_factory=Friction)
     mass: Mass = field(default_factory=Mass)
-
-    def groups(self) -> dict[str, Group]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
 @dataclass(frozen=True)

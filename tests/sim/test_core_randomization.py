@@ -1,7 +1,7 @@
 """The shared randomization core: reproducible, per-group independent, switchable, recorded."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pytest
@@ -9,6 +9,7 @@ import pytest
 from greenroom.sim.core.randomization import (
     Group,
     IntUniform,
+    Randomization,
     LogUniform,
     Uniform,
     UniformVec,
@@ -86,3 +87,19 @@ def test_invalid_ranges_are_refused_with_the_values(make) -> None:
 def test_flatten_names_nested_values() -> None:
     flat = flatten(sample_groups(GROUPS, 0))
     assert set(flat) == {"lighting/count", "lighting/diffuse", "dynamics/drag", "dynamics/offset"}
+
+
+@dataclass(frozen=True)
+class TaskRandomization(Randomization):
+    lighting: Lighting = field(default_factory=Lighting)
+    dynamics: Dynamics = field(default_factory=Dynamics)
+
+
+def test_randomization_lists_switches_and_ablates_its_groups() -> None:
+    config = TaskRandomization()
+    assert list(config.groups()) == ["lighting", "dynamics"]
+    assert not any(g.enabled for g in config.with_all(False).groups().values())
+    only = config.only("dynamics")
+    assert (only.lighting.enabled, only.dynamics.enabled) == (False, True)
+    with pytest.raises(ValueError, match="valid: lighting, dynamics"):
+        config.only("weather")
