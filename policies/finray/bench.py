@@ -67,13 +67,14 @@ def _bench_config(quick: bool, algo: str):
     return dataclasses.replace(config, target_return=float(reference))
 
 
-def _train(config, root: Path) -> dict:
+def _train(config, root: Path) -> tuple[RunDir, dict]:
+    """Train ``config`` into a new run under ``root``; (run, training summary)."""
     from .async_trainer import train_async
     from .sync_trainer import train_sync
 
     run = RunDir.create("finray", root=root)
     save_config(config, run.config_path)
-    return (train_sync if config.algo == "sync" else train_async)(config, run)
+    return run, (train_sync if config.algo == "sync" else train_async)(config, run)
 
 
 def bench_sync_vs_async(quick: bool) -> list[BenchResult]:
@@ -81,7 +82,7 @@ def bench_sync_vs_async(quick: bool) -> list[BenchResult]:
     with tempfile.TemporaryDirectory(prefix="finray-bench-") as tmp:
         for algo in ("sync", "async"):
             config = _bench_config(quick, algo)
-            results[algo] = _train(config, Path(tmp))
+            results[algo] = _train(config, Path(tmp))[1]
     sync, asyn = results["sync"], results["async"]
     rate_ratio = asyn["samples_per_s"] / sync["samples_per_s"]
     rows = [
@@ -115,9 +116,7 @@ def bench_learned_vs_sinusoid(quick: bool) -> list[BenchResult]:
             run = RunDir.open(Path(given))
         else:
             config = resolve_config(FinRayTrainConfig, "smoke" if quick else "cpu", [])
-            run = RunDir.create("finray", root=Path(tmp))
-            save_config(config, run.config_path)
-            _train(config, Path(tmp))
+            run, _ = _train(config, Path(tmp))
         config = load_config(FinRayTrainConfig, run.config_path)
         onnx = export_run(run, Path(tmp) / "export")
         summary = compare(config, FinRayRuntimePolicy(onnx), episodes=2 if quick else 5)
