@@ -76,7 +76,8 @@ def test_worlds_have_turns_junctions_rooms_and_all_furniture_kinds():
     for seed in range(12):
         layout, _ = _layout(seed)
         headings = np.diff(layout.spine, axis=0)
-        turns += int(np.sum(np.abs(np.cross(headings[:-1], headings[1:])) > 1e-9))
+        a, b = headings[:-1], headings[1:]
+        turns += int(np.sum(np.abs(a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]) > 1e-9))  # z of the 2-D cross product
         kinds |= {p.kind for p in layout.primitives if p.furniture}
         kinds |= {"table" for p in layout.primitives if p.furniture and p.size[0] <= 0.03}      # legs
         area_ratio.append(layout.free.sum() * CELL**2 / (np.linalg.norm(headings, axis=1).sum() * 1.75))
