@@ -73,20 +73,6 @@ def alive(pid: int) -> bool:
     return True
 
 
-@pytest.fixture()
-def ros_node(ros_domain):
-    import rclpy
-    from rclpy.executors import SingleThreadedExecutor
-
-    context = rclpy.Context()
-    rclpy.init(context=context)
-    node = rclpy.create_node("launch_test", context=context)
-    executor = SingleThreadedExecutor(context=context)
-    executor.add_node(node)
-    yield node, executor
-    executor.shutdown()
-    node.destroy_node()
-    rclpy.shutdown(context=context)
 
 
 def spin_until(executor, condition, what: str, launch: LaunchProcess) -> None:

@@ -16,21 +16,6 @@ N_MESSAGES = 20
 DEADLINE_S = 20.0
 
 
-@pytest.fixture()
-def ros_node(ros_domain):
-    """A test node in its own rclpy context, with an executor to spin it."""
-    import rclpy
-    from rclpy.executors import SingleThreadedExecutor
-
-    context = rclpy.Context()
-    rclpy.init(context=context)
-    node = rclpy.create_node("recorder_test", context=context)
-    executor = SingleThreadedExecutor(context=context)
-    executor.add_node(node)
-    yield node, executor
-    executor.shutdown()
-    node.destroy_node()
-    rclpy.shutdown(context=context)
 
 
 def spin_until(executor, condition, what: str, process: subprocess.Popen | None = None) -> None:
