@@ -119,7 +119,18 @@ def _latest_only_put(q: Any, item: Any) -> None:
         pass
 
 
-class LocalActorPool:
+class _ActorPool:
+    """What both pools share: one one-slot weights queue per actor (``self.weights``)."""
+
+    weights: list[Any]
+
+    def broadcast(self, version: int, weights: dict[str, np.ndarray]) -> None:
+        """Offer ``weights`` to every actor, replacing any version it has not picked up yet."""
+        for q in self.weights:
+            _latest_only_put(q, (version, weights))
+
+
+class LocalActorPool(_ActorPool):
     """``n`` actor processes (multiprocessing, spawn context: safe after torch has started threads)."""
 
     backend = "local"
@@ -134,10 +145,6 @@ class LocalActorPool:
                       for i, seed in enumerate(seeds)]
         for p in self.procs:
             p.start()
-
-    def broadcast(self, version: int, weights: dict[str, np.ndarray]) -> None:
-        for q in self.weights:
-            _latest_only_put(q, (version, weights))
 
     def get(self, timeout: float) -> list[Chunk]:
         """Every chunk waiting now (blocking up to ``timeout`` s for the first)."""
@@ -173,7 +180,7 @@ class LocalActorPool:
             q.close()
 
 
-class RayActorPool:
+class RayActorPool(_ActorPool):
     """``n`` Ray actors running :func:`actor_loop`; queues are ``ray.util.queue.Queue`` s."""
 
     backend = "ray"
@@ -198,10 +205,6 @@ class RayActorPool:
         self.actors = [remote_actor.remote() for _ in seeds]
         self.runs = [a.run.remote(i, config, self.transitions, self.weights[i], seed)
                      for i, (a, seed) in enumerate(zip(self.actors, seeds))]
-
-    def broadcast(self, version: int, weights: dict[str, np.ndarray]) -> None:
-        for q in self.weights:
-            _latest_only_put(q, (version, weights))
 
     def get(self, timeout: float) -> list[Chunk]:
         chunks = []
