@@ -1,6 +1,9 @@
 """Fixtures for the ROS 2 tests (DDS environment: see tests/conftest.py)."""
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pytest
 
 
@@ -19,3 +22,20 @@ def ros_node(ros_domain):
     executor.shutdown()
     node.destroy_node()
     rclpy.shutdown(context=context)
+
+
+@pytest.fixture(scope="session")
+def pushgrasp_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An untrained smoke-preset push-grasp policy exported by the pushgrasp exporter (parity-checked)."""
+    torch = pytest.importorskip("torch")
+    from greenroom.policies.pushgrasp.config import PushGraspTrainConfig
+    from greenroom.policies.pushgrasp.export import export_learner
+    from greenroom.policies.pushgrasp.learner import Learner
+
+    torch.manual_seed(0)
+    config = PushGraspTrainConfig.smoke()
+    size = config.env.heightmap_size
+    rng = np.random.default_rng(0)
+    feeds = [(rng.integers(0, 255, (1, size, size, 3), dtype=np.uint8),
+              rng.uniform(0, 0.05, (1, size, size)).astype(np.float32))]
+    return export_learner(Learner(config, "cpu"), config, tmp_path_factory.mktemp("arm-model"), feeds)

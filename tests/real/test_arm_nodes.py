@@ -30,19 +30,6 @@ CAMERA = look_at_pose(np.array([*WS.center, 0.75]), np.array([*WS.center, 0.0]),
 K = Intrinsics.realsense_d415(160, 120)
 
 
-@pytest.fixture(scope="module")
-def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An untrained smoke-preset policy exported by the pushgrasp exporter (4 rotations, 64x64)."""
-    torch = pytest.importorskip("torch")
-    from greenroom.policies.pushgrasp.config import PushGraspTrainConfig
-    from greenroom.policies.pushgrasp.export import export_learner
-    from greenroom.policies.pushgrasp.learner import Learner
-
-    torch.manual_seed(0)
-    config = PushGraspTrainConfig.smoke()
-    size = config.env.heightmap_size
-    feeds = [(np.zeros((1, size, size, 3), np.uint8), np.zeros((1, size, size), np.float32))]
-    return export_learner(Learner(config, "cpu"), config, tmp_path_factory.mktemp("arm-model"), feeds)
 
 
 def _policy(model_path: Path | str, **params: object) -> NodeProcess:
@@ -107,8 +94,8 @@ def _seen(probe: Probe, key: str) -> int:
     return int(_diag(probe).get(key, 0))
 
 
-def test_policy_decides_only_when_idle_and_on_good_synchronized_frames(model: Path) -> None:
-    with Probe("arm_probe") as probe, _policy(model) as proc:
+def test_policy_decides_only_when_idle_and_on_good_synchronized_frames(pushgrasp_export: Path) -> None:
+    with Probe("arm_probe") as probe, _policy(pushgrasp_export) as proc:
         for msg_type, topic in ((PoseArray, "waypoints"), (String, "primitive"), (Image, "q_map"),
                                 (MarkerArray, "markers"), (DiagnosticArray, "/diagnostics")):
             probe.subscribe(msg_type, topic, reliable(10))
@@ -172,17 +159,17 @@ def test_policy_decides_only_when_idle_and_on_good_synchronized_frames(model: Pa
 
 
 @pytest.mark.parametrize("case", ["corrupt", "missing", "flight_contract", "no_model"])
-def test_bad_model_stops_the_policy_with_a_clear_error(model: Path, tmp_path: Path, case: str) -> None:
-    contract = json.loads(model.with_suffix(".contract.json").read_text())
+def test_bad_model_stops_the_policy_with_a_clear_error(pushgrasp_export: Path, tmp_path: Path, case: str) -> None:
+    contract = json.loads(pushgrasp_export.with_suffix(".contract.json").read_text())
     path = tmp_path / "policy.onnx"
     if case == "corrupt":
-        path.write_bytes(model.read_bytes()[:1000])
+        path.write_bytes(pushgrasp_export.read_bytes()[:1000])
         (tmp_path / "policy.contract.json").write_text(json.dumps(contract))
         expected = "sha256"
     elif case == "missing":
         expected = "does not exist"
     elif case == "flight_contract":
-        path.write_bytes(model.read_bytes())
+        path.write_bytes(pushgrasp_export.read_bytes())
         (tmp_path / "policy.contract.json").write_text(json.dumps({**contract, "task": "flight"}))
         expected = "not 'pushgrasp'"
     else:

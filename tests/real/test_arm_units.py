@@ -169,27 +169,13 @@ def test_motion_refusals(kin: ArmKinematics) -> None:
 
 
 # ----------------------------------------------------------------------------- runtime
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An untrained smoke-preset push-grasp policy exported by the pushgrasp exporter."""
-    torch = pytest.importorskip("torch")
-    from greenroom.policies.pushgrasp.config import PushGraspTrainConfig
-    from greenroom.policies.pushgrasp.export import export_learner
-    from greenroom.policies.pushgrasp.learner import Learner
-
-    torch.manual_seed(0)
-    config = PushGraspTrainConfig.smoke()
-    size = config.env.heightmap_size
-    rng = np.random.default_rng(0)
-    feeds = [(rng.integers(0, 255, (1, size, size, 3), dtype=np.uint8), rng.uniform(0, 0.05, (1, size, size)).astype(np.float32))]
-    return export_learner(Learner(config, "cpu"), config, tmp_path_factory.mktemp("arm-model"), feeds)
 
 
-def test_runtime_decides_inside_the_workspace(exported: Path) -> None:
+def test_runtime_decides_inside_the_workspace(pushgrasp_export: Path) -> None:
     from greenroom.policies.runtime.pushgrasp import PushGraspRuntimePolicy
     from greenroom.sim.pushgrasp.heightmap import Intrinsics, look_at_pose
 
-    policy = PushGraspRuntimePolicy(exported)
+    policy = PushGraspRuntimePolicy(pushgrasp_export)
     ws = policy.workspace
     k = Intrinsics.realsense_d415(160, 120)
     pose = look_at_pose(np.array([*ws.center, 0.75]), np.array([*ws.center, 0.0]), up=np.array([-1.0, 0.0, 0.0]))
@@ -212,17 +198,17 @@ def test_runtime_decides_inside_the_workspace(exported: Path) -> None:
     assert policy.workspace.x_min == 0.3
 
 
-def test_runtime_refuses_bad_models(exported: Path, tmp_path: Path) -> None:
+def test_runtime_refuses_bad_models(pushgrasp_export: Path, tmp_path: Path) -> None:
     from greenroom.policies.runtime.pushgrasp import PushGraspRuntimePolicy
 
-    contract = json.loads(exported.with_suffix(".contract.json").read_text())
+    contract = json.loads(pushgrasp_export.with_suffix(".contract.json").read_text())
     corrupt = tmp_path / "corrupt.onnx"
     corrupt.write_bytes(b"not a model")
     (tmp_path / "corrupt.contract.json").write_text(json.dumps(contract))
     with pytest.raises(ContractError, match="sha256"):
         PushGraspRuntimePolicy(corrupt)
     other = tmp_path / "other.onnx"
-    other.write_bytes(exported.read_bytes())
+    other.write_bytes(pushgrasp_export.read_bytes())
     (tmp_path / "other.contract.json").write_text(json.dumps({**contract, "task": "flight"}))
     with pytest.raises(ContractError, match="not 'pushgrasp'"):
         PushGraspRuntimePolicy(other)
