@@ -78,7 +78,7 @@ class FinRayTrainConfig:
     device: str = "auto"  # learner device: auto picks cuda when available
     checkpoint_every: int = 2_000  # transitions between checkpoints (atomic, replay buffer included)
     log_every: int = 1_000  # transitions between metric rows
-    eval_episodes: int = 3  # episodes per evaluation (fixed seeds)
+    eval_episodes: int = 10  # episodes of `greenroom evaluate` (fixed seeds; gains vary a lot per episode)
     torch_threads: int = 1  # learner intra-op threads (actors always use 1)
     target_return: Optional[float] = None  # record wall time/samples when the mean episode return first reaches it
     return_window: int = 10  # episodes in the running mean return
@@ -107,7 +107,7 @@ class FinRayTrainConfig:
 
     @classmethod
     def paper(cls) -> FinRayTrainConfig:
-        return cls(total_steps=400_000, checkpoint_every=20_000, log_every=5_000, eval_episodes=5,
+        return cls(total_steps=400_000, checkpoint_every=20_000, log_every=5_000, eval_episodes=20,
                    torch_threads=4, env=FinRayEnvConfig.paper(),
                    sac=SACConfig(learning_rate=1e-3, gamma=0.977, tau=0.005, batch_size=128, buffer_size=1_000_000,
                                  learning_starts=1_200, net_arch=(256, 256), ent_coef="0.2"),

@@ -66,6 +66,7 @@ class EvalConfig:
     max_actions_per_object: int = 5   # a run also ends after this many actions per object
     test_time_learning: bool = False  # VPG keeps training during tests (weights reset per run)
     test_lr: float = 1e-4             # code: 1e-4; paper: 1e-5
+    avoid_repeats: bool = True        # mask actions that just changed nothing (as the ROS node does)
     seed: int = 10_000
     scenarios: tuple[str, ...] = ("random", "clutter", "hard", "vpg")
 

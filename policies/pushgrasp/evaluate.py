@@ -25,6 +25,7 @@ import numpy as np
 
 from ...sim.pushgrasp.env import PushGraspEnv
 from ...sim.pushgrasp.testcases import hard_cases, load_vpg_test_case
+from ..runtime.failure_memory import FailureMemory
 from ..common.config import apply_overrides, load_config, resolve_config
 from ..common.rundir import RunDir, atomic_write_json, atomic_write_text, runs_root
 from .config import PushGraspTrainConfig
@@ -72,16 +73,26 @@ def greedy(maps: tuple[np.ndarray, np.ndarray], grasp_only: bool) -> tuple[int, 
 
 def rollout(env: PushGraspEnv, maps_fn: MapsFn, options: dict[str, Any], seed: int, grasp_only: bool,
             max_actions: int, learn: Callable[..., None] | None = None,
-            on_first: Callable[[dict[str, np.ndarray], tuple[np.ndarray, np.ndarray]], None] | None = None) -> RunResult:
-    """One test run from a reset with ``options``; ``learn(obs, action, info, terminated, next_obs)`` trains online."""
+            on_first: Callable[[dict[str, np.ndarray], tuple[np.ndarray, np.ndarray]], None] | None = None,
+            avoid_repeats: bool = False) -> RunResult:
+    """One test run from a reset with ``options``; ``learn(obs, action, info, terminated, next_obs)`` trains online.
+
+    ``avoid_repeats``: choose with a :class:`FailureMemory` (the ROS node's default).
+    """
     obs, info = env.reset(seed=seed, options=options)
     objects = info["num_objects"]
     grasps = successes = actions = lost = 0
+    memory = FailureMemory(env.config.resolution) if avoid_repeats else None
     while actions < max_actions:
         maps = maps_fn(obs["color"], obs["height"])
         if on_first is not None and actions == 0:
             on_first(obs, maps)
-        action = greedy(maps, grasp_only)
+        if memory is not None:
+            masked = memory.mask(np.stack(maps), obs["height"])
+            action = greedy((masked[0], masked[1]), grasp_only)
+            memory.executed(action, obs["height"])
+        else:
+            action = greedy(maps, grasp_only)
         next_obs, _, terminated, truncated, info = env.step(np.array(action))
         actions += 1
         lost += int(info.get("lost_objects", 0))
@@ -150,7 +161,8 @@ def evaluate_policy(config: PushGraspTrainConfig, maps_fn: MapsFn, out_dir: Path
                 learn, restore = _online(learner, config) if (learner is not None and ev.test_time_learning) else (None, None)
                 qmap_hook = (lambda o, m, s=scenario: qmap_figure(o, m, out_dir / f"qmaps-{s}.png")) if i == 0 else None
                 result = rollout(env, maps_fn, options, seed=ev.seed + i, grasp_only=config.grasp_only,
-                                 max_actions=ev.max_actions_per_object * count, learn=learn, on_first=qmap_hook)
+                                 max_actions=ev.max_actions_per_object * count, learn=learn, on_first=qmap_hook,
+                                 avoid_repeats=ev.avoid_repeats)
                 if restore is not None:
                     restore()
                 runs.append(result)
@@ -167,7 +179,8 @@ def _online(learner: Any, config: PushGraspTrainConfig):
 
     def learn(obs, action, info, terminated, next_obs) -> None:
         next_maps = learner.q_maps(next_obs["color"], next_obs["height"])
-        label = learner.label(action[0], info["grasp_success"], info["changed"], terminated, next_maps)
+        label = learner.label(action[0], info["grasp_success"], info["changed"], terminated, next_maps,
+                              int(info.get("lost_objects", 0)))
         learner.train_step(obs["color"], obs["height"], action, label, lr=config.evaluate.test_lr)
 
     return learn, (lambda: learner.load_state_dict(saved))
@@ -210,7 +223,7 @@ def evaluate(run: RunDir | None, onnx: Path | None, preset: str, overrides: list
     else:
         from .runtime import PushGraspRuntimePolicy
 
-        policy = PushGraspRuntimePolicy(onnx)  # type: ignore[arg-type]
+        policy = PushGraspRuntimePolicy(onnx, avoid_repeats=False)  # type: ignore[arg-type]  # rollout applies it
         base = resolve_config(PushGraspTrainConfig, preset, overrides)
         env = dataclasses.replace(base.env, resolution=policy.resolution, num_rotations=policy.num_rotations,
                                   workspace=policy.workspace, geometry=policy.geometry)

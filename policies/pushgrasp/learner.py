@@ -25,11 +25,12 @@ class Choice:
     explored: bool
 
 
-def outcome_of(primitive: int, grasp_success: bool, changed: bool) -> float:
-    """VPG's logged reward value (used to pick replay candidates): push 0.5 on change, grasp 1 on success."""
+def outcome_of(primitive: int, grasp_success: bool, changed: bool, lost: int = 0) -> float:
+    """VPG's logged reward value (used to pick replay candidates): grasp 1 on success, push 0.5 on a
+    change that kept every block in the workspace (``lost`` = blocks pushed out)."""
     if primitive == GRASP:
         return 1.0 if grasp_success else 0.0
-    return 0.5 if changed else 0.0
+    return 0.5 if (changed and not lost) else 0.0
 
 
 class Learner:
@@ -78,14 +79,17 @@ class Learner:
 
     # -- labels -------------------------------------------------------------------------------
     def label(self, primitive: int, grasp_success: bool, changed: bool, terminated: bool,
-              next_maps: tuple[np.ndarray, np.ndarray] | None) -> float:
-        """VPG's label: reward + gamma * max Q(s'), with future 0 when nothing changed (or the episode ended)."""
+              next_maps: tuple[np.ndarray, np.ndarray] | None, lost: int = 0) -> float:
+        """VPG's label: reward + gamma * max Q(s'), with future 0 when nothing changed (or the episode ended).
+
+        A push that sent ``lost`` > 0 blocks out of the workspace earns no push reward.
+        """
         if self.config.method == "reactive":
             return 1.0 if (grasp_success if primitive == GRASP else changed) else 0.0
         if primitive == GRASP:
             reward = 1.0 if grasp_success else 0.0
         else:
-            reward = 0.5 if (changed and self.config.push_rewards) else 0.0
+            reward = 0.5 if (changed and not lost and self.config.push_rewards) else 0.0
         future = 0.0
         if changed and not terminated and next_maps is not None:
             push, grasp = next_maps

@@ -13,6 +13,7 @@ import numpy as np
 
 from ...sim.pushgrasp.env import PushGraspEnv
 from ..common.config import resolve_config
+from ..runtime.failure_memory import FailureMemory
 from .config import PushGraspTrainConfig
 from .evaluate import greedy
 from .plots import qmap_figure
@@ -56,6 +57,7 @@ def play(preset: str, overrides: list[str], out_dir: Path, policy: Path | None, 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     env = PushGraspEnv(env_config, render_mode="rgb_array")
+    memory = FailureMemory(env_config.resolution)  # as the ROS node: no repeats of a no-change action
     frames = []
     try:
         obs, _ = env.reset(seed=config.seed)
@@ -64,7 +66,10 @@ def play(preset: str, overrides: list[str], out_dir: Path, policy: Path | None, 
             if step == 0:
                 qmap_figure(obs, maps, out_dir / "qmaps-play.png")
             frames.append(_frame(env.render(), obs["color"]))
-            obs, _, terminated, truncated, _ = env.step(np.array(greedy(maps, grasp_only)))
+            masked = memory.mask(np.stack(maps), obs["height"])
+            action = greedy((masked[0], masked[1]), grasp_only)
+            memory.executed(action, obs["height"])
+            obs, _, terminated, truncated, _ = env.step(np.array(action))
             if terminated or truncated:
                 break
         frames.append(_frame(env.render(), obs["color"]))

@@ -89,9 +89,10 @@ def train(config: PushGraspTrainConfig, run: RunDir, resume: bool = False, progr
             next_maps = learner.q_maps(next_obs["color"], next_obs["height"])
             future_maps = learner.q_maps(next_obs["color"], next_obs["height"], target=True) if learner.target else next_maps
             primitive = choice.action[0]
-            label = learner.label(primitive, info["grasp_success"], info["changed"], terminated, future_maps)
+            lost = int(info["lost_objects"])
+            label = learner.label(primitive, info["grasp_success"], info["changed"], terminated, future_maps, lost)
             loss, _ = learner.train_step(obs["color"], obs["height"], choice.action, label)
-            outcome = outcome_of(primitive, info["grasp_success"], info["changed"])
+            outcome = outcome_of(primitive, info["grasp_success"], info["changed"], lost)
             replay.add(obs["color"], obs["height"], choice.action, outcome, label, choice.predicted)
             replay_loss = replay_step(learner, replay, primitive, outcome, rng)
             learner.maybe_update_target(it + 1)

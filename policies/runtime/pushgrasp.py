@@ -16,7 +16,8 @@ z_max} (the heightmap box, in the frame the heightmap is built in), ``resolution
 optional ``grasp_only`` and ``fill_holes`` (default True, as the simulator).
 
 Action decoding: greedy over both maps (grasp wins ties; push maps are ignored when
-``grasp_only``), then :func:`greenroom.sim.pushgrasp.geometry.plan_primitive` gives the four
+``grasp_only``), skipping the cells of actions that just changed nothing (:mod:`.failure_memory`,
+on by default in :meth:`PushGraspRuntimePolicy.decide`), then :func:`greenroom.sim.pushgrasp.geometry.plan_primitive` gives the four
 fingertip waypoints (approach, target, end, retreat) in the workspace frame.
 """
 from __future__ import annotations
@@ -30,6 +31,7 @@ import numpy as np
 from ...sim.pushgrasp.geometry import GRASP, PRIMITIVES, PUSH, PrimitiveGeometry, PrimitivePlan, plan_primitive
 from ...sim.pushgrasp.heightmap import Intrinsics, Workspace, fill_holes, heightmap
 from .contract import Contract, ContractError, load_contract_for
+from .failure_memory import FailureMemory
 from .session import OnnxSession
 
 TASK = "pushgrasp"
@@ -73,13 +75,15 @@ class PushGraspRuntimePolicy:
         model_path: the ``.onnx`` file.
         contract_path: its contract (default: ``<model>.contract.json`` beside it).
         threads: ONNX Runtime intra-op threads.
+        avoid_repeats: :meth:`decide` keeps a :class:`FailureMemory` (masks actions that changed nothing).
 
     Raises:
         ContractError: missing/corrupt model or contract, another task's model, a spec missing
             fields, or tensors that disagree with the spec.
     """
 
-    def __init__(self, model_path: Path | str, contract_path: Path | str | None = None, threads: int = 1) -> None:
+    def __init__(self, model_path: Path | str, contract_path: Path | str | None = None, threads: int = 1,
+                 avoid_repeats: bool = True) -> None:
         contract = Contract.load(contract_path) if contract_path else load_contract_for(model_path)
         where = f"contract of {model_path}"
         if contract.task != TASK:
@@ -107,6 +111,7 @@ class PushGraspRuntimePolicy:
                                     f"(batch, {self.num_rotations}, {self.size}, {self.size})")
         self.contract = contract
         self.session = OnnxSession(model_path, contract, threads=threads)
+        self.memory = FailureMemory(self.resolution) if avoid_repeats else None
 
     @property
     def heightmap_shape(self) -> tuple[int, int]:
@@ -159,11 +164,18 @@ class PushGraspRuntimePolicy:
         return (primitive, int(rotation), int(row), int(col)), float(chosen[rotation, row, col])
 
     def decide(self, color_map: np.ndarray, height_map: np.ndarray) -> Decision:
-        """Heightmaps -> the greedy primitive with its waypoints (workspace frame)."""
+        """Heightmaps -> the greedy primitive with its waypoints (workspace frame).
+
+        Each call is taken as executed: with ``avoid_repeats`` the next call compares its heightmap
+        with this one and, if nothing changed, does not choose this action's cells again.
+        """
         start = time.perf_counter()
         maps = self.q_maps(color_map, height_map)
         inference_ms = (time.perf_counter() - start) * 1000.0
-        action, value = self.best_action(maps)
+        choice_maps = self.memory.mask(maps, height_map) if self.memory is not None else maps
+        action, value = self.best_action(choice_maps)
+        if self.memory is not None:
+            self.memory.executed(action, height_map)
         plan = plan_primitive(action, height_map, self.workspace, self.resolution, self.num_rotations, self.geometry)
         tool_yaw = plan.yaw if action[0] == GRASP else plan.yaw + np.pi / 2
         return Decision(action, value, maps, plan, float(tool_yaw), inference_ms)

@@ -29,6 +29,11 @@ A decision is taken only on a synchronized frame stamped after the executor last
 ``motion_done`` True (never while the arm moves, never on a stopped camera: each frame is used
 once). Bad frames are logged (throttled) and skipped; a bad model or contract stops the node
 with a clear error and a non-zero exit status.
+
+A deterministic greedy policy repeats a grasp that slipped on an unchanged scene. With
+``avoid_repeated_failures`` (default True) the node compares each heightmap with the one of its
+previous decision and, when nothing changed, masks that action's cells until the scene changes
+(:mod:`greenroom.policies.runtime.failure_memory`; VPG uses test-time learning, which needs torch).
 """
 from __future__ import annotations
 
@@ -90,11 +95,13 @@ class ArmPolicy(Node):
         self.stop_when_clear = p("stop_when_clear", True, "publish primitive 'none' instead of acting on a clear workspace")
         self.clear_area = p("clear_area", 1e-4, "workspace is clear when less than this area is > 2 cm high (m^2)", (0.0, 0.1))
         threads = p("threads", 1, "ONNX Runtime intra-op threads", (1, 64))
+        avoid_repeats = p("avoid_repeated_failures", True,
+                          "do not choose again the cells of an action after which the heightmap did not change")
         reject_all_changes(self)
 
         if not model:
             raise ValueError("parameter model_path is required (an exported pushgrasp .onnx with its .contract.json)")
-        self.policy = PushGraspRuntimePolicy(model, threads=threads)  # ContractError on a bad model
+        self.policy = PushGraspRuntimePolicy(model, threads=threads, avoid_repeats=avoid_repeats)  # ContractError on a bad model
         if len(cam) != 7:
             raise ValueError(f"camera_pose needs 7 values (x, y, z, qx, qy, qz, qw); got {cam}")
         if len(ws_frame) != 4:
@@ -225,7 +232,8 @@ class ArmPolicy(Node):
         description.update(
             primitive=decision.primitive_name, rotation=rot, angle_rad=plan.angle, tool_yaw_rad=decision.tool_yaw,
             pixel=[row, col], q_value=decision.q_value, position=base_points[1].tolist(),
-            waypoints=base_points.tolist(), inference_ms=round(decision.inference_ms, 1))
+            waypoints=base_points.tolist(), inference_ms=round(decision.inference_ms, 1),
+            masked_failures=len(self.policy.memory.failed) if self.policy.memory is not None else 0)
         self.prim_pub.publish(String(data=json.dumps(description)))
         self.wp_pub.publish(waypoints)
         q_image = qmap_to_rgb(decision.q_maps[primitive, rot], (row, col))

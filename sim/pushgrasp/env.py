@@ -22,8 +22,9 @@ Row ``i`` is world ``y = y_min + (i + 0.5) res``; column ``j`` is world ``x = x_
 
 ## Reward (VPG)
 ``reward = grasp + push``: ``grasp`` = 1.0 when the grasp holds a block; ``push`` = 0.5 when a push
-changed the heightmap (more than VPG's 300 cells at 2 mm, area-scaled, moved by 1-30 cm). The
-terms are in ``info["reward_terms"]``.
+changed the heightmap (more than VPG's 300 cells at 2 mm, area-scaled, moved by 1-30 cm) and kept
+every block in the workspace (VPG also rewards pushing blocks out, which then can never be
+grasped). The terms are in ``info["reward_terms"]``.
 
 ## Episode end
 - terminated: no block left in the workspace (all grasped or pushed out).
@@ -143,8 +144,9 @@ class PushGraspEnv(gym.Env):
         cells = changed_cells(before, obs["height"])
         grasp_success = bool(action[0] == GRASP and result.grasp_success)
         changed = cells > self.change_cells or grasp_success
+        lost = result.removed_out_of_workspace
         terms = {"grasp": GRASP_REWARD if grasp_success else 0.0,
-                 "push": PUSH_REWARD if (action[0] == PUSH and changed) else 0.0}
+                 "push": PUSH_REWARD if (action[0] == PUSH and changed and not lost) else 0.0}
         self.no_change = 0 if changed else self.no_change + 1
         self.actions += 1
         self._obs = obs
@@ -153,7 +155,7 @@ class PushGraspEnv(gym.Env):
                                           or self.actions >= self.config.max_actions)
         info = self._info(recovered=False)
         info.update(grasp_success=grasp_success, changed=bool(changed), changed_cells=cells,
-                    lost_objects=result.removed_out_of_workspace, reward_terms=terms)
+                    lost_objects=lost, reward_terms=terms)
         return obs, float(sum(terms.values())), terminated, truncated, info
 
     def render(self):

@@ -7,7 +7,8 @@ An action is ``(primitive, rotation, row, col)`` on a heightmap (VPG's ``[0=push
 - ``(row, col)`` is the heightmap cell; its centre is the world point
   ``x = x_min + (col + 0.5) res``, ``y = y_min + (row + 0.5) res``, ``z = z_min + height[row, col]``.
 - **push**: the closed gripper's fingertips start ``push_depth_offset`` above the cell's surface and move
-  ``push_length`` (VPG: 0.10 m) along ``(cos theta, sin theta)``.
+  ``push_length`` (VPG: 0.10 m) along ``(cos theta, sin theta)``, stopping ``push_edge_margin`` inside
+  the workspace edge (VPG stops at the edge itself, which pushes edge blocks out).
 - **grasp**: top-down, jaws closing along ``(cos theta, sin theta)`` (so r and r + k/2 are the same
   grasp), fingertips ``grasp_depth`` below the cell's surface (VPG code: 0.04 m sim; paper: 0.03 m),
   never below ``min_grasp_height`` above the table.
@@ -34,6 +35,7 @@ class PrimitiveGeometry:
     min_grasp_height: float = 0.01     # fingertips never below this height above the table
     approach_height: float = 0.15      # pre-grasp / pre-push height above the target
     push_clearance_radius: float = 0.01  # push start height uses the max height within this radius
+    push_edge_margin: float = 0.04     # pushes end this far inside the workspace edge (keeps blocks in)
 
     def __post_init__(self) -> None:
         for name, value in asdict(self).items():
@@ -69,6 +71,26 @@ def world_to_pixel(x: float, y: float, workspace: Workspace, resolution: float) 
 def local_max_height(height_map: np.ndarray, row: int, col: int, radius_cells: int) -> float:
     r0, c0 = max(0, row - radius_cells), max(0, col - radius_cells)
     return float(height_map[r0:row + radius_cells + 1, c0:col + radius_cells + 1].max())
+
+
+def inside_length(start: np.ndarray, direction: np.ndarray, length: float, workspace: Workspace,
+                  margin: float) -> float:
+    """How far (m, in [0, length]) a push from ``start`` along unit ``direction`` may go and end inside
+    the workspace shrunk by ``margin``.
+
+    VPG clips the push end to the workspace edge, but the block ahead of the fingers then ends up
+    past the edge; stopping ``margin`` (about a block's half size plus a finger) short keeps it in.
+    A push that starts outside the shrunk box heading outward gets length 0 (no motion).
+    """
+    allowed = length
+    bounds = ((workspace.x_min + margin, workspace.x_max - margin), (workspace.y_min + margin, workspace.y_max - margin))
+    for axis, (low, high) in enumerate(bounds):
+        step = float(direction[axis])
+        if step > 1e-9:
+            allowed = min(allowed, (high - start[axis]) / step)
+        elif step < -1e-9:
+            allowed = min(allowed, (low - start[axis]) / step)
+    return max(0.0, allowed)
 
 
 @dataclass(frozen=True)
@@ -110,10 +132,8 @@ def plan_primitive(action: tuple[int, int, int, int], height_map: np.ndarray, wo
         radius = max(1, int(round(geometry.push_clearance_radius / resolution)))
         z = floor + local_max_height(height_map, row, col, radius) + geometry.push_depth_offset
         target = np.array([point[0], point[1], max(z, floor + geometry.min_grasp_height)])
-        end = target + geometry.push_length * direction
-        # keep the push inside the workspace (VPG clips the push end to the workspace)
-        end[0] = np.clip(end[0], workspace.x_min, workspace.x_max)
-        end[1] = np.clip(end[1], workspace.y_min, workspace.y_max)
+        end = target + inside_length(target, direction, geometry.push_length, workspace,
+                                     geometry.push_edge_margin) * direction
     approach = target + np.array([0.0, 0.0, geometry.approach_height])
     yaw = angle if primitive == GRASP else angle + np.pi / 2
     return PrimitivePlan(primitive, angle, float(np.mod(yaw, np.pi)), target, end, approach)

@@ -261,6 +261,15 @@ class PushGraspWorld:
             if result.grasp_success:
                 p.removeBody(held, physicsClientId=self.client)  # VPG teleports the grasped object away
                 self.objects.remove(held)
+            if self._touching_fingers():
+                # a failed grasp can drag a block along (wedged on a finger), a good one can lift a
+                # second block with the first: put it back down where it was taken instead of
+                # teleporting home with it (it would fall, or be flung, off the workspace)
+                put_down = plan.target + np.array([0.0, 0.0, 0.02])
+                arm.move_linear(plan.approach, put_down, plan.yaw, speed=0.5)
+                arm.set_gripper(open_=True)
+                arm.step(40)
+                arm.move_linear(put_down, plan.approach, plan.yaw, speed=0.5)
         else:
             arm.go_home()
             arm.hold_closed_instantly()
@@ -275,6 +284,10 @@ class PushGraspWorld:
         result.broken = not self.is_sane()
         result.removed_out_of_workspace = self.remove_lost_objects()
         return result
+
+    def _touching_fingers(self) -> bool:
+        return any(p.getContactPoints(self.arm.body, body, linkIndexA=f, physicsClientId=self.client)
+                   for body in self.objects for f in self.arm.fingers)
 
     def _held_object(self) -> int | None:
         """The block touching both fingers and lifted above 3 cm, if any."""

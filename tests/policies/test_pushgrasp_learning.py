@@ -101,6 +101,8 @@ def test_labels_follow_vpg() -> None:
     assert learner.label(1, True, True, False, maps) == pytest.approx(1.0 + 0.5 * 0.8)
     assert learner.label(0, False, True, False, maps) == pytest.approx(0.5 + 0.5 * 0.8)
     assert learner.label(0, False, False, False, maps) == 0.0  # no change: future 0
+    # a push that sends a block out of the workspace earns no push reward (it can never be grasped)
+    assert learner.label(0, False, True, False, maps, lost=1) == pytest.approx(0.5 * 0.8)
     noreward = Learner(replace(PushGraspTrainConfig.smoke(), variant="vpg-noreward"))
     assert noreward.label(0, False, True, False, maps) == pytest.approx(0.4)
     reactive = Learner(replace(PushGraspTrainConfig.smoke(), variant="pg-reactive"))

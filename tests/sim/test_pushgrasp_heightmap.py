@@ -117,6 +117,27 @@ def test_primitive_geometry_conventions() -> None:
         plan_primitive((PUSH, 8, 1, 1), hmap, ws, 0.004, 8, PrimitiveGeometry())
 
 
+@pytest.mark.parametrize("rotation", range(8))
+def test_pushes_stop_short_of_the_workspace_edge(rotation: int) -> None:
+    """A push never ends within ``push_edge_margin`` of the edge; inward pushes keep their length."""
+    ws, geometry = Workspace(), PrimitiveGeometry()
+    hmap = np.zeros((112, 112), np.float32)
+    low = np.array([ws.x_min, ws.y_min]) + geometry.push_edge_margin - 1e-9
+    high = np.array([ws.x_max, ws.y_max]) - geometry.push_edge_margin + 1e-9
+    lengths = []
+    for row, col in ((2, 2), (2, 109), (109, 2), (109, 109), (56, 56), (56, 3), (3, 56)):
+        push = plan_primitive((PUSH, rotation, row, col), hmap, ws, 0.004, 8, geometry)
+        start_inside = np.all((push.target[:2] >= low) & (push.target[:2] <= high))
+        assert not start_inside or np.all((push.end[:2] >= low) & (push.end[:2] <= high)), (row, col, push.end)
+        step = push.end - push.target
+        length = float(np.linalg.norm(step))
+        assert length <= geometry.push_length + 1e-9
+        if length > 0:  # still along the chosen direction, never backwards
+            assert np.allclose(step / length, [np.cos(push.angle), np.sin(push.angle), 0.0], atol=1e-9)
+        lengths.append(length)
+    assert lengths[4] == pytest.approx(geometry.push_length)  # from the centre: the full 10 cm
+
+
 def test_heightmap_module_imports_neither_pybullet_nor_torch() -> None:
     code = ("import sys, greenroom.sim.pushgrasp, greenroom.sim.pushgrasp.heightmap, greenroom.sim.pushgrasp.testcases, "
             "greenroom.sim.pushgrasp.geometry; bad=[m for m in ('pybullet','torch') if m in sys.modules]; "
