@@ -142,6 +142,12 @@ def test_policy_decides_only_when_idle_and_on_good_synchronized_frames(pushgrasp
         # Idle again -> the next frame gives the next decision.
         done.publish(Bool(data=True))
         _feed_until(probe, camera, lambda: decisions() >= 2, proc, "a second decision")
+        # The scene did not change, so the first action failed: the node does not repeat it.
+        first, second = (json.loads(m.data) for _, m in probe.recv["primitive"][:2])
+        assert first["masked_failures"] == 0 and second["masked_failures"] == 1
+        same_cell = first["primitive"] == second["primitive"] and max(
+            abs(a - b) for a, b in zip(first["pixel"], second["pixel"])) <= 2
+        assert not same_cell, (first, second)
 
         # Stopped camera: idle, but no new frames -> no decision, no waypoints.
         done.publish(Bool(data=True))
