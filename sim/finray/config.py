@@ -94,7 +94,7 @@ class FinRayEnvConfig:
     physics_dt: float = 0.005  # s per MuJoCo step (fluid forces are recomputed every step)
     episode_seconds: float = 4.0  # truncation
     objective: str = "thrust"  # thrust | efficiency | lateral
-    phase_hz: float = 3.0  # clock in the observation: [sin, cos](2*pi*phase_hz*t)
+    phase_hz: float = 3.0  # clock in the observation: [sin, cos](2*pi*phase_hz*t); 0 = no clock (constant 0, 1)
     force_scale: float = 0.2  # N; forces are divided by this in observation and reward
     power_scale: float = 1.0  # W; power is divided by this in the reward
     power_weight: float = 0.5  # efficiency objective: reward = thrust/force_scale - w * power/power_scale
