@@ -3,10 +3,12 @@
 ``rclpy.init(args)``, build the node, spin; SIGINT and SIGTERM (both raised as
 ``ExternalShutdownException``) end it cleanly with exit status 0. A start-up error that the
 node raises as :class:`StartupError` (or a parameter/contract error) is printed as one clear
-line and exits with status 1 before anything is published.
+line and exits with status 1 before anything is published. The process ends with ``os._exit``
+once the node and ROS are shut down (see :func:`run_node`).
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -21,8 +23,9 @@ class StartupError(RuntimeError):
 
 
 def run_node(factory: Callable[[], Node], args: Sequence[str] | None, prog: str,
-             startup_errors: tuple[type[BaseException], ...] = ()) -> int:
-    """Spin the node ``factory()`` until shutdown; return the process exit status."""
+             startup_errors: tuple[type[BaseException], ...] = (), exit_process: bool = True) -> int:
+    """Spin the node ``factory()`` until shutdown; then end the process with its exit status
+    (``exit_process``, for node executables) or return the status."""
     try:
         rclpy.init(args=list(args) if args is not None else None)
     except RuntimeError as exc:  # RCLError: e.g. a malformed --ros-args rule
@@ -30,14 +33,16 @@ def run_node(factory: Callable[[], Node], args: Sequence[str] | None, prog: str,
         return 1
     node: Node | None = None
     executor = SingleThreadedExecutor()
+    status = 0
     try:
         try:
             node = factory()
         except (StartupError, *startup_errors) as exc:
             print(f"{prog}: error: {exc}", file=sys.stderr, flush=True)
-            return 1
-        executor.add_node(node)
-        executor.spin()
+            status = 1
+        if node is not None:
+            executor.add_node(node)
+            executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except RuntimeError:
@@ -54,5 +59,12 @@ def run_node(factory: Callable[[], Node], args: Sequence[str] | None, prog: str,
         if node is not None:
             node.destroy_node()
         rclpy.try_shutdown()
-    return 0
+    if exit_process:
+        # Everything is shut down. Skip interpreter finalization: native destructors (DDS,
+        # ONNX Runtime) run there in no fixed order and occasionally crash a node that stopped
+        # cleanly (exit -11 on SIGINT, also seen upstream: ros-controls/ros2_controllers#1933).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    return status
 
