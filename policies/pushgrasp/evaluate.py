@@ -71,6 +71,17 @@ def greedy(maps: tuple[np.ndarray, np.ndarray], grasp_only: bool) -> tuple[int, 
     return (primitive, int(r), int(y), int(x))
 
 
+def choose(maps: tuple[np.ndarray, np.ndarray], height: np.ndarray, grasp_only: bool,
+           memory: FailureMemory | None) -> tuple[int, int, int, int]:
+    """:func:`greedy`, skipping the cells ``memory`` masks (then remembered as executed on ``height``)."""
+    if memory is None:
+        return greedy(maps, grasp_only)
+    masked = memory.mask(np.stack(maps), height)
+    action = greedy((masked[0], masked[1]), grasp_only)
+    memory.executed(action, height)
+    return action
+
+
 def rollout(env: PushGraspEnv, maps_fn: MapsFn, options: dict[str, Any], seed: int, grasp_only: bool,
             max_actions: int, learn: Callable[..., None] | None = None,
             on_first: Callable[[dict[str, np.ndarray], tuple[np.ndarray, np.ndarray]], None] | None = None,
@@ -87,12 +98,7 @@ def rollout(env: PushGraspEnv, maps_fn: MapsFn, options: dict[str, Any], seed: i
         maps = maps_fn(obs["color"], obs["height"])
         if on_first is not None and actions == 0:
             on_first(obs, maps)
-        if memory is not None:
-            masked = memory.mask(np.stack(maps), obs["height"])
-            action = greedy((masked[0], masked[1]), grasp_only)
-            memory.executed(action, obs["height"])
-        else:
-            action = greedy(maps, grasp_only)
+        action = choose(maps, obs["height"], grasp_only, memory)
         next_obs, _, terminated, truncated, info = env.step(np.array(action))
         actions += 1
         lost += int(info.get("lost_objects", 0))

@@ -23,9 +23,9 @@ class StartupError(RuntimeError):
 
 
 def run_node(factory: Callable[[], Node], args: Sequence[str] | None, prog: str,
-             startup_errors: tuple[type[BaseException], ...] = (), exit_process: bool = True) -> int:
-    """Spin the node ``factory()`` until shutdown; then end the process with its exit status
-    (``exit_process``, for node executables) or return the status."""
+             startup_errors: tuple[type[BaseException], ...] = ()) -> int:
+    """Spin the node ``factory()`` until shutdown, then end the process with its exit status
+    (only a failed ``rclpy.init`` returns, with 1)."""
     try:
         rclpy.init(args=list(args) if args is not None else None)
     except RuntimeError as exc:  # RCLError: e.g. a malformed --ros-args rule
@@ -59,12 +59,10 @@ def run_node(factory: Callable[[], Node], args: Sequence[str] | None, prog: str,
         if node is not None:
             node.destroy_node()
         rclpy.try_shutdown()
-    if exit_process:
-        # Everything is shut down. Skip interpreter finalization: native destructors (DDS,
-        # ONNX Runtime) run there in no fixed order and occasionally crash a node that stopped
-        # cleanly (exit -11 on SIGINT, also seen upstream: ros-controls/ros2_controllers#1933).
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(status)
-    return status
+    # Everything is shut down. Skip interpreter finalization: native destructors (DDS, ONNX
+    # Runtime) run there in no fixed order and occasionally crash a node that stopped cleanly
+    # (exit -11 on SIGINT, also seen upstream: ros-controls/ros2_controllers#1933).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
