@@ -27,7 +27,8 @@ class SACConfig:
     buffer_size: int = 200_000  # transitions
     learning_starts: int = 1_000  # transitions collected with random actions before updates
     net_arch: tuple[int, ...] = (128, 128)  # hidden sizes of actor and critics (paper: 256, 256)
-    ent_coef: str = "auto"  # "auto" (learned, target -dim(A)) or a fixed float as text, e.g. "0.2"
+    ent_coef: str = "auto"  # "auto" (learned toward target_entropy) or a fixed float as text, e.g. "0.2"
+    target_entropy: str = "auto"  # entropy the learned coefficient aims at: "auto" (-dim(A)) or a float as text
     updates_per_sample: float = 1.0  # gradient updates per environment transition (>= 1 integer or 1/k)
 
     def __post_init__(self) -> None:
@@ -39,14 +40,19 @@ class SACConfig:
         ok = abs(ups - round(ups)) < 1e-9 if ups >= 1 else abs(1 / ups - round(1 / ups)) < 1e-6
         if not ok:
             raise ValueError(f"updates_per_sample must be an integer >= 1 or 1/k (0.5, 0.25, ...), got {ups}")
-        if self.ent_coef != "auto":
-            try:
-                float(self.ent_coef)
-            except ValueError:
-                raise ValueError(f"ent_coef must be 'auto' or a number, got {self.ent_coef!r}") from None
+        for name in ("ent_coef", "target_entropy"):
+            value = getattr(self, name)
+            if value != "auto":
+                try:
+                    float(value)
+                except ValueError:
+                    raise ValueError(f"{name} must be 'auto' or a number, got {value!r}") from None
 
     def sb3_ent_coef(self) -> str | float:
         return self.ent_coef if self.ent_coef == "auto" else float(self.ent_coef)
+
+    def sb3_target_entropy(self) -> str | float:
+        return self.target_entropy if self.target_entropy == "auto" else float(self.target_entropy)
 
 
 @dataclass(frozen=True)
@@ -73,10 +79,10 @@ class FinRayTrainConfig:
     """Everything ``greenroom train finray`` needs; override with e.g. ``algo=sync sac.batch_size=128``."""
 
     algo: str = "async"  # async (APT-style actors + learner) or sync (SB3 SAC.learn, the reference)
-    total_steps: int = 40_000  # environment transitions (all actors together)
+    total_steps: int = 250_000  # environment transitions (all actors together; ~21 min on 2 cores)
     seed: int = 0
     device: str = "auto"  # learner device: auto picks cuda when available
-    checkpoint_every: int = 2_000  # transitions between checkpoints (atomic, replay buffer included)
+    checkpoint_every: int = 10_000  # transitions between checkpoints (atomic, replay buffer included: ~0.5 GB)
     log_every: int = 1_000  # transitions between metric rows
     eval_episodes: int = 10  # episodes of `greenroom evaluate` (fixed seeds; gains vary a lot per episode)
     torch_threads: int = 1  # learner intra-op threads (actors always use 1)

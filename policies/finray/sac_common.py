@@ -29,6 +29,7 @@ def make_sac(config: FinRayTrainConfig, env: Any | None = None, device: str = "c
         "MlpPolicy", env if env is not None else FinRayEnv(config.env), learning_rate=sac.learning_rate,
         buffer_size=sac.buffer_size, learning_starts=sac.learning_starts, batch_size=sac.batch_size, tau=sac.tau,
         gamma=sac.gamma, train_freq=train_freq, gradient_steps=gradient_steps, ent_coef=sac.sb3_ent_coef(),
+        target_entropy=sac.sb3_target_entropy(),
         policy_kwargs={"net_arch": list(sac.net_arch)}, seed=config.seed, device=device, verbose=0,
     )
     model.set_logger(configure(folder=None, format_strings=[]))

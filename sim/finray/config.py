@@ -95,6 +95,7 @@ class FinRayEnvConfig:
     episode_seconds: float = 4.0  # truncation
     objective: str = "thrust"  # thrust | efficiency | lateral
     phase_hz: float = 3.0  # clock in the observation: [sin, cos](2*pi*phase_hz*t); 0 = no clock (constant 0, 1)
+    history_steps: int = 3  # previous observation frames appended to the current one (system identification)
     force_scale: float = 0.2  # N; forces are divided by this in observation and reward
     power_scale: float = 1.0  # W; power is divided by this in the reward
     power_weight: float = 0.5  # efficiency objective: reward = thrust/force_scale - w * power/power_scale
@@ -117,6 +118,8 @@ class FinRayEnvConfig:
         if self.substeps < 1 or abs(self.substeps * self.physics_dt - 1.0 / self.control_hz) > 1e-9:
             raise ValueError(f"1/control_hz ({1.0 / self.control_hz} s) must be a whole multiple of "
                              f"physics_dt ({self.physics_dt} s)")
+        if self.history_steps < 0:
+            raise ValueError(f"history_steps must be >= 0, got {self.history_steps}")
         if not 0.0 <= self.stiffness_taper < 1.0:
             raise ValueError(f"stiffness_taper must be in [0, 1), got {self.stiffness_taper}")
 

@@ -16,7 +16,9 @@ Action space
     latency.
 
 Observation space
-    ``Box(-100, 100, (2*n_rays*segments + 6 + n_rays,), float32)``, concatenated (clipped):
+    ``Box(-100, 100, ((history_steps + 1) * (2*n_rays*segments + 6 + n_rays),), float32)``: the
+    current frame followed by the ``history_steps`` previous frames, newest first (at reset the
+    history repeats the first frame). Each frame is concatenated (clipped):
 
     ==========================  =====================  ====================================
     slice                       quantity               unit / scaling
@@ -29,7 +31,9 @@ Observation space
     last R                      previous action        [-1, 1]
     ==========================  =====================  ====================================
 
-    Angles, rates and forces carry the sampled sensor noise.
+    Angles, rates and forces carry the sampled sensor noise (drawn once per frame, so a frame
+    keeps its noise as it moves down the history). The history lets a policy identify the
+    sampled actuator, structure and fluid parameters from how the fin answered its last actions.
 
 Rewards (terms in ``info["reward_terms"]`` sum to the reward)
     * ``thrust`` objective: ``thrust = Fx / force_scale``.
@@ -92,7 +96,8 @@ class FinRayEnv(gym.Env):
         self._seg_bodies = np.arange(1, m.nbody)
         self._added = added_mass_per_segment(cfg)
         self._inertia_per_mass = m.body_inertia[self._seg_bodies] / m.body_mass[self._seg_bodies, None]
-        obs_dim = 2 * self.R * self.S + 6 + self.R
+        self._frame_dim = 2 * self.R * self.S + 6 + self.R
+        obs_dim = (cfg.history_steps + 1) * self._frame_dim
         self.observation_space = gym.spaces.Box(-OBS_LIMIT, OBS_LIMIT, (obs_dim,), np.float32)
         self.action_space = gym.spaces.Box(-1.0, 1.0, (self.R,), np.float32)
         self._obs = np.zeros(obs_dim, np.float32)
@@ -139,7 +144,9 @@ class FinRayEnv(gym.Env):
         options = options or {}
         self._fixed_command = options.get("lateral_command")
         self._command = self._draw_command()
-        return self._observe(), self._info({})
+        self._observe()
+        self._obs[self._frame_dim:] = np.tile(self._obs[:self._frame_dim], self.config.history_steps)
+        return self._obs.copy(), self._info({})
 
     def _draw_command(self) -> float:
         if self.config.objective != "lateral":
@@ -190,9 +197,13 @@ class FinRayEnv(gym.Env):
         return {"tracking": -abs(self._fy_lp - self._command) / cfg.force_scale}
 
     def _observe(self) -> np.ndarray:
+        """Shift the history one frame down and write the current frame at the front."""
         cfg, d, rng, noise = self.config, self.data, self.np_random, self._noise
         n = self.R * self.S
-        obs = self._obs
+        stack = self._obs
+        if cfg.history_steps:
+            stack[self._frame_dim:] = stack[:-self._frame_dim].copy()
+        obs = stack[:self._frame_dim]
         obs[:n] = d.qpos
         obs[n:2 * n] = d.qvel / VELOCITY_SCALE
         phase = 2.0 * math.pi * cfg.phase_hz * self._step * self._dt
@@ -206,7 +217,8 @@ class FinRayEnv(gym.Env):
             obs[n:2 * n] += rng.normal(0.0, noise["velocity_noise"] / VELOCITY_SCALE, n)
         if noise["force_noise"] > 0:
             obs[2 * n + 2:2 * n + 4] += rng.normal(0.0, noise["force_noise"] / fs, 2)
-        return np.clip(obs, -OBS_LIMIT, OBS_LIMIT)
+        np.clip(obs, -OBS_LIMIT, OBS_LIMIT, out=obs)
+        return stack.copy()
 
     def _info(self, terms: dict[str, float]) -> dict[str, Any]:
         return {

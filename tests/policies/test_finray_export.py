@@ -47,6 +47,8 @@ def test_export_cli_writes_a_parity_checked_model_and_contract(trained_run: RunD
     contract = json.loads(onnx.with_suffix(".contract.json").read_text())
     assert contract["task"] == "finray"
     assert contract["spec"]["n_rays"] == 5 and contract["spec"]["objective"] == "thrust"
+    spec = contract["spec"]
+    assert spec["obs_dim"] == (spec["history_steps"] + 1) * spec["frame_dim"] and spec["history_steps"] == 3
     assert [t["name"] for t in contract["inputs"]] == ["observation"]
 
     from greenroom.policies.finray.export import DeterministicActor, record_observations

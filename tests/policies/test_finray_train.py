@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from greenroom.policies.common.config import ConfigError, resolve_config
+from greenroom.policies.common.config import ConfigError, load_config, resolve_config
 from greenroom.policies.common.rundir import RunDir, read_metrics
 from greenroom.policies.finray.config import FinRayTrainConfig
 
@@ -57,6 +57,14 @@ def test_async_smoke_run_through_the_cli(runs_dir: Path) -> None:
     assert rows[-1]["perf/updates_per_sample"] == pytest.approx(result["updates"] / 400)
     assert any("charts/mean_return" in r for r in rows)
     assert not _orphans(runs_dir)
+
+    # a checkpoint read with a config whose observation differs (history) fails with the reason
+    from greenroom.policies.finray.sync_trainer import load_policy_from_checkpoint
+
+    saved = load_config(FinRayTrainConfig, run.config_path)
+    assert load_policy_from_checkpoint(saved, run.load_checkpoint()) is not None
+    with pytest.raises(ValueError, match="takes 204 observation values.*env.history_steps=0"):
+        load_policy_from_checkpoint(saved.with_env(history_steps=0), run.load_checkpoint())
 
 
 def test_sync_reference_trains_with_the_same_ratio(runs_dir: Path) -> None:

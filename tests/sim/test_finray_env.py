@@ -96,3 +96,23 @@ def test_sinusoid_policy_maps_to_base_targets() -> None:
     act = Sinusoid(0.3, 1.0, 0.5).policy(cfg)(np.zeros(1), {"time": 0.25})
     expected = 0.3 * np.sin(2 * np.pi * 0.25 - 0.5 * np.arange(cfg.n_rays)) / cfg.max_angle
     np.testing.assert_allclose(act, expected, rtol=1e-6)
+
+
+def test_history_stacks_previous_frames_newest_first() -> None:
+    cfg = dataclasses.replace(FinRayEnvConfig.smoke(), history_steps=2)
+    env = FinRayEnv(cfg)
+    plain = FinRayEnv(dataclasses.replace(FinRayEnvConfig.smoke(), history_steps=0))
+    frame = plain.observation_space.shape[0]
+    assert env.observation_space.shape == (3 * frame,)
+    obs, _ = env.reset(seed=5)
+    first, _ = plain.reset(seed=5)
+    np.testing.assert_array_equal(obs, np.tile(first, 3))  # at reset the history repeats the first frame
+    frames = [first]
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        action = rng.uniform(-1, 1, env.R).astype(np.float32)
+        obs, *_ = env.step(action)
+        frames.insert(0, plain.step(action)[0])
+        np.testing.assert_array_equal(obs, np.concatenate((frames + [frames[-1]] * 2)[:3]))
+    with pytest.raises(ValueError, match="history_steps"):
+        FinRayEnvConfig(history_steps=-1)
