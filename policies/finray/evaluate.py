@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ...sim.finray.env import FinRayEnv
 from ...sim.finray.sinusoid import SinusoidGrid, evaluate_policy, grid_search, score
 from ..common.config import load_config, resolve_config
 from ..common.rundir import RunDir, atomic_write_json
@@ -52,6 +53,11 @@ def evaluate(run: RunDir | None, onnx: Path | None, preset: str, overrides: list
         config = resolve_config(FinRayTrainConfig, preset, overrides)
     assert onnx is not None
     policy = FinRayRuntimePolicy(onnx)
+    env_dim = FinRayEnv(config.env).observation_space.shape[0]
+    if policy.obs_dim != env_dim:
+        trained = policy.contract.spec.get("history_steps", 0)
+        raise ValueError(f"{onnx} takes {policy.obs_dim} observation values, the env config gives {env_dim}; "
+                         f"it was trained with env.history_steps={trained}: pass env.history_steps={trained}")
     if policy.contract.spec.get("objective") != config.env.objective:
         raise ValueError(f"{onnx} was trained for objective {policy.contract.spec.get('objective')!r}, the config "
                          f"asks for {config.env.objective!r}; pass env.objective=... to match")
