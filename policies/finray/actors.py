@@ -26,7 +26,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-TRANSITION_QUEUE_CHUNKS = 2  # chunks in flight per actor: bounds how stale the learner's newest data is
+TRANSITION_QUEUE_CHUNKS = 8  # chunks in flight per actor (200 transitions): deep enough that the learner rarely waits, bounded so its data stays fresh
 
 
 @dataclass

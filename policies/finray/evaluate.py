@@ -55,9 +55,10 @@ def evaluate(run: RunDir | None, onnx: Path | None, preset: str, overrides: list
     policy = FinRayRuntimePolicy(onnx)
     env_dim = FinRayEnv(config.env).observation_space.shape[0]
     if policy.obs_dim != env_dim:
-        trained = policy.contract.spec.get("history_steps", 0)
+        spec = policy.contract.spec
+        trained = f"env.history_steps={spec.get('history_steps', 0)} env.history_frame={spec.get('history_frame', 'full')}"
         raise ValueError(f"{onnx} takes {policy.obs_dim} observation values, the env config gives {env_dim}; "
-                         f"it was trained with env.history_steps={trained}: pass env.history_steps={trained}")
+                         f"it was trained with {trained}: pass those overrides")
     if policy.contract.spec.get("objective") != config.env.objective:
         raise ValueError(f"{onnx} was trained for objective {policy.contract.spec.get('objective')!r}, the config "
                          f"asks for {config.env.objective!r}; pass env.objective=... to match")

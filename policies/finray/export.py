@@ -42,15 +42,18 @@ class DeterministicActor(torch.nn.Module):
 
 def finray_spec(config: FinRayTrainConfig, obs_dim: int) -> dict[str, Any]:
     env = config.env
+    frame_dim = 2 * env.n_rays * env.segments + 6 + env.n_rays
     return {
         "obs_dim": obs_dim, "n_rays": env.n_rays, "segments": env.segments, "objective": env.objective,
         "control_hz": env.control_hz, "max_angle": env.max_angle, "phase_hz": env.phase_hz,
-        "force_scale": env.force_scale, "history_steps": env.history_steps,
-        "frame_dim": obs_dim // (env.history_steps + 1),
-        "observation": "history_steps + 1 frames, newest first (at reset the first frame repeated); a frame is "
-                       "hinge angles (rad, R*S), hinge rates (rad/s / 10, R*S), sin/cos clock phase, "
-                       "fluid force x/y (N / force_scale), lateral command and low-passed lateral force "
-                       "(N / force_scale), previous action (R); see greenroom.sim.finray.env",
+        "force_scale": env.force_scale, "history_steps": env.history_steps, "history_frame": env.history_frame,
+        "frame_dim": frame_dim, "record_dim": (obs_dim - frame_dim) // env.history_steps if env.history_steps else 0,
+        "observation": "the current frame, then history_steps records of the previous frames, newest first (at "
+                       "reset the first frame's); a frame is hinge angles (rad, R*S), hinge rates (rad/s / 10, "
+                       "R*S), sin/cos clock phase, fluid force x/y (N / force_scale), lateral command and "
+                       "low-passed lateral force (N / force_scale), previous action (R); a record is the whole "
+                       "frame (history_frame full) or its base angles (R), previous action (R) and fluid force "
+                       "x/y (compact); see greenroom.sim.finray.env",
         "action": "base angle targets / max_angle in [-1, 1], ray 0 = head",
     }
 

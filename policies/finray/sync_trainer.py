@@ -95,7 +95,8 @@ def load_policy_from_checkpoint(config: FinRayTrainConfig, ckpt: dict[str, Any])
     expected = model.observation_space.shape[0]
     if first_layer is not None and first_layer.shape[1] != expected:
         raise ValueError(f"the checkpoint's policy takes {first_layer.shape[1]} observation values, the run's env "
-                         f"config gives {expected} (env.history_steps={config.env.history_steps}): set env.history_steps in the "
-                         f"run's config.yaml to the value it was trained with (0 for runs from before history)")
+                         f"config gives {expected} (env.history_steps={config.env.history_steps}, env.history_frame="
+                         f"{config.env.history_frame}): set them in the run's config.yaml to what it was trained with "
+                         f"(history_steps 0 for runs from before history)")
     load_sac_state(model, ckpt["sac"])
     return model.policy

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from ..core.randomization import Group, IntUniform, LogUniform, Randomization, Uniform
 
 OBJECTIVES = ("thrust", "efficiency", "lateral")
+HISTORY_FRAMES = ("compact", "full")
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,8 @@ class FinRayEnvConfig:
     episode_seconds: float = 4.0  # truncation
     objective: str = "thrust"  # thrust | efficiency | lateral
     phase_hz: float = 3.0  # clock in the observation: [sin, cos](2*pi*phase_hz*t); 0 = no clock (constant 0, 1)
-    history_steps: int = 3  # previous observation frames appended to the current one (system identification)
+    history_steps: int = 3  # previous control steps appended to the observation (system identification)
+    history_frame: str = "full"  # per previous step: the full frame | compact (base angles, action, fluid force)
     force_scale: float = 0.2  # N; forces are divided by this in observation and reward
     power_scale: float = 1.0  # W; power is divided by this in the reward
     power_weight: float = 0.5  # efficiency objective: reward = thrust/force_scale - w * power/power_scale
@@ -120,6 +122,8 @@ class FinRayEnvConfig:
                              f"physics_dt ({self.physics_dt} s)")
         if self.history_steps < 0:
             raise ValueError(f"history_steps must be >= 0, got {self.history_steps}")
+        if self.history_frame not in HISTORY_FRAMES:
+            raise ValueError(f"history_frame must be one of {HISTORY_FRAMES}, got {self.history_frame!r}")
         if not 0.0 <= self.stiffness_taper < 1.0:
             raise ValueError(f"stiffness_taper must be in [0, 1), got {self.stiffness_taper}")
 

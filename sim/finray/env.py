@@ -16,9 +16,11 @@ Action space
     latency.
 
 Observation space
-    ``Box(-100, 100, ((history_steps + 1) * (2*n_rays*segments + 6 + n_rays),), float32)``: the
-    current frame followed by the ``history_steps`` previous frames, newest first (at reset the
-    history repeats the first frame). Each frame is concatenated (clipped):
+    ``Box(-100, 100, (F + history_steps * H,), float32)``: the current frame (F = 2*n_rays*segments
+    + 6 + n_rays values, table below) followed by one record per previous control step, newest
+    first (at reset the records repeat the first frame's). A record is the whole frame (H = F,
+    ``history_frame="full"``, the default) or (``"compact"``, H = 2*n_rays + 2) that frame's base
+    hinge angles (R), previous action (R) and fluid force x, y (2). The frame (clipped):
 
     ==========================  =====================  ====================================
     slice                       quantity               unit / scaling
@@ -31,9 +33,9 @@ Observation space
     last R                      previous action        [-1, 1]
     ==========================  =====================  ====================================
 
-    Angles, rates and forces carry the sampled sensor noise (drawn once per frame, so a frame
-    keeps its noise as it moves down the history). The history lets a policy identify the
-    sampled actuator, structure and fluid parameters from how the fin answered its last actions.
+    Angles, rates and forces carry the sampled sensor noise (drawn once per frame; a record keeps
+    its frame's noise). The history lets a policy identify the sampled actuator, structure and
+    fluid parameters from how the fin answered its last actions.
 
 Rewards (terms in ``info["reward_terms"]`` sum to the reward)
     * ``thrust`` objective: ``thrust = Fx / force_scale``.
@@ -96,8 +98,11 @@ class FinRayEnv(gym.Env):
         self._seg_bodies = np.arange(1, m.nbody)
         self._added = added_mass_per_segment(cfg)
         self._inertia_per_mass = m.body_inertia[self._seg_bodies] / m.body_mass[self._seg_bodies, None]
-        self._frame_dim = 2 * self.R * self.S + 6 + self.R
-        obs_dim = (cfg.history_steps + 1) * self._frame_dim
+        self._frame_dim = n_frame = 2 * self.R * self.S + 6 + self.R
+        n = self.R * self.S
+        self._record_index = (np.arange(n_frame) if cfg.history_frame == "full" else
+                              np.r_[self._base_dofs, 2 * n + 6:2 * n + 6 + self.R, 2 * n + 2:2 * n + 4])
+        obs_dim = n_frame + cfg.history_steps * len(self._record_index)
         self.observation_space = gym.spaces.Box(-OBS_LIMIT, OBS_LIMIT, (obs_dim,), np.float32)
         self.action_space = gym.spaces.Box(-1.0, 1.0, (self.R,), np.float32)
         self._obs = np.zeros(obs_dim, np.float32)
@@ -145,7 +150,7 @@ class FinRayEnv(gym.Env):
         self._fixed_command = options.get("lateral_command")
         self._command = self._draw_command()
         self._observe()
-        self._obs[self._frame_dim:] = np.tile(self._obs[:self._frame_dim], self.config.history_steps)
+        self._obs[self._frame_dim:] = np.tile(self._obs[self._record_index], self.config.history_steps)
         return self._obs.copy(), self._info({})
 
     def _draw_command(self) -> float:
@@ -197,13 +202,14 @@ class FinRayEnv(gym.Env):
         return {"tracking": -abs(self._fy_lp - self._command) / cfg.force_scale}
 
     def _observe(self) -> np.ndarray:
-        """Shift the history one frame down and write the current frame at the front."""
+        """Shift the records one step down, record the last frame, write the current frame in front."""
         cfg, d, rng, noise = self.config, self.data, self.np_random, self._noise
         n = self.R * self.S
-        stack = self._obs
+        stack, frame, record = self._obs, self._frame_dim, len(self._record_index)
         if cfg.history_steps:
-            stack[self._frame_dim:] = stack[:-self._frame_dim].copy()
-        obs = stack[:self._frame_dim]
+            stack[frame + record:] = stack[frame:-record].copy()
+            stack[frame:frame + record] = stack[self._record_index]
+        obs = stack[:frame]
         obs[:n] = d.qpos
         obs[n:2 * n] = d.qvel / VELOCITY_SCALE
         phase = 2.0 * math.pi * cfg.phase_hz * self._step * self._dt

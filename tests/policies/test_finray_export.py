@@ -48,7 +48,8 @@ def test_export_cli_writes_a_parity_checked_model_and_contract(trained_run: RunD
     assert contract["task"] == "finray"
     assert contract["spec"]["n_rays"] == 5 and contract["spec"]["objective"] == "thrust"
     spec = contract["spec"]
-    assert spec["obs_dim"] == (spec["history_steps"] + 1) * spec["frame_dim"] and spec["history_steps"] == 3
+    assert spec["obs_dim"] == spec["frame_dim"] + spec["history_steps"] * spec["record_dim"]
+    assert (spec["history_steps"], spec["history_frame"], spec["record_dim"]) == (3, "full", spec["frame_dim"])
     assert [t["name"] for t in contract["inputs"]] == ["observation"]
 
     from greenroom.policies.finray.export import DeterministicActor, record_observations
@@ -131,5 +132,5 @@ def test_evaluate_refuses_a_policy_whose_observation_differs() -> None:
 
     if not BUNDLED.is_file():
         pytest.skip("bundled policy missing (covered by test_bundled_policy_beats_the_best_sinusoid)")
-    with pytest.raises(ValueError, match="env.history_steps=3"):
+    with pytest.raises(ValueError, match="trained with env.history_steps=3 env.history_frame=full"):
         evaluate(None, BUNDLED, "cpu", ["env.history_steps=0"])

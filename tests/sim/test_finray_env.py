@@ -98,21 +98,29 @@ def test_sinusoid_policy_maps_to_base_targets() -> None:
     np.testing.assert_allclose(act, expected, rtol=1e-6)
 
 
-def test_history_stacks_previous_frames_newest_first() -> None:
-    cfg = dataclasses.replace(FinRayEnvConfig.smoke(), history_steps=2)
+@pytest.mark.parametrize("history_frame", ["full", "compact"])
+def test_history_appends_records_of_previous_frames_newest_first(history_frame: str) -> None:
+    cfg = dataclasses.replace(FinRayEnvConfig.smoke(), history_steps=2, history_frame=history_frame)
     env = FinRayEnv(cfg)
     plain = FinRayEnv(dataclasses.replace(FinRayEnvConfig.smoke(), history_steps=0))
     frame = plain.observation_space.shape[0]
-    assert env.observation_space.shape == (3 * frame,)
+    n = env.R * env.S
+    # compact record: base hinge angles, previous action, fluid force x/y of that frame
+    keep = np.arange(frame) if history_frame == "full" else \
+        np.r_[np.arange(env.R) * env.S, 2 * n + 6:2 * n + 6 + env.R, 2 * n + 2:2 * n + 4]
+    assert env.observation_space.shape == (frame + 2 * len(keep),)
     obs, _ = env.reset(seed=5)
     first, _ = plain.reset(seed=5)
-    np.testing.assert_array_equal(obs, np.tile(first, 3))  # at reset the history repeats the first frame
-    frames = [first]
+    np.testing.assert_array_equal(obs, np.concatenate([first, first[keep], first[keep]]))  # reset: repeated
+    frames = [first, first]
     rng = np.random.default_rng(0)
     for _ in range(4):
         action = rng.uniform(-1, 1, env.R).astype(np.float32)
         obs, *_ = env.step(action)
-        frames.insert(0, plain.step(action)[0])
-        np.testing.assert_array_equal(obs, np.concatenate((frames + [frames[-1]] * 2)[:3]))
+        current = plain.step(action)[0]
+        np.testing.assert_array_equal(obs, np.concatenate([current, frames[-1][keep], frames[-2][keep]]))
+        frames.append(current)
     with pytest.raises(ValueError, match="history_steps"):
         FinRayEnvConfig(history_steps=-1)
+    with pytest.raises(ValueError, match="history_frame must be one of"):
+        FinRayEnvConfig(history_frame="all")
