@@ -26,7 +26,9 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-TRANSITION_QUEUE_CHUNKS = 8  # chunks in flight per actor (200 transitions): deep enough that the learner rarely waits, bounded so its data stays fresh
+# chunks in flight per actor (200 transitions): deep enough that the learner rarely waits for
+# data, bounded so that its newest data stays fresh
+TRANSITION_QUEUE_CHUNKS = 8
 
 
 @dataclass

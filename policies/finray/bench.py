@@ -62,10 +62,10 @@ def bench_env_steps(quick: bool) -> list[BenchResult]:
                          "substeps": env.config.substeps, "control_hz": env.config.control_hz})]
 
 
-def _bench_config(quick: bool, algo: str, extra: tuple[str, ...] = ()):
+def _bench_config(quick: bool, extra: tuple[str, ...] = ()):
     from .config import FinRayTrainConfig
 
-    overrides = [*extra, f"algo={algo}", "sac.updates_per_sample=0.125", "sac.net_arch=[128,128]", "sac.batch_size=128",
+    overrides = [*extra, "sac.updates_per_sample=0.125", "sac.net_arch=[128,128]", "sac.batch_size=128",
                  f"total_steps={2_000 if quick else 100_000}", "sac.learning_starts=500", "checkpoint_every=1000000",
                  "log_every=1000", "parallel.n_actors=2", "env.episode_seconds=2.0"]
     config = resolve_config(FinRayTrainConfig, "cpu", overrides)
@@ -85,12 +85,11 @@ def _train(config, root: Path) -> tuple[RunDir, dict]:
 
 
 def bench_sync_vs_async(quick: bool, extra: tuple[str, ...] = (), label: str = "") -> list[BenchResult]:
+    base = _bench_config(quick, extra)
     results = {}
     with tempfile.TemporaryDirectory(prefix="finray-bench-") as tmp:
         for algo in ("sync", "async"):
-            config = _bench_config(quick, algo, extra)
-            results[algo] = _train(config, Path(tmp))[1]
-    target_return = config.target_return
+            results[algo] = _train(dataclasses.replace(base, algo=algo), Path(tmp))[1]
     sync, asyn = results["sync"], results["async"]
     rate_ratio = asyn["samples_per_s"] / sync["samples_per_s"]
     rows = [
@@ -104,7 +103,7 @@ def bench_sync_vs_async(quick: bool, extra: tuple[str, ...] = (), label: str = "
         speedup = reached["sync"] / reached["async"]
         rows.append(BenchResult(GROUP, f"async/sync wall-clock to target return{label}", speedup, "x", ">= 1.7",
                                 check(speedup, ">=", 1.7), {"wall_to_target_s": reached,
-                                                           "target_return": target_return}))
+                                                           "target_return": base.target_return}))
     else:
         rows.append(BenchResult(GROUP, f"async/sync wall-clock to target return{label}", float("nan"), "x", ">= 1.7", False,
                                 {"wall_to_target_s": reached, "note": "target not reached by both within the budget"}))

@@ -49,10 +49,14 @@ class SACConfig:
                     raise ValueError(f"{name} must be 'auto' or a number, got {value!r}") from None
 
     def sb3_ent_coef(self) -> str | float:
-        return self.ent_coef if self.ent_coef == "auto" else float(self.ent_coef)
+        return _auto_or_float(self.ent_coef)
 
     def sb3_target_entropy(self) -> str | float:
-        return self.target_entropy if self.target_entropy == "auto" else float(self.target_entropy)
+        return _auto_or_float(self.target_entropy)
+
+
+def _auto_or_float(value: str) -> str | float:
+    return value if value == "auto" else float(value)
 
 
 @dataclass(frozen=True)

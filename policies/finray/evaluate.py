@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ...sim.finray.env import FinRayEnv
 from ...sim.finray.sinusoid import SinusoidGrid, evaluate_policy, grid_search, score
 from ..common.config import load_config, resolve_config
 from ..common.rundir import RunDir, atomic_write_json
@@ -53,7 +52,7 @@ def evaluate(run: RunDir | None, onnx: Path | None, preset: str, overrides: list
         config = resolve_config(FinRayTrainConfig, preset, overrides)
     assert onnx is not None
     policy = FinRayRuntimePolicy(onnx)
-    env_dim = FinRayEnv(config.env).observation_space.shape[0]
+    env_dim = config.env.obs_dim
     if policy.obs_dim != env_dim:
         spec = policy.contract.spec
         trained = f"env.history_steps={spec.get('history_steps', 0)} env.history_frame={spec.get('history_frame', 'full')}"

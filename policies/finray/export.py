@@ -42,12 +42,11 @@ class DeterministicActor(torch.nn.Module):
 
 def finray_spec(config: FinRayTrainConfig, obs_dim: int) -> dict[str, Any]:
     env = config.env
-    frame_dim = 2 * env.n_rays * env.segments + 6 + env.n_rays
     return {
         "obs_dim": obs_dim, "n_rays": env.n_rays, "segments": env.segments, "objective": env.objective,
         "control_hz": env.control_hz, "max_angle": env.max_angle, "phase_hz": env.phase_hz,
         "force_scale": env.force_scale, "history_steps": env.history_steps, "history_frame": env.history_frame,
-        "frame_dim": frame_dim, "record_dim": (obs_dim - frame_dim) // env.history_steps if env.history_steps else 0,
+        "frame_dim": env.frame_dim, "record_dim": env.record_dim if env.history_steps else 0,
         "observation": "the current frame, then history_steps records of the previous frames, newest first (at "
                        "reset the first frame's); a frame is hinge angles (rad, R*S), hinge rates (rad/s / 10, "
                        "R*S), sin/cos clock phase, fluid force x/y (N / force_scale), lateral command and "

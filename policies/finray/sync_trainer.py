@@ -92,7 +92,7 @@ def load_policy_from_checkpoint(config: FinRayTrainConfig, ckpt: dict[str, Any])
         return SAC.load(io.BytesIO(ckpt["sb3_zip"]), device="cpu").policy
     model = make_sac(config, device="cpu")
     first_layer = ckpt["sac"]["policy"].get("actor.latent_pi.0.weight")
-    expected = model.observation_space.shape[0]
+    expected = config.env.obs_dim
     if first_layer is not None and first_layer.shape[1] != expected:
         raise ValueError(f"the checkpoint's policy takes {first_layer.shape[1]} observation values, the run's env "
                          f"config gives {expected} (env.history_steps={config.env.history_steps}, env.history_frame="

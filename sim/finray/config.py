@@ -136,6 +136,20 @@ class FinRayEnvConfig:
     def max_steps(self) -> int:
         return int(round(self.episode_seconds * self.control_hz))
 
+    @property
+    def frame_dim(self) -> int:
+        """Values in one observation frame (see ``FinRayEnv``)."""
+        return 2 * self.n_rays * self.segments + 6 + self.n_rays
+
+    @property
+    def record_dim(self) -> int:
+        """Values kept per previous control step: the whole frame, or base angles + action + force."""
+        return self.frame_dim if self.history_frame == "full" else 2 * self.n_rays + 2
+
+    @property
+    def obs_dim(self) -> int:
+        return self.frame_dim + self.history_steps * self.record_dim
+
     @classmethod
     def smoke(cls) -> FinRayEnvConfig:
         return cls(episode_seconds=1.0)

@@ -98,11 +98,11 @@ class FinRayEnv(gym.Env):
         self._seg_bodies = np.arange(1, m.nbody)
         self._added = added_mass_per_segment(cfg)
         self._inertia_per_mass = m.body_inertia[self._seg_bodies] / m.body_mass[self._seg_bodies, None]
-        self._frame_dim = n_frame = 2 * self.R * self.S + 6 + self.R
+        self._frame_dim = cfg.frame_dim
         n = self.R * self.S
-        self._record_index = (np.arange(n_frame) if cfg.history_frame == "full" else
+        self._record_index = (np.arange(cfg.frame_dim) if cfg.history_frame == "full" else
                               np.r_[self._base_dofs, 2 * n + 6:2 * n + 6 + self.R, 2 * n + 2:2 * n + 4])
-        obs_dim = n_frame + cfg.history_steps * len(self._record_index)
+        obs_dim = cfg.obs_dim
         self.observation_space = gym.spaces.Box(-OBS_LIMIT, OBS_LIMIT, (obs_dim,), np.float32)
         self.action_space = gym.spaces.Box(-1.0, 1.0, (self.R,), np.float32)
         self._obs = np.zeros(obs_dim, np.float32)
