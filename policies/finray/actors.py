@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 # chunks in flight per actor (200 transitions): deep enough that the learner rarely waits for
 # data, bounded so that its newest data stays fresh
 TRANSITION_QUEUE_CHUNKS = 8
+# actors run at a lower CPU priority than the learner: when actors and learner share a core, the
+# learner (the bottleneck of asynchronous SAC on few cores) is not preempted by acting; actors
+# that then fall behind only make the learner wait for data
+ACTOR_NICENESS = 5
 
 
 @dataclass
@@ -54,6 +58,7 @@ def actor_loop(actor_id: int, config: Any, transitions: Any, weights: Any, stop:
     from .sac_common import load_actor_weights, make_actor_policy
 
     torch.set_num_threads(1)
+    os.nice(ACTOR_NICENESS)
     if hasattr(transitions, "cancel_join_thread"):  # multiprocessing: exit without flushing to a dead learner
         transitions.cancel_join_thread()
     env = FinRayEnv(config.env)

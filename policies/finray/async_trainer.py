@@ -1,16 +1,18 @@
 """Asynchronous parallel SAC (APT-style): actors stream transitions, the learner trains continuously.
 
-Learner loop (this process): drain the actors' chunks into SB3's ReplayBuffer; once
-``learning_starts`` transitions are in, run SB3 ``SAC.train`` gradient steps so that the
-update count follows ``updates_per_sample * (samples - learning_starts)`` (it waits for data
-when ahead; the bounded transition queue makes actors wait when it is behind); send the actor
-weights every ``broadcast_every`` updates. Every ``checkpoint_every`` transitions the networks,
-optimizers, entropy coefficient, replay buffer and counters are written atomically through
-RunDir, so a killed run resumes (``greenroom train --resume RUN``) with its buffer. Actors of a
-resumed run get fresh seeds. Differences from APT-RL's ``asyncKS.py`` (papers.md 3.3): the
-next observation is stored correctly (its bug 2), the update:sample ratio is enforced (the learner
-stops draining the queue while it is more than max(K, ratio * chunk * n_actors) updates behind)
-instead of ``update_iter`` per fixed chunk, and there is no 0.1 s sleep per loop.
+Learner loop (this process): drain the actors' chunks into SB3's ReplayBuffer (one slice write
+per chunk); once ``learning_starts`` transitions are in, run LeanSAC gradient steps (SB3's SAC
+update, see ``lean_sac``) so that the update count follows ``updates_per_sample * (samples -
+learning_starts)`` (it waits for data when ahead; the bounded transition queue makes actors wait
+when it is behind); send the actor weights every ``broadcast_every`` updates. Every
+``checkpoint_every`` transitions the networks, optimizers, entropy coefficient, replay buffer
+and counters are written atomically through RunDir, so a killed run resumes (``greenroom train
+--resume RUN``) with its buffer. Actors of a resumed run get fresh seeds. Differences from
+APT-RL's ``asyncKS.py`` (papers.md 3.3): the next observation is stored correctly (its bug 2),
+the update:sample ratio is enforced (the learner stops draining the queue while it is more than
+max(K, ratio * chunk * n_actors) updates behind) instead of ``update_iter`` per fixed chunk, and
+there is no 0.1 s sleep per loop. With ``stop_at_target`` the run ends (and is checkpointed)
+once the running mean return reaches ``target_return``.
 """
 from __future__ import annotations
 
@@ -25,7 +27,8 @@ from ..common.rundir import RunDir
 from .actors import make_pool
 from .config import FinRayTrainConfig
 from .progress import Progress
-from .sac_common import actor_weights, buffer_state, load_buffer_state, load_sac_state, make_sac, sac_state
+from .sac_common import (actor_weights, add_transitions, buffer_state, load_buffer_state, load_sac_state, make_sac,
+                         sac_state)
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +67,11 @@ def _learn(config: FinRayTrainConfig, run: RunDir, model: Any, pool: Any, progre
     broadcast = samples >= sac.learning_starts
     if broadcast:
         pool.broadcast(version, actor_weights(model))
-    empty = [{}]
     # the learner takes new data only while it is at most `slack` updates behind the ratio; otherwise
     # it trains, the bounded transition queue fills up and the actors wait
     slack = max(par.broadcast_every, int(np.ceil(sac.updates_per_sample * par.chunk * par.n_actors)))
     setup_s = None
-    while samples < config.total_steps:
+    while samples < config.total_steps and not (config.stop_at_target and progress.reached):
         behind = _updates_due(config, samples) - model._n_updates
         chunks = pool.get(timeout=0.0 if behind > 0 else 1.0) if behind <= slack else []
         if chunks and setup_s is None:
@@ -78,8 +80,8 @@ def _learn(config: FinRayTrainConfig, run: RunDir, model: Any, pool: Any, progre
             setup_s = progress.start_clock()
         for chunk in chunks:
             take = min(len(chunk.rewards), config.total_steps - samples)
-            for k in range(take):
-                buffer.add(chunk.obs[k], chunk.next_obs[k], chunk.actions[k], chunk.rewards[k], chunk.dones[k], empty)
+            add_transitions(buffer, chunk.obs[:take], chunk.next_obs[:take], chunk.actions[:take],
+                            chunk.rewards[:take], chunk.dones[:take])
             samples += take
             progress.add_episodes(chunk.episode_returns, samples)
             if chunk.policy_version >= 0:

@@ -91,6 +91,7 @@ class FinRayTrainConfig:
     eval_episodes: int = 10  # episodes of `greenroom evaluate` (fixed seeds; gains vary a lot per episode)
     torch_threads: int = 1  # learner intra-op threads (actors always use 1)
     target_return: Optional[float] = None  # record wall time/samples when the mean episode return first reaches it
+    stop_at_target: bool = False  # end training there (like SB3's StopTrainingOnRewardThreshold)
     return_window: int = 10  # episodes in the running mean return
     env: FinRayEnvConfig = field(default_factory=FinRayEnvConfig)
     sac: SACConfig = field(default_factory=SACConfig)
@@ -103,6 +104,8 @@ class FinRayTrainConfig:
             raise ValueError(f"total_steps must be >= 1, got {self.total_steps}")
         if self.checkpoint_every < 1 or self.log_every < 1:
             raise ValueError("checkpoint_every and log_every must be >= 1")
+        if self.stop_at_target and self.target_return is None:
+            raise ValueError("stop_at_target needs a target_return")
 
     @classmethod
     def smoke(cls) -> FinRayTrainConfig:

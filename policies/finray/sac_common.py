@@ -1,8 +1,9 @@
 """SB3 SAC pieces shared by the synchronous and asynchronous trainers.
 
-The asynchronous learner is an ordinary :class:`stable_baselines3.SAC` whose replay buffer is
-filled from the actors' transition stream instead of ``collect_rollouts``; its gradient steps
-are SB3's own ``SAC.train`` (twin critics, target networks, entropy tuning). Actors hold an
+Both trainers run :class:`~.lean_sac.LeanSAC`: SB3's SAC with a gradient step that skips the
+critic weight gradients SB3 forms and discards (same losses, parameters equal to float rounding).
+The asynchronous learner's replay buffer is filled from the actors' transition stream instead of
+``collect_rollouts``. Actors hold an
 SB3 :class:`~stable_baselines3.sac.policies.SACPolicy` and load the learner's actor weights.
 Checkpoint dicts hold plain tensors/arrays (torch.save via RunDir, written atomically).
 """
@@ -22,15 +23,17 @@ from .config import FinRayTrainConfig
 ADAM_KWARGS = {"fused": True}
 
 
-def make_sac(config: FinRayTrainConfig, env: Any | None = None, device: str = "cpu"):
-    """An SB3 SAC for the fin env (``env`` defaults to a fresh FinRayEnv of ``config.env``)."""
+def make_sac(config: FinRayTrainConfig, env: Any | None = None, device: str = "cpu", lean: bool = True):
+    """A LeanSAC (``lean=False``: SB3's plain SAC) for the fin env (``env``: a fresh FinRayEnv of ``config.env``)."""
     from stable_baselines3 import SAC
     from stable_baselines3.common.logger import configure
+
+    from .lean_sac import LeanSAC
 
     sac = config.sac
     ups = sac.updates_per_sample
     train_freq, gradient_steps = (1, int(round(ups))) if ups >= 1 else (int(round(1 / ups)), 1)
-    model = SAC(
+    model = (LeanSAC if lean else SAC)(
         "MlpPolicy", env if env is not None else FinRayEnv(config.env), learning_rate=sac.learning_rate,
         buffer_size=sac.buffer_size, learning_starts=sac.learning_starts, batch_size=sac.batch_size, tau=sac.tau,
         gamma=sac.gamma, train_freq=train_freq, gradient_steps=gradient_steps, ent_coef=sac.sb3_ent_coef(),
@@ -93,6 +96,34 @@ def buffer_state(buffer: Any) -> dict[str, Any]:
     state = {name: getattr(buffer, name)[:size].copy() for name in BUFFER_FIELDS}
     state.update(pos=buffer.pos, full=buffer.full)
     return state
+
+
+def add_transitions(buffer: Any, obs: np.ndarray, next_obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
+                    dones: np.ndarray) -> None:
+    """Append n transitions (leading axis n) to a one-env SB3 ReplayBuffer in one slice write each.
+
+    The same slots, ``pos`` and ``full`` as n calls of ``ReplayBuffer.add`` (timeouts stay 0:
+    ``dones`` already holds only terminations), a few vectorized copies instead of n Python
+    calls: SB3 has no batched ``add`` for a one-env buffer.
+    """
+    if buffer.optimize_memory_usage or buffer.n_envs != 1:
+        raise ValueError("add_transitions needs a one-env ReplayBuffer without optimize_memory_usage")
+    size = buffer.buffer_size
+    n = len(rewards)
+    if n == 0:
+        return
+    if n > size:  # only the newest `size` transitions survive, as with n single adds
+        obs, next_obs, actions, rewards, dones = (x[n - size:] for x in (obs, next_obs, actions, rewards, dones))
+        buffer.pos, n = (buffer.pos + n - size) % size, size
+    slots = (buffer.pos + np.arange(n)) % size
+    buffer.observations[slots, 0] = obs
+    buffer.next_observations[slots, 0] = next_obs
+    buffer.actions[slots, 0] = actions.reshape(n, -1)
+    buffer.rewards[slots, 0] = rewards
+    buffer.dones[slots, 0] = dones
+    buffer.timeouts[slots, 0] = 0.0
+    buffer.full = buffer.full or buffer.pos + n >= size
+    buffer.pos = (buffer.pos + n) % size
 
 
 def load_buffer_state(buffer: Any, state: dict[str, Any]) -> None:

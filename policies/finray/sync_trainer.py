@@ -1,4 +1,4 @@
-"""Synchronous reference: SB3 ``SAC.learn`` on one env, same hyperparameters and update ratio.
+"""Synchronous reference: SB3 ``SAC.learn`` (of :class:`~.lean_sac.LeanSAC`), same hyperparameters and ratio.
 
 ``updates_per_sample`` u maps to SB3's ``train_freq``/``gradient_steps`` (u >= 1: one env step
 then u updates; u = 1/k: k env steps then one update). A callback logs the same metrics as the
@@ -38,7 +38,7 @@ class _ProgressCallback(BaseCallback):
             self.progress.log(samples, self.model._n_updates, losses)
         if samples % self.config.checkpoint_every == 0:
             save_sync_checkpoint(self.run, self.model, self.progress, self.restarts)
-        return True
+        return not (self.config.stop_at_target and self.progress.reached)
 
 
 def save_sync_checkpoint(run: RunDir, model: Any, progress: Progress, restarts: int) -> None:
@@ -50,8 +50,9 @@ def save_sync_checkpoint(run: RunDir, model: Any, progress: Progress, restarts: 
 
 
 def train_sync(config: FinRayTrainConfig, run: RunDir, resume: bool = False) -> dict[str, Any]:
-    from stable_baselines3 import SAC
     from stable_baselines3.common.logger import configure
+
+    from .lean_sac import LeanSAC
 
     torch.set_num_threads(config.torch_threads)
     device = pick_device(config.device)
@@ -59,7 +60,7 @@ def train_sync(config: FinRayTrainConfig, run: RunDir, resume: bool = False) -> 
     restarts = int(ckpt["restarts"]) + 1 if ckpt else 0
     env = FinRayEnv(config.env)
     if ckpt:
-        model = SAC.load(io.BytesIO(ckpt["sb3_zip"]), env=env, device=device)
+        model = LeanSAC.load(io.BytesIO(ckpt["sb3_zip"]), env=env, device=device)
         model.set_logger(configure(folder=None, format_strings=[]))
         load_buffer_state(model.replay_buffer, ckpt["buffer"])
         env.reset(seed=config.seed + 100 * restarts)
@@ -84,12 +85,11 @@ def train_sync(config: FinRayTrainConfig, run: RunDir, resume: bool = False) -> 
 
 def load_policy_from_checkpoint(config: FinRayTrainConfig, ckpt: dict[str, Any]) -> Any:
     """The trained SB3 SACPolicy of a checkpoint from either trainer (on CPU)."""
-    from stable_baselines3 import SAC
-
+    from .lean_sac import LeanSAC
     from .sac_common import load_sac_state
 
     if ckpt.get("algo") == "sync":
-        return SAC.load(io.BytesIO(ckpt["sb3_zip"]), device="cpu").policy
+        return LeanSAC.load(io.BytesIO(ckpt["sb3_zip"]), device="cpu").policy
     model = make_sac(config, device="cpu")
     first_layer = ckpt["sac"]["policy"].get("actor.latent_pi.0.weight")
     expected = config.env.obs_dim

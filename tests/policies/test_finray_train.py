@@ -79,6 +79,25 @@ def test_sync_reference_trains_with_the_same_ratio(runs_dir: Path) -> None:
     assert result["updates"] == pytest.approx(0.5 * (250 - config.sac.learning_starts), abs=1)
 
 
+@pytest.mark.parametrize("algo", ["sync", "async"])
+def test_stop_at_target_ends_training_there(runs_dir: Path, algo: str) -> None:
+    from greenroom.policies.common.config import save_config
+    from greenroom.policies.finray.async_trainer import train_async
+    from greenroom.policies.finray.sync_trainer import train_sync
+
+    # any return reaches this target: training ends once the first 2-episode window is full
+    config = resolve_config(FinRayTrainConfig, "smoke", [f"algo={algo}", "total_steps=3000", "target_return=-1e9",
+                                                         "stop_at_target=true", "return_window=2"])
+    run = RunDir.create("finray", root=runs_dir)
+    save_config(config, run.config_path)
+    result = (train_sync if algo == "sync" else train_async)(config, run)
+    assert result["target_reached"]["samples"] >= 2 * config.env.max_steps  # two whole episodes
+    assert result["samples"] < 3000 and result["samples"] <= result["target_reached"]["samples"] + 4 * config.parallel.chunk
+    assert run.latest_checkpoint() is not None  # the stopped run is saved like a finished one
+    with pytest.raises(ConfigError, match="stop_at_target needs a target_return"):
+        resolve_config(FinRayTrainConfig, "smoke", ["stop_at_target=true"])
+
+
 def test_bad_override_names_valid_keys() -> None:
     with pytest.raises(ConfigError, match="valid keys under 'parallel'.*backend"):
         resolve_config(FinRayTrainConfig, "smoke", ["parallel.bakend=ray"])
@@ -132,3 +151,16 @@ def test_ray_backend_smoke(runs_dir: Path) -> None:
     assert result["backend"] == "ray" and result["samples"] == 200
     assert result["updates"] == int(config.sac.updates_per_sample * (200 - config.sac.learning_starts))
     assert json.loads((run.path / "run.json").read_text())["result"]["backend"] == "ray"
+
+
+@pytest.mark.slow
+def test_quick_benchmarks_run_through_the_cli(tmp_path: Path) -> None:
+    out_json = tmp_path / "bench.json"
+    out = subprocess.run([*CLI, "bench", "finray", "--only", "update_cost,sync_vs_async", "--quick", "--json",
+                          str(out_json)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    rows = {r["name"]: r for r in json.loads(out_json.read_text())["results"]}
+    assert rows["SAC update, lean"]["value"] > 0 and rows["SAC update, sb3"]["value"] > 0  # timings: reported only
+    ratio = rows["async/sync samples/s"]
+    assert ratio["value"] > 0 and ratio["details"]["updates_per_sample"]["sync"] > 0
+    assert "async/sync wall-clock to target return" in rows
