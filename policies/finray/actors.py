@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 TRANSITION_QUEUE_CHUNKS = 8
 # actors run at a lower CPU priority than the learner: when actors and learner share a core, the
 # learner (the bottleneck of asynchronous SAC on few cores) is not preempted by acting; actors
-# that then fall behind only make the learner wait for data
+# that then fall behind only make the learner wait for data. Measured on 2 cores (cpu preset,
+# 30k samples, 3 alternating runs each): 2483 vs 2437 samples/s, +2 %, about the run-to-run spread
 ACTOR_NICENESS = 5
 
 

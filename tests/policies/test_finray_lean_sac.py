@@ -49,6 +49,9 @@ def test_lean_step_matches_sb3_train(ent_coef: object) -> None:
         torch.testing.assert_close(lean.policy.state_dict()[name], ref_param, rtol=1e-4, atol=1e-5,
                                    msg=f"{name} differs")
         moved = max(moved, float((ref_param - initial[name]).abs().max()))
+    if ent_coef == "auto":  # the learned temperature lives outside the policy's state dict
+        torch.testing.assert_close(lean.log_ent_coef, reference.log_ent_coef, rtol=1e-4, atol=1e-6)
+        assert float(lean.log_ent_coef.detach()) != 0.0  # it moved from log(1)
     assert moved > 1e-3  # 40 updates did change the networks (targets included): the comparison means something
     for key in ("train/actor_loss", "train/critic_loss", "train/ent_coef"):
         assert lean.logger.name_to_value[key] == pytest.approx(reference.logger.name_to_value[key], rel=1e-4)
