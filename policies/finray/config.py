@@ -83,7 +83,7 @@ class FinRayTrainConfig:
     """Everything ``greenroom train finray`` needs; override with e.g. ``algo=sync sac.batch_size=128``."""
 
     algo: str = "async"  # async (APT-style actors + learner) or sync (SB3 SAC.learn, the reference)
-    total_steps: int = 250_000  # environment transitions (all actors together; ~21 min on 2 cores)
+    total_steps: int = 250_000  # environment transitions (all actors together; ~14 min on 2 cores)
     seed: int = 0
     device: str = "auto"  # learner device: auto picks cuda when available
     checkpoint_every: int = 10_000  # transitions between checkpoints (atomic, replay buffer included: ~0.5 GB)
