@@ -1,7 +1,12 @@
 """The standard ``main()`` of a greenroom node (see shared/docs/ros2.md, "Shutdown").
 
-``rclpy.init(args)``, build the node, spin; SIGINT and SIGTERM (both raised as
-``ExternalShutdownException``) end it cleanly with exit status 0. A start-up error that the
+``rclpy.init(args)``, build the node, spin; SIGINT and SIGTERM end it cleanly with exit status 0.
+The signals are caught in Python (rclpy's own handlers are off): the handler only records the
+signal, and the main thread leaves its ``spin_once`` loop (``SPIN_PERIOD_S``) and shuts the
+executor, node and context down in order. rclpy's handlers instead shut the context down from
+the signal's own context while the executor may be inside ``rcl_wait`` or a callback, a race
+that crashed a node now and then (exit -11 while stopping; upstream: ros2/rclpy#215, #253,
+#327). A start-up error that the
 node raises as :class:`StartupError` (or a parameter/contract error) is printed as one clear
 line and exits with status 1 before anything is published. The process ends with ``os._exit``
 once the node and ROS are shut down (see :func:`run_node`).
@@ -9,13 +14,16 @@ once the node and ROS are shut down (see :func:`run_node`).
 from __future__ import annotations
 
 import os
+import signal
 import sys
-import time
 from collections.abc import Callable, Sequence
 
 import rclpy
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
+from rclpy.signals import SignalHandlerOptions
+
+SPIN_PERIOD_S = 0.05  # longest wait in one spin_once: how late a SIGINT/SIGTERM is acted on
 
 
 class StartupError(RuntimeError):
@@ -26,8 +34,11 @@ def run_node(factory: Callable[[], Node], args: Sequence[str] | None, prog: str,
              startup_errors: tuple[type[BaseException], ...] = ()) -> int:
     """Spin the node ``factory()`` until shutdown, then end the process with its exit status
     (only a failed ``rclpy.init`` returns, with 1)."""
+    stop_signals: list[int] = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda received, _frame: stop_signals.append(received))
     try:
-        rclpy.init(args=list(args) if args is not None else None)
+        rclpy.init(args=list(args) if args is not None else None, signal_handler_options=SignalHandlerOptions.NO)
     except RuntimeError as exc:  # RCLError: e.g. a malformed --ros-args rule
         print(f"{prog}: error: cannot initialise ROS (check the --ros-args): {exc}", file=sys.stderr, flush=True)
         return 1
@@ -42,18 +53,10 @@ def run_node(factory: Callable[[], Node], args: Sequence[str] | None, prog: str,
             status = 1
         if node is not None:
             executor.add_node(node)
-            executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
+            while not stop_signals and rclpy.ok():
+                executor.spin_once(timeout_sec=SPIN_PERIOD_S)
+    except ExternalShutdownException:  # the context was shut down from elsewhere
         pass
-    except RuntimeError:
-        # SIGINT/SIGTERM shut the context down while a callback was taking or publishing a
-        # message (rcl/pybind errors): a clean stop. The signal handler may still be finishing
-        # the shutdown, so give it a moment before calling the error a bug.
-        deadline = time.monotonic() + 1.0
-        while rclpy.ok() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        if rclpy.ok():
-            raise
     finally:
         executor.shutdown()
         if node is not None:
