@@ -26,6 +26,7 @@ interval other than 1, batch-norm statistics) falls back to SB3's own ``train``.
 from __future__ import annotations
 
 import math
+from itertools import islice
 
 import numpy as np
 import torch
@@ -54,17 +55,18 @@ class LeanSAC(SAC):
         if self.ent_coef_optimizer is not None:
             optimizers.append(self.ent_coef_optimizer)
         self._update_learning_rate(optimizers)
-        self._actor_params = list(self.actor.parameters())
+        actor_params = list(self.actor.parameters())
         critic_params = list(self.critic.parameters())
         target_params = list(self.critic_target.parameters())
         # per-step values stay 0-d tensors until the end: no float conversion inside the loop
-        stats: dict[str, list[torch.Tensor]] = {"ent_coef": [], "actor_loss": [], "critic_loss": [], "ent_coef_loss": []}
+        stats: dict[str, list[torch.Tensor]] = {name: [] for name in
+                                                ("ent_coef", "actor_loss", "critic_loss", "ent_coef_loss")}
         for _ in range(gradient_steps):
             batch = self._sample_replay(batch_size)
             actions_pi, log_prob = self._sample_actions(batch.observations)
             alpha = self._temperature_step(log_prob, stats)
             stats["critic_loss"].append(self._critic_step(batch, alpha))
-            stats["actor_loss"].append(self._actor_step(batch.observations, actions_pi, log_prob, alpha))
+            stats["actor_loss"].append(self._actor_step(batch.observations, actions_pi, log_prob, alpha, actor_params))
             with torch.no_grad():
                 torch._foreach_lerp_(target_params, critic_params, self.tau)
         self._n_updates += gradient_steps
@@ -111,7 +113,8 @@ class LeanSAC(SAC):
         """One Adam step on the twin critics toward the soft Bellman target; the loss value."""
         with torch.no_grad():
             next_actions, next_log_prob = self._sample_actions(batch.next_observations)
-            next_q = torch.cat(self.critic_target(batch.next_observations, next_actions), dim=1).min(dim=1, keepdim=True)[0]
+            next_q = torch.cat(self.critic_target(batch.next_observations, next_actions), dim=1)
+            next_q = next_q.min(dim=1, keepdim=True)[0]
             soft_next = next_q - alpha * next_log_prob
             target = batch.rewards + (1 - batch.dones) * self.gamma * soft_next
         loss = 0.5 * sum(F.mse_loss(q, target) for q in self.critic(batch.observations, batch.actions))
@@ -121,11 +124,11 @@ class LeanSAC(SAC):
         return loss.detach()
 
     def _actor_step(self, observations: torch.Tensor, actions_pi: torch.Tensor, log_prob: torch.Tensor,
-                    alpha: torch.Tensor) -> torch.Tensor:
+                    alpha: torch.Tensor, actor_params: list[torch.Tensor]) -> torch.Tensor:
         """One Adam step on the actor (gradients flow through the critics only into the action)."""
         loss = (alpha * log_prob - self._min_q_for_actor(observations, actions_pi)).mean()
         self.actor.optimizer.zero_grad()
-        loss.backward(inputs=self._actor_params)
+        loss.backward(inputs=actor_params)
         self.actor.optimizer.step()
         return loss.detach()
 
@@ -140,8 +143,9 @@ class LeanSAC(SAC):
         values = []
         for q_net in self.critic.q_networks:
             first = q_net[0]
-            hidden = F.linear(features, first.weight[:, :n_obs], first.bias) + F.linear(actions, first.weight[:, n_obs:])
-            for layer in q_net[1:]:
+            hidden = (F.linear(features, first.weight[:, :n_obs], first.bias)
+                      + F.linear(actions, first.weight[:, n_obs:]))
+            for layer in islice(q_net, 1, None):  # (slicing a Sequential would build a new one per call)
                 hidden = layer(hidden)
             values.append(hidden)
         return torch.cat(values, dim=1).min(dim=1, keepdim=True)[0]

@@ -1,10 +1,9 @@
 """SB3 SAC pieces shared by the synchronous and asynchronous trainers.
 
-Both trainers run :class:`~.lean_sac.LeanSAC`: SB3's SAC with a gradient step that skips the
-critic weight gradients SB3 forms and discards (same losses, parameters equal to float rounding).
-The asynchronous learner's replay buffer is filled from the actors' transition stream instead of
-``collect_rollouts``. Actors hold an
-SB3 :class:`~stable_baselines3.sac.policies.SACPolicy` and load the learner's actor weights.
+Both trainers run :class:`~.lean_sac.LeanSAC`: SB3's SAC with a cheaper gradient step (same
+losses and random draws, parameters equal to float rounding). The asynchronous learner's replay
+buffer is filled from the actors' transition stream instead of ``collect_rollouts``. Actors hold
+an SB3 :class:`~stable_baselines3.sac.policies.SACPolicy` and load the learner's actor weights.
 Checkpoint dicts hold plain tensors/arrays (torch.save via RunDir, written atomically).
 """
 from __future__ import annotations

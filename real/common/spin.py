@@ -1,15 +1,14 @@
 """The standard ``main()`` of a greenroom node (see shared/docs/ros2.md, "Shutdown").
 
-``rclpy.init(args)``, build the node, spin; SIGINT and SIGTERM end it cleanly with exit status 0.
-The signals are caught in Python (rclpy's own handlers are off): the handler only records the
+``rclpy.init(args)``, build the node, spin; SIGINT and SIGTERM end it cleanly with exit status
+0. The signals are caught in Python (rclpy's own handlers are off): the handler only records the
 signal, and the main thread leaves its ``spin_once`` loop (``SPIN_PERIOD_S``) and shuts the
 executor, node and context down in order. rclpy's handlers instead shut the context down from
 the signal's own context while the executor may be inside ``rcl_wait`` or a callback, a race
 that crashed a node now and then (exit -11 while stopping; upstream: ros2/rclpy#215, #253,
-#327). A start-up error that the
-node raises as :class:`StartupError` (or a parameter/contract error) is printed as one clear
-line and exits with status 1 before anything is published. The process ends with ``os._exit``
-once the node and ROS are shut down (see :func:`run_node`).
+#327). A start-up error that the node raises as :class:`StartupError` (or a parameter/contract
+error) is printed as one clear line and exits with status 1 before anything is published. The
+process ends with ``os._exit`` once the node and ROS are shut down (see :func:`run_node`).
 """
 from __future__ import annotations
 
