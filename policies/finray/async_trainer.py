@@ -86,6 +86,8 @@ def _learn(config: FinRayTrainConfig, run: RunDir, model: Any, pool: Any, progre
             progress.add_episodes(chunk.episode_returns, samples)
             if chunk.policy_version >= 0:
                 lag.append(version - chunk.policy_version)
+            if config.stop_at_target and progress.reached:
+                break  # the rest of this batch of chunks is past the target: the run ends here
         if not broadcast and samples >= sac.learning_starts:
             pool.broadcast(version, actor_weights(model))
             broadcast = True

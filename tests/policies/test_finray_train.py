@@ -92,7 +92,8 @@ def test_stop_at_target_ends_training_there(runs_dir: Path, algo: str) -> None:
     save_config(config, run.config_path)
     result = (train_sync if algo == "sync" else train_async)(config, run)
     assert result["target_reached"]["samples"] >= 2 * config.env.max_steps  # two whole episodes
-    assert result["samples"] < 3000 and result["samples"] <= result["target_reached"]["samples"] + 4 * config.parallel.chunk
+    # the run stops with the chunk (async) or step (sync) that reached the target, whatever is still queued
+    assert result["samples"] == result["target_reached"]["samples"]
     assert run.latest_checkpoint() is not None  # the stopped run is saved like a finished one
     with pytest.raises(ConfigError, match="stop_at_target needs a target_return"):
         resolve_config(FinRayTrainConfig, "smoke", ["stop_at_target=true"])
