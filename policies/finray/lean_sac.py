@@ -109,7 +109,7 @@ class LeanSAC(SAC):
         stats["ent_coef"].append(alpha.detach().reshape(()))
         return alpha
 
-    def _critic_step(self, batch: object, alpha: torch.Tensor) -> torch.Tensor:
+    def _critic_step(self, batch: ReplayBufferSamples, alpha: torch.Tensor) -> torch.Tensor:
         """One Adam step on the twin critics toward the soft Bellman target; the loss value."""
         with torch.no_grad():
             next_actions, next_log_prob = self._sample_actions(batch.next_observations)
