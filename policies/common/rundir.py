@@ -11,7 +11,11 @@ Layout of ``runs/<task>/<timestamp>/``::
     export/              ONNX model + contract JSON
 
 Checkpoints are torch state dicts; torch is imported lazily so that the runtime half of
-greenroom (ROS nodes) never loads it through this module.
+greenroom (ROS nodes) never loads it through this module. They are read with
+``torch.load(weights_only=True)``: the restricted unpickler builds only tensors, containers,
+plain Python values and numpy arrays (:data:`SAFE_NUMPY_GLOBALS`), so a tampered checkpoint
+received with someone's run directory cannot run code; anything else is refused with
+:class:`CheckpointError` naming the file.
 """
 from __future__ import annotations
 
@@ -25,6 +29,52 @@ from pathlib import Path
 from typing import Any
 
 RUNS_ROOT_ENV = "GREENROOM_RUNS"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint cannot be used (unreadable, or it holds objects a safe load refuses); names the file."""
+
+
+class RunStateError(ValueError):
+    """A run directory's run.json or layout does not allow the requested action (message says why)."""
+
+
+def safe_numpy_globals() -> list[Any]:
+    """The numpy pieces ``torch.load(weights_only=True)`` must be allowed to build plain numpy arrays.
+
+    Array reconstruction, scalars and the concrete dtype classes; no object dtype (that would let a
+    file ask for arbitrary Python objects).
+    """
+    import numpy as np
+
+    try:
+        from numpy._core.multiarray import _reconstruct, scalar
+    except ImportError:  # numpy < 2
+        from numpy.core.multiarray import _reconstruct, scalar  # type: ignore[no-redef]
+    dtypes = [getattr(np.dtypes, n) for n in getattr(np.dtypes, "__all__", []) if n != "ObjectDType"]
+    return [_reconstruct, scalar, np.ndarray, np.dtype, *dtypes]
+
+
+def safe_torch_load(source: Any, where: str, map_location: str = "cpu") -> Any:
+    """``torch.load`` that never executes code from the file (``weights_only=True`` + numpy arrays).
+
+    ``source``: a path or a binary file object; ``where``: how to name it in the error.
+    Raises :class:`CheckpointError` for a corrupt file or one holding anything but tensors,
+    containers, plain values and numpy arrays.
+    """
+    import pickle
+
+    import torch
+
+    try:
+        with torch.serialization.safe_globals(safe_numpy_globals()):
+            return torch.load(source, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        detail = str(exc).split("WeightsUnpickler error:")[-1].strip().splitlines()[0] if str(exc) else "refused"
+        raise CheckpointError(f"{where} holds objects a safe load refuses ({detail}); greenroom loads only "
+                              f"tensors, numpy arrays and plain values, never code: do not use this file") from None
+    except Exception as exc:  # torch raises RuntimeError/EOFError/zip errors for corrupt files
+        raise CheckpointError(f"{where} is unreadable ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'corrupt'})") from None
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 
@@ -147,16 +197,18 @@ class RunDir:
         return found[-1] if found else None
 
     def load_checkpoint(self, path: Path | None = None) -> dict[str, Any] | None:
-        """Load ``path`` or the latest checkpoint (None if the run has none)."""
-        import torch
+        """Load ``path`` or the latest checkpoint (None if the run has none), without running code.
 
+        Raises :class:`CheckpointError` naming the file when it is corrupt, refused by the safe
+        load (see :func:`safe_torch_load`) or not a checkpoint dict.
+        """
         path = path or self.latest_checkpoint()
         if path is None:
             return None
-        try:
-            return torch.load(path, map_location="cpu", weights_only=False)
-        except Exception as exc:
-            raise RuntimeError(f"checkpoint {path} is unreadable ({exc}); delete it to resume from the previous one") from exc
+        state = safe_torch_load(path, f"checkpoint {path}")
+        if not isinstance(state, dict):
+            raise CheckpointError(f"checkpoint {path} holds a {type(state).__name__}, not a greenroom checkpoint dict")
+        return state
 
 
 class MetricsLogger:

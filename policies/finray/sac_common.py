@@ -4,10 +4,15 @@ Both trainers run :class:`~.lean_sac.LeanSAC`: SB3's SAC with a cheaper gradient
 losses and random draws, parameters equal to float rounding). The asynchronous learner's replay
 buffer is filled from the actors' transition stream instead of ``collect_rollouts``. Actors hold
 an SB3 :class:`~stable_baselines3.sac.policies.SACPolicy` and load the learner's actor weights.
-Checkpoint dicts hold plain tensors/arrays (torch.save via RunDir, written atomically).
+Checkpoint dicts hold plain tensors/arrays (torch.save via RunDir, written atomically). The
+synchronous trainer's SB3 model zip is restored with :func:`load_sb3_zip`, which reads only its
+``.pth`` tensors (``weights_only``) and plain JSON counters and never SB3's cloudpickled entries.
 """
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from typing import Any
 
 import numpy as np
@@ -89,6 +94,45 @@ def load_sac_state(model: Any, state: dict[str, Any]) -> None:
         model.ent_coef_optimizer.load_state_dict(state["ent_opt"])
 
 
+SB3_COUNTERS = ("num_timesteps", "_n_updates", "_episode_num")
+
+
+def load_sb3_zip(model: Any, blob: bytes, where: str) -> None:
+    """Restore an SB3 SAC saved by ``model.save`` into ``model`` (built from the run's config) safely.
+
+    SB3's own ``SAC.load`` unpickles the zip's ``data`` entries with cloudpickle, which runs any
+    code a tampered file carries. Here only the ``.pth`` state dicts and variables are read (the
+    safe ``torch.load``) and, from ``data``, the plain JSON step counters; spaces, schedules and
+    hyperparameters come from the config. Raises CheckpointError (naming ``where``) otherwise.
+    """
+    from ..common.rundir import CheckpointError, safe_torch_load
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(bytes(blob))) as archive:
+            data = json.loads(archive.read("data")) if "data" in archive.namelist() else {}
+            tensors = {name[:-4]: safe_torch_load(io.BytesIO(archive.read(name)), f"{where} ({name})")
+                       for name in archive.namelist() if name.endswith(".pth")}
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as exc:
+        if isinstance(exc, CheckpointError):
+            raise
+        raise CheckpointError(f"{where}: the SB3 model inside is unreadable ({exc})") from None
+    variables = tensors.pop("pytorch_variables", None) or {}
+    try:
+        model.set_parameters(tensors, exact_match=True, device=model.device)
+        for name, value in dict(variables).items():
+            if name not in ("log_ent_coef", "ent_coef_tensor") or not isinstance(value, torch.Tensor):
+                raise ValueError(f"unexpected variable {name!r}")
+            with torch.no_grad():
+                getattr(model, name).copy_(value)
+    except (ValueError, KeyError, RuntimeError, AttributeError) as exc:
+        raise CheckpointError(f"{where}: the SB3 model inside does not fit the run's config "
+                              f"({str(exc).splitlines()[0]})") from None
+    for key in SB3_COUNTERS:
+        value = data.get(key) if isinstance(data, dict) else None
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            setattr(model, key, value)
+
+
 def buffer_state(buffer: Any) -> dict[str, Any]:
     """The filled part of an SB3 ReplayBuffer (arrays up to its size) plus its position."""
     size = buffer.buffer_size if buffer.full else buffer.pos
@@ -126,9 +170,13 @@ def add_transitions(buffer: Any, obs: np.ndarray, next_obs: np.ndarray, actions:
 
 
 def load_buffer_state(buffer: Any, state: dict[str, Any]) -> None:
-    size = len(state["observations"])
-    if size > buffer.buffer_size:
-        raise ValueError(f"checkpoint replay buffer holds {size} transitions, the buffer only {buffer.buffer_size}")
-    for name in BUFFER_FIELDS:
-        getattr(buffer, name)[:size] = state[name]
-    buffer.pos, buffer.full = int(state["pos"]), bool(state["full"])
+    """Put a :func:`buffer_state` back; ValueError when its arrays do not fit ``buffer``."""
+    try:
+        size = len(state["observations"])
+        if size > buffer.buffer_size:
+            raise ValueError(f"checkpoint replay buffer holds {size} transitions, the buffer only {buffer.buffer_size}")
+        for name in BUFFER_FIELDS:
+            getattr(buffer, name)[:size] = state[name]
+        buffer.pos, buffer.full = int(state["pos"]), bool(state["full"])
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise ValueError(f"the checkpoint's replay buffer does not fit the run's config ({exc})") from None

@@ -18,7 +18,7 @@ from ..common.device import pick_device
 from ..common.rundir import RunDir
 from .config import FinRayTrainConfig
 from .progress import Progress
-from .sac_common import buffer_state, load_buffer_state, make_sac
+from .sac_common import buffer_state, load_buffer_state, load_sb3_zip, make_sac
 
 
 class _ProgressCallback(BaseCallback):
@@ -50,18 +50,14 @@ def save_sync_checkpoint(run: RunDir, model: Any, progress: Progress, restarts: 
 
 
 def train_sync(config: FinRayTrainConfig, run: RunDir, resume: bool = False) -> dict[str, Any]:
-    from stable_baselines3.common.logger import configure
-
-    from .lean_sac import LeanSAC
-
     torch.set_num_threads(config.torch_threads)
     device = pick_device(config.device)
     ckpt = run.load_checkpoint() if resume else None
     restarts = int(ckpt["restarts"]) + 1 if ckpt else 0
     env = FinRayEnv(config.env)
     if ckpt:
-        model = LeanSAC.load(io.BytesIO(ckpt["sb3_zip"]), env=env, device=device)
-        model.set_logger(configure(folder=None, format_strings=[]))
+        model = make_sac(config, env, device)  # then the zip's tensors and counters, never its pickles
+        load_sb3_zip(model, ckpt["sb3_zip"], f"checkpoint of {run.path}")
         load_buffer_state(model.replay_buffer, ckpt["buffer"])
         env.reset(seed=config.seed + 100 * restarts)
     else:
@@ -85,12 +81,12 @@ def train_sync(config: FinRayTrainConfig, run: RunDir, resume: bool = False) -> 
 
 def load_policy_from_checkpoint(config: FinRayTrainConfig, ckpt: dict[str, Any]) -> Any:
     """The trained SB3 SACPolicy of a checkpoint from either trainer (on CPU)."""
-    from .lean_sac import LeanSAC
     from .sac_common import load_sac_state
 
-    if ckpt.get("algo") == "sync":
-        return LeanSAC.load(io.BytesIO(ckpt["sb3_zip"]), device="cpu").policy
     model = make_sac(config, device="cpu")
+    if ckpt.get("algo") == "sync":
+        load_sb3_zip(model, ckpt["sb3_zip"], "checkpoint")
+        return model.policy
     first_layer = ckpt["sac"]["policy"].get("actor.latent_pi.0.weight")
     expected = config.env.obs_dim
     if first_layer is not None and first_layer.shape[1] != expected:
