@@ -64,6 +64,10 @@ def test_wheel_contents(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         scripts = _entry_points(names, archive)
+        (metadata_file,) = [n for n in names if n.endswith(".dist-info/METADATA")]
+        metadata = archive.read(metadata_file).decode()
+    # requires-python and license come from setup.py (dynamic, for colcon): still in the metadata
+    assert "\nRequires-Python: >=3.10\n" in metadata and "\nLicense-Expression: Apache-2.0\n" in metadata, metadata[:800]
     data = next(n.split("/data/")[0] for n in names if ".data/data/" in n) + "/data/"
     for folder in ("sim", "policies", "real"):
         for package in sorted(p for p in (REPO / folder).rglob("*") if p.is_dir() and "__pycache__" not in p.parts):
