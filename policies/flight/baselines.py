@@ -141,7 +141,15 @@ def load_or_train_ppo(config: FlightTrainConfig, budget_s: float, folder: Path) 
     if path.is_file() and meta_path.is_file():
         meta = json.loads(meta_path.read_text())
         if abs(meta.get("budget_s", -1) - budget_s) < 1.0 and meta.get("image_size") == config.env.image_size:
-            return PPO.load(str(path), device="cpu"), meta
+            # a fresh PPO of the same shape, then only the zip's .pth tensors (torch.load weights_only):
+            # PPO.load would unpickle the zip's cloudpickled entries, i.e. run code from a shared run dir
+            model = PPO("CnnPolicy", _grid_env(config), n_steps=256, batch_size=64, n_epochs=4, seed=config.seed,
+                        verbose=0, device="cpu")
+            try:
+                model.set_parameters(str(path), exact_match=True, device="cpu")
+                return model, meta
+            except (ValueError, RuntimeError, KeyError, OSError) as exc:
+                log.warning("cached PPO baseline %s is unusable (%s); training a new one", path, exc)
     started = time.perf_counter()
     model = train_ppo(config, budget_s, path, seed=config.seed)
     meta = {"budget_s": budget_s, "train_seconds": time.perf_counter() - started, "timesteps": int(model.num_timesteps),
