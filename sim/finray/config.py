@@ -16,43 +16,66 @@ HISTORY_FRAMES = ("compact", "full")
 
 @dataclass(frozen=True)
 class FluidRanges(Group):
-    """Fluid properties, sampled per episode."""
+    """Fluid properties, sampled per episode.
 
-    density: Uniform = Uniform(980.0, 1030.0, nominal=1000.0)  # kg/m^3 ~ U(980, 1030): fresh to sea water
-    viscosity: LogUniform = LogUniform(0.7e-3, 1.5e-3, nominal=1.0e-3)  # Pa*s ~ logU: water at 35..5 degC
-    drag_coef: Uniform = Uniform(1.6, 2.2, nominal=1.9)  # normal-plate drag coefficient C_D ~ U(1.6, 2.2)
+    Density: fresh water at 0-40 degC (992-1000 kg/m^3) to sea water (1020-1030). Viscosity: water
+    from 50 degC (0.55 mPa s) to 0 degC (1.79 mPa s); sea water is ~8 % more viscous than fresh.
+    Normal drag coefficient of a thin plate: ~1.2 for a square plate (3-D) to ~2.0 for a 2-D strip
+    in steady flow, higher for an oscillating plate; the model's magnitudes are not calibrated, so
+    C_D also stands for that uncertainty.
+    """
+
+    density: Uniform = Uniform(990.0, 1030.0, nominal=1000.0)  # kg/m^3 ~ U(990, 1030): fresh to sea water
+    viscosity: LogUniform = LogUniform(0.55e-3, 1.8e-3, nominal=1.0e-3)  # Pa*s ~ logU: water at 50..0 degC
+    drag_coef: Uniform = Uniform(1.4, 2.4, nominal=1.9)  # normal-plate drag coefficient C_D ~ U(1.4, 2.4)
 
 
 @dataclass(frozen=True)
 class RayRanges(Group):
-    """Ray structure, sampled per episode (scales multiply the config's nominal values)."""
+    """Ray structure, sampled per episode (scales multiply the config's nominal values).
 
-    stiffness_scale: LogUniform = LogUniform(0.7, 1.4, nominal=1.0)  # bending stiffness x logU(0.7, 1.4)
-    damping_scale: LogUniform = LogUniform(0.7, 1.4, nominal=1.0)  # bending damping x logU(0.7, 1.4)
+    Bending stiffness E*I of a cast or printed ray goes as E t^3: elastomer modulus varies +/-25 %
+    between batches and with temperature, and a +/-15 % thickness tolerance on a ~1 mm ray gives
+    x0.61-1.52 on t^3; together about x0.5-2 (the first bending mode, ~3 Hz nominal, then spans
+    ~2.1-4.2 Hz). Elastomer loss factors change about twofold with temperature and frequency.
+    """
+
+    stiffness_scale: LogUniform = LogUniform(0.5, 2.0, nominal=1.0)  # bending stiffness x logU(0.5, 2)
+    damping_scale: LogUniform = LogUniform(0.5, 2.0, nominal=1.0)  # bending damping x logU(0.5, 2)
 
 
 @dataclass(frozen=True)
 class ActuatorRanges(Group):
-    """Base actuators, sampled per episode."""
+    """Base actuators, sampled per episode.
 
-    kp_scale: Uniform = Uniform(0.8, 1.2, nominal=1.0)  # position gain x U(0.8, 1.2)
-    torque_scale: Uniform = Uniform(0.85, 1.15, nominal=1.0)  # torque limit x U(0.85, 1.15)
+    Hobby and micro servos: stall torque scales with supply voltage (the 4.8 V and 6 V ratings of
+    one servo differ by ~20-25 %, a battery sags further under load) and the effective position
+    gain with voltage, load and unit-to-unit spread of the controller.
+    """
+
+    kp_scale: Uniform = Uniform(0.6, 1.4, nominal=1.0)  # position gain x U(0.6, 1.4)
+    torque_scale: Uniform = Uniform(0.7, 1.3, nominal=1.0)  # torque limit x U(0.7, 1.3)
 
 
 @dataclass(frozen=True)
 class SensorRanges(Group):
-    """Measurement noise standard deviations, sampled per episode (white noise each step)."""
+    """Measurement noise standard deviations, sampled per episode (white noise each step).
 
-    angle_noise: Uniform = Uniform(0.0, 0.01, nominal=0.0)  # rad ~ U(0, 0.01)
-    velocity_noise: Uniform = Uniform(0.0, 0.1, nominal=0.0)  # rad/s ~ U(0, 0.1)
-    force_noise: Uniform = Uniform(0.0, 0.005, nominal=0.0)  # N ~ U(0, 0.005)
+    Up to ~1 degree on a potentiometer or magnetic encoder angle, its differentiated rate, and a
+    few percent of the ~0.3 N thrust on a small load cell.
+    """
+
+    angle_noise: Uniform = Uniform(0.0, 0.02, nominal=0.0)  # rad ~ U(0, 0.02)
+    velocity_noise: Uniform = Uniform(0.0, 0.2, nominal=0.0)  # rad/s ~ U(0, 0.2)
+    force_noise: Uniform = Uniform(0.0, 0.01, nominal=0.0)  # N ~ U(0, 0.01)
 
 
 @dataclass(frozen=True)
 class LatencyRanges(Group):
-    """Action latency in control steps, sampled per episode."""
+    """Action latency in control steps (20 ms each), sampled per episode: a 50 Hz servo PWM frame
+    plus serial/USB transfer delay the command by 0-40 ms."""
 
-    action_delay: IntUniform = IntUniform(0, 1, nominal=0)  # control steps ~ U{0, 1}
+    action_delay: IntUniform = IntUniform(0, 2, nominal=0)  # control steps ~ U{0, 1, 2}
 
 
 @dataclass(frozen=True)
@@ -161,3 +184,32 @@ class FinRayEnvConfig:
     @classmethod
     def paper(cls) -> FinRayEnvConfig:
         return cls(segments=6, episode_seconds=8.0)
+
+
+OUT_OF_RANGE: dict[tuple[str, str], tuple[tuple[float, float], tuple[float, float]]] = {
+    # (group, field): (interval below, interval above) the training range of RandomizationConfig()
+    ("rays", "stiffness_scale"): ((0.35, 0.5), (2.0, 2.8)),
+    ("rays", "damping_scale"): ((0.35, 0.5), (2.0, 2.8)),
+    ("actuators", "kp_scale"): ((0.45, 0.6), (1.4, 1.6)),
+    ("actuators", "torque_scale"): ((0.55, 0.7), (1.3, 1.45)),
+    ("latency", "action_delay"): ((3, 3), (3, 3)),  # one step beyond U{0, 1, 2}
+}
+"""Quantities of an out-of-range episode and where they are drawn (see :func:`out_of_range_values`)."""
+
+
+def out_of_range_values(seed: int) -> dict[str, dict[str, float]]:
+    """Randomization overrides for one out-of-range episode (pass as ``reset(options={"randomization": ...})``).
+
+    Every quantity of :data:`OUT_OF_RANGE` lies beyond the training range: the side (below or
+    above) is drawn per quantity with probability 1/2, the value log-uniformly within that
+    interval (latency: 3 steps). The other quantities keep the env's own draw for the seed.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(np.random.SeedSequence(entropy=int(seed), spawn_key=(0x00D,)))
+    values: dict[str, dict[str, float]] = {}
+    for (group, name), intervals in OUT_OF_RANGE.items():
+        low, high = intervals[int(rng.integers(2))]
+        value = float(np.exp(rng.uniform(np.log(low), np.log(high))))
+        values.setdefault(group, {})[name] = int(round(value)) if name == "action_delay" else value
+    return values

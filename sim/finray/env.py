@@ -49,6 +49,8 @@ Rewards (terms in ``info["reward_terms"]`` sum to the reward)
 Starting state
     Rays at rest, straight down; the randomization groups (fluid, rays, actuators, sensors,
     latency) are sampled from the reset seed and recorded in ``info["randomization"]``.
+    ``reset(options={"randomization": {group: {field: value}}})`` replaces any of the sampled
+    values (the out-of-range evaluation set uses it, see ``config.out_of_range_values``).
 
 Episode end
     Never terminated (tethered fin) unless the simulation diverges; truncated after
@@ -142,16 +144,29 @@ class FinRayEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
         super().reset(seed=seed)
         episode_seed = int(self.np_random.integers(2**31 - 1))
+        options = options or {}
         self.randomization = sample_groups(self.config.randomization.groups(), episode_seed)
+        self._override(options.get("randomization") or {})
         self._apply_randomization(self.randomization)
         self._reset_state()
         self._queue = [np.zeros(self.R, np.float32)] * self._delay
-        options = options or {}
         self._fixed_command = options.get("lateral_command")
         self._command = self._draw_command()
         self._observe()
         self._obs[self._frame_dim:] = np.tile(self._obs[self._record_index], self.config.history_steps)
         return self._obs.copy(), self._info({})
+
+    def _override(self, values: dict[str, dict[str, Any]]) -> None:
+        """Replace sampled randomization values by given ones (``{group: {field: value}}``, any subset)."""
+        for group, fields in values.items():
+            if group not in self.randomization:
+                raise ValueError(f"unknown randomization group {group!r} in reset options; valid: "
+                                 f"{', '.join(self.randomization)}")
+            unknown = sorted(set(fields) - set(self.randomization[group]))
+            if unknown:
+                raise ValueError(f"unknown field(s) {unknown} of randomization group {group!r}; valid: "
+                                 f"{', '.join(self.randomization[group])}")
+            self.randomization[group].update(fields)
 
     def _draw_command(self) -> float:
         if self.config.objective != "lateral":
