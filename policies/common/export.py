@@ -17,7 +17,11 @@ plain CNNs (max |ORT - torch| <= 2e-8, shared/docs/rendering.md section 5). Pass
 
 Parity: the module and ONNX Runtime (CPU, one thread) are run on the same recorded inputs; the
 largest absolute difference over all outputs is returned, and :class:`ParityError` says by how
-much it exceeded the tolerance.
+much it exceeded the tolerance. A pass needs at least ``min_samples`` (default
+:data:`PARITY_MIN_SAMPLES` = 256) samples for every task: fewer raise :class:`ParityError` even
+when they agree (a mismatch is reported as such whatever the count). :func:`parity_gate` runs the
+check on a freshly exported file and deletes the file (and its contract) when it fails, so a
+failed export leaves no ONNX file behind.
 """
 from __future__ import annotations
 
@@ -42,6 +46,7 @@ from ..runtime.contract import Contract, TensorSpec, contract_path_for
 log = logging.getLogger(__name__)
 
 EXPORTERS = ("auto", "dynamo", "legacy")
+PARITY_MIN_SAMPLES = 256
 
 
 class ExportError(ValueError):
@@ -206,14 +211,23 @@ def _torch_outputs(module: torch.nn.Module, arrays: tuple[np.ndarray, ...]) -> l
     return [o.detach().cpu().numpy() for o in out]
 
 
+def _sample_count(batches: list[tuple[np.ndarray, ...]]) -> int:
+    return sum(len(arrays[0]) if arrays and np.ndim(arrays[0]) else 1 for arrays in batches)
+
+
 def check_parity(module: torch.nn.Module, onnx_path: Path | str,
-                 inputs: Sequence[tuple[np.ndarray, ...]] | np.ndarray, atol: float = 1e-5) -> float:
+                 inputs: Sequence[tuple[np.ndarray, ...]] | np.ndarray, atol: float = 1e-5,
+                 min_samples: int = PARITY_MIN_SAMPLES) -> float:
     """Max |torch - ONNX Runtime| over all outputs and all given inputs.
 
     ``inputs``: a list of feeds, each a tuple with one array per graph input (batched), or one
     array for a single-input graph. Integer outputs are compared as numbers too. Raises
-    :class:`ParityError` naming the output and the excess when the difference exceeds ``atol``.
+    :class:`ParityError` naming the output and the excess when the difference exceeds ``atol``,
+    and when fewer than ``min_samples`` samples (batch rows over all feeds) were compared: a
+    pass on a handful of inputs is no evidence (a mismatch on any count is still reported).
     """
+    if min_samples < 1:
+        raise ValueError(f"min_samples must be >= 1; got {min_samples}")
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -225,8 +239,9 @@ def check_parity(module: torch.nn.Module, onnx_path: Path | str,
     was_training = module.training
     module.eval()
     worst, worst_output, count = 0.0, "", 0
+    batches = _as_batches(inputs)
     try:
-        for arrays in _as_batches(inputs):
+        for arrays in batches:
             if len(arrays) != len(input_names):
                 raise ValueError(f"{onnx_path} takes {len(input_names)} inputs {input_names}, got {len(arrays)}")
             expected = _torch_outputs(module, arrays)
@@ -243,7 +258,7 @@ def check_parity(module: torch.nn.Module, onnx_path: Path | str,
                     diff = float("inf")
                 if diff > worst:
                     worst, worst_output = diff, name
-            count += len(arrays[0]) if arrays and np.ndim(arrays[0]) else 1
+            count += _sample_count([arrays])
     finally:
         module.train(was_training)
     if worst > atol:
@@ -251,7 +266,25 @@ def check_parity(module: torch.nn.Module, onnx_path: Path | str,
             f"ONNX parity failed for {onnx_path}: output {worst_output!r} differs from torch by "
             f"{worst:.3g} (tolerance {atol:.0e}, {worst / atol:.3g}x over) on {count} samples",
             worst, atol)
+    if count < min_samples:
+        raise ParityError(f"ONNX parity of {onnx_path} checked on {count} samples; at least {min_samples} recorded "
+                          f"inputs are required (max |diff| {worst:.3g} on those)", worst, atol)
     return worst
+
+
+def parity_gate(module: torch.nn.Module, onnx_path: Path | str,
+                inputs: Sequence[tuple[np.ndarray, ...]] | np.ndarray, atol: float = 1e-5,
+                min_samples: int = PARITY_MIN_SAMPLES) -> float:
+    """:func:`check_parity` on a file just exported; on any failure the file and its contract are deleted.
+
+    Returns the max |diff|; re-raises the failure (so a failed export leaves no ONNX file behind).
+    """
+    try:
+        return check_parity(module, onnx_path, inputs, atol=atol, min_samples=min_samples)
+    except BaseException:
+        Path(onnx_path).unlink(missing_ok=True)
+        contract_path_for(Path(onnx_path)).unlink(missing_ok=True)
+        raise
 
 
 # -- contract ----------------------------------------------------------------------------

@@ -174,6 +174,14 @@ class PushGraspEnv(gym.Env):
         z_range = self.config.workspace.z_max - self.config.workspace.z_min
         return {"color": color, "height": np.clip(np.nan_to_num(height), 0.0, z_range).astype(np.float32)}
 
+    def observe_resampled(self, seed: int) -> dict[str, np.ndarray]:
+        """The current scene observed again under freshly sampled appearance, lighting, camera and depth
+        noise (``seed``); nothing moves. Cheap extra recorded states (e.g. for ONNX parity checks)."""
+        if self._obs is None:
+            raise RuntimeError("call reset() before observe_resampled()")
+        self.world.apply_randomization(sample_groups(self.config.randomization.groups(), seed))
+        return self._observe()
+
     def workspace_clear(self) -> bool:
         """VPG's heightmap test: fewer than 300 cells (at 2 mm, area-scaled) higher than 2 cm."""
         return bool(self._obs is not None and np.count_nonzero(self._obs["height"] > 0.02) < self.clear_cells)

@@ -13,10 +13,12 @@ from onnx import numpy_helper
 from greenroom.policies.common.export import (
     ExportError,
     ParityError,
+    PARITY_MIN_SAMPLES,
     check_parity,
     config_sha256,
     contract_from_onnx,
     export_onnx,
+    parity_gate,
     sha256_file,
 )
 from greenroom.policies.runtime import Contract, OnnxSession, contract_path_for, load_contract_for
@@ -67,25 +69,54 @@ def test_parity_passes_on_faithful_export(exported: tuple[TinyImageNet, Path]) -
     assert 0.0 <= worst <= 1e-5
 
 
-def test_parity_fails_on_tampered_initializer(exported: tuple[TinyImageNet, Path], tmp_path: Path) -> None:
-    net, path = exported
+def _tampered(path: Path, out: Path) -> Path:
     model = onnx.load(str(path))
     biggest = max(model.graph.initializer, key=lambda t: numpy_helper.to_array(t).size)
     weights = numpy_helper.to_array(biggest).copy()
     weights.flat[0] += 0.5
     biggest.CopyFrom(numpy_helper.from_array(weights, biggest.name))
-    tampered = tmp_path / "tampered.onnx"
-    onnx.save(model, str(tampered))
+    onnx.save(model, str(out))
+    return out
+
+
+def test_parity_fails_on_tampered_initializer(exported: tuple[TinyImageNet, Path], tmp_path: Path) -> None:
+    net, path = exported
+    tampered = _tampered(path, tmp_path / "tampered.onnx")
     with pytest.raises(ParityError, match=r"differs from torch by [0-9.e-]+ \(tolerance 1e-05") as info:
-        check_parity(net, tampered, _images(32))
+        check_parity(net, tampered, _images(32))  # a mismatch is reported on any number of samples
     assert info.value.max_abs_diff > 1e-5
+
+
+def test_parity_needs_the_minimum_number_of_samples(exported: tuple[TinyImageNet, Path]) -> None:
+    net, path = exported
+    assert PARITY_MIN_SAMPLES == 256
+    with pytest.raises(ParityError, match="checked on 255 samples; at least 256"):
+        check_parity(net, path, [(_images(200),), (_images(55, 1),)])
+    with pytest.raises(ParityError, match="checked on 0 samples"):
+        check_parity(net, path, [])
+    assert check_parity(net, path, [(_images(200),), (_images(56, 1),)]) <= 1e-5
+
+
+def test_failed_parity_gate_leaves_no_onnx_file(exported: tuple[TinyImageNet, Path], tmp_path: Path) -> None:
+    net, path = exported
+    good = tmp_path / "good.onnx"
+    good.write_bytes(path.read_bytes())
+    assert parity_gate(net, good, _images(256)) <= 1e-5 and good.is_file()
+    for name, feeds in (("tampered", _images(256)), ("too-few", _images(8))):
+        bad = _tampered(path, tmp_path / f"{name}.onnx") if name == "tampered" else tmp_path / f"{name}.onnx"
+        if not bad.exists():
+            bad.write_bytes(path.read_bytes())
+        contract_from_onnx(bad, task="test", config=_Cfg(), spec={})
+        with pytest.raises(ParityError):
+            parity_gate(net, bad, feeds)
+        assert not bad.exists() and not contract_path_for(bad).exists(), name
 
 
 def test_legacy_exporter_also_passes_parity(tmp_path: Path) -> None:
     net = TinyImageNet()
     path = export_onnx(net, (torch.zeros(2, 16, 16, 3, dtype=torch.uint8),), tmp_path / "legacy.onnx",
                        ["image"], ["values", "best"], exporter="legacy")
-    assert check_parity(net, path, _images(16)) <= 1e-5
+    assert check_parity(net, path, _images(256)) <= 1e-5
 
 
 def test_export_refuses_old_opset_and_unknown_exporter(tmp_path: Path) -> None:

@@ -41,7 +41,9 @@ def test_smoke_round_trip_through_the_cli(trained, capsys, runs_dir) -> None:
     spec = contract.spec
     assert contract.task == "pushgrasp" and spec["num_rotations"] == 4 and spec["heightmap_size"] == 64
     assert spec["workspace"]["x_min"] == -0.724 and spec["geometry"]["push_length"] == 0.1
-    assert spec["parity_max_abs_diff"] <= 1e-5
+    assert spec["parity_max_abs_diff"] <= 1e-5 and spec["parity_samples"] >= 256
+    parity = json.loads((onnx.parent / "pushgrasp.parity.json").read_text())
+    assert parity["samples"] == spec["parity_samples"] and parity["max_abs_diff"] <= 1e-5
     assert [t.name for t in contract.outputs] == ["push_q", "grasp_q"] and contract.outputs[0].shape == [1, 4, 64, 64]
     assert main(["evaluate", str(run), "evaluate.runs=1"]) == 0
     summary = json.loads((run / "eval" / "summary.json").read_text())
@@ -92,7 +94,9 @@ def test_tampered_model_or_weights_are_detected(trained, tmp_path) -> None:
     learner = Learner(config)
     learner.load_state_dict(RunDir(run).load_checkpoint()["learner"])
     feeds = [(np.zeros((1, 64, 64, 3), np.uint8), np.full((1, 64, 64), 0.02, np.float32))]
-    assert check_parity(learner.net, onnx, feeds) <= 1e-5
+    assert check_parity(learner.net, onnx, feeds, min_samples=1) <= 1e-5
+    with pytest.raises(ParityError, match="at least 256 recorded inputs"):
+        check_parity(learner.net, onnx, feeds)  # a pass on one input is no evidence
     with torch.no_grad():
         learner.net.grasp_net.head[2].bias += 1e-3
     with pytest.raises(ParityError, match="tolerance"):
