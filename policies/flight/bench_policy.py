@@ -8,6 +8,10 @@
   side by side (targets: ORT <= 1 ms and <= 0.3x torch).
 - ``rollout``: Monte Carlo labelling throughput (env steps per second, branches included) with
   1 and 2 worker processes, on the same tasks.
+- ``bundled``: the shipped policy ``assets/policies/flight/policy.onnx`` (ONNX Runtime, exactly
+  what the ROS node runs) on 30 held-out worlds and the 30 held-out appearance worlds (``--quick``:
+  5), against flying straight, random directions and the depth oracle on the same seeds. Its
+  README quotes these figures from ``benchmarks/results/flight-bundled.json``.
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from ..common.rundir import RunDir, read_metrics
 from .config import FlightTrainConfig
 
 RUN_ENV = "GREENROOM_BENCH_FLIGHT_RUN"
+BUNDLED_POLICY = Path(__file__).resolve().parents[2] / "assets" / "policies" / "flight" / "policy.onnx"
 
 
 def bench_quality(quick: bool) -> list[BenchResult]:
@@ -133,4 +138,30 @@ def bench_rollout(quick: bool) -> list[BenchResult]:
     return results
 
 
-POLICY_BENCHMARKS = {"quality": bench_quality, "onnx": bench_onnx, "rollout": bench_rollout}
+def bench_bundled(quick: bool) -> list[BenchResult]:
+    """The shipped ONNX policy vs straight / random / depth oracle on the same held-out seeds."""
+    from .evaluate import evaluate
+
+    if not BUNDLED_POLICY.is_file():
+        raise FileNotFoundError(f"{BUNDLED_POLICY}: the bundled flight policy is missing")
+    episodes = 5 if quick else 30
+    with tempfile.TemporaryDirectory() as tmp:
+        summary = evaluate(None, BUNDLED_POLICY, "cpu", [f"eval.episodes={episodes}",
+                                                        "eval.baselines=[straight,random,oracle]",
+                                                        "eval.video_episodes=0"], out_dir=Path(tmp))
+    metrics = summary["metrics"]
+    results = []
+    for world_set in ("heldout-worlds", "heldout-appearance"):
+        rows = {m: s[world_set] for m, s in metrics.items()}
+        policy, straight, oracle = (rows[m]["mean_distance_m"] for m in ("policy", "straight", "oracle"))
+        results += [
+            BenchResult("bundled", f"policy mean distance ({world_set})", policy, "m", "", None,
+                        {"episodes": episodes, "model": BUNDLED_POLICY.name, "metrics": rows}),
+            BenchResult("bundled", f"policy / straight-ahead ({world_set})", policy / max(straight, 1e-9), "x"),
+            BenchResult("bundled", f"policy / depth oracle ({world_set})", policy / max(oracle, 1e-9), "x"),
+        ]
+    return results
+
+
+POLICY_BENCHMARKS = {"quality": bench_quality, "onnx": bench_onnx, "rollout": bench_rollout,
+                     "bundled": bench_bundled}

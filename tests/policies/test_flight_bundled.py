@@ -1,0 +1,49 @@
+"""The bundled flight policy (``assets/policies/flight/``) still flies, and its README quotes the
+committed bench results (``benchmarks/results/flight-bundled.json``) exactly."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from greenroom.policies.flight.bench_policy import BUNDLED_POLICY, bench_bundled
+from greenroom.policies.runtime.contract import load_contract_for
+
+REPO = Path(__file__).resolve().parents[2]
+RESULTS = REPO / "benchmarks" / "results" / "flight-bundled.json"
+POLICY_README = BUNDLED_POLICY.parent / "README.md"
+
+
+def test_bundled_policy_loads_with_its_contract() -> None:
+    assert BUNDLED_POLICY.is_file(), f"{BUNDLED_POLICY} is missing (the bundled policy is part of the repository)"
+    contract = load_contract_for(BUNDLED_POLICY)
+    assert contract.task == "flight"
+
+
+@pytest.mark.slow
+def test_bundled_policy_flies_farther_than_straight_ahead() -> None:
+    """5 held-out worlds per set through ONNX Runtime (what the ROS node runs), same seeds for all."""
+    rows = {r.name: r.value for r in bench_bundled(quick=True)}
+    assert rows["policy / straight-ahead (heldout-worlds)"] >= 1.5, rows
+    assert rows["policy / straight-ahead (heldout-appearance)"] >= 1.3, rows
+    assert rows["policy / depth oracle (heldout-worlds)"] >= 0.7, rows
+
+
+def _metrics(world_set: str) -> dict:
+    results = json.loads(RESULTS.read_text())["results"]
+    row = next(r for r in results if r["name"] == f"policy mean distance ({world_set})")
+    assert row["details"]["episodes"] >= 30
+    return row["details"]["metrics"]
+
+
+def test_readme_table_is_the_committed_bench_result() -> None:
+    text = POLICY_README.read_text()
+    worlds, appearance = _metrics("heldout-worlds"), _metrics("heldout-appearance")
+    for label, method in (("this policy (ONNX Runtime)", "policy"), ("depth oracle", "oracle"),
+                          ("straight ahead", "straight"), ("random direction", "random")):
+        match = re.search(rf"\| {re.escape(label)} \| ([\d.]+) m \| ([\d.]+) m \|", text)
+        assert match, f"{POLICY_README}: no table row for {label!r}"
+        assert float(match.group(1)) == round(worlds[method]["mean_distance_m"], 1), label
+        assert float(match.group(2)) == round(appearance[method]["mean_distance_m"], 1), label
