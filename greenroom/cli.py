@@ -11,25 +11,52 @@
 
 Configs are typed dataclasses (see ``greenroom.policies.common.config``); ``key=value``
 overrides are checked against them and a bad key or value is refused with the valid choices.
+
+Errors: every failure caused by what the user gave (a key, a value, a file) ends with exit code
+2 and one line on stderr, ``greenroom COMMAND: error: ...``, naming the key, file or field and
+what would be valid; an unexpected failure ends with exit code 1 and one line. ``--debug`` (or
+``GREENROOM_DEBUG=1``) shows the traceback instead. ``train`` validates the config and the files
+it names before creating the run directory, and removes the directory again when the run fails
+before its first checkpoint (a run with checkpoints is marked ``failed`` in run.json and can be
+resumed). A finished run is not resumed.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
+from typing import Any, NoReturn
 
 from . import __version__
 
 TASKS = ("finray", "flight", "pushgrasp")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit 2): ``greenroom train: error: ... (see greenroom train --help)``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {_one_line(message)} (see {self.prog} --help)\n")
+
+
+def _one_line(text: Any) -> str:
+    return " ".join(str(text).split())
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="greenroom", description=__doc__.split("\n\n")[0])
+    parser = _Parser(prog="greenroom", description=__doc__.split("\n\n")[0])
     parser.add_argument("--version", action="version", version=f"greenroom {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks (also GREENROOM_DEBUG=1)")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the traceback of an error (also GREENROOM_DEBUG=1)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    _add_parser = sub.add_parser
+    sub.add_parser = lambda name, **kw: _add_parser(name, parents=[common], **kw)  # type: ignore[method-assign]
 
     def task_arg(p: argparse.ArgumentParser) -> None:
         p.add_argument("task", choices=TASKS, metavar="TASK", help=f"one of: {', '.join(TASKS)}")
@@ -78,6 +105,8 @@ def _task_of_run(run: Path) -> str:
     meta = RunDir.open(run).read_meta()
     if "task" not in meta:
         raise ValueError(f"{run}/run.json names no task; pass --task")
+    if meta["task"] not in TASKS:
+        raise ValueError(f"{run}/run.json names task {meta['task']!r}; valid tasks: {', '.join(TASKS)}")
     return str(meta["task"])
 
 
@@ -87,9 +116,13 @@ def _task_of_contract(onnx: Path) -> str:
     return load_contract_for(onnx).task
 
 
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S")
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from .policies.common.config import load_config, resolve_config, save_config
-    from .policies.common.rundir import RunDir
+    from .policies.common.rundir import RunDir, RunStateError
     from .policies.common.task import load_task
 
     task = load_task(args.task)
@@ -97,18 +130,53 @@ def _cmd_train(args: argparse.Namespace) -> int:
         run = RunDir.open(args.resume)
         if args.overrides:
             raise ValueError("--resume continues a run with its saved config; overrides are not allowed")
+        meta = run.read_meta()
+        if meta.get("task", args.task) != args.task:
+            raise RunStateError(f"{run.path} is a {meta['task']!r} run; resume it with greenroom train "
+                                f"{meta['task']} --resume {run.path}")
+        if meta.get("finished_at") or meta.get("finished") or "result" in meta:
+            when = f" at {meta['finished_at']}" if meta.get("finished_at") else ""
+            raise RunStateError(f"{run.path} finished training{when} (see {run.path}/run.json); nothing to resume: "
+                                f"start a new run with greenroom train {args.task}")
         config = load_config(task.config_cls, run.config_path)
-        run.write_meta(resumed_at=time.strftime("%Y-%m-%dT%H:%M:%S"))
+        task.validate(config)
+        before = (run.path / "run.json").read_bytes() if (run.path / "run.json").is_file() else None
+        checkpoint = run.latest_checkpoint()
+        run.write_meta(resumed_at=_now())
     else:
         config = resolve_config(task.config_cls, args.preset, args.overrides)
+        task.validate(config)  # user files named by the config, before anything is created
         run = RunDir.create(args.task)
-        save_config(config, run.config_path)
-        run.write_meta(task=args.task, preset=args.preset, overrides=args.overrides,
-                       version=__version__, started_at=time.strftime("%Y-%m-%dT%H:%M:%S"))
-    print(run.path, flush=True)
-    task.train(config, run, resume=args.resume is not None)
+        before, checkpoint = None, None
+    try:
+        if args.resume is None:
+            save_config(config, run.config_path)
+            run.write_meta(task=args.task, preset=args.preset, overrides=args.overrides,
+                           version=__version__, started_at=_now())
+        print(run.path, flush=True)
+        task.train(config, run, resume=args.resume is not None)
+    except Exception as exc:
+        _after_failed_train(run, exc, new=args.resume is None, before=before, checkpoint=checkpoint,
+                            keep=_debug(args))
+        raise
+    run.write_meta(finished_at=_now())
     print(run.path, flush=True)
     return 0
+
+
+def _after_failed_train(run: Any, exc: Exception, new: bool, before: bytes | None, checkpoint: Path | None,
+                        keep: bool) -> None:
+    """Leave nothing half-made: a new run without a checkpoint is removed; a resumed run that wrote no
+    new checkpoint gets its run.json back; otherwise run.json records the failure (resumable)."""
+    from .policies.common.rundir import atomic_write_bytes
+
+    latest = run.latest_checkpoint()
+    if new and latest is None and not keep:
+        shutil.rmtree(run.path, ignore_errors=True)
+    elif not new and latest == checkpoint and before is not None:
+        atomic_write_bytes(run.path / "run.json", before)
+    else:
+        run.write_meta(failed={"at": _now(), "error": _one_line(exc)})
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -117,6 +185,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
     if args.run is None and args.onnx is None:
         raise ValueError("evaluate needs a RUN directory or --onnx FILE")
+    if args.onnx is not None:
+        _task_of_contract(args.onnx)  # the model and its contract exist and load, before any work
     name = args.task or (_task_of_run(args.run) if args.run else _task_of_contract(args.onnx))
     run = RunDir.open(args.run) if args.run else None
     summary = load_task(name).evaluate(run, args.onnx, args.preset, args.overrides)
@@ -188,32 +258,54 @@ COMMANDS = {
 }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
+USER_ERRORS = (ValueError, OSError, NotImplementedError, ImportError)
+"""What bad input raises (ConfigError, ContractError, CheckpointError, TextureError and
+LaunchFileError are ValueErrors; missing or unreadable files OSErrors): exit code 2, one line."""
+
+
+def _debug(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "debug", False) or os.environ.get("GREENROOM_DEBUG"))
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
     # `key=value` overrides may follow options (`train flight --preset smoke lr=0.1`): argparse
     # leaves those to parse_known_args' extras, which are overrides for commands that take them.
     args, extras = parser.parse_known_args(argv)
     stray = [e for e in extras if e.startswith("-") or "=" not in e or not hasattr(args, "overrides")]
     if stray:
-        parser.error(f"unrecognized arguments: {' '.join(stray)}")
+        parser.exit(2, f"greenroom {args.command}: error: unrecognized arguments: {' '.join(map(repr, stray))} "
+                       f"(see greenroom {args.command} --help)\n")
     if extras:
         args.overrides = list(args.overrides) + extras
     if getattr(args, "run", None) is not None and "=" in str(args.run) and not Path(args.run).exists():
         # `evaluate --onnx FILE key=value`: the optional RUN positional swallowed the first override
         args.overrides = [str(args.run), *args.overrides]
         args.run = None
-    from .policies.common.config import ConfigError
+    return args
 
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    try:
+        args = _parse(parser, argv)
+    except SystemExit as stop:  # --help, --version, or a usage error (already printed, one line)
+        return stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 2)
     try:
         return COMMANDS[args.command](args)
-    except (ConfigError, ValueError, FileNotFoundError, NotImplementedError) as exc:
-        if os.environ.get("GREENROOM_DEBUG"):
+    except USER_ERRORS as exc:
+        if _debug(args):
             raise
-        print(f"greenroom {args.command}: error: {exc}", file=sys.stderr)
+        print(f"greenroom {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"greenroom {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug, not bad input: still one line, the traceback with --debug
+        if _debug(args):
+            raise
+        print(f"greenroom {args.command}: internal error: {type(exc).__name__}: {_one_line(exc)} "
+              f"(rerun with --debug for the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -63,17 +63,79 @@ def make_preset(cls: type[T], preset: str) -> T:
     return getattr(cls, preset)()
 
 
+def _parse_override(item: str) -> Any:
+    """``key=value`` -> a one-override OmegaConf dotlist (ConfigError for a malformed key or value)."""
+    import yaml
+
+    if not isinstance(item, str) or "=" not in item or item.startswith("="):
+        raise ConfigError(f"override {item!r} is not of the form key=value (e.g. env.image_size=96)")
+    key, value = item.split("=", 1)
+    if not key.strip() or any(not part or not part.replace("_", "a").isalnum() or not part.isascii()
+                              for part in key.split(".")):
+        raise ConfigError(f"override {item!r}: {key!r} is not a config key (dotted names, e.g. env.image_size)")
+    try:
+        parsed = OmegaConf.from_dotlist([item])
+    except (yaml.YAMLError, OmegaConfBaseException, ValueError, TypeError) as exc:
+        detail = getattr(exc, "problem", None) or type(exc).__name__
+        raise ConfigError(f"override {item!r}: value {value!r} cannot be parsed ({detail}); write numbers, "
+                          f"true/false, null, quoted strings or lists like [16,32]") from None
+    return parsed
+
+
+def _non_finite(config: Any, prefix: str = "") -> str | None:
+    """Dotted key of the first nan/inf float in a config dataclass (None when all are finite)."""
+    import math
+
+    values = ([(f"{prefix}{f.name}", getattr(config, f.name)) for f in dataclasses.fields(config)]
+              if dataclasses.is_dataclass(config) else [])
+    while values:
+        key, value = values.pop(0)
+        if isinstance(value, float) and not math.isfinite(value):
+            return key
+        if dataclasses.is_dataclass(value):
+            found = _non_finite(value, f"{key}.")
+            if found:
+                return found
+        elif isinstance(value, (list, tuple)):
+            values[:0] = [(f"{key}[{i}]", v) for i, v in enumerate(value)]
+        elif isinstance(value, dict):
+            values[:0] = [(f"{key}.{k}", v) for k, v in value.items()]
+    return None
+
+
+def _culprit(base: Any, parsed: list[Any], overrides: list[str]) -> str:
+    """The first override that fails to merge on its own (for errors OmegaConf gives no key for)."""
+    for item, one in zip(overrides, parsed):
+        schema = OmegaConf.structured(base)
+        OmegaConf.set_readonly(schema, False)
+        try:
+            OmegaConf.merge(schema, one)
+        except OmegaConfBaseException:
+            return item
+    return " ".join(overrides)
+
+
+def _check_groups(schema: Any, cls: type, item: str) -> None:
+    """A key naming a group of settings (a nested config) cannot take a plain value."""
+    key, value = item.split("=", 1)
+    node = OmegaConf.select(schema, key, default=None)
+    if node is not None and OmegaConf.is_dict(node) and not value.strip().startswith("{"):
+        valid = _valid_keys(cls, key)
+        raise ConfigError(f"override {item!r}: '{key}' is a group of settings, not a value; set one of its "
+                          f"keys ({', '.join(f'{key}.{k}' for k in valid)})")
+
+
 def apply_overrides(base: T, overrides: list[str]) -> T:
     """Return ``base`` with ``key=value`` overrides (dotted keys for nested configs) applied."""
-    for item in overrides:
-        if "=" not in item or item.startswith("="):
-            raise ConfigError(f"override {item!r} is not of the form key=value (e.g. env.image_size=96)")
+    parsed = [_parse_override(item) for item in overrides]
     cls = type(base)
     schema = OmegaConf.structured(base)
     OmegaConf.set_readonly(schema, False)
+    for item in overrides:
+        _check_groups(schema, cls, item)
     try:
-        merged = OmegaConf.merge(schema, OmegaConf.from_dotlist(list(overrides)))
-        return OmegaConf.to_object(merged)  # type: ignore[return-value]
+        merged = OmegaConf.merge(schema, *parsed)
+        result = OmegaConf.to_object(merged)
     except ConfigKeyError as exc:
         key = str(getattr(exc, "full_key", "") or "")
         parent = key.rsplit(".", 1)[0] if "." in key else ""
@@ -82,11 +144,26 @@ def apply_overrides(base: T, overrides: list[str]) -> T:
         raise ConfigError(f"unknown config key '{key}'; valid keys{where}: {', '.join(valid)}") from None
     except ValidationError as exc:
         key = getattr(exc, "full_key", "")
-        raise ConfigError(f"bad value for '{key}': {exc.msg}") from None
+        if key:
+            raise ConfigError(f"bad value for '{key}': {exc.msg}") from None
+        detail = str(exc).splitlines()[0].replace("'$VALUE' of type '$VALUE_TYPE' ", "")
+        raise ConfigError(f"override {_culprit(base, parsed, overrides)!r}: {detail}") from None
     except OmegaConfBaseException as exc:
         raise ConfigError(f"invalid override: {exc.msg if hasattr(exc, 'msg') else exc}") from None
     except (ValueError, TypeError) as exc:  # raised by a dataclass __post_init__
         raise ConfigError(f"invalid config: {exc}") from None
+    bad = _non_finite(result)
+    if bad:
+        raise ConfigError(f"'{bad}' must be a finite number, got {_lookup(result, bad)} (from the overrides "
+                          f"{' '.join(overrides)})")
+    return result  # type: ignore[return-value]
+
+
+def _lookup(config: Any, dotted: str) -> Any:
+    try:
+        return OmegaConf.select(OmegaConf.structured(config), dotted.replace("[", ".").replace("]", ""))
+    except Exception:  # only for the message
+        return "nan/inf"
 
 
 def resolve_config(cls: type[T], preset: str = DEFAULT_PRESET, overrides: list[str] | None = None) -> T:
@@ -113,10 +190,16 @@ def load_config(cls: type[T], path: Path) -> T:
         loaded = OmegaConf.load(path)
     except Exception as exc:  # yaml errors come in several types
         raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+    if not OmegaConf.is_dict(loaded):
+        raise ConfigError(f"config file {path} must hold a mapping of {cls.__name__} keys, got a list")
     schema = OmegaConf.structured(cls)
     try:
-        return OmegaConf.to_object(OmegaConf.merge(schema, loaded))  # type: ignore[return-value]
+        result = OmegaConf.to_object(OmegaConf.merge(schema, loaded))
     except OmegaConfBaseException as exc:
         raise ConfigError(f"config file {path} does not match {cls.__name__}: {exc}") from None
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"config file {path}: {exc}") from None
+    bad = _non_finite(result)
+    if bad:
+        raise ConfigError(f"config file {path}: '{bad}' must be a finite number")
+    return result  # type: ignore[return-value]

@@ -63,18 +63,27 @@ def safe_torch_load(source: Any, where: str, map_location: str = "cpu") -> Any:
     containers, plain values and numpy arrays.
     """
     import pickle
+    import warnings
 
     import torch
 
     try:
-        with torch.serialization.safe_globals(safe_numpy_globals()):
+        with torch.serialization.safe_globals(safe_numpy_globals()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. "Detected pickle protocol 4": the error below says it all
             return torch.load(source, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
-        detail = str(exc).split("WeightsUnpickler error:")[-1].strip().splitlines()[0] if str(exc) else "refused"
-        raise CheckpointError(f"{where} holds objects a safe load refuses ({detail}); greenroom loads only "
-                              f"tensors, numpy arrays and plain values, never code: do not use this file") from None
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        refused = next((line for line in lines if "global" in line.lower() and "Weights only" not in line), None)
+        if refused is not None:
+            raise CheckpointError(f"{where} asks to build objects a safe load refuses ({refused[:200]}): it may "
+                                  f"carry code; greenroom loads only tensors, numpy arrays and plain values, "
+                                  f"nothing was run. Do not use this file") from None
+        detail = next((line for line in lines if "error:" not in line and "Weights only" not in line
+                       and "torch.load" not in line), "not a torch pickle")
+        raise CheckpointError(f"{where} is corrupt or not a checkpoint ({detail[:200]})") from None
     except Exception as exc:  # torch raises RuntimeError/EOFError/zip errors for corrupt files
-        raise CheckpointError(f"{where} is unreadable ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'corrupt'})") from None
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else "corrupt"
+        raise CheckpointError(f"{where} is corrupt or not a checkpoint ({type(exc).__name__}: {first})") from None
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 
@@ -109,6 +118,34 @@ def atomic_write_json(path: Path, payload: Any) -> None:
     atomic_write_text(path, json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
 
 
+class Checkpoint(dict):
+    """A loaded checkpoint: a dict whose missing entries raise CheckpointError naming the file."""
+
+    def __init__(self, state: Mapping[str, Any], path: Path) -> None:
+        super().__init__(state)
+        self.path = Path(path)
+
+    def __missing__(self, key: str) -> Any:
+        raise CheckpointError(f"checkpoint {self.path} has no {key!r} entry (it holds {', '.join(map(str, self))}): "
+                              f"it was not written by this task's trainer")
+
+
+def load_weights(target: Any, state: Any, where: str) -> None:
+    """``target.load_state_dict(state)`` with a CheckpointError naming ``where`` when they do not fit.
+
+    The usual cause is a run whose config.yaml was edited after training (another grid or
+    network size): the message says which tensor differs.
+    """
+    try:
+        target.load_state_dict(state)
+    except (RuntimeError, KeyError, ValueError, TypeError, AttributeError) as exc:
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        detail = next((line for line in lines if line.startswith(("size mismatch", "Missing key", "Unexpected key"))),
+                      lines[0] if lines else type(exc).__name__)
+        raise CheckpointError(f"{where} does not fit the run's config.yaml ({detail[:300]}); was config.yaml "
+                              f"changed after training? Restore the values the run was trained with") from None
+
+
 class RunDir:
     """One training run's directory (see module docstring for the layout)."""
 
@@ -132,6 +169,8 @@ class RunDir:
     def open(cls, path: Path) -> RunDir:
         """An existing run; a clear error if ``path`` is not one."""
         path = Path(path)
+        if path.exists() and not path.is_dir():
+            raise RunStateError(f"{path} is a file, not a run directory (RUN is a folder like runs/TASK/STAMP)")
         if not path.is_dir():
             raise FileNotFoundError(f"run directory {path} does not exist")
         if not (path / "config.yaml").is_file():
@@ -161,8 +200,17 @@ class RunDir:
         return sub
 
     def read_meta(self) -> dict[str, Any]:
+        """run.json as a dict ({} when absent); RunStateError naming the file when it is not a JSON object."""
         meta = self.path / "run.json"
-        return json.loads(meta.read_text()) if meta.is_file() else {}
+        if not meta.is_file():
+            return {}
+        try:
+            payload = json.loads(meta.read_text())
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise RunStateError(f"{meta} is not valid JSON ({exc}); fix or delete it") from None
+        if not isinstance(payload, dict):
+            raise RunStateError(f"{meta} must hold a JSON object, got {type(payload).__name__}")
+        return payload
 
     def write_meta(self, **fields: Any) -> None:
         atomic_write_json(self.path / "run.json", {**self.read_meta(), **fields})
@@ -205,10 +253,16 @@ class RunDir:
         path = path or self.latest_checkpoint()
         if path is None:
             return None
-        state = safe_torch_load(path, f"checkpoint {path}")
+        try:
+            state = safe_torch_load(path, f"checkpoint {path}")
+        except CheckpointError as exc:
+            older = [p for p in sorted(self.checkpoint_dir.glob("ckpt-*.pt")) if p.name < Path(path).name]
+            if older and Path(path).parent == self.checkpoint_dir:
+                raise CheckpointError(f"{exc}; delete it to resume from the previous one ({older[-1].name})") from None
+            raise
         if not isinstance(state, dict):
             raise CheckpointError(f"checkpoint {path} holds a {type(state).__name__}, not a greenroom checkpoint dict")
-        return state
+        return Checkpoint(state, path=path)
 
 
 class MetricsLogger:

@@ -33,6 +33,7 @@ class Task:
 
     ============  =====================================================
     config_cls    ``<package>.config.<config_name>``
+    validate      nothing (override: check user files named by the config)
     train         ``<package>.trainer.train(config, run, resume=...)``
     evaluate      ``<package>.evaluate.evaluate(run, onnx, preset, overrides) -> dict``
     export        ``<package>.export.export_run(run, out_dir) -> Path``
@@ -57,6 +58,12 @@ class Task:
     @property
     def config_cls(self) -> type:
         return getattr(self._module("config"), self.config_name)
+
+    def validate(self, config: Any) -> None:
+        """Check what a resolved config points at (user files) before a run directory is created.
+
+        Raises a ValueError subclass naming the key or file; the default checks nothing.
+        """
 
     def train(self, config: Any, run: RunDir, resume: bool) -> None:
         """Train into ``run`` (``resume``: continue from its latest checkpoint)."""

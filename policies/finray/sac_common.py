@@ -84,9 +84,11 @@ def sac_state(model: Any) -> dict[str, Any]:
 
 
 def load_sac_state(model: Any, state: dict[str, Any]) -> None:
-    model.policy.load_state_dict(state["policy"])
-    model.actor.optimizer.load_state_dict(state["actor_opt"])
-    model.critic.optimizer.load_state_dict(state["critic_opt"])
+    from ..common.rundir import load_weights
+
+    load_weights(model.policy, state["policy"], "the checkpoint's SAC networks")
+    load_weights(model.actor.optimizer, state["actor_opt"], "the checkpoint's actor optimizer")
+    load_weights(model.critic.optimizer, state["critic_opt"], "the checkpoint's critic optimizer")
     model._n_updates = int(state["n_updates"])
     if "log_ent_coef" in state and model.ent_coef_optimizer is not None:
         with torch.no_grad():

@@ -26,6 +26,7 @@ from .config import FlightTrainConfig
 from .rollout import RolloutResult, RolloutTask, Worker
 
 _WORKER: Worker | None = None
+_INIT_ERROR: Exception | None = None
 
 
 def _exit_with_parent(parent_pid: int, period_s: float = 1.0) -> None:
@@ -40,12 +41,17 @@ def _exit_with_parent(parent_pid: int, period_s: float = 1.0) -> None:
 
 
 def _init_process_worker(config: FlightTrainConfig, parent_pid: int) -> None:
-    global _WORKER
+    global _WORKER, _INIT_ERROR
     _exit_with_parent(parent_pid)
-    _WORKER = Worker(config)
+    try:
+        _WORKER = Worker(config)
+    except Exception as exc:  # an initializer that raises breaks the pool (BrokenProcessPool, no message):
+        _INIT_ERROR = exc     # raise it with the first task instead, so the trainer gets the real error
 
 
 def _run_in_process(task: RolloutTask) -> RolloutResult:
+    if _INIT_ERROR is not None:
+        raise _INIT_ERROR
     assert _WORKER is not None, "worker process was not initialised"
     return _WORKER.run(task)
 

@@ -22,7 +22,7 @@ import torch
 from ...sim.flight.grid import DirectionGrid
 from ..common.config import load_config, save_config
 from ..common.export import ParityError, check_parity, contract_from_onnx, export_onnx
-from ..common.rundir import RunDir, atomic_write_json
+from ..common.rundir import RunDir, atomic_write_json, load_weights
 from ..runtime.flight import INPUT, OUTPUTS, FlightRuntimePolicy
 from .config import FlightTrainConfig
 from .network import FlightValueNet, PolicyGraph, build_network
@@ -99,7 +99,7 @@ def load_trained_network(run: RunDir) -> tuple[FlightTrainConfig, FlightValueNet
     if checkpoint is None:
         raise FileNotFoundError(f"run {run.path} has no checkpoint yet: train it first (greenroom train flight)")
     net = build_network(config)
-    net.load_state_dict(checkpoint["model"])
+    load_weights(net, checkpoint["model"], f"checkpoint {getattr(checkpoint, 'path', run.path)}")
     return config, net.eval(), checkpoint
 
 

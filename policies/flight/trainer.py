@@ -30,7 +30,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..common.device import pick_device
-from ..common.rundir import MetricsLogger, RunDir, atomic_write_text
+from ..common.rundir import MetricsLogger, RunDir, atomic_write_text, load_weights
 from .backends import RolloutPool
 from .config import FlightTrainConfig
 from .dataset import Batch, ShardStore
@@ -167,8 +167,9 @@ def train(config: FlightTrainConfig, run: RunDir, resume: bool = False) -> dict[
                              "next_task": 0}
     checkpoint = run.load_checkpoint() if resume else None
     if checkpoint is not None:
-        net.load_state_dict(checkpoint["model"])
-        regressor.optimizer.load_state_dict(checkpoint["optimizer"])
+        where = f"checkpoint {getattr(checkpoint, 'path', run.path)}"
+        load_weights(net, checkpoint["model"], where)
+        load_weights(regressor.optimizer, checkpoint["optimizer"], where)
         regressor.rng.bit_generator.state = checkpoint["rng"]
         state = dict(checkpoint["state"])
         for path in store.prune(state["shards"]):

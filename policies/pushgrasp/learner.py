@@ -139,7 +139,9 @@ class Learner:
                 "target": self.target.state_dict() if self.target is not None else None}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.net.load_state_dict(state["net"])
+        from ..common.rundir import load_weights
+
+        load_weights(self.net, state["net"], "the checkpoint's network")  # CheckpointError when it does not fit
         if "optimizer" in state and state["optimizer"] is not None:
             self.optimizer.load_state_dict(state["optimizer"])
         if self.target is not None:

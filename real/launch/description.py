@@ -142,6 +142,8 @@ def load_launch_file(path: str | os.PathLike[str], arguments: Iterable[str] | Ma
     argument the file does not declare.
     """
     path = Path(path)
+    if path.is_dir():
+        raise LaunchFileError(f"launch file {path} is a folder, not a YAML launch file")
     if not path.is_file():
         raise FileNotFoundError(f"launch file {path} does not exist")
     given = dict(arguments) if isinstance(arguments, Mapping) else parse_launch_arguments(arguments)
@@ -149,6 +151,8 @@ def load_launch_file(path: str | os.PathLike[str], arguments: Iterable[str] | Ma
         document = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
         raise LaunchFileError(f"{path}: not valid YAML: {exc}") from exc
+    except (UnicodeDecodeError, OSError) as exc:  # e.g. a binary file
+        raise LaunchFileError(f"launch file {path} is not readable UTF-8 text (YAML): {exc}") from None
     if not isinstance(document, dict) or set(document) != {"launch"} or not isinstance(document["launch"], list):
         raise LaunchFileError(f"{path}: a YAML launch file is a mapping with one key, 'launch:', "
                               "holding a list of entities")

@@ -5,16 +5,23 @@ randomizes textures heavily, so variety matters more than realism): ``checker``,
 ``gradient``, ``noise`` (multi-octave value noise), ``bricks``, ``dots``, ``wood`` and ``flat``.
 User images come from a folder (``FlightEnvConfig.textures_dir``), are loaded once with Pillow,
 converted to RGB and resized; a missing folder, an empty folder or an unreadable image raises
-:class:`TextureError` naming the path.
+:class:`TextureError` naming the path. Images are size-checked from their header before any
+pixel is decoded: more than :data:`MAX_TEXTURE_PIXELS` pixels, a file over
+:data:`MAX_TEXTURE_BYTES`, or Pillow's decompression-bomb warning is an error, so a small
+crafted file cannot make a worker allocate gigabytes.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+MAX_TEXTURE_PIXELS = 4096 * 4096   # a texture is resized to texture_size (<= 1024 px); 16 Mpx is plenty
+MAX_TEXTURE_BYTES = 64 * 1024 * 1024
+MAX_TEXTURE_FILES = 1000
 
 
 class TextureError(ValueError):
@@ -132,18 +139,41 @@ def load_photos(folder: str | Path, size: int) -> list[np.ndarray]:
     files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not files:
         raise TextureError(f"textures_dir {path} contains no images (looked for {', '.join(IMAGE_SUFFIXES)})")
+    if len(files) > MAX_TEXTURE_FILES:
+        raise TextureError(f"textures_dir {path} holds {len(files)} images; at most {MAX_TEXTURE_FILES} are used")
     photos = []
     for file in files:
-        try:
-            with Image.open(file) as image:
-                rgb = image.convert("RGB")
-        except (OSError, UnidentifiedImageError, ValueError) as exc:
-            raise TextureError(f"texture image {file} cannot be read: {exc}") from None
+        rgb = _read_rgb(file, Image, UnidentifiedImageError)
         side = min(rgb.size)
         left, top = (rgb.width - side) // 2, (rgb.height - side) // 2
         rgb = rgb.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.BILINEAR)
         photos.append(np.asarray(rgb, dtype=np.uint8).copy())
     return photos
+
+
+def _read_rgb(file: Path, Image: Any, UnidentifiedImageError: type) -> Any:
+    """One user image as a Pillow RGB image, size-checked before decoding (TextureError otherwise)."""
+    import warnings
+
+    try:
+        size = file.stat().st_size
+        if size > MAX_TEXTURE_BYTES:
+            raise TextureError(f"texture image {file} is {size / 2**20:.0f} MiB; at most "
+                               f"{MAX_TEXTURE_BYTES // 2**20} MiB per image")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(file) as image:  # reads the header only
+                width, height = image.size
+                if width * height > MAX_TEXTURE_PIXELS or min(width, height) < 1:
+                    raise TextureError(f"texture image {file} is {width}x{height} px; textures must have 1 to "
+                                       f"{MAX_TEXTURE_PIXELS} pixels (e.g. 4096x4096): downscale it")
+                return image.convert("RGB")
+    except TextureError:
+        raise
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        raise TextureError(f"texture image {file} is a decompression bomb ({exc})") from None
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError, EOFError) as exc:
+        raise TextureError(f"texture image {file} cannot be read: {exc}") from None
 
 
 def make_bank(rng: np.random.Generator, count: int, size: int, photos: list[np.ndarray],

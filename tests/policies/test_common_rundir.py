@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from greenroom.policies.common.rundir import MetricsLogger, RunDir, atomic_write_text, read_metrics
+from greenroom.policies.common.rundir import CheckpointError, MetricsLogger, RunDir, atomic_write_text, read_metrics
 
 
 def test_create_lays_out_runs_task_timestamp(runs_dir: Path) -> None:
@@ -41,7 +41,7 @@ def test_corrupt_checkpoint_is_reported_by_name(tmp_path: Path) -> None:
     run = RunDir(tmp_path)
     path = run.save_checkpoint({"step": 1}, 1)
     path.write_bytes(b"garbage")
-    with pytest.raises(RuntimeError, match=path.name):
+    with pytest.raises(CheckpointError, match=path.name):
         run.load_checkpoint()
 
 
