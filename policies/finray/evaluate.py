@@ -14,7 +14,7 @@ from ...sim.finray.sinusoid import SinusoidGrid, evaluate_policy, grid_search, s
 from ..common.config import load_config, resolve_config
 from ..common.rundir import RunDir, atomic_write_json
 from .config import FinRayTrainConfig
-from .runtime import FinRayRuntimePolicy
+from .runtime import ENV_SPEC_KEYS, FinRayRuntimePolicy
 
 EVAL_SEED_BASE = 900_000
 
@@ -35,6 +35,12 @@ def compare(config: FinRayTrainConfig, policy: FinRayRuntimePolicy, episodes: in
         "improvement": (learned_score - sin_score) / max(abs(sin_score), 1e-12),
         "grid_size": len(search["table"]),
     }
+
+
+def _differs(trained: object, configured: object) -> bool:
+    if isinstance(trained, (int, float)) and isinstance(configured, (int, float)):
+        return abs(float(trained) - float(configured)) > 1e-9 * max(1.0, abs(float(configured)))
+    return trained != configured
 
 
 def evaluate(run: RunDir | None, onnx: Path | None, preset: str, overrides: list[str]) -> dict[str, Any]:
@@ -61,6 +67,11 @@ def evaluate(run: RunDir | None, onnx: Path | None, preset: str, overrides: list
     if policy.contract.spec.get("objective") != config.env.objective:
         raise ValueError(f"{onnx} was trained for objective {policy.contract.spec.get('objective')!r}, the config "
                          f"asks for {config.env.objective!r}; pass env.objective=... to match")
+    differ = [f"env.{key}={policy.spec[key]}" for key in ENV_SPEC_KEYS
+              if key in policy.contract.spec and _differs(policy.spec[key], getattr(config.env, key))]
+    if differ:
+        raise ValueError(f"{onnx}'s contract was trained with {' '.join(differ)}, the env config differs "
+                         f"(contract fields {', '.join(d.split('=')[0][4:] for d in differ)}): pass those overrides")
     summary = compare(config, policy, config.eval_episodes)
     if run is not None:
         atomic_write_json(run.eval_dir / "summary.json", summary)

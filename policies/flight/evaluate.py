@@ -131,6 +131,25 @@ def _resolve(run: RunDir | None, onnx: Path | None, preset: str, overrides: list
     return resolve_config(FlightTrainConfig, preset, overrides)
 
 
+def _check_contract_against(policy: Any, config: FlightTrainConfig, onnx: Path) -> None:
+    """The contract's Twist table, limits and rate must be the evaluation env's (ValueError naming the field)."""
+    from ...sim.flight.grid import DirectionGrid
+
+    env = config.env
+    contract = policy.contract
+    wanted = dict(zip(("vx", "vy", "vz", "yaw_rate"), env.action_limits))
+    differ = [f"limits.{k} {contract.limits[k]:g} (config {v:g})" for k, v in wanted.items()
+              if abs(contract.limits[k] - float(v)) > 1e-6]
+    if abs(contract.control_hz - env.control_hz) > 1e-6:
+        differ.append(f"control_hz {contract.control_hz:g} (config env.control_hz {env.control_hz:g})")
+    have, want = policy.grid.twists(), DirectionGrid.from_config(env).twists()
+    if have.shape != want.shape or not np.allclose(have, want, atol=1e-5):
+        differ.append(f"grid {contract.grid} (config grid speeds/fields of view differ)")
+    if differ:
+        raise ValueError(f"{onnx}'s contract does not match the evaluation env: {'; '.join(differ)}; pass overrides "
+                         f"that match the contract (e.g. env.control_hz=...)")
+
+
 def _policy_controller(run: RunDir | None, onnx: Path | None, config: FlightTrainConfig) -> tuple[PolicyController, str]:
     if onnx is not None:
         from ..runtime.flight import FlightRuntimePolicy
@@ -141,6 +160,7 @@ def _policy_controller(run: RunDir | None, onnx: Path | None, config: FlightTrai
             raise ValueError(f"{onnx} takes {policy.contract.image_height} px images and a {policy.grid.rows}x"
                              f"{policy.grid.cols} grid, the evaluation config has {config.env.image_size} px and "
                              f"{config.env.grid_rows}x{config.env.grid_cols}: pass matching overrides")
+        _check_contract_against(policy, config, onnx)
         return PolicyController(policy.values), f"onnx:{Path(onnx).name}"
     from .export import load_trained_network
 

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ...sim.flight.grid import DirectionGrid
-from .contract import Contract, ContractError, contract_path_for
+from .contract import Contract, ContractError, check_number, contract_path_for
 from .session import InputError, OnnxSession
 
 TASK = "flight"
@@ -29,6 +29,12 @@ INPUT = "image"
 OUTPUTS = ("values", "index", "twist")
 SPEC_KEYS = ("image_height", "image_width", "encoding", "hfov_deg", "vfov_deg", "grid", "twists", "limits",
              "control_hz")
+LIMIT_KEYS = ("vx", "vy", "vz", "yaw_rate")
+MAX_CONTROL_HZ = 200.0
+"""The command rate a contract may ask for, Hz: (0, 200] (a node's timer runs at this rate)."""
+MAX_IMAGE_PX = 2048
+MAX_SPEED = 50.0       # m/s, any Twist axis limit
+MAX_YAW_RATE = 20.0    # rad/s
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,18 @@ class FlightContract:
             raise ContractError(f"{where}: flight spec is missing {', '.join(missing)}")
         if spec["encoding"] != "rgb8":
             raise ContractError(f"{where}: image encoding {spec['encoding']!r} is not supported (expected 'rgb8')")
+        for key in ("image_height", "image_width"):
+            check_number(spec, key, where, 1, MAX_IMAGE_PX, integer=True)
+        for key in ("hfov_deg", "vfov_deg"):
+            check_number(spec, key, where, 0, 179, low_open=True)
+        check_number(spec, "control_hz", where, 0, MAX_CONTROL_HZ, low_open=True)
+        limits = spec["limits"]
+        if not isinstance(limits, dict) or sorted(limits) != sorted(LIMIT_KEYS):
+            raise ContractError(f"{where}: spec field 'limits' must map exactly {', '.join(LIMIT_KEYS)} to "
+                                f"bounds, got {limits!r}")
+        for key in LIMIT_KEYS:
+            check_number(limits, key, f"{where} (limits)", 0, MAX_YAW_RATE if key == "yaw_rate" else MAX_SPEED,
+                         low_open=True)
         try:
             return cls(int(spec["image_height"]), int(spec["image_width"]), str(spec["encoding"]),
                        float(spec["hfov_deg"]), float(spec["vfov_deg"]), dict(spec["grid"]),
@@ -127,6 +145,14 @@ class FlightRuntimePolicy:
         if not np.allclose(out["twist"][0], twists[index], atol=1e-5):
             raise ContractError(f"model {self.model_path} maps cell {index} to Twist {out['twist'][0].tolist()}, "
                                 f"{where} says {twists[index].tolist()}")
+        bounds = np.array([self.contract.limits[k] for k in LIMIT_KEYS], np.float32)
+        over = np.argwhere(np.abs(twists) > bounds + 1e-5)
+        if len(over):
+            cell, axis = (int(i) for i in over[0])
+            raise ContractError(f"{where}: twist of cell {cell} has {LIMIT_KEYS[axis]} {twists[cell, axis]:g}, beyond "
+                                f"its limits.{LIMIT_KEYS[axis]} {bounds[axis]:g}: the node would clip the policy's "
+                                f"commands; limits must cover the twist table")
+        self.contract.base.verify_seal(where)  # last: the checks above name the field that is wrong
 
     def act(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One RGB frame -> (values (rows, cols) float32, Twist (4,) float32 [vx, vy, vz, yaw_rate]).

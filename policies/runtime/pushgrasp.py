@@ -30,7 +30,7 @@ import numpy as np
 
 from ...sim.pushgrasp.geometry import GRASP, PRIMITIVES, PUSH, PrimitiveGeometry, PrimitivePlan, plan_primitive
 from ...sim.pushgrasp.heightmap import Intrinsics, Workspace, fill_holes, heightmap
-from .contract import Contract, ContractError, load_contract_for
+from .contract import Contract, ContractError, check_number, load_contract_for
 from .failure_memory import FailureMemory
 from .session import OnnxSession
 
@@ -89,6 +89,15 @@ class PushGraspRuntimePolicy:
         if contract.task != TASK:
             raise ContractError(f"{where}: it is a {contract.task!r} policy, not {TASK!r}")
         spec = contract.spec
+        bad = f"{where}: bad pushgrasp spec"
+        check_number(spec, "resolution", bad, 0, 1.0, low_open=True)
+        check_number(spec, "heightmap_size", bad, 8, 2048, integer=True)
+        check_number(spec, "num_rotations", bad, 1, 64, integer=True)
+        for group in ("workspace", "geometry"):
+            if not isinstance(spec.get(group), dict):
+                raise ContractError(f"{bad}: spec field {group!r} must be an object, got {spec.get(group)!r}")
+            for key in spec[group]:
+                check_number(spec[group], key, f"{bad} ({group})", -100.0, 100.0)
         try:
             self.workspace = Workspace(**spec["workspace"])
             self.resolution = float(spec["resolution"])
@@ -112,6 +121,7 @@ class PushGraspRuntimePolicy:
         self.contract = contract
         self.session = OnnxSession(model_path, contract, threads=threads)
         self.memory = FailureMemory(self.resolution) if avoid_repeats else None
+        contract.verify_seal(where)
 
     @property
     def heightmap_shape(self) -> tuple[int, int]:

@@ -62,6 +62,8 @@ class OnnxSession:
         except ImportError as exc:  # core dependency, but say what to install
             raise ImportError("greenroom's runtime needs onnxruntime: pip install onnxruntime") from exc
         self.model_path = Path(model_path)
+        if self.model_path.is_dir():
+            raise ContractError(f"model file {self.model_path} is a folder; give the .onnx file inside it")
         if not self.model_path.is_file():
             raise ContractError(f"model file {self.model_path} does not exist")
         self.contract = contract
@@ -72,8 +74,8 @@ class OnnxSession:
                 raise ContractError(f"model file {self.model_path} is not readable: {exc}") from None
             if actual != contract.model_sha256:
                 raise ContractError(
-                    f"model file {self.model_path} has sha256 {actual[:12]}..., its contract expects "
-                    f"{contract.model_sha256[:12]}...: the model was changed after export; re-export it "
+                    f"model file {self.model_path} has sha256 {actual}, its contract expects "
+                    f"{contract.model_sha256}: the model was changed after export; re-export it "
                     f"(greenroom export RUN) so model and contract match")
         options = ort.SessionOptions()
         options.intra_op_num_threads = int(threads)
