@@ -12,13 +12,13 @@ the URDF joint limits; a solution is accepted only when its forward kinematics l
 """
 from __future__ import annotations
 
-import os
-import sys
 import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
+
+from ..common.share import share_file
 
 PACKAGE = "greenroom"
 DEFAULT_URDF = "assets/arm/panda.urdf"
@@ -31,19 +31,7 @@ class IKError(RuntimeError):
 
 def default_urdf_path() -> Path:
     """The Panda URDF: the installed share folder (``ros2 run``/wheel), else the source tree."""
-    candidates = []
-    try:
-        from ament_index_python.packages import get_package_share_directory
-
-        os.environ.setdefault("AMENT_PREFIX_PATH", sys.prefix)
-        candidates.append(Path(get_package_share_directory(PACKAGE)) / DEFAULT_URDF)
-    except Exception:  # noqa: BLE001 - not installed as an ament package (editable install)
-        pass
-    candidates.append(Path(__file__).resolve().parents[2] / DEFAULT_URDF)
-    for path in candidates:
-        if path.is_file():
-            return path
-    raise FileNotFoundError(f"arm URDF not found; looked in {', '.join(map(str, candidates))}")
+    return share_file(DEFAULT_URDF)
 
 
 def _chain_elements(urdf: Path, base_link: str, tip_link: str) -> tuple[list[str], list[str], list[str]]:

@@ -6,6 +6,12 @@ range, read-only, extra check). :func:`declare_params` registers an
 (``-p``), in a params file or later through ``SetParameters`` are all refused with a reason that
 says what was given and what is expected. Integer values for float parameters (``rate:=30``)
 are accepted and converted, as ``ros2 param set`` users expect.
+
+Every greenroom node (flight, arm, recorder) declares its parameters here, so they all behave
+the same: a descriptor with the description and the range (``ros2 param describe`` shows them),
+``read_only`` for what is only read at start-up, and one exception type, :class:`ParamError`
+(a :class:`~.spin.StartupError`: ``run_node`` prints it as one line and exits with status 1),
+whose message names the node, the parameter, the value given and the valid range.
 """
 from __future__ import annotations
 
@@ -19,12 +25,15 @@ from rclpy.exceptions import InvalidParameterTypeException, InvalidParameterValu
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 
+from .spin import StartupError
+
 Check = Callable[[Any], "str | None"]
 """Extra validation: returns a reason string when the value is bad, else None."""
 
 
-class ParamError(ValueError):
-    """A parameter given at start-up is invalid (message names it, the value and the fix)."""
+class ParamError(StartupError, ValueError):
+    """A parameter given at start-up is invalid (message names the node, the parameter, the value
+    given and the valid range or rule)."""
 
 
 @dataclass(frozen=True)
@@ -32,7 +41,8 @@ class Param:
     """One node parameter.
 
     ``low``/``high`` (inclusive) become the descriptor's range for numbers; ``check`` adds
-    a rule the range cannot express (e.g. "a file that exists", "not empty").
+    a rule the range cannot express (e.g. "a file that exists", "7 values"). An empty list
+    default (``[]``) declares a double-array parameter without a value.
     """
 
     name: str
@@ -56,13 +66,17 @@ class Param:
         expected = type(self.default)
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
+        if expected is list and value is None and not self.default:
+            value = []  # an empty double array: declared without a value
+        if expected is list and (isinstance(value, (tuple, list)) or hasattr(value, "tolist")):
+            value = list(value)
         if type(value) is not expected:
             return f"{self.name} must be a {expected.__name__}, got {value!r} ({type(value).__name__})"
         if isinstance(value, float) and not math.isfinite(value):
             return f"{self.name} must be finite, got {value}"
         if self.low is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
             if not self.low <= value <= self.high:
-                return f"{self.name}={value} is outside [{self.low}, {self.high}]: {self.description}"
+                return f"{self.name}={value} is outside the valid range [{self.low}, {self.high}]"
         if self.check is not None:
             return self.check(value)
         return None
@@ -72,13 +86,29 @@ def not_empty(name: str) -> Check:
     return lambda v: None if str(v).strip() else f"{name} must not be empty"
 
 
+def one_of(name: str, choices: Sequence[str]) -> Check:
+    return lambda v: None if v in choices else f"{name} must be one of {', '.join(choices)}; got {v!r}"
+
+
+def length(name: str, *allowed: int, what: str = "") -> Check:
+    """The list has one of the ``allowed`` lengths (``what`` names the values, e.g. "x, y, z")."""
+    sizes = " or ".join(str(n) for n in allowed)
+    return lambda v: None if len(v) in allowed else f"{name} needs {sizes} values{f' ({what})' if what else ''}; got {list(v)}"
+
+
 def _coerce_overrides(node: Node, table: Sequence[Param]) -> None:
-    """``rate:=30`` arrives as INTEGER; float parameters take it as 30.0 (rclpy would refuse)."""
+    """``rate:=30`` arrives as INTEGER and ``pose:=[0, 0, 1]`` as INTEGER_ARRAY; float (array)
+    parameters take them as 30.0 / [0.0, 0.0, 1.0] (rclpy would refuse the type)."""
     overrides = node._parameter_overrides  # rclpy keeps command-line/params-file values here
     for param in table:
         given = overrides.get(param.name)
-        if isinstance(param.default, float) and given is not None and given.type_ == Parameter.Type.INTEGER:
+        if given is None:
+            continue
+        floats = isinstance(param.default, list) and all(isinstance(v, float) for v in param.default)
+        if isinstance(param.default, float) and given.type_ == Parameter.Type.INTEGER:
             overrides[param.name] = Parameter(param.name, Parameter.Type.DOUBLE, float(given.value))
+        elif floats and given.type_ == Parameter.Type.INTEGER_ARRAY:
+            overrides[param.name] = Parameter(param.name, Parameter.Type.DOUBLE_ARRAY, [float(v) for v in given.value])
 
 
 def declare_params(node: Node, table: Sequence[Param],
@@ -111,16 +141,23 @@ def declare_params(node: Node, table: Sequence[Param],
     node.add_post_set_parameters_callback(post_set)
     _coerce_overrides(node, table)
     values: dict[str, Any] = {}
+    where = node.get_fully_qualified_name()
     for param in table:
         try:
-            values[param.name] = node.declare_parameter(param.name, param.default, param.descriptor()).value
+            if isinstance(param.default, list) and not param.default:
+                value = node.declare_parameter(param.name, Parameter.Type.DOUBLE_ARRAY, param.descriptor()).value
+            else:
+                value = node.declare_parameter(param.name, param.default, param.descriptor()).value
         except InvalidParameterValueException as exc:
             text = str(exc.args[0]) if exc.args else str(exc)
             reason = text.split("Reason: ", 1)[-1]
-            raise ParamError(f"parameter {param.name} refused: {reason} ({param.description})") from None
+            raise ParamError(f"node {where}: parameter {param.name} refused: {reason} ({param.description})") from None
         except InvalidParameterTypeException:
             given = node._parameter_overrides.get(param.name)
-            raise ParamError(f"parameter {param.name} must be a {type(param.default).__name__}, got "
+            raise ParamError(f"node {where}: parameter {param.name} must be a {type(param.default).__name__}, got "
                              f"{given.value if given is not None else '?'!r} ({param.description})") from None
+        if isinstance(param.default, list):
+            value = [] if value is None else list(value)
+        values[param.name] = value
     declared = True
     return values

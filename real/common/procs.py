@@ -49,10 +49,12 @@ class NodeProcess:
         remaps: ``{from: to}`` passed as ``-r from:=to``.
         module: fallback module run with ``python -m`` when the script is not installed.
         log_dir: folder of the output log (default: a temp dir).
+        env: extra environment variables (e.g. what a launch file's ``set_env`` gives the node).
     """
 
     def __init__(self, script: str, params: dict[str, Any] | None = None, remaps: dict[str, str] | None = None,
-                 module: str | None = None, log_dir: Path | None = None, name: str | None = None) -> None:
+                 module: str | None = None, log_dir: Path | None = None, name: str | None = None,
+                 env: dict[str, str] | None = None) -> None:
         exe = Path(sys.executable).parent / script
         if exe.exists():
             command = [sys.executable, str(exe)]
@@ -75,8 +77,8 @@ class NodeProcess:
         fd, log_path = tempfile.mkstemp(prefix=f"{name or script}-", suffix=".log", dir=folder)
         self.log_path = Path(log_path)
         self._log = os.fdopen(fd, "wb")
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
-        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, env=env)
+        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT,
+                                        env=dict(os.environ, PYTHONUNBUFFERED="1", **(env or {})))
         self.pid = self.process.pid
 
     def poll(self) -> int | None:

@@ -6,15 +6,22 @@ signal, and the main thread leaves its ``spin_once`` loop (``SPIN_PERIOD_S``) an
 executor, node and context down in order. rclpy's handlers instead shut the context down from
 the signal's own context while the executor may be inside ``rcl_wait`` or a callback, a race
 that crashed a node now and then (exit -11 while stopping; upstream: ros2/rclpy#215, #253,
-#327). A start-up error that the node raises as :class:`StartupError` (or a parameter/contract
-error) is printed as one clear line and exits with status 1 before anything is published. The
-process ends with ``os._exit`` once the node and ROS are shut down (see :func:`run_node`).
+#327).
+
+Start-up failures: a :class:`StartupError` (parameters: :class:`~.params.ParamError` is one) or
+one of the node's ``startup_errors`` (e.g. a bad contract) is printed as one clear line; any
+other exception raised while building the node (a missing dependency, a bug) is printed with its
+traceback. Either way the *original* error is what the user sees (a half-built node is then
+destroyed without letting its own clean-up hide it) and the process exits with status 1 before
+anything is published. The process ends with ``os._exit`` once the node and ROS are shut down
+(see :func:`run_node`).
 """
 from __future__ import annotations
 
 import os
 import signal
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 
 import rclpy
@@ -32,7 +39,11 @@ class StartupError(RuntimeError):
 def run_node(factory: Callable[[], Node], args: Sequence[str] | None, prog: str,
              startup_errors: tuple[type[BaseException], ...] = ()) -> int:
     """Spin the node ``factory()`` until shutdown, then end the process with its exit status
-    (only a failed ``rclpy.init`` returns, with 1)."""
+    (only a failed ``rclpy.init`` returns, with 1).
+
+    A node that sets a ``failure`` attribute (a message) at run time stops the loop; the message
+    is printed and the exit status is 1 (the recorder does this when a topic never appears).
+    """
     stop_signals: list[int] = []
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda received, _frame: stop_signals.append(received))
@@ -48,19 +59,31 @@ def run_node(factory: Callable[[], Node], args: Sequence[str] | None, prog: str,
         try:
             node = factory()
         except (StartupError, *startup_errors) as exc:
-            print(f"{prog}: error: {exc}", file=sys.stderr, flush=True)
+            _report(f"{prog}: error: {exc}")
+            status = 1
+        except Exception:  # noqa: BLE001 - any start-up failure: report the original error, exit 1
+            _report(f"{prog}: error: the node failed to start:\n{traceback.format_exc().rstrip()}")
             status = 1
         if node is not None:
             executor.add_node(node)
-            while not stop_signals and rclpy.ok():
+            while not stop_signals and rclpy.ok() and getattr(node, "failure", None) is None:
                 executor.spin_once(timeout_sec=SPIN_PERIOD_S)
+            if getattr(node, "failure", None) is not None:  # the node gave up at run time
+                _report(f"{prog}: error: {node.failure}")
+                status = 1
     except ExternalShutdownException:  # the context was shut down from elsewhere
         pass
+    except Exception:  # noqa: BLE001 - a callback raised: report it, exit non-zero
+        _report(f"{prog}: error: a callback raised:\n{traceback.format_exc().rstrip()}")
+        status = 1
     finally:
-        executor.shutdown()
+        _quietly(prog, executor.shutdown)
         if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
+            _quietly(prog, node.destroy_node)
+        # A node whose constructor raised is still tracked by the context, which destroys it
+        # here; its destroy_node may fail on attributes it never set: that must not replace
+        # the error already reported (nor skip the exit status).
+        _quietly(prog, rclpy.try_shutdown)
     # Everything is shut down. Skip interpreter finalization: native destructors (DDS, ONNX
     # Runtime) run there in no fixed order and occasionally crash a node that stopped cleanly
     # (exit -11 on SIGINT, also seen upstream: ros-controls/ros2_controllers#1933).
@@ -68,3 +91,14 @@ def run_node(factory: Callable[[], Node], args: Sequence[str] | None, prog: str,
     sys.stderr.flush()
     os._exit(status)
 
+
+def _report(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _quietly(prog: str, step: Callable[[], object]) -> None:
+    """Run one shutdown step; an error there is printed (once, short) but never raised."""
+    try:
+        step()
+    except Exception as exc:  # noqa: BLE001 - shutdown must go on
+        print(f"{prog}: warning: during shutdown: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)

@@ -3,10 +3,13 @@
 Topics (relative names: remap them, e.g. ``cmd_vel:=/mavros/setpoint_velocity/cmd_vel_unstamped``):
 
 =====================  ====================================  ======================================
-``image`` (sub)         sensor_msgs/Image                      sensor-data QoS (best effort, keep
-                                                               last 1): rgb8, bgr8 or mono8, any
-                                                               size and row step; resized to the
-                                                               contract's image (INTER_AREA).
+``image`` (sub)         sensor_msgs/Image                      keep last 1, ``image_qos``: ``auto``
+                                                               (best effort; reliable while every
+                                                               publisher is reliable), see
+                                                               :mod:`..common.camera`. rgb8, bgr8
+                                                               or mono8, any size and row step;
+                                                               area-resized to the contract's
+                                                               image. Lost/stalled frames: warned.
 ``estop`` (sub)         std_msgs/Bool                          reliable; ``true`` latches an
                                                                e-stop (zero command, disabled) until
                                                                ``false`` then ``~/enable true``.
@@ -22,20 +25,23 @@ Topics (relative names: remap them, e.g. ``cmd_vel:=/mavros/setpoint_velocity/cm
                                                                while someone subscribes.
 ``/diagnostics`` (pub)  diagnostic_msgs/DiagnosticArray        1 Hz: state, image and command rates
                                                                (Hz), inference and stamp-to-command
-                                                               latency (ms), model sha256, rejects.
+                                                               latency (ms), model sha256, rejects,
+                                                               frames received / lost in transport.
 =====================  ====================================  ======================================
 
 Service ``~/enable`` (std_srvs/SetBool): enable/disable; refused while the e-stop is asserted.
 
 Behaviour: each accepted image runs the policy and publishes its clamped Twist at once (the
-sensor-data subscription keeps only the newest frame, so a slow computer drops frames rather
-than queueing them). Every control period, if the node is disabled, e-stopped
+subscription keeps only the newest frame, so a slow computer drops frames rather than queueing
+them). Every control period, if the node is disabled, e-stopped
 or has had no valid image for ``watchdog_timeout_s``, it publishes a zero Twist (hover). A
 malformed image (wrong encoding, bad step, truncated, zero size, out-of-order stamp) never
 raises: it is dropped with a throttled warning and answered with a zero Twist.
 
 Start-up: a missing, corrupt or mismatched model/contract, or a bad parameter, prints one
-clear error and exits with status 1 before any publisher exists. Parameters: see ``PARAMS``.
+clear error and exits with status 1 before any publisher exists; so does a contract whose
+``control_hz`` is not in (0, ``MAX_CONTROL_HZ``] (the safety loop never spins nor divides by
+zero). Parameters: see ``PARAMS``.
 Imports only greenroom.policies.runtime (no torch, no simulators).
 """
 from __future__ import annotations
@@ -49,7 +55,7 @@ import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import Twist, TwistStamped
 from rclpy.node import Node
-from rclpy.qos import QoSProfile, qos_profile_sensor_data
+from rclpy.qos import QoSProfile
 from sensor_msgs.msg import Image
 from std_msgs.msg import Bool
 from std_srvs.srv import SetBool
@@ -57,17 +63,21 @@ from std_srvs.srv import SetBool
 from ...policies.runtime import ContractError
 from ...policies.runtime.image import ImageError, image_msg_to_rgb
 from ..common.diagnostics import LatencyStats, RateMeter, status
-from ..common.params import Param, ParamError, declare_params, not_empty
+from ..common.camera import QOS_MODES, CameraSubscription
+from ..common.params import Param, declare_params, not_empty, one_of
 from ..common.safety import ZERO_TWIST, VelocityLimits, Watchdog, clamp_twist
 from ..common.spin import StartupError, run_node
 from .values_image import render_values
+
+MAX_CONTROL_HZ = 200.0
+"""Fastest safety loop (Hz) the node runs, whatever the parameter or the contract says."""
 
 PARAMS: tuple[Param, ...] = (
     Param("model_path", "", "exported policy .onnx file", read_only=True, check=not_empty("model_path")),
     Param("contract_path", "", "its contract JSON; empty = the model path with .contract.json", read_only=True),
     Param("control_rate_hz", 0.0, "safety loop rate (Hz): zero commands while disabled or stale; "
           "0 = the contract's control rate",
-          low=0.0, high=200.0),
+          low=0.0, high=MAX_CONTROL_HZ),
     Param("max_forward_speed", 1.0, "limit on horizontal speed |(vx, vy)| (m/s)", low=0.0, high=10.0),
     Param("max_vertical_speed", 0.5, "limit on |vz| (m/s)", low=0.0, high=5.0),
     Param("max_yaw_rate", 1.5, "limit on |yaw rate| (rad/s)", low=0.0, high=6.3),
@@ -76,6 +86,9 @@ PARAMS: tuple[Param, ...] = (
     Param("frame_id", "base_link", "body frame of the command (TwistStamped header.frame_id)",
           check=not_empty("frame_id")),
     Param("use_stamped", False, "publish geometry_msgs/TwistStamped instead of Twist", read_only=True),
+    Param("image_qos", "auto", "image subscription reliability: auto (follow the publishers), best_effort "
+          "or reliable (a reliable subscription gets nothing from a best-effort camera)", read_only=True,
+          check=one_of("image_qos", QOS_MODES)),
 )
 
 WARN_THROTTLE_S = 2.0
@@ -86,10 +99,7 @@ class FlightPolicyNode(Node):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("flight_policy", **kwargs)
-        try:
-            p = declare_params(self, PARAMS, on_change=self._on_params_changed)
-        except ParamError as exc:
-            raise StartupError(str(exc)) from None
+        p = declare_params(self, PARAMS, on_change=self._on_params_changed)  # ParamError: a StartupError
         from ...policies.runtime.flight import FlightRuntimePolicy  # ContractError on a bad model
 
         model = Path(p["model_path"]).expanduser()
@@ -103,6 +113,9 @@ class FlightPolicyNode(Node):
         self.target_hw = (contract.image_height, contract.image_width)
         self.model_sha256 = contract.model_sha256
         self.contract_rate_hz = float(contract.control_hz)
+        if not 0.0 < self.contract_rate_hz <= MAX_CONTROL_HZ:  # also NaN
+            raise StartupError(f"contract of {model}: control_hz={contract.control_hz} is outside (0, "
+                               f"{MAX_CONTROL_HZ:g}] Hz; re-export the policy or set control_rate_hz")
         self.limits = VelocityLimits(p["max_forward_speed"], p["max_vertical_speed"], p["max_yaw_rate"])
         self.frame_id = str(p["frame_id"])
         self.use_stamped = bool(p["use_stamped"])
@@ -121,9 +134,8 @@ class FlightPolicyNode(Node):
                                              QoSProfile(depth=10))
         self.values_pub = self.create_publisher(Image, "~/values", QoSProfile(depth=1))
         self.diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", QoSProfile(depth=10))
-        image_qos = QoSProfile(depth=1, reliability=qos_profile_sensor_data.reliability,
-                               durability=qos_profile_sensor_data.durability, history=qos_profile_sensor_data.history)
-        self.create_subscription(Image, "image", self._on_image, image_qos)
+        self.camera = CameraSubscription(self, Image, "image", self._on_image, p["image_qos"], depth=1,
+                                         stall_s=max(1.0, 10 * self.watchdog.timeout_s))
         self.create_subscription(Bool, "estop", self._on_estop, QoSProfile(depth=10))
         self.create_service(SetBool, "~/enable", self._on_enable)
         self.control_timer = self.create_timer(1.0 / self.control_rate_hz(p["control_rate_hz"]), self._on_control_tick)
@@ -131,6 +143,7 @@ class FlightPolicyNode(Node):
         # after the last image, not at the next control tick (which could add a whole period).
         self.watchdog_timer = self.create_timer(self.watchdog.timeout_s, self._on_watchdog_expired)
         self.create_timer(1.0, self._publish_diagnostics)
+        self.create_timer(1.0, self._check_camera)
         self.get_logger().info(
             f"policy {p['model_path']} (sha256 {self.model_sha256[:12]}...), image {self.target_hw[1]}x"
             f"{self.target_hw[0]}, control {1.0 / self.control_timer.timer_period_ns * 1e9:.1f} Hz, "
@@ -139,7 +152,8 @@ class FlightPolicyNode(Node):
     # ------------------------------------------------------------------ parameters
     def control_rate_hz(self, value: float | None = None) -> float:
         value = self.get_parameter("control_rate_hz").value if value is None else value
-        return float(value) if value > 0 else self.contract_rate_hz
+        rate = float(value) if value > 0 else self.contract_rate_hz
+        return min(rate, MAX_CONTROL_HZ)
 
     def _on_params_changed(self, changed: dict[str, Any]) -> None:
         if {"max_forward_speed", "max_vertical_speed", "max_yaw_rate"} & set(changed):
@@ -165,6 +179,9 @@ class FlightPolicyNode(Node):
         return "stale" if self.watchdog.expired() else "active"
 
     # ------------------------------------------------------------------ callbacks
+    def _check_camera(self) -> None:
+        self.camera.check()  # follows the publishers' QoS (auto); warns about lost or stalled frames
+
     def _on_image(self, msg: Image) -> None:
         now = time.monotonic()
         self.image_rate.tick(now)
@@ -205,6 +222,11 @@ class FlightPolicyNode(Node):
         """No valid image for ``watchdog_timeout_s``: zero now; control ticks repeat it each period."""
         self.watchdog_timer.cancel()
         self._publish(ZERO_TWIST, None)
+        if self.enabled and not self.estop:
+            self.get_logger().warning(
+                f"no valid image for {self.watchdog.timeout_s:g} s: stale, publishing zero velocity until images "
+                f"return ({self.camera.received} received, {self.camera.lost} lost in transport, "
+                f"{self.rejected} rejected)", throttle_duration_sec=WARN_THROTTLE_S)
 
     def _on_control_tick(self) -> None:
         if self.state() != "active":
@@ -264,6 +286,7 @@ class FlightPolicyNode(Node):
             "stamp_to_cmd_p99_ms": age["p99_ms"], "images_rejected": self.rejected,
             "last_reject": self.last_reject, "model_sha256": self.model_sha256,
             "last_cmd": " ".join(f"{v:.3f}" for v in self.last_twist),
+            **{f"image_{k}": v for k, v in self.camera.stats().items()},
         }
         array = DiagnosticArray()
         array.header.stamp = self.get_clock().now().to_msg()
@@ -274,7 +297,7 @@ class FlightPolicyNode(Node):
 
 def main(args: Sequence[str] | None = None) -> int:
     """Console script ``flight_policy``: ``flight_policy --ros-args -p model_path:=policy.onnx``."""
-    return run_node(FlightPolicyNode, args, "flight_policy", startup_errors=(ContractError, ParamError))
+    return run_node(FlightPolicyNode, args, "flight_policy", startup_errors=(ContractError,))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 """Sim-in-the-loop plumbing shared by the flight ROS tests and ``greenroom bench flight --only ros``.
 
-- :func:`untrained_policy`: an exported flight policy (ONNX + contract) with freshly initialised
-  weights and the shipped network/graph/contract code, for latency, CPU and robustness checks
-  that do not depend on what the weights learned. Imports torch lazily (the CLI process only;
-  the node processes never do).
+- :func:`default_model`: the policy a benchmark or SIL run flies: the newest ``greenroom export``
+  under ``runs/flight`` when there is one, else the shipped ``assets/policies/flight/policy.onnx``
+  (latency, CPU and robustness do not depend on which). No training code, no torch: a test that
+  needs a freshly exported network builds it with ``greenroom.policies`` in the test itself.
 - :func:`latest_export`: the newest ``runs/flight/*/export/*.onnx`` from ``greenroom export``.
 - :func:`start_policy` / :func:`start_bridge`: the two console scripts as processes.
 """
@@ -14,28 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..common.procs import NodeProcess
-
-
-def untrained_policy(out_dir: Path, preset: str = "cpu", overrides: list[str] | None = None, seed: int = 0) -> Path:
-    """Export an untrained network of the ``FlightTrainConfig`` preset through the shipped export path.
-
-    The parity check runs on 256 random images. Returns the ``policy.onnx`` path; its
-    ``policy.contract.json`` is written beside it.
-    """
-    import numpy as np
-    import torch
-
-    from ...policies.common.config import resolve_config
-    from ...policies.flight.config import FlightTrainConfig
-    from ...policies.flight.export import export_policy
-    from ...policies.flight.network import build_network
-
-    config = resolve_config(FlightTrainConfig, preset, list(overrides or []))
-    torch.manual_seed(seed)
-    net = build_network(config)
-    size = config.env.image_size
-    images = np.random.default_rng(seed).integers(0, 256, (256, size, size, 3), dtype=np.uint8)
-    return export_policy(net, config, Path(out_dir), images)
+from ..common.share import shipped_policy
 
 
 def latest_export(runs: Path | None = None) -> Path | None:
@@ -45,10 +24,19 @@ def latest_export(runs: Path | None = None) -> Path | None:
     return models[-1] if models else None
 
 
-def start_policy(model: Path | str, log_dir: Path | None = None, **params: Any) -> NodeProcess:
+def default_model() -> tuple[Path, str]:
+    """(model path, where it comes from): the latest export, else the shipped policy."""
+    model = latest_export()
+    if model is not None:
+        return model, f"exported run {model.parent.parent}"
+    return shipped_policy("flight"), "shipped assets/policies/flight/policy.onnx"
+
+
+def start_policy(model: Path | str, log_dir: Path | None = None, env: dict[str, str] | None = None,
+                 **params: Any) -> NodeProcess:
     """``flight_policy`` with ``model_path`` and extra parameters (``contract_path`` etc.)."""
     return NodeProcess("flight_policy", {"model_path": str(model), **params},
-                       module="greenroom.real.flight.policy_node", log_dir=log_dir)
+                       module="greenroom.real.flight.policy_node", log_dir=log_dir, env=env)
 
 
 def start_bridge(log_dir: Path | None = None, overrides: list[str] | None = None, **params: Any) -> NodeProcess:

@@ -55,7 +55,7 @@ from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Bool
 
 from ...policies.common.config import ConfigError, resolve_config
-from ..common.params import Param, ParamError, declare_params, not_empty
+from ..common.params import Param, declare_params, not_empty
 from ..common.spin import StartupError, run_node
 
 PARAMS: tuple[Param, ...] = (
@@ -78,10 +78,8 @@ class FlightSimBridge(Node):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("flight_sim_bridge", **kwargs)
-        try:
-            self.p = declare_params(self, PARAMS)
-        except ParamError as exc:
-            raise StartupError(str(exc)) from None
+        self.env: Any = None  # destroy_node runs even when the constructor fails below
+        self.p = declare_params(self, PARAMS)  # ParamError (a StartupError) on a bad value
         from ...sim.flight.config import FlightEnvConfig
         from ...sim.flight.env import FlightEnv
 
@@ -90,6 +88,8 @@ class FlightSimBridge(Node):
             self.config = resolve_config(FlightEnvConfig, self.p["preset"], overrides)
         except (ConfigError, ValueError) as exc:
             raise StartupError(f"bad FlightEnvConfig: {exc}") from None
+        if not 0.0 < float(self.config.control_hz) <= 1000.0:
+            raise StartupError(f"FlightEnvConfig control_hz={self.config.control_hz} is outside (0, 1000] Hz")
         self.env = FlightEnv(self.config)
         self.low = self.env.action_space.low.astype(np.float64)
         self.high = self.env.action_space.high.astype(np.float64)
@@ -208,7 +208,9 @@ class FlightSimBridge(Node):
         return odom
 
     def destroy_node(self) -> None:
-        self.env.close()
+        env, self.env = self.env, None
+        if env is not None:
+            env.close()
         super().destroy_node()
 
 

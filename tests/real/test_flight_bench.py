@@ -18,5 +18,5 @@ def test_ros_benchmark_quick(runs_dir: Path, ros_domain: int) -> None:
     median, p99, cpu = results
     assert median.value <= p99.value and p99.target == "<= 5.0" and cpu.passed in (True, False)
     details = median.details
-    assert details["model"].startswith("untrained") and details["commands_matched"] > 10
+    assert details["model"].startswith("shipped") and details["commands_matched"] > 10
     assert details["exit_codes"] == [0, 0] and details["nodes_alive_until_stop"]

@@ -29,7 +29,7 @@ from std_msgs.msg import Bool
 from std_srvs.srv import SetBool
 
 from greenroom.real.common.procs import Probe
-from greenroom.real.flight.sil import start_policy, untrained_policy
+from greenroom.real.flight.sil import start_policy
 
 pytestmark = [pytest.mark.ros]
 
@@ -38,9 +38,9 @@ LIMITS = {"max_forward_speed": 0.4, "max_vertical_speed": 0.2, "max_yaw_rate": 0
 
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def model(tmp_path_factory: pytest.TempPathFactory, flight_export) -> Path:
     """An exported smoke-preset policy (32 px, 3x3 grid), untrained weights."""
-    return untrained_policy(tmp_path_factory.mktemp("flight-model"), "smoke")
+    return flight_export(tmp_path_factory.mktemp("flight-model"), "smoke")
 
 
 def _image(probe: Probe, height: int = 48, width: int = 64, encoding: str = "bgr8", stamp_offset_s: float = 0.0,
@@ -124,8 +124,8 @@ def _corrupt_cases(model: Path, tmp: Path, other: Path) -> dict[str, tuple[dict,
 
 @pytest.mark.slow
 def test_bad_model_contract_or_parameter_exits_nonzero_and_publishes_nothing(
-        model: Path, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, ros_domain: int) -> None:
-    other = untrained_policy(tmp_path_factory.mktemp("other-model"), "smoke", ["env.image_size=48"], seed=1)
+        model: Path, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, ros_domain: int, flight_export) -> None:
+    other = flight_export(tmp_path_factory.mktemp("other-model"), "smoke", ["env.image_size=48"], seed=1)
     cases = _corrupt_cases(model, tmp_path, other)
     with Probe() as probe:
         for topic, kind in (("cmd_vel", Twist), ("/diagnostics", DiagnosticArray), ("flight_policy/values", Image)):
