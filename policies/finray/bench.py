@@ -17,12 +17,16 @@
 * ``update_cost``: ms per SAC gradient step of SB3's ``SAC.train`` and of LeanSAC's step (same
   networks, batch 128, one thread), side by side.
 * ``sync_vs_async_no_history``: the same with ``env.history_steps=0``.
-* ``learned_vs_sinusoid``: the learned policy of a run vs the best sinusoid of the grid search on
-  the same episodes (:func:`greenroom.policies.finray.evaluate.compare`). Uses the run named by
-  ``$FINRAY_BENCH_RUN`` (a trained finray run directory) or trains one with the ``cpu`` preset
-  (``smoke`` with ``--quick``), on ``BENCH_EPISODES`` randomized episodes (the gain differs a lot
-  between episodes: the learned policy adapts to the sampled fluid and actuator parameters, a
-  fixed sinusoid cannot). Target: >= 20 % better on the run's objective.
+* ``openloop_search``: the best open-loop gait of every family (:mod:`greenroom.sim.finray.gaits`:
+  sinusoid incl. overdriven, per-ray phases, 3-harmonic Fourier, trapezoid) on the 20 randomized
+  evaluation episodes, ``BUDGET`` candidates per family (grid + refinement, CMA-ES); each optimum's
+  place in its search ranges. Cached in ``benchmarks/results/finray-baseline.json`` by a hash of
+  everything the search depends on (:mod:`.baseline`); a stale or missing cache is searched again.
+* ``learned_vs_openloop``: the learned policy (``$FINRAY_BENCH_ONNX``, an exported policy; or
+  ``$FINRAY_BENCH_RUN``, a run, exported here; default the bundled ``assets/policies/finray``)
+  vs the best gait of every family on the same randomized episodes (target >= 20 %), on the
+  out-of-range episodes (target > 0), and its efficiency vs the most efficient gait whose mean
+  thrust reaches the thrust floor (the best sinusoid of the nominal fin).
 """
 from __future__ import annotations
 
@@ -162,34 +166,84 @@ def bench_sync_vs_async_no_history(quick: bool) -> list[BenchResult]:
     return bench_sync_vs_async(quick, ("env.history_steps=0",), " (no history)")
 
 
-def bench_learned_vs_sinusoid(quick: bool) -> list[BenchResult]:
-    from ..common.config import load_config
+QUICK_GRID = {"amplitude": (0.6, 0.9), "frequency": (2.5, 3.0), "phase_lag": (0.4,)}
+
+
+def _baseline_record(quick: bool) -> dict:
+    """The cached open-loop baseline of the cpu preset's env (searched and cached when stale or absent);
+    ``--quick``: a tiny search on 2 episodes, never cached."""
+    from .baseline import cached_or_search, search_baseline
     from .config import FinRayTrainConfig
-    from .evaluate import compare
-    from .export import export_run
+
+    env = resolve_config(FinRayTrainConfig, "cpu", []).env
+    if quick:
+        return search_baseline(env, episodes=2, budget=8, workers=1, grid=QUICK_GRID)
+    return cached_or_search(env)
+
+
+def bench_openloop_search(quick: bool) -> list[BenchResult]:
+    """Best open-loop gait of every family on the randomized evaluation episodes (thrust), and where
+    each optimum sits in its search ranges."""
+    from .baseline import CACHE, load_cached
+    from .config import FinRayTrainConfig
+
+    cached = not quick and load_cached(resolve_config(FinRayTrainConfig, "cpu", []).env) is not None
+    record = _baseline_record(quick)
+    rows = []
+    for name, fam in record["families"].items():
+        rows.append(BenchResult(GROUP, f"open-loop {name}: best mean thrust", fam["summary"]["thrust"], "N",
+                                "optimum inside the search ranges", not fam["on_edge"],
+                                {"best": fam["best"], "evaluations": fam["evaluations"], "method": fam["method"],
+                                 "bounds": fam["bounds"], "on_edge": fam["on_edge"], "history": fam["history"],
+                                 "episodes": record["episodes"], "out_of_range": {
+                                     k: v for k, v in fam["out_of_range"].items() if k != "per_episode"}}))
+    rows.append(BenchResult(GROUP, "open-loop search wall time", record["wall_s"], "s",
+                            details={"cache": str(CACHE), "from_cache": cached, "key": record["key"],
+                                     "budget_per_family": record["budget"], "grid": record["grid"]}))
+    return rows
+
+
+def bench_learned_vs_openloop(quick: bool) -> list[BenchResult]:
+    """The learned policy vs the best gait of every family (thrust) on the randomized and the
+    out-of-range episodes, and its efficiency vs the most efficient gait above the thrust floor.
+    Policy: ``$FINRAY_BENCH_ONNX`` (an exported policy), or the bundled one."""
+    from .baseline import compare_learned
+    from .config import FinRayTrainConfig
     from .runtime import FinRayRuntimePolicy
 
-    given = os.environ.get("FINRAY_BENCH_RUN")
     with tempfile.TemporaryDirectory(prefix="finray-bench-") as tmp:
-        if given:
-            run = RunDir.open(Path(given))
-        else:
-            config = resolve_config(FinRayTrainConfig, "smoke" if quick else "cpu", [])
-            run, _ = _train(config, Path(tmp))
-        config = load_config(FinRayTrainConfig, run.config_path)
-        onnx = export_run(run, Path(tmp) / "export")
-        summary = compare(config, FinRayRuntimePolicy(onnx), episodes=2 if quick else BENCH_EPISODES)
-    gain = 100.0 * summary["improvement"]
-    best = {k: summary["best_sinusoid"][k] for k in ("amplitude", "frequency", "phase_lag", "bias_gain")}
-    return [BenchResult(GROUP, f"learned vs best sinusoid ({summary['objective']})", gain, "%", ">= 20",
-                        check(gain, ">=", 20.0), {"learned": summary["learned"], "best_sinusoid": summary["best_sinusoid"],
-                                                  "best_params": best, "run": str(run.path)})]
+        if os.environ.get("FINRAY_BENCH_RUN"):
+            from .export import export_run
 
+            onnx = export_run(RunDir.open(Path(os.environ["FINRAY_BENCH_RUN"])), Path(tmp) / "export")
+        else:
+            onnx = Path(os.environ.get("FINRAY_BENCH_ONNX") or BUNDLED)
+        policy = FinRayRuntimePolicy(onnx)
+    env = resolve_config(FinRayTrainConfig, "cpu", []).env
+    record = _baseline_record(quick)
+    out = compare_learned(env, lambda obs, info: policy.act(obs), record)
+    rnd, ood, eff = out["randomized"], out["out_of_range"], out["efficiency"]
+    details = {"onnx": str(onnx), "episodes": record["episodes"]}
+    rows = [BenchResult(GROUP, "learned vs best open-loop gait, thrust, randomized", rnd["gain_pct"], "%", ">= 20",
+                        check(rnd["gain_pct"], ">=", 20.0), {**details, **rnd})]
+    for name, gain in rnd["gain_pct_per_family"].items():
+        rows.append(BenchResult(GROUP, f"learned vs best {name}, thrust, randomized", gain, "%", ">= 20",
+                                check(gain, ">=", 20.0), {"learned": rnd["learned"], name: rnd["families"][name]}))
+    rows.append(BenchResult(GROUP, "learned vs best open-loop gait, thrust, out-of-range", ood["gain_pct"], "%", "> 0",
+                            check(ood["gain_pct"], ">", 0.0), {**details, **ood}))
+    gain = eff["gain_pct"] if eff["gain_pct"] is not None else float("nan")
+    rows.append(BenchResult(GROUP, "learned vs most efficient gait at thrust >= floor, efficiency", gain, "%",
+                            "learned meets the floor", bool(eff["learned_meets_floor"]), eff))
+    return rows
+
+
+BUNDLED = Path(__file__).resolve().parents[2] / "assets" / "policies" / "finray" / "policy.onnx"
 
 BENCHMARKS = {
     "env_steps": bench_env_steps,
     "update_cost": bench_update_cost,
     "sync_vs_async": bench_sync_vs_async,
     "sync_vs_async_no_history": bench_sync_vs_async_no_history,
-    "learned_vs_sinusoid": bench_learned_vs_sinusoid,
+    "openloop_search": bench_openloop_search,
+    "learned_vs_openloop": bench_learned_vs_openloop,
 }

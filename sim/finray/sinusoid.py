@@ -1,5 +1,8 @@
 """Sinusoidal actuation baseline and its parametric grid search (one search per objective).
 
+This quick grid is what ``greenroom evaluate`` reports; the full open-loop baseline (finer
+frequencies, richer gait families, CMA-ES) is :mod:`.gait_search`, run by ``greenroom bench finray``.
+
 Ray ``i`` (ray 0 at the head) gets the base target
 
     theta_i(t) = amplitude * sin(2 pi frequency t - i * phase_lag) + bias_gain * command / lateral_max * max_angle
@@ -95,7 +98,7 @@ def evaluate_policy(config: FinRayEnvConfig, policy_factory: Callable[[], Policy
 class SinusoidGrid:
     """The parameter grid of the search (tuples of values, every combination is tried)."""
 
-    amplitudes: tuple[float, ...] = (0.2, 0.3, 0.4, 0.5, 0.6)  # rad (0.6 = the default max_angle)
+    amplitudes: tuple[float, ...] = (0.2, 0.3, 0.4, 0.5, 0.6, 0.9, 1.5)  # rad (above max_angle 0.6: overdriven, clipped)
     frequencies: tuple[float, ...] = (1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0)  # Hz
     phase_lags: tuple[float, ...] = (-0.6, 0.0, 0.3, 0.45, 0.6, 0.9, 1.2)  # rad per ray
     bias_gains: tuple[float, ...] = (0.0,)
