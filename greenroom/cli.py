@@ -116,16 +116,25 @@ def _task_of_contract(onnx: Path) -> str:
     return load_contract_for(onnx).task
 
 
+def _check_model(onnx: Path) -> None:
+    """The model and its contract exist, load and agree (hash, tensors), before any work or output."""
+    from .policies.runtime.contract import load_contract_for
+    from .policies.runtime.session import OnnxSession
+
+    OnnxSession(onnx, load_contract_for(onnx))
+
+
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from .policies.common.config import load_config, resolve_config, save_config
-    from .policies.common.rundir import RunDir, RunStateError
+    from .policies.common.rundir import RunDir, RunStateError, runs_root
     from .policies.common.task import load_task
 
     task = load_task(args.task)
+    made: list[Path] = []
     if args.resume is not None:
         run = RunDir.open(args.resume)
         if args.overrides:
@@ -146,6 +155,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     else:
         config = resolve_config(task.config_cls, args.preset, args.overrides)
         task.validate(config)  # user files named by the config, before anything is created
+        root = runs_root()
+        made = [p for p in (root / args.task, root) if not p.exists()]  # removed again if the run fails
         run = RunDir.create(args.task)
         before, checkpoint = None, None
     try:
@@ -157,7 +168,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         task.train(config, run, resume=args.resume is not None)
     except Exception as exc:
         _after_failed_train(run, exc, new=args.resume is None, before=before, checkpoint=checkpoint,
-                            keep=_debug(args))
+                            keep=_debug(args), made=made)
         raise
     run.write_meta(finished_at=_now())
     print(run.path, flush=True)
@@ -165,14 +176,20 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _after_failed_train(run: Any, exc: Exception, new: bool, before: bytes | None, checkpoint: Path | None,
-                        keep: bool) -> None:
-    """Leave nothing half-made: a new run without a checkpoint is removed; a resumed run that wrote no
-    new checkpoint gets its run.json back; otherwise run.json records the failure (resumable)."""
+                        keep: bool, made: list[Path]) -> None:
+    """Leave nothing half-made: a new run without a checkpoint is removed (with the runs/TASK folders
+    it created); a resumed run that wrote no new checkpoint gets its run.json back; otherwise
+    run.json records the failure (and the run can be resumed)."""
     from .policies.common.rundir import atomic_write_bytes
 
     latest = run.latest_checkpoint()
     if new and latest is None and not keep:
         shutil.rmtree(run.path, ignore_errors=True)
+        for folder in made:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (another run appeared meanwhile) or already gone
+                pass
     elif not new and latest == checkpoint and before is not None:
         atomic_write_bytes(run.path / "run.json", before)
     else:
@@ -186,7 +203,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     if args.run is None and args.onnx is None:
         raise ValueError("evaluate needs a RUN directory or --onnx FILE")
     if args.onnx is not None:
-        _task_of_contract(args.onnx)  # the model and its contract exist and load, before any work
+        _check_model(args.onnx)
     name = args.task or (_task_of_run(args.run) if args.run else _task_of_contract(args.onnx))
     run = RunDir.open(args.run) if args.run else None
     summary = load_task(name).evaluate(run, args.onnx, args.preset, args.overrides)
@@ -206,6 +223,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_play(args: argparse.Namespace) -> int:
     from .policies.common.task import load_task
 
+    if args.policy is not None:
+        _check_model(args.policy)
     for path in load_task(args.task).play(args.preset, args.overrides, args.out, args.policy):
         print(path)
     return 0

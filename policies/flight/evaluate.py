@@ -190,10 +190,10 @@ def _evaluate(run: RunDir | None, onnx: Path | None, config: FlightTrainConfig, 
     from .envs import LazyRenderEnv
     from .report import write_report
 
+    started = time.perf_counter()
+    policy, policy_source = _policy_controller(run, onnx, config)  # first: a bad model fails before any output
     out = Path(out_dir) if out_dir is not None else (run.eval_dir if run is not None else Path(onnx).parent / "eval")
     out.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    policy, policy_source = _policy_controller(run, onnx, config)
     methods: dict[str, tuple[Controller | None, bool]] = {"policy": (policy, True)}
     notes: dict[str, Any] = {}
     for name in config.eval.baselines:

@@ -160,16 +160,17 @@ def train(config: FlightTrainConfig, run: RunDir, resume: bool = False) -> dict[
     if config.threads:
         torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
+    checkpoint = run.load_checkpoint() if resume else None  # first: a bad one fails before anything is made
     net = build_network(config).to(device)
     regressor = Regressor(net, config, device)
-    store = ShardStore(run.path / "data")
-    state: dict[str, Any] = {"phase": 0, "shards": [], "global_step": 0, "elapsed_s": 0.0, "stage2_s": 0.0,
-                             "next_task": 0}
-    checkpoint = run.load_checkpoint() if resume else None
     if checkpoint is not None:
         where = f"checkpoint {getattr(checkpoint, 'path', run.path)}"
         load_weights(net, checkpoint["model"], where)
         load_weights(regressor.optimizer, checkpoint["optimizer"], where)
+    store = ShardStore(run.path / "data")
+    state: dict[str, Any] = {"phase": 0, "shards": [], "global_step": 0, "elapsed_s": 0.0, "stage2_s": 0.0,
+                             "next_task": 0}
+    if checkpoint is not None:
         regressor.rng.bit_generator.state = checkpoint["rng"]
         state = dict(checkpoint["state"])
         for path in store.prune(state["shards"]):

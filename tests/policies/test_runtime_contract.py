@@ -138,3 +138,85 @@ def test_runtime_imports_no_torch_or_simulator(module: str) -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "", f"importing {module} loaded {result.stdout.strip()}"
+
+
+# -- integrity, ranges, legacy format (issue 16) -------------------------------------------------
+def test_saved_contract_is_sealed_and_an_edit_is_detected(tmp_path: Path) -> None:
+    model = _scale_model(tmp_path / "policy.onnx")
+    path = _contract(model).save(contract_path_for(model))
+    payload = json.loads(path.read_text())
+    assert payload["format"] == 2 and len(payload["contract_sha256"]) == 64
+    assert load_contract_for(model).seal_error is None
+    payload["spec"]["k"] = 2  # an in-range hand edit that no field check can catch
+    path.write_text(json.dumps(payload))
+    edited = load_contract_for(model)
+    with pytest.raises(ContractError, match="edited after export") as info:
+        edited.verify_seal(f"contract file {path}")
+    assert str(path) in str(info.value) and "rehash" in str(info.value)
+
+
+def test_rehash_seals_a_legacy_or_edited_contract(tmp_path: Path) -> None:
+    from greenroom.policies.runtime.contract import rehash_contract
+    from greenroom.policies.runtime.rehash import main as rehash_main
+
+    model = _scale_model(tmp_path / "policy.onnx")
+    payload = _contract(model).to_dict()
+    legacy = {k: v for k, v in payload.items() if k != "contract_sha256"} | {"format": 1}
+    path = contract_path_for(model)
+    path.write_text(json.dumps(legacy))
+    assert load_contract_for(model).seal_error is None  # format 1 (no hash) still loads
+    legacy["spec"]["k"] = 5
+    path.write_text(json.dumps(legacy))
+    assert rehash_main([str(path)]) == 0
+    resealed = json.loads(path.read_text())
+    assert resealed["format"] == 2 and resealed["spec"]["k"] == 5
+    load_contract_for(model).verify_seal()
+    rehash_contract(path)  # idempotent
+    assert json.loads(path.read_text()) == resealed
+    del resealed["contract_sha256"]
+    path.write_text(json.dumps(resealed))
+    with pytest.raises(ContractError, match="must carry contract_sha256"):
+        load_contract_for(model)
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_non_finite_spec_numbers_are_refused(tmp_path: Path, literal: str) -> None:
+    model = _scale_model(tmp_path / "policy.onnx")
+    text = json.dumps(_contract(model).to_dict()).replace('"k": 1', f'"k": {literal}')
+    contract_path_for(model).write_text(text)
+    with pytest.raises(ContractError, match=r"field spec\.k must be a finite number") as info:
+        load_contract_for(model)
+    assert "policy.contract.json" in str(info.value)
+
+
+def test_check_number_names_file_and_field() -> None:
+    from greenroom.policies.runtime.contract import check_number
+
+    spec = {"control_hz": 1e9, "zero": 0, "neg": -1.0, "text": "10", "flag": True, "n": 2.5}
+    with pytest.raises(ContractError, match=r"f\.json: spec field 'control_hz' is 1000000000.0; it must be in \(0, 200\]"):
+        check_number(spec, "control_hz", "f.json", 0, 200, low_open=True)
+    with pytest.raises(ContractError, match="'zero' is 0"):
+        check_number(spec, "zero", "f.json", 0, 200, low_open=True)
+    for key in ("neg", "text", "flag", "missing"):
+        with pytest.raises(ContractError, match=f"'{key}'"):
+            check_number(spec, key, "f.json", 0, 200, low_open=True)
+    with pytest.raises(ContractError, match="must be an integer"):
+        check_number(spec, "n", "f.json", 0, 10, integer=True)
+    assert check_number({"n": 3.0}, "n", "f.json", 0, 10, integer=True) == 3
+
+
+def test_changed_model_error_prints_both_full_hashes(tmp_path: Path) -> None:
+    model = _scale_model(tmp_path / "policy.onnx")
+    contract = _contract(model)
+    _scale_model(model, scale=2.5)
+    with pytest.raises(ContractError) as info:
+        OnnxSession(model, contract)
+    actual = hashlib.sha256(model.read_bytes()).hexdigest()
+    assert actual in str(info.value) and contract.model_sha256 in str(info.value)
+
+
+def test_folder_given_as_model_is_named_as_a_folder(tmp_path: Path) -> None:
+    with pytest.raises(ContractError, match="is a folder"):
+        load_contract_for(tmp_path)
+    with pytest.raises(ContractError, match="is a folder"):
+        OnnxSession(tmp_path, None)
