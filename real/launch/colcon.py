@@ -190,12 +190,14 @@ class Ros2Launch:
     """
 
     def __init__(self, launch_file: str, args: Sequence[str], env: Mapping[str, str], log: Path,
-                 package: str = PACKAGE) -> None:
+                 package: str = PACKAGE, cwd: Path | None = None) -> None:
         self.command = [ros2_executable(), "launch", "-n", package, launch_file, *args]
         self.log_path = Path(log)
         self._log: IO[bytes] = self.log_path.open("wb")
+        # cwd: by default the log's folder, not a source checkout whose greenroom/ would shadow the install
         self.process = subprocess.Popen(self.command, env=dict(env, PYTHONUNBUFFERED="1"), stdin=subprocess.DEVNULL,
-                                        stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+                                        stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+                                        cwd=cwd or self.log_path.parent)
         self.pgid = self.process.pid
 
     def output(self, tail: int = 6000) -> str:

@@ -1,10 +1,15 @@
 """Fixtures for the ROS 2 tests (DDS environment: see tests/conftest.py)."""
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED_ROS2_CLI = REPO.parent / "shared" / "ros2-cli"
 
 
 @pytest.fixture()
@@ -65,3 +70,27 @@ def export_untrained_flight(out_dir: Path, preset: str = "cpu", overrides: list[
 def flight_export():
     """``flight_export(out_dir, preset, overrides, seed)``: see :func:`export_untrained_flight`."""
     return export_untrained_flight
+
+
+@pytest.fixture(scope="session")
+def colcon_install() -> Path:
+    """``colcon build --packages-select greenroom`` of this source tree (greenroom.real.launch.colcon:
+    colcon from the package index in .venv-colcon; cached in build/colcon): the workspace's install/."""
+    from greenroom.real.launch.colcon import build_workspace, ensure_colcon
+
+    return build_workspace(REPO, REPO / "build" / "colcon", ensure_colcon(REPO / ".venv-colcon"))
+
+
+@pytest.fixture()
+def ros2_env(colcon_install: Path, ros_domain: int, tmp_path: Path) -> dict[str, str]:
+    """Environment for the real ``ros2 launch``/``ros2`` CLI on the colcon install tree (skips when
+    ../shared/ros2-cli is absent): ``. install/setup.sh`` over this venv's ROS 2 wheels, DDS on
+    loopback in a fresh random domain, Fast DDS, ROS_LOG_DIR in the test's temp dir."""
+    if not SHARED_ROS2_CLI.is_dir():
+        pytest.skip("../shared/ros2-cli is not present")
+    from greenroom.real.launch.colcon import ros2_environment, ros2_executable
+
+    ros2_executable()  # a clear error when ../shared/ros2-cli is there but not installed (make test does)
+    base = dict(os.environ, AMENT_PREFIX_PATH=sys.prefix, ROS_LOG_DIR=str(tmp_path / "ros-log"),
+                ROS_AUTOMATIC_DISCOVERY_RANGE="LOCALHOST", RMW_IMPLEMENTATION="rmw_fastrtps_cpp")
+    return ros2_environment(colcon_install, base)
