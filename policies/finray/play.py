@@ -7,7 +7,7 @@ cached baseline (``benchmarks/results/finray-baseline.json``) when its key match
 else the best sinusoid of the coarse grid on the nominal fin.
 
 Outputs in ``out_dir``: ``finray_seed<S>.mp4`` (MuJoCo render, learned left, open-loop right,
-rays seen from below the fin with the membrane tendons, at the control rate), ``finray_seed<S>_thrust.png``
+rays (orange) and membrane tendons (grey) seen from behind and below the tail, at the control rate), ``finray_seed<S>_thrust.png``
 (thrust vs time, and base angle targets of the head and tail rays) and ``finray_seed<S>.json``.
 """
 from __future__ import annotations
@@ -100,7 +100,7 @@ def play(preset: str, overrides: list[str], out_dir: Path, policy: Path | None) 
     camera = mujoco.MjvCamera()
     camera.type = mujoco.mjtCamera.mjCAMERA_FREE
     camera.lookat[:] = (-(config.env.n_rays - 1) * config.env.ray_spacing / 2, 0.0, -config.env.ray_length / 2)
-    camera.distance, camera.azimuth, camera.elevation = 0.22, 90.0, 35.0  # below the fin, looking up along +z
+    camera.distance, camera.azimuth, camera.elevation = 0.22, 150.0, 30.0  # from behind and below the tail
     renderer = mujoco.Renderer(env.model, HEIGHT, WIDTH)
     try:
         learned_frames, learned = _render_episode(env, lambda obs, info: runtime.act(obs), seed, renderer, camera)

@@ -75,6 +75,8 @@ def build_mjcf(cfg: FinRayEnvConfig) -> str:
   <option timestep="{cfg.physics_dt}" gravity="0 0 0" integrator="implicitfast">
     <flag contact="disable" energy="disable"/>
   </option>
+  <visual><headlight ambient=".45 .45 .45" diffuse=".7 .7 .7"/><rgba haze=".15 .25 .35 1"/></visual>
+  <asset><texture type="skybox" builtin="gradient" rgb1=".35 .55 .7" rgb2=".05 .1 .2" width="64" height="64"/></asset>
   <worldbody>
     <geom name="base" type="box" pos="{-(cfg.n_rays - 1) * cfg.ray_spacing / 2:.6f} 0 0.003"
           size="{(cfg.n_rays - 1) * cfg.ray_spacing / 2 + 0.005:.6f} 0.004 0.003" rgba=".3 .3 .35 1"/>
