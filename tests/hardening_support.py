@@ -37,8 +37,7 @@ def assert_clean_error(code: int, err: str, *needles: str) -> str:
 def run_greenroom(args: list[str], cwd: Path, env: dict[str, str] | None = None,
                   timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """The installed ``greenroom`` console script in a subprocess (what a user's terminal sees)."""
-    full_env = {**os.environ, **(env or {})}
-    full_env.pop("GREENROOM_DEBUG", None)
+    full_env = {k: v for k, v in os.environ.items() if k != "GREENROOM_DEBUG"} | dict(env or {})
     return subprocess.run([str(GREENROOM), *map(str, args)], cwd=cwd, env=full_env, capture_output=True,
                           text=True, timeout=timeout)
 
