@@ -1,0 +1,142 @@
+"""Sim in the loop under the real ``ros2 launch``, from the colcon install tree (README "On the robot").
+
+* ``flight_sim.launch.yaml record:=true`` with the bundled flight policy
+  (assets/policies/flight, ``cpu`` preset): the simulated drone flies in real time (odometry
+  shows >= PROGRESS_M of progress and no collision for FLIGHT_S seconds), ``ros2 topic hz`` sees
+  the camera, and the recorder's MCAP file holds the camera, odometry and commands.
+* ``arm_sim.launch.yaml`` with the bundled push-grasp policy (assets/policies/pushgrasp) clears a
+  4-block scene, judged exactly as tests/real/test_arm_sim_loop.py judges ``greenroom launch``
+  (its SimLoop helpers are reused).
+
+Needs ../shared/ros2-cli (skipped without it); colcon from the package index.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from nav_msgs.msg import Odometry
+from std_msgs.msg import Bool
+
+from greenroom.real.common.procs import Probe
+from greenroom.real.launch.colcon import Ros2Launch, ros2_executable
+
+pytestmark = [pytest.mark.ros, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+FLIGHT_MODEL = REPO / "assets" / "policies" / "flight" / "policy.onnx"
+ARM_MODEL = REPO / "assets" / "policies" / "pushgrasp" / "pushgrasp.onnx"
+# Seed 4 of the cpu preset: the bundled policy flies 39 m without collision in-process.
+FLIGHT_SEED, PROGRESS_M, FLIGHT_S = 4, 4.0, 8.0
+
+
+def _arm_sim_loop_module():
+    spec = importlib.util.spec_from_file_location("greenroom_test_arm_sim_loop", Path(__file__).with_name(
+        "test_arm_sim_loop.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def _topic_hz(env: dict[str, str], topic: str, timeout: float = 30.0) -> float:
+    """The first ``average rate`` that ``ros2 topic hz TOPIC`` prints (then it is stopped)."""
+    proc = subprocess.Popen([ros2_executable(), "topic", "hz", topic, "--window", "10"], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    lines = []
+    try:
+        deadline = time.monotonic() + timeout
+        for line in iter(proc.stdout.readline, ""):  # type: ignore[union-attr]
+            lines.append(line)
+            if line.startswith("average rate:"):
+                return float(line.split(":")[1])
+            if time.monotonic() > deadline:
+                break
+        raise AssertionError(f"ros2 topic hz {topic} printed no rate:\n{''.join(lines)}")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_flight_sim_flies_and_records(ros2_env: dict[str, str], tmp_path: Path) -> None:
+    from mcap.reader import make_reader
+
+    record = tmp_path / "flight_sim.mcap"
+    args = [f"model:={FLIGHT_MODEL}", f"seed:={FLIGHT_SEED}", "record:=true", f"record_output:={record}"]
+    with Probe("ros2_launch_flight_probe") as probe:
+        path: list[tuple[float, np.ndarray]] = []
+        collisions: list[float] = []
+        probe.subscribe(Odometry, "/sim/odom", qos=100, callback=lambda m: path.append(
+            (time.monotonic(), np.array([m.pose.pose.position.x, m.pose.pose.position.y, m.pose.pose.position.z]))))
+        probe.subscribe(Bool, "/sim/collision", callback=lambda m: collisions.append(time.monotonic()))
+        launch = Ros2Launch("flight_sim.launch.yaml", args, ros2_env, tmp_path / "launch.log")
+        try:
+            step = lambda: probe.executor.spin_once(timeout_sec=0.05)  # noqa: E731
+            launch.wait_until(lambda: bool(path), 60.0, "odometry from flight_sim_bridge", step)
+            start_time, start = path[0]
+            moved = lambda: float(np.linalg.norm(path[-1][1][:2] - start[:2]))  # noqa: E731
+            launch.wait_until(lambda: moved() >= PROGRESS_M and path[-1][0] - start_time >= FLIGHT_S or collisions,
+                              60.0, f"{PROGRESS_M} m of flight", step)
+            assert not collisions, f"collision after {moved():.2f} m ({path[-1][0] - start_time:.1f} s)"
+            assert _topic_hz(ros2_env, "/sim/image") > 2.0
+            launch.check()
+        finally:
+            code = launch.stop()
+    assert code == 0 and not launch.group_alive(), launch.output()
+    assert "process has finished cleanly" in launch.output() and not launch.died()
+    with record.open("rb") as stream:
+        counts = Counter(channel.topic for _, channel, _ in make_reader(stream).iter_messages())
+    assert {"/sim/image", "/sim/odom", "/sim/cmd_vel"} <= {t for t, n in counts.items() if n >= 5}, counts
+
+
+def test_arm_sim_clears_four_blocks(ros2_env: dict[str, str], tmp_path: Path) -> None:
+    sim_loop = _arm_sim_loop_module()
+
+    class Ros2SimLoop(sim_loop.SimLoop):
+        """test_arm_sim_loop's SimLoop with ``ros2 launch greenroom arm_sim.launch.yaml`` as the process."""
+
+        def __init__(self, model: Path, probe: Probe, log: Path, **args: str) -> None:
+            arguments = [f"model:={model}", "preset:=smoke", "max_joint_speed:=1.5", *(f"{k}:={v}" for k, v in args.items())]
+            self.launch = Ros2Launch("arm_sim.launch.yaml", arguments, ros2_env, log)
+            self.process, self.log_path, self.log, self.probe = self.launch.process, log, None, probe
+            for topic, qos in (("/arm/sim/objects_remaining", sim_loop.transient_local()),
+                               ("/arm/motion_result", sim_loop.transient_local(10)),
+                               ("/arm/primitive", sim_loop.reliable(10)), ("/arm/waypoints", sim_loop.reliable(10))):
+                probe.subscribe(self._types[topic], topic, qos)
+
+        _types = {"/arm/sim/objects_remaining": sim_loop.Int32, "/arm/motion_result": sim_loop.String,
+                  "/arm/primitive": sim_loop.String, "/arm/waypoints": sim_loop.PoseArray}
+
+        def output(self) -> str:
+            return self.launch.output(4000)
+
+        def wait(self, condition, timeout: float, what: str) -> None:
+            self.launch.wait_until(condition, timeout, what, lambda: self.probe.executor.spin_once(timeout_sec=0.05))
+
+        def stop(self) -> int:
+            return self.launch.stop()
+
+    with Probe("ros2_launch_arm_probe") as probe:
+        loop = Ros2SimLoop(ARM_MODEL, probe, tmp_path / "launch.log", num_objects="4", seed="3")
+        try:
+            loop.wait(lambda: loop.remaining() == 4, 60.0, "a 4-block scene")
+            loop.wait(lambda: loop.remaining() == 0 or len(loop.results()) >= 20, 400.0, "a cleared scene")
+            results = loop.results()
+            assert loop.remaining() == 0, f"{loop.remaining()} blocks left after {len(results)} actions: {results}"
+            loop.wait(lambda: any(json.loads(m.data)["primitive"] == "none" for _, m in probe.recv["/arm/primitive"]),
+                      30.0, "the policy reporting a clear workspace")
+            loop.check_waypoints()
+            assert all(r["success"] for r in results), results
+        finally:
+            code = loop.stop()
+    assert code == 0 and not loop.launch.group_alive(), loop.output()
+    assert sum(r["primitive"] == "grasp" and (r["grasp_width_m"] or 0.0) > 0.004 for r in results) >= 2, results
