@@ -98,40 +98,37 @@ def _make_node(rclpy_node_base: type) -> type:
     """Build the node class lazily so importing this module needs no rclpy (packaging checks)."""
     from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
     from mcap.writer import Writer
-    from rcl_interfaces.msg import ParameterDescriptor, ParameterType
     from rclpy.qos import QoSProfile, ReliabilityPolicy
+
+    from .common.params import Param, ParamError, declare_params
+
+    params = (  # all read at start-up (read-only)
+        Param("topics", [""], "topics to record (relative names follow the node's namespace and remappings)",
+              read_only=True, check=lambda v: None if any(t.strip() for t in v) else
+              "parameter 'topics' is empty: give the topics to record, e.g. -p topics:=[image,cmd_vel]"),
+        Param("output", "recording.mcap", "MCAP file to write (parent folders are created)", read_only=True,
+              check=lambda v: None if v.strip() else "output must not be empty"),
+        Param("overwrite", False, "replace an existing output file", read_only=True),
+        Param("discovery_timeout_s", 10.0, "seconds to wait for every topic to appear in the graph", 0.001, 3600.0,
+              read_only=True),
+        Param("diagnostics_period_s", 1.0, "period of the /diagnostics status (s)", 0.01, 3600.0, read_only=True),
+    )
 
     class TopicRecorder(rclpy_node_base):  # type: ignore[misc, valid-type]
         """Subscribes to ``topics`` once they appear and writes every message to ``output``."""
 
         def __init__(self) -> None:
             super().__init__("topic_recorder")
-            self.failure: str | None = None
-            ro = {"read_only": True}
-            self.declare_parameter("topics", [""], ParameterDescriptor(
-                type=ParameterType.PARAMETER_STRING_ARRAY, description="topics to record", **ro))
-            self.declare_parameter("output", "recording.mcap", ParameterDescriptor(
-                description="MCAP file to write", **ro))
-            self.declare_parameter("overwrite", False, ParameterDescriptor(
-                description="replace an existing output file", **ro))
-            self.declare_parameter("discovery_timeout_s", 10.0, ParameterDescriptor(
-                description="seconds to wait for every topic to appear in the graph", **ro))
-            self.declare_parameter("diagnostics_period_s", 1.0, ParameterDescriptor(
-                description="period of the /diagnostics status (s)", **ro))
-            topics = [t for t in self.get_parameter("topics").value if t]
-            if not topics:
-                raise ValueError("parameter 'topics' is empty: give the topics to record, "
-                                 "e.g. -p topics:=[image,cmd_vel]")
+            self.failure: str | None = None  # run_node stops with this message and exit status 1
+            self.stream: Any = None
+            p = declare_params(self, params)  # ParamError (a StartupError): one clear line, exit 1
+            topics = [t for t in p["topics"] if t.strip()]
             self.wanted = {self.resolve_topic_name(t): t for t in topics}
-            self.output = Path(self.get_parameter("output").value).expanduser().resolve()
-            if self.output.exists() and not self.get_parameter("overwrite").value:
-                raise ValueError(f"output {self.output} already exists; choose another 'output' or "
+            self.output = Path(p["output"]).expanduser().resolve()
+            if self.output.exists() and not p["overwrite"]:
+                raise ParamError(f"output {self.output} already exists; choose another 'output' or "
                                  "set overwrite:=true")
-            timeout = float(self.get_parameter("discovery_timeout_s").value)
-            period = float(self.get_parameter("diagnostics_period_s").value)
-            if timeout <= 0 or period <= 0:
-                raise ValueError(f"discovery_timeout_s ({timeout}) and diagnostics_period_s ({period}) "
-                                 "must be > 0 seconds")
+            timeout, period = float(p["discovery_timeout_s"]), float(p["diagnostics_period_s"])
             self.output.parent.mkdir(parents=True, exist_ok=True)
             self.stream = self.output.open("wb")
             self.writer = Writer(self.stream)
@@ -205,9 +202,13 @@ def _make_node(rclpy_node_base: type) -> type:
             array.header.stamp = self.get_clock().now().to_msg()
             self.diagnostics.publish(array)
 
+        def destroy_node(self) -> None:
+            self.close()
+            super().destroy_node()
+
         def close(self) -> None:
             """Finish the MCAP file (summary + index); safe to call twice."""
-            if not self.stream.closed:
+            if self.stream is not None and not self.stream.closed:
                 self.writer.finish()
                 self.stream.close()
                 counts = ", ".join(f"{t}: {n}" for t, n in self.counts.items()) or "nothing"
@@ -220,34 +221,13 @@ def _make_node(rclpy_node_base: type) -> type:
 
 
 def main(args: list[str] | None = None) -> int:
-    """Console script ``topic_recorder``: spin until SIGINT/SIGTERM; 1 on bad parameters or missing topics."""
-    import rclpy
-    from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+    """Console script ``topic_recorder``: spin until SIGINT/SIGTERM (exit 0, file finished); exit
+    status 1 on bad parameters or topics that never appear (the shared ``run_node`` loop)."""
     from rclpy.node import Node
 
-    rclpy.init(args=args)
-    node = None
-    executor = SingleThreadedExecutor()
-    try:
-        node = _make_node(Node)()
-        executor.add_node(node)
-        while rclpy.ok() and node.failure is None:
-            executor.spin_once(timeout_sec=0.1)
-        if node.failure is not None:
-            node.get_logger().error(node.failure)
-            return 1
-        return 0
-    except (KeyboardInterrupt, ExternalShutdownException):
-        return 0
-    except ValueError as exc:
-        print(f"topic_recorder: error: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        if node is not None:
-            node.close()
-            executor.shutdown()
-            node.destroy_node()
-        rclpy.try_shutdown()
+    from .common.spin import run_node
+
+    return run_node(_make_node(Node), args, "topic_recorder")
 
 
 if __name__ == "__main__":

@@ -6,8 +6,14 @@
   minus the frame's ``header.stamp`` (same host clock): DDS in, depth/colour conversion, the
   heightmap, ONNX (all 2k maps, one thread), planning, DDS out. Target median <= 250 ms (the
   issue's heightmap <= 20 ms + inference <= 150 ms + overhead). The model is the newest
-  ``greenroom export`` under ``runs/pushgrasp`` when there is one, else an untrained ``cpu``
-  preset network exported through the pushgrasp exporter (latency does not depend on weights).
+  ``greenroom export`` under ``runs/pushgrasp`` when there is one, else the shipped
+  ``assets/policies/pushgrasp/pushgrasp.onnx`` (latency does not depend on the weights).
+- ``arm_camera``: the 640x480 RGB-D pair (rgb8 + 32FC1 + camera_info) from a separate RGB-D
+  publisher process (:mod:`..common.camera_publisher` ``--rgbd``) at 30 Hz, best effort and
+  reliable, with the publisher configured with ``launch/fastdds_large_images.xml`` and not:
+  % of the frames the node synchronized (colour + depth + info: frames it could act on), and
+  frame -> waypoints latency median/p99 of the decisions taken meanwhile (the probe reports
+  ``motion_done`` after each).
 - ``arm_ik``: planning one grasp and one push (every IK solution of the primitive with ikpy on
   the Panda URDF, before anything moves): median ms per primitive. Target <= 500 ms (a primitive
   then takes about 5-10 s to execute).
@@ -16,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,21 +33,27 @@ LATENCY_MS = 250.0
 PLAN_MS = 500.0
 
 
-def _model(work: Path) -> tuple[Path, str]:
+# The optical camera frame looking straight down at the workspace centre from 0.75 m, image top
+# towards -x (the simulator's nominal camera): columns = camera x, y, z axes in the base frame.
+CAMERA_DOWN = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, -1.0]])
+
+
+def _model() -> tuple[Path, str]:
     exports = sorted(Path("runs/pushgrasp").glob("*/export/*.onnx"), key=lambda p: p.stat().st_mtime)
     if exports:
         return exports[-1], f"exported run {exports[-1].parent.parent}"
-    import torch
+    from ..common.share import shipped_policy
 
-    from ...policies.pushgrasp.config import PushGraspTrainConfig
-    from ...policies.pushgrasp.export import export_learner
-    from ...policies.pushgrasp.learner import Learner
+    return shipped_policy("pushgrasp"), "shipped assets/policies/pushgrasp/pushgrasp.onnx"
 
-    torch.manual_seed(0)
-    config = PushGraspTrainConfig.cpu()
-    size = config.env.heightmap_size
-    feeds = [(np.zeros((1, size, size, 3), np.uint8), np.zeros((1, size, size), np.float32))]
-    return export_learner(Learner(config, "cpu"), config, work, feeds), "untrained cpu-preset network"
+
+def _camera_params(model: Path) -> dict:
+    from ...policies.runtime.pushgrasp import Workspace
+    from ...sim.core.rotations import matrix_to_quat
+
+    centre = Workspace().center
+    return {"model_path": str(model),
+            "camera_pose": [float(v) for v in (*centre, 0.75, *matrix_to_quat(CAMERA_DOWN))]}
 
 
 def bench_ros(quick: bool) -> list[BenchResult]:
@@ -52,20 +63,18 @@ def bench_ros(quick: bool) -> list[BenchResult]:
     from sensor_msgs.msg import CameraInfo, Image
     from std_msgs.msg import Bool, String
 
-    from ...sim.pushgrasp.heightmap import Intrinsics, Workspace, look_at_pose
+    from ...policies.runtime.pushgrasp import Intrinsics
     from ..common.procs import NodeProcess, Probe
-    from .convert import matrix_to_quaternion
     from .node_util import reliable, transient_local
 
     decisions = 3 if quick else 15
-    model, source = _model(Path(tempfile.mkdtemp(prefix="greenroom-bench-arm-")))
-    ws, k = Workspace(), Intrinsics.realsense_d415(640, 480)
-    pose = look_at_pose(np.array([*ws.center, 0.75]), np.array([*ws.center, 0.0]), up=np.array([-1.0, 0.0, 0.0]))
+    model, source = _model()
+    k = Intrinsics.realsense_d415(640, 480)
     depth = np.full((k.height, k.width), 0.75, np.float32)
     for row, col in ((150, 200), (300, 420), (200, 380), (330, 250)):
         depth[row:row + 40, col:col + 40] = 0.70
     color = np.random.default_rng(0).integers(0, 255, (k.height, k.width, 3), dtype=np.uint8)
-    params = {"model_path": str(model), "camera_pose": [float(v) for v in (*pose[:3, 3], *matrix_to_quaternion(pose[:3, :3]))]}
+    params = _camera_params(model)
     latencies: list[float] = []
     with Probe("arm_bench") as probe, NodeProcess("arm_policy", params, module="greenroom.real.arm.policy_node") as proc:
         probe.subscribe(PoseArray, "waypoints", reliable(10))
@@ -118,7 +127,120 @@ def bench_ik(quick: bool) -> list[BenchResult]:
     return results
 
 
-BENCHMARKS = {"arm_ros": bench_ros, "arm_ik": bench_ik}
+def bench_camera(quick: bool) -> list[BenchResult]:
+    """640x480 RGB-D pairs at 30 Hz to arm_policy: % synchronized and frame -> waypoints latency."""
+    from ..common.procs import NodeProcess, Probe
+
+    model, source = _model()
+    frames = 90 if quick else 300
+    results = []
+    params = {**_camera_params(model), "image_qos": "auto"}
+    with Probe("arm_camera_bench") as probe, NodeProcess("arm_policy", params, module="greenroom.real.arm.policy_node") as proc:
+        _arm_probe(probe)
+        probe.spin_until(lambda: probe.node.count_subscribers("camera/color/image_raw") > 0, 30.0, "arm_policy",
+                         alive=[proc])
+        for qos, configured in (("best_effort", True), ("reliable", True), ("best_effort", False), ("reliable", False)):
+            case = rgbd_case(probe, proc, qos, configured, frames)
+            case["model"] = source
+            label = f"640x480 RGB-D {qos} pub ({case['publisher']})"
+            target = f">= {SYNCED_PERCENT:g}" if configured or qos == "reliable" else ""
+            results.append(BenchResult("arm_camera", f"{label}: frames synchronized", case["synced_percent"], "%",
+                                       target, check(case["synced_percent"], ">=", SYNCED_PERCENT) if target else None,
+                                       case))
+            results.append(BenchResult("arm_camera", f"{label}: frame->waypoints median", case["median_ms"], "ms",
+                                       "", None, case))
+            results.append(BenchResult("arm_camera", f"{label}: frame->waypoints p99", case["p99_ms"], "ms",
+                                       "", None, case))
+    return results
+
+
+SYNCED_PERCENT = 95.0
+
+
+def _arm_probe(probe: object) -> None:
+    from diagnostic_msgs.msg import DiagnosticArray
+    from geometry_msgs.msg import PoseArray
+    from std_msgs.msg import Bool, String
+
+    from .node_util import reliable, transient_local
+
+    probe.subscribe(PoseArray, "waypoints", reliable(10))  # type: ignore[attr-defined]
+    probe.subscribe(String, "primitive", reliable(10))  # type: ignore[attr-defined]
+    probe.subscribe(DiagnosticArray, "/diagnostics", 10)  # type: ignore[attr-defined]
+    probe.done = probe.publisher(Bool, "motion_done", transient_local())  # type: ignore[attr-defined]
+
+
+def _synchronized(probe: object, after_ns: int) -> int | None:
+    """The node's ``synchronized`` counter from the first /diagnostics received after ``after_ns``."""
+    for received, msg in probe.recv["/diagnostics"]:  # type: ignore[attr-defined]
+        if received > after_ns and msg.status and msg.status[0].hardware_id == "arm_policy":
+            values = {kv.key: kv.value for kv in msg.status[0].values}
+            return int(values["synchronized"])
+    return None
+
+
+def rgbd_case(probe: object, proc: object, qos: str, configured: bool, frames: int) -> dict:
+    """Stream ``frames`` RGB-D pairs from a separate process; report delivery and decision latency."""
+    import os
+    import subprocess
+    import sys
+
+    from std_msgs.msg import Bool
+
+    env = dict(os.environ)
+    env.pop("FASTDDS_DEFAULT_PROFILES_FILE", None)
+    if configured:
+        from ..common.share import share_file
+
+        env["FASTDDS_DEFAULT_PROFILES_FILE"] = str(share_file("launch/fastdds_large_images.xml"))
+    for samples in probe.recv.values():  # type: ignore[attr-defined]
+        samples.clear()
+    before_ns = time.time_ns()
+    probe.spin_until(lambda: _synchronized(probe, before_ns) is not None, 10.0, "arm_policy diagnostics",  # type: ignore[attr-defined]
+                     alive=[proc])
+    synced_before = _synchronized(probe, before_ns)
+    probe.done.publish(Bool(data=True))  # type: ignore[attr-defined]
+    command = [sys.executable, "-m", "greenroom.real.common.camera_publisher", "--rgbd", "--width", "640",
+               "--height", "480", "--encoding", "rgb8", "--qos", qos, "--frames", str(frames), "--rate", "30",
+               "--linger", "1.0"] + (["--wait-reliable"] if qos == "reliable" else [])
+    publisher = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    answered = 0
+
+    def step() -> bool:
+        nonlocal answered
+        if len(probe.recv["primitive"]) > answered:  # type: ignore[attr-defined]
+            answered = len(probe.recv["primitive"])  # type: ignore[attr-defined]
+            probe.done.publish(Bool(data=True))  # type: ignore[attr-defined]  # the "arm" is idle again
+        return publisher.poll() is not None
+
+    try:
+        probe.spin_until(step, 120.0, "the RGB-D publisher to finish", alive=[proc])  # type: ignore[attr-defined]
+    finally:
+        if publisher.poll() is None:
+            publisher.kill()
+        out, err = publisher.communicate(timeout=10)
+    lines = [line for line in out.splitlines() if line.startswith("{")]
+    report = json.loads(lines[-1]) if lines else {"error": f"publisher exited {publisher.returncode}: {err[-2000:]}"}
+    if "error" in report:
+        raise RuntimeError(f"RGB-D publisher ({qos}): {report['error']}")
+    after_ns = time.time_ns()
+    probe.spin_until(lambda: _synchronized(probe, after_ns) is not None, 10.0, "arm_policy diagnostics",  # type: ignore[attr-defined]
+                     alive=[proc])
+    synced = _synchronized(probe, after_ns) - synced_before
+    stamps = set(report["stamps"])
+    latencies = []
+    for (received, _), (_, prim) in zip(probe.recv["waypoints"], probe.recv["primitive"]):  # type: ignore[attr-defined]
+        sec, nsec = json.loads(prim.data)["image_stamp"]
+        if sec * 1_000_000_000 + nsec in stamps:
+            latencies.append((received - (sec * 1_000_000_000 + nsec)) / 1e6)
+    lat = np.array(latencies) if latencies else np.array([np.nan])
+    return {"size": "640x480", "publisher_qos": qos, "publisher": "configured" if configured else "unconfigured",
+            "frames": len(stamps), "synchronized": synced, "synced_percent": 100.0 * synced / max(1, len(stamps)),
+            "decisions": len(latencies), "median_ms": float(np.median(lat)), "p99_ms": float(np.percentile(lat, 99)),
+            "publish_ms": report["publish_ms"]}
+
+
+BENCHMARKS = {"arm_ros": bench_ros, "arm_ik": bench_ik, "arm_camera": bench_camera}
 """``{name: fn(quick) -> list[BenchResult]}`` (the form ``greenroom bench`` collects)."""
 
 

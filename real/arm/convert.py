@@ -6,7 +6,8 @@ ROS-free (plain attribute access on message objects), so it is unit-tested witho
   = no reading. Returned as float32 metres (H, W).
 - ``camera_info``: the ``K`` matrix (row-major 3x3, pixels) and image size -> Intrinsics.
 - Camera pose parameter: xyz (m) + quaternion (x, y, z, w) of the *optical* camera frame
-  (OpenCV axes: x right, y down, z forward) in the base frame -> 4x4 camera -> base transform.
+  (OpenCV axes: x right, y down, z forward) in the base frame -> 4x4 camera -> base transform:
+  :func:`greenroom.sim.core.rotations.pose_matrix` (all rotation math lives there).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import cv2
 import numpy as np
 
 from ...policies.runtime.image import ImageError
-from ...sim.pushgrasp.heightmap import Intrinsics
+from ...policies.runtime.pushgrasp import Intrinsics
 
 DEPTH_ENCODINGS = {"32FC1": (np.dtype("<f4"), 1.0), "16UC1": (np.dtype("<u2"), 0.001)}
 """Depth encoding -> (little-endian element dtype, metres per unit)."""
@@ -66,51 +67,6 @@ def intrinsics_from_camera_info(msg: Any) -> Intrinsics:
     if not np.all(np.isfinite(k)) or k[0, 0] <= 0 or k[1, 1] <= 0 or width <= 0 or height <= 0:
         raise ValueError(f"camera_info has no usable intrinsics (k={k.ravel().tolist()}, size {width}x{height})")
     return Intrinsics(float(k[0, 0]), float(k[1, 1]), float(k[0, 2]), float(k[1, 2]), width, height)
-
-
-def quaternion_to_matrix(q_xyzw: np.ndarray) -> np.ndarray:
-    """Unit quaternion (x, y, z, w) -> 3x3 rotation matrix."""
-    x, y, z, w = (float(v) for v in q_xyzw)
-    return np.array([
-        [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-        [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-        [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
-    ])
-
-
-def matrix_to_quaternion(rotation: np.ndarray) -> np.ndarray:
-    """3x3 rotation matrix -> unit quaternion (x, y, z, w) with w >= 0."""
-    m = np.asarray(rotation, dtype=np.float64)
-    trace = m[0, 0] + m[1, 1] + m[2, 2]
-    if trace > 0:
-        s = 2.0 * np.sqrt(trace + 1.0)
-        q = [(m[2, 1] - m[1, 2]) / s, (m[0, 2] - m[2, 0]) / s, (m[1, 0] - m[0, 1]) / s, 0.25 * s]
-    else:
-        i = int(np.argmax([m[0, 0], m[1, 1], m[2, 2]]))
-        j, k = (i + 1) % 3, (i + 2) % 3
-        s = 2.0 * np.sqrt(1.0 + m[i, i] - m[j, j] - m[k, k])
-        q = [0.0, 0.0, 0.0, (m[k, j] - m[j, k]) / s]
-        q[i], q[j], q[k] = 0.25 * s, (m[j, i] + m[i, j]) / s, (m[k, i] + m[i, k]) / s
-    q = np.asarray(q)
-    q /= np.linalg.norm(q)
-    return q if q[3] >= 0 else -q
-
-
-def pose_matrix(xyz: Any, quaternion_xyzw: Any) -> np.ndarray:
-    """xyz (m) + quaternion (x, y, z, w) -> 4x4 homogeneous transform.
-
-    Raises:
-        ValueError: wrong lengths, non-finite values, or a quaternion far from unit norm.
-    """
-    xyz, quat = np.asarray(xyz, dtype=np.float64), np.asarray(quaternion_xyzw, dtype=np.float64)
-    if xyz.shape != (3,) or quat.shape != (4,) or not (np.all(np.isfinite(xyz)) and np.all(np.isfinite(quat))):
-        raise ValueError(f"pose needs 3 finite xyz values and 4 quaternion values (x, y, z, w); got {xyz.tolist()}, {quat.tolist()}")
-    norm = float(np.linalg.norm(quat))
-    if abs(norm - 1.0) > 0.01:
-        raise ValueError(f"quaternion {quat.tolist()} has norm {norm:.4f}; expected a unit quaternion (x, y, z, w)")
-    pose = np.eye(4)
-    pose[:3, :3], pose[:3, 3] = quaternion_to_matrix(quat / norm), xyz
-    return pose
 
 
 def qmap_to_rgb(q_map: np.ndarray, pixel: tuple[int, int] | None = None) -> np.ndarray:

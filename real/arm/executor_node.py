@@ -33,10 +33,11 @@ from typing import Any
 
 import numpy as np
 
+from ..common.params import Param, declare_params, length, not_empty
 from ..common.spin import run_node
 from .kinematics import ArmKinematics, IKError, time_parametrize
 from .motion import GripperStep, MotionRefused, MotionSettings, Step, TrajectoryStep, plan_motion
-from .node_util import declare, pose_to_arrays, reject_all_changes, reliable, transient_local
+from .node_util import pose_to_arrays, reliable, transient_local
 
 try:
     from geometry_msgs.msg import PoseArray
@@ -56,37 +57,45 @@ def _duration(seconds: float) -> Any:
     return Duration(sec=whole, nanosec=int(round((seconds - whole) * 1e9)))
 
 
+PARAMS: tuple[Param, ...] = (  # all read at start-up (read-only)
+    Param("urdf_path", "", "arm URDF (empty: the bundled Panda)", read_only=True),
+    Param("base_frame", "panda_link0", "URDF base link = frame of the waypoints", read_only=True,
+          check=not_empty("base_frame")),
+    Param("tool_link", "panda_grasptarget", "URDF tool link (fingertip centre)", read_only=True,
+          check=not_empty("tool_link")),
+    Param("finger_joints", ["panda_finger_joint1", "panda_finger_joint2"], "finger joint names (gripper command order)",
+          read_only=True),
+    Param("max_joint_speed", 0.8, "joint speed limit (rad/s)", 0.05, 2.6, read_only=True),
+    Param("cartesian_step", 0.01, "IK point spacing on straight lines (m)", 0.002, 0.05, read_only=True),
+    Param("finger_open", 0.04, "open finger position (m per finger)", 0.0, 0.1, read_only=True),
+    Param("finger_closed", 0.0, "closed finger position (m per finger)", 0.0, 0.1, read_only=True),
+    Param("home_joints", [float(v) for v in MotionSettings.home], "home joint positions (rad), out of the camera view",
+          read_only=True),
+    Param("drop_position", [], "where grasped objects are dropped (x, y, z m, base frame); []: keep them",
+          read_only=True, check=length("drop_position", 0, 3, what="x, y, z in m")),
+    Param("safety_box", [float(v) for v in MotionSettings.safety_box], "tool box x/y/z min,max (m, base frame)",
+          read_only=True, check=length("safety_box", 6, what="x_min, x_max, y_min, y_max, z_min, z_max")),
+    Param("goal_tolerance", 0.03, "joint goal tolerance (rad)", 0.001, 0.5, read_only=True),
+    Param("timeout_margin", 3.0, "extra time allowed per step (s)", 0.1, 60.0, read_only=True),
+    Param("gripper_timeout", 3.0, "longest gripper motion (s)", 0.1, 30.0, read_only=True),
+    Param("home_on_start", True, "move to home_joints before the first primitive", read_only=True),
+)
+
+
 class ArmExecutor(Node):
     """Runs one primitive at a time; see the module docstring for topics, QoS and units."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("arm_executor", **kwargs)
-        p = lambda name, *a, **k: declare(self, name, *a, **k)  # noqa: E731
-        urdf = p("urdf_path", "", "arm URDF (empty: the bundled Panda)")
-        base = p("base_frame", "panda_link0", "URDF base link = frame of the waypoints")
-        tip = p("tool_link", "panda_grasptarget", "URDF tool link (fingertip centre)")
-        self.finger_joints = list(p("finger_joints", ["panda_finger_joint1", "panda_finger_joint2"],
-                                    "finger joint names (gripper command order)"))
-        settings = MotionSettings(
-            max_joint_speed=p("max_joint_speed", 0.8, "joint speed limit (rad/s)", (0.05, 2.6)),
-            cartesian_step=p("cartesian_step", 0.01, "IK point spacing on straight lines (m)", (0.002, 0.05)),
-            finger_open=p("finger_open", 0.04, "open finger position (m per finger)", (0.0, 0.1)),
-            finger_closed=p("finger_closed", 0.0, "closed finger position (m per finger)", (0.0, 0.1)),
-            home=tuple(p("home_joints", list(MotionSettings.home), "home joint positions (rad), out of the camera view")),
-            drop_position=tuple(p("drop_position", [], "where grasped objects are dropped (x, y, z m, base frame); []: keep them")) or None,
-            safety_box=tuple(p("safety_box", list(MotionSettings.safety_box), "tool box x/y/z min,max (m, base frame)")),
-        )
-        if settings.drop_position is not None and len(settings.drop_position) != 3:
-            raise ValueError(f"drop_position needs 3 values (x, y, z m) or none; got {list(settings.drop_position)}")
-        if len(settings.safety_box) != 6:
-            raise ValueError(f"safety_box needs 6 values (x_min, x_max, y_min, y_max, z_min, z_max); got {settings.safety_box}")
-        self.settings = settings
-        self.goal_tolerance = p("goal_tolerance", 0.03, "joint goal tolerance (rad)", (0.001, 0.5))
-        self.timeout_margin = p("timeout_margin", 3.0, "extra time allowed per step (s)", (0.1, 60.0))
-        self.gripper_timeout = p("gripper_timeout", 3.0, "longest gripper motion (s)", (0.1, 30.0))
-        self.home_on_start = p("home_on_start", True, "move to home_joints before the first primitive")
-
-        reject_all_changes(self)
+        p = declare_params(self, PARAMS)  # ParamError (a StartupError): one clear line, exit 1
+        urdf, base, tip = p["urdf_path"], p["base_frame"], p["tool_link"]
+        self.finger_joints = list(p["finger_joints"])
+        self.settings = settings = MotionSettings(
+            max_joint_speed=p["max_joint_speed"], cartesian_step=p["cartesian_step"], finger_open=p["finger_open"],
+            finger_closed=p["finger_closed"], home=tuple(p["home_joints"]),
+            drop_position=tuple(p["drop_position"]) or None, safety_box=tuple(p["safety_box"]))
+        self.goal_tolerance, self.timeout_margin = p["goal_tolerance"], p["timeout_margin"]
+        self.gripper_timeout, self.home_on_start = p["gripper_timeout"], p["home_on_start"]
         self.kin = ArmKinematics(urdf or None, base, tip)
         if len(settings.home) != self.kin.dof:
             raise ValueError(f"home_joints has {len(settings.home)} values; the arm has {self.kin.dof} joints {self.kin.joint_names}")

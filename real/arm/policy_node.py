@@ -1,6 +1,8 @@
 """``arm_policy``: RGB-D camera -> heightmap -> exported VPG FCNs (ONNX) -> one push/grasp primitive.
 
-Subscribes (relative names; remap in the launch file), sensor-data QoS (best effort, depth 5):
+Subscribes (relative names; remap in the launch file), keep last 5, reliability ``image_qos``
+(``auto``: best effort, reliable while every publisher of that topic is reliable; lost and
+stalled frames are warned about, see :mod:`..common.camera` and the README "Camera-sized images"):
 - ``camera/color/image_raw`` sensor_msgs/Image rgb8/bgr8/mono8.
 - ``camera/aligned_depth_to_color/image_raw`` sensor_msgs/Image 32FC1 (m) or 16UC1 (mm),
   registered to the colour image.
@@ -47,18 +49,20 @@ import numpy as np
 from ...policies.runtime.contract import ContractError
 from ...policies.runtime.image import ImageError, image_msg_to_rgb, rgb_to_bytes
 from ...policies.runtime.pushgrasp import PushGraspRuntimePolicy
+from ..common.camera import QOS_MODES, CameraSubscription
+from ..common.params import Param, declare_params, length, not_empty, one_of
 from ..common.spin import run_node
-from .convert import depth_msg_to_metres, intrinsics_from_camera_info, pose_matrix, qmap_to_rgb
+from ...sim.core.rotations import pose_matrix, yaw_transform
+from .convert import depth_msg_to_metres, intrinsics_from_camera_info, qmap_to_rgb
 from .kinematics import top_down_rotation
 from .markers import decision_markers
-from .node_util import arrays_to_pose, declare, reject_all_changes, reliable, transient_local
+from .node_util import arrays_to_pose, reliable, transient_local
 from .sync import ApproximateTimeSync, stamp_seconds
 
 try:
     from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
     from geometry_msgs.msg import PoseArray
     from rclpy.node import Node
-    from rclpy.qos import qos_profile_sensor_data
     from sensor_msgs.msg import CameraInfo, Image
     from std_msgs.msg import Bool, String
     from visualization_msgs.msg import MarkerArray
@@ -66,13 +70,34 @@ except ImportError as exc:  # pragma: no cover - depends on the install
     raise ImportError("the arm nodes need ROS 2 (rclpy): pip install 'greenroom[ros]'") from exc
 
 
-def frame_transform(x: float, y: float, z: float, yaw: float) -> np.ndarray:
-    """4x4 transform of a frame at (x, y, z) m turned ``yaw`` rad about z."""
-    c, s = np.cos(yaw), np.sin(yaw)
-    t = np.eye(4)
-    t[:3, :3] = [[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]]
-    t[:3, 3] = (x, y, z)
-    return t
+PARAMS: tuple[Param, ...] = (  # all read at start-up (read-only)
+    Param("model_path", "", "exported pushgrasp ONNX model (contract beside it: .contract.json)", read_only=True,
+          check=lambda v: None if v.strip() else "model_path is required (an exported pushgrasp .onnx with its "
+                                                 ".contract.json, e.g. assets/policies/pushgrasp/pushgrasp.onnx)"),
+    Param("base_frame", "panda_link0", "frame of waypoints and markers", read_only=True, check=not_empty("base_frame")),
+    Param("camera_pose", [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0],
+          "optical camera frame in the base frame: x, y, z (m), qx, qy, qz, qw", read_only=True,
+          check=length("camera_pose", 7, what="x, y, z, qx, qy, qz, qw")),
+    Param("workspace_frame", [0.0, 0.0, 0.0, 0.0], "heightmap frame in the base frame: x, y, z (m), yaw (rad)",
+          read_only=True, check=length("workspace_frame", 4, what="x, y, z, yaw")),
+    Param("workspace_bounds", [], "x/y/z min,max (m) in the workspace frame; []: the contract's", read_only=True,
+          check=length("workspace_bounds", 0, 6, what="x_min, x_max, y_min, y_max, z_min, z_max")),
+    Param("safety_margin", 0.05, "waypoints are clamped into the workspace box plus this (m)", 0.0, 0.3, read_only=True),
+    Param("sync_slop", 0.05, "largest colour/depth/camera_info stamp spread (s)", 0.001, 1.0, read_only=True),
+    Param("max_frame_age", 2.0, "frames older than this are not used (s)", 0.05, 60.0, read_only=True),
+    Param("motion_timeout", 120.0, "decide again when no motion_done came for this long (s)", 1.0, 3600.0,
+          read_only=True),
+    Param("require_motion_done", True, "wait for motion_done before each decision", read_only=True),
+    Param("stop_when_clear", True, "publish primitive 'none' instead of acting on a clear workspace", read_only=True),
+    Param("clear_area", 1e-4, "workspace is clear when less than this area is > 2 cm high (m^2)", 0.0, 0.1,
+          read_only=True),
+    Param("threads", 1, "ONNX Runtime intra-op threads", 1, 64, read_only=True),
+    Param("avoid_repeated_failures", True,
+          "do not choose again the cells of an action after which the heightmap did not change", read_only=True),
+    Param("image_qos", "auto", "camera subscriptions' reliability: auto (follow the publishers), best_effort or "
+          "reliable (a reliable subscription gets nothing from a best-effort camera)", read_only=True,
+          check=one_of("image_qos", QOS_MODES)),
+)
 
 
 class ArmPolicy(Node):
@@ -80,45 +105,26 @@ class ArmPolicy(Node):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("arm_policy", **kwargs)
-        p = lambda name, *a, **k: declare(self, name, *a, **k)  # noqa: E731
-        model = p("model_path", "", "exported ONNX model (contract beside it: .contract.json)")
-        self.base_frame = p("base_frame", "panda_link0", "frame of waypoints and markers")
-        cam = p("camera_pose", [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0],
-                "optical camera frame in the base frame: x, y, z (m), qx, qy, qz, qw")
-        ws_frame = p("workspace_frame", [0.0, 0.0, 0.0, 0.0], "heightmap frame in the base frame: x, y, z (m), yaw (rad)")
-        bounds = p("workspace_bounds", [], "x/y/z min,max (m) in the workspace frame; []: the contract's")
-        self.margin = p("safety_margin", 0.05, "waypoints are clamped into the workspace box plus this (m)", (0.0, 0.3))
-        self.slop = p("sync_slop", 0.05, "largest colour/depth/camera_info stamp spread (s)", (0.001, 1.0))
-        self.max_age = p("max_frame_age", 2.0, "frames older than this are not used (s)", (0.05, 60.0))
-        self.done_timeout = p("motion_timeout", 120.0, "decide again when no motion_done came for this long (s)", (1.0, 3600.0))
-        self.require_done = p("require_motion_done", True, "wait for motion_done before each decision")
-        self.stop_when_clear = p("stop_when_clear", True, "publish primitive 'none' instead of acting on a clear workspace")
-        self.clear_area = p("clear_area", 1e-4, "workspace is clear when less than this area is > 2 cm high (m^2)", (0.0, 0.1))
-        threads = p("threads", 1, "ONNX Runtime intra-op threads", (1, 64))
-        avoid_repeats = p("avoid_repeated_failures", True,
-                          "do not choose again the cells of an action after which the heightmap did not change")
-        reject_all_changes(self)
-
-        if not model:
-            raise ValueError("parameter model_path is required (an exported pushgrasp .onnx with its .contract.json)")
-        self.policy = PushGraspRuntimePolicy(model, threads=threads, avoid_repeats=avoid_repeats)  # ContractError on a bad model
-        if len(cam) != 7:
-            raise ValueError(f"camera_pose needs 7 values (x, y, z, qx, qy, qz, qw); got {cam}")
-        if len(ws_frame) != 4:
-            raise ValueError(f"workspace_frame needs 4 values (x, y, z, yaw); got {ws_frame}")
+        p = declare_params(self, PARAMS)  # ParamError (a StartupError): one clear line, exit 1
+        model, self.base_frame, cam, ws_frame = p["model_path"], p["base_frame"], p["camera_pose"], p["workspace_frame"]
+        bounds, self.margin, self.slop, self.max_age = p["workspace_bounds"], p["safety_margin"], p["sync_slop"], p["max_frame_age"]
+        self.done_timeout, self.require_done = p["motion_timeout"], p["require_motion_done"]
+        self.stop_when_clear, self.clear_area = p["stop_when_clear"], p["clear_area"]
+        self.policy = PushGraspRuntimePolicy(model, threads=p["threads"], avoid_repeats=p["avoid_repeated_failures"])
         if bounds:
             self.policy.set_workspace(bounds)  # ValueError when the size does not match the contract
-        self.ws_to_base = frame_transform(*ws_frame)
+        self.ws_to_base = yaw_transform(*ws_frame)
         self.camera_in_ws = np.linalg.inv(self.ws_to_base) @ pose_matrix(cam[:3], cam[3:])
         ws = self.policy.workspace
         self.safety_box = (ws.x_min - self.margin, ws.x_max + self.margin, ws.y_min - self.margin,
                            ws.y_max + self.margin, ws.z_min, ws.z_max + self.margin)
 
         self.sync = ApproximateTimeSync(3, self._on_frame, slop=self.slop, queue_size=5)
-        sensor = qos_profile_sensor_data
-        self.create_subscription(Image, "camera/color/image_raw", lambda m: self._count(0, m), sensor)
-        self.create_subscription(Image, "camera/aligned_depth_to_color/image_raw", lambda m: self._count(1, m), sensor)
-        self.create_subscription(CameraInfo, "camera/color/camera_info", lambda m: self._count(2, m), sensor)
+        self.cameras = [CameraSubscription(self, kind, topic, lambda m, i=i: self._count(i, m), p["image_qos"], depth=5,
+                                           stall_s=5.0)
+                        for i, (kind, topic) in enumerate(((Image, "camera/color/image_raw"),
+                                                           (Image, "camera/aligned_depth_to_color/image_raw"),
+                                                           (CameraInfo, "camera/color/camera_info")))]
         self.create_subscription(Bool, "motion_done", self._on_done, transient_local())
         self.wp_pub = self.create_publisher(PoseArray, "waypoints", reliable(1))
         self.prim_pub = self.create_publisher(String, "primitive", reliable(1))
@@ -151,6 +157,8 @@ class ArmPolicy(Node):
 
     def _watchdog(self) -> None:
         now = self.get_clock().now().nanoseconds * 1e-9
+        for camera in self.cameras:
+            camera.check()
         self._publish_diagnostics()
         if self.require_done and self._idle_since is None and time.monotonic() - self._decided_at > self.done_timeout:
             self.get_logger().warning(f"no motion_done for {self.done_timeout:.0f} s: deciding again on the next frame")
@@ -164,7 +172,8 @@ class ArmPolicy(Node):
         waiting = "motion_done" if self._idle_since is None else "camera frame"
         values = {"color_frames": self.received[0], "depth_frames": self.received[1], "camera_info": self.received[2],
                   "synchronized": self.sync.matched, "rejected_frames": self.rejected_frames,
-                  "decisions": self.decisions, "waiting_for": waiting}
+                  "decisions": self.decisions, "waiting_for": waiting,
+                  "frames_lost": " / ".join(str(c.lost) for c in self.cameras)}
         level = DiagnosticStatus.WARN if self.sync.matched == 0 or self.rejected_frames else DiagnosticStatus.OK
         status = DiagnosticStatus(level=level, name=self.get_fully_qualified_name(), hardware_id="arm_policy",
                                   message=f"waiting for {waiting}",

@@ -13,6 +13,8 @@ Publishes (sensor-data QoS: best effort, depth 5, unless noted):
 - ``sim/camera_pose`` geometry_msgs/PoseStamped, transient local: the optical camera frame in
   ``base_frame`` (what the policy's ``camera_pose`` parameter must be).
 - ``sim/objects_remaining`` std_msgs/Int32, transient local: blocks left in the workspace.
+- ``sim/objects_lost`` std_msgs/Int32, transient local: blocks that left the workspace without
+  the gripper (pushed or knocked out, fallen), counted since start; carried-out blocks are not.
 
 Subscribes (reliable):
 - ``/joint_trajectory_controller/joint_trajectory`` trajectory_msgs/JointTrajectory: followed by
@@ -26,6 +28,7 @@ outside it by the executor after a grasp) are removed, as the simulator does aft
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import Any
@@ -33,9 +36,11 @@ from typing import Any
 import numpy as np
 
 from ...sim.pushgrasp.config import PushGraspEnvConfig
+from ..common.params import Param, declare_params, not_empty, one_of
+from ..common.share import share_file
 from ..common.spin import run_node
-from .convert import matrix_to_quaternion
-from .node_util import declare, reject_all_changes, reliable, transient_local
+from ...sim.core.rotations import matrix_to_quat, quat_to_matrix
+from .node_util import reliable, transient_local
 
 try:
     import pybullet as pb
@@ -50,6 +55,21 @@ except ImportError as exc:  # pragma: no cover - depends on the install
 
 PRESETS = ("smoke", "cpu", "paper")
 
+PARAMS: tuple[Param, ...] = (  # all read at start-up (read-only)
+    Param("preset", "cpu", f"simulator preset ({', '.join(PRESETS)}): image size and workspace", read_only=True,
+          check=one_of("preset", PRESETS)),
+    Param("num_objects", 4, "blocks dropped at start", 0, 30, read_only=True),
+    Param("seed", 0, "scene seed", 0, 2**31 - 1, read_only=True),
+    Param("test_case", "", "VPG test-case file to place instead of random blocks", read_only=True),
+    Param("mesh_dir", "", "mesh folder for test_case (VPG: objects/blocks)", read_only=True),
+    Param("camera_rate", 2.0, "camera frame rate (Hz)", 0.1, 30.0, read_only=True),
+    Param("joint_state_rate", 50.0, "joint_states rate (Hz)", 1.0, 500.0, read_only=True),
+    Param("base_frame", "panda_link0", "arm base frame id", read_only=True, check=not_empty("base_frame")),
+    Param("camera_frame", "camera_color_optical_frame", "camera optical frame id", read_only=True,
+          check=not_empty("camera_frame")),
+    Param("max_steps_per_tick", 24, "physics steps per 10 ms tick at most (catch-up cap)", 1, 240, read_only=True),
+)
+
 
 def base_transform(world: Any) -> np.ndarray:
     """4x4 transform base link frame -> world of the arm in ``world``.
@@ -63,7 +83,7 @@ def base_transform(world: Any) -> np.ndarray:
     inv_position, inv_orientation = pb.invertTransform(local_position, local_orientation)
     position, orientation = pb.multiplyTransforms(com_position, com_orientation, inv_position, inv_orientation)
     t = np.eye(4)
-    t[:3, :3] = np.array(pb.getMatrixFromQuaternion(orientation)).reshape(3, 3)
+    t[:3, :3] = quat_to_matrix(orientation)  # pybullet quaternions are (x, y, z, w)
     t[:3, 3] = position
     return t
 
@@ -73,20 +93,12 @@ class ArmSimBridge(Node):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("arm_sim_bridge", **kwargs)
-        p = lambda name, *a, **k: declare(self, name, *a, **k)  # noqa: E731
-        preset = p("preset", "cpu", f"simulator preset ({', '.join(PRESETS)}): image size and workspace")
-        num_objects = p("num_objects", 4, "blocks dropped at start", (0, 30))
-        seed = p("seed", 0, "scene seed", (0, 2**31 - 1))
-        test_case = p("test_case", "", "VPG test-case file to place instead of random blocks")
-        mesh_dir = p("mesh_dir", "", "mesh folder for test_case (VPG: objects/blocks)")
-        self.camera_rate = p("camera_rate", 2.0, "camera frame rate (Hz)", (0.1, 30.0))
-        self.joint_rate = p("joint_state_rate", 50.0, "joint_states rate (Hz)", (1.0, 500.0))
-        self.base_frame = p("base_frame", "panda_link0", "arm base frame id")
-        self.camera_frame = p("camera_frame", "camera_color_optical_frame", "camera optical frame id")
-        self.max_steps_per_tick = p("max_steps_per_tick", 24, "physics steps per 10 ms tick at most (catch-up cap)", (1, 240))
-        reject_all_changes(self)
-        if preset not in PRESETS:
-            raise ValueError(f"preset must be one of {PRESETS}; got {preset!r}")
+        p = declare_params(self, PARAMS)  # ParamError (a StartupError): one clear line, exit 1
+        preset, num_objects, seed, test_case, mesh_dir = (p[k] for k in ("preset", "num_objects", "seed", "test_case",
+                                                                           "mesh_dir"))
+        self.camera_rate, self.joint_rate = p["camera_rate"], p["joint_state_rate"]
+        self.base_frame, self.camera_frame = p["base_frame"], p["camera_frame"]
+        self.max_steps_per_tick = p["max_steps_per_tick"]
 
         from ...sim.pushgrasp.world import TIME_STEP, PushGraspWorld
 
@@ -124,6 +136,8 @@ class ArmSimBridge(Node):
         self.joint_pub = self.create_publisher(JointState, "/joint_states", reliable(10))
         self.pose_pub = self.create_publisher(PoseStamped, "sim/camera_pose", transient_local())
         self.count_pub = self.create_publisher(Int32, "sim/objects_remaining", transient_local())
+        self.lost_pub = self.create_publisher(Int32, "sim/objects_lost", transient_local())
+        self._lost, self._lost_published = 0, -1
         self.create_subscription(JointTrajectory, "/joint_trajectory_controller/joint_trajectory", self._on_trajectory, reliable(5))
         self.create_subscription(Float64MultiArray, "/gripper_controller/commands", self._on_gripper, reliable(5))
         self.create_timer(0.01, self._tick)
@@ -135,7 +149,7 @@ class ArmSimBridge(Node):
 
     def camera_pose_parameter(self) -> list[float]:
         """The policy's ``camera_pose`` parameter value: x, y, z (m), qx, qy, qz, qw."""
-        q = matrix_to_quaternion(self.camera_to_base[:3, :3])
+        q = matrix_to_quat(self.camera_to_base[:3, :3])
         return [round(float(v), 6) for v in (*self.camera_to_base[:3, 3], *q)]
 
     def _publish_camera_pose(self) -> None:
@@ -190,6 +204,7 @@ class ArmSimBridge(Node):
             pb.stepSimulation(physicsClientId=self.world.client)
             self.sim_time += self.dt
             steps += 1
+        self._lost += self.world.take_lost_objects()[1]  # every tick: a carried block is still in the gripper
         if self.sim_time + self.dt <= wall:  # fell behind (busy machine): slow down instead of bursting
             self._wall0 += wall - self.sim_time
         if wall >= self._next_joints:
@@ -208,7 +223,9 @@ class ArmSimBridge(Node):
         self.joint_pub.publish(msg)
 
     def _publish_camera(self) -> None:
-        self.world.remove_lost_objects()
+        if self._lost != self._lost_published:
+            self._lost_published = self._lost
+            self.lost_pub.publish(Int32(data=self._lost))
         if len(self.world.objects) != self._objects:
             self._objects = len(self.world.objects)
             self.count_pub.publish(Int32(data=self._objects))
@@ -230,12 +247,22 @@ class ArmSimBridge(Node):
         self.info_pub.publish(info)
 
     def destroy_node(self) -> None:
-        self.world.close()
+        world, self.world = getattr(self, "world", None), None  # None when the constructor failed early
+        if world is not None:
+            world.close()
         super().destroy_node()
 
 
 def main(args: list[str] | None = None) -> int:
-    """Console script ``arm_sim_bridge``: spin until SIGINT/SIGTERM; exit status 1 on a start-up error."""
+    """Console script ``arm_sim_bridge``: spin until SIGINT/SIGTERM; exit status 1 on a start-up error.
+
+    Like a camera driver publishing 640x480 RGB-D, it needs a shared-memory segment larger than
+    Fast DDS's 512 KB default (README "Camera-sized images"): unless ``FASTDDS_DEFAULT_PROFILES_FILE``
+    is set, it uses the shipped ``launch/fastdds_large_images.xml``."""
+    try:
+        os.environ.setdefault("FASTDDS_DEFAULT_PROFILES_FILE", str(share_file("launch/fastdds_large_images.xml")))
+    except FileNotFoundError as exc:
+        print(f"arm_sim_bridge: warning: {exc}; large frames may be lost", file=sys.stderr)
     return run_node(ArmSimBridge, args, "arm_sim_bridge", (ValueError, FileNotFoundError))
 
 

@@ -55,6 +55,7 @@ from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Bool
 
 from ...policies.common.config import ConfigError, resolve_config
+from ...sim.core.rotations import quat_of_yaw, yaw_matrix
 from ..common.params import Param, declare_params, not_empty
 from ..common.spin import StartupError, run_node
 
@@ -202,7 +203,8 @@ class FlightSimBridge(Node):
         odom.child_frame_id = self.get_parameter("base_frame").value
         x, y, z, yaw = (float(v) for v in pose[:4])
         odom.pose.pose.position.x, odom.pose.pose.position.y, odom.pose.pose.position.z = x, y, z
-        odom.pose.pose.orientation.z, odom.pose.pose.orientation.w = math.sin(yaw / 2), math.cos(yaw / 2)
+        o = odom.pose.pose.orientation
+        o.x, o.y, o.z, o.w = (float(v) for v in quat_of_yaw(yaw))
         t = odom.twist.twist
         t.linear.x, t.linear.y, t.linear.z, t.angular.z = (float(v) for v in velocity)
         return odom
@@ -216,10 +218,9 @@ class FlightSimBridge(Node):
 
 def _body_velocity(before: np.ndarray, after: np.ndarray, dt: float) -> np.ndarray:
     """[vx, vy, vz, yaw rate] in the body frame of ``after`` from two world poses [x, y, z, yaw]."""
-    dx, dy, dz = (after[:3] - before[:3]) / dt
+    world = (after[:3] - before[:3]) / dt
     dyaw = math.remainder(after[3] - before[3], 2 * math.pi) / dt
-    c, s = math.cos(after[3]), math.sin(after[3])
-    return np.array([c * dx + s * dy, -s * dx + c * dy, dz, dyaw])
+    return np.array([*(yaw_matrix(after[3]).T @ world), dyaw])  # world -> body of `after`
 
 
 def main(args: Sequence[str] | None = None) -> int:

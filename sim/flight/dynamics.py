@@ -7,10 +7,11 @@ MuJoCo's step. Pose helpers convert the free joint's ``qpos`` to ``[x, y, z, yaw
 """
 from __future__ import annotations
 
-import math
 from collections import deque
 
 import numpy as np
+
+from ..core import rotations
 
 
 class CommandPipeline:
@@ -50,12 +51,11 @@ def validate_action(action: object) -> np.ndarray:
     return array
 
 
-def yaw_of(quat: np.ndarray) -> float:
-    """Heading (rad, about world z) of a unit quaternion (w, x, y, z)."""
-    w, x, y, z = quat
-    return math.atan2(2.0 * (w * z + x * y), 1.0 - 2.0 * (y * y + z * z))
+def yaw_of(quat_wxyz: np.ndarray) -> float:
+    """Heading (rad, about world z) of a MuJoCo quaternion (w, x, y, z) (:mod:`..core.rotations`)."""
+    return rotations.yaw_of(rotations.wxyz_to_xyzw(quat_wxyz))
 
 
 def quat_of_yaw(yaw: float) -> np.ndarray:
-    """Unit quaternion (w, x, y, z) of a rotation by ``yaw`` about world z."""
-    return np.array([math.cos(yaw / 2), 0.0, 0.0, math.sin(yaw / 2)])
+    """MuJoCo quaternion (w, x, y, z) of a rotation by ``yaw`` about world z (:mod:`..core.rotations`)."""
+    return rotations.xyzw_to_wxyz(rotations.quat_of_yaw(yaw))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core import rotations
 from .blocks import BLOCK_NAMES, PALETTE, make_block_set
 from .heightmap import Workspace
 
@@ -52,28 +53,18 @@ def vpg_mesh_rotation(mesh: Path) -> tuple[float, ...]:
     return tuple(float(v) for v in VPG_MESH_FRAMES.get((Path(mesh).name, vertex_count), ()))
 
 def euler_xyz_to_quaternion(euler: tuple[float, float, float]) -> tuple[float, float, float, float]:
-    """V-REP Euler angles (R = Rx Ry Rz) -> quaternion (x, y, z, w) as pybullet expects."""
-    return matrix_to_quaternion(euler_xyz_to_matrix(euler))
+    """V-REP Euler angles (R = Rx Ry Rz, intrinsic XYZ) -> quaternion (x, y, z, w) as pybullet expects."""
+    return tuple(float(v) for v in rotations.euler_to_quat(euler, "XYZ"))  # type: ignore[return-value]
 
 
 def euler_xyz_to_matrix(euler: tuple[float, float, float]) -> np.ndarray:
-    a, b, g = euler
-    ca, sa, cb, sb, cg, sg = np.cos(a), np.sin(a), np.cos(b), np.sin(b), np.cos(g), np.sin(g)
-    rx = np.array([[1, 0, 0], [0, ca, -sa], [0, sa, ca]])
-    ry = np.array([[cb, 0, sb], [0, 1, 0], [-sb, 0, cb]])
-    rz = np.array([[cg, -sg, 0], [sg, cg, 0], [0, 0, 1]])
-    return rx @ ry @ rz
+    """V-REP Euler angles -> 3x3 rotation ``Rx(a) @ Ry(b) @ Rz(c)``."""
+    return rotations.euler_to_matrix(euler, "XYZ")
 
 
 def matrix_to_quaternion(m: np.ndarray) -> tuple[float, float, float, float]:
-    w = np.sqrt(max(0.0, 1 + m[0, 0] + m[1, 1] + m[2, 2])) / 2
-    x = np.sqrt(max(0.0, 1 + m[0, 0] - m[1, 1] - m[2, 2])) / 2
-    y = np.sqrt(max(0.0, 1 - m[0, 0] + m[1, 1] - m[2, 2])) / 2
-    z = np.sqrt(max(0.0, 1 - m[0, 0] - m[1, 1] + m[2, 2])) / 2
-    x = np.copysign(x, m[2, 1] - m[1, 2])
-    y = np.copysign(y, m[0, 2] - m[2, 0])
-    z = np.copysign(z, m[1, 0] - m[0, 1])
-    return (float(x), float(y), float(z), float(w))
+    """3x3 rotation -> unit quaternion (x, y, z, w), w >= 0."""
+    return tuple(float(v) for v in rotations.matrix_to_quat(m))  # type: ignore[return-value]
 
 
 def load_vpg_test_case(path: Path, mesh_dir: Path, workspace: Workspace | None = None) -> list[ObjectSpec]:

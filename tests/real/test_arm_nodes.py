@@ -17,9 +17,9 @@ from std_msgs.msg import Bool, Float64MultiArray, String
 from trajectory_msgs.msg import JointTrajectory
 from visualization_msgs.msg import MarkerArray
 
-from greenroom.real.arm.convert import matrix_to_quaternion
 from greenroom.real.arm.node_util import reliable, transient_local
 from greenroom.real.common.procs import NodeProcess, Probe
+from greenroom.sim.core.rotations import matrix_to_quat
 from greenroom.sim.pushgrasp.heightmap import Intrinsics, Workspace, look_at_pose
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
@@ -33,7 +33,7 @@ K = Intrinsics.realsense_d415(160, 120)
 
 
 def _policy(model_path: Path | str, **params: object) -> NodeProcess:
-    camera = [*CAMERA[:3, 3], *matrix_to_quaternion(CAMERA[:3, :3])]
+    camera = [*CAMERA[:3, 3], *matrix_to_quat(CAMERA[:3, :3])]
     return NodeProcess("arm_policy", {"model_path": str(model_path), "camera_pose": [float(v) for v in camera], **params},
                        module="greenroom.real.arm.policy_node")
 

@@ -13,11 +13,11 @@ import pytest
 
 from greenroom.policies.runtime.contract import ContractError
 from greenroom.policies.runtime.image import ImageError
-from greenroom.real.arm.convert import (depth_msg_to_metres, intrinsics_from_camera_info, matrix_to_quaternion,
-                                        pose_matrix, qmap_to_rgb, quaternion_to_matrix)
+from greenroom.real.arm.convert import depth_msg_to_metres, intrinsics_from_camera_info, qmap_to_rgb
 from greenroom.real.arm.kinematics import ArmKinematics, IKError, top_down_rotation
 from greenroom.real.arm.motion import GripperStep, MotionRefused, MotionSettings, TrajectoryStep, plan_motion
 from greenroom.real.arm.sync import ApproximateTimeSync
+from greenroom.sim.core.rotations import matrix_to_quat, pose_matrix, quat_to_matrix, yaw_transform
 
 HOME = np.array(MotionSettings.home)
 
@@ -100,9 +100,9 @@ def test_camera_info_and_poses() -> None:
     for _ in range(20):
         q = rng.normal(size=4)
         q /= np.linalg.norm(q)
-        r = quaternion_to_matrix(q)
+        r = quat_to_matrix(q)
         np.testing.assert_allclose(r @ r.T, np.eye(3), atol=1e-12)
-        q2 = matrix_to_quaternion(r)
+        q2 = matrix_to_quat(r)
         assert min(np.abs(q2 - q).max(), np.abs(q2 + q).max()) < 1e-9
     pose = pose_matrix([0.47, 0.0, 0.75], [0.7071067811865476, -0.7071067811865476, 0.0, 0.0])
     np.testing.assert_allclose(pose[:3, 2], [0, 0, -1], atol=1e-12)  # optical axis looks down
@@ -232,7 +232,6 @@ def test_policy_and_executor_nodes_import_no_torch_or_simulators() -> None:
 def test_sim_launch_file_matches_the_simulated_camera_and_base() -> None:
     """arm_sim.launch.yaml's camera_pose / workspace_frame are the simulator's nominal calibration."""
     pytest.importorskip("pybullet")
-    from greenroom.real.arm.policy_node import frame_transform
     from greenroom.real.arm.sim_bridge import base_transform
     from greenroom.real.launch.description import load_launch_file
     from greenroom.sim.pushgrasp.config import PushGraspEnvConfig
@@ -246,6 +245,6 @@ def test_sim_launch_file_matches_the_simulated_camera_and_base() -> None:
         world_to_base = np.linalg.inv(base_transform(world))
         np.testing.assert_allclose(pose_matrix(params["camera_pose"][:3], params["camera_pose"][3:]),
                                    world_to_base @ world.camera_pose, atol=1e-6)
-        np.testing.assert_allclose(frame_transform(*params["workspace_frame"]), world_to_base, atol=1e-6)
+        np.testing.assert_allclose(yaw_transform(*params["workspace_frame"]), world_to_base, atol=1e-6)
     finally:
         world.close()

@@ -1,0 +1,94 @@
+"""Camera-sized frames reach ``flight_policy`` as a robot sends them (issue 12, part 8).
+
+One ``flight_policy`` process (started like ``ros2 run``/launch start it: console script,
+``--ros-args``; ``image_qos`` auto, TwistStamped answers carrying the frame's stamp) and, per
+case, a separate camera publisher process (:mod:`greenroom.real.common.camera_publisher`,
+30 Hz, 90 frames). Commands are matched to frames by stamp in this process.
+
+Acceptance (set by the issue): with the publisher configured as the README says for a camera
+driver (``launch/fastdds_large_images.xml``), the node acts on >= 95 % of the frames for 640x480
+and 1280x720, rgb8 and bgr8, best-effort and reliable publishers, and image -> cmd_vel p99 <= 5 ms
+at 640x480 (not judged while other processes keep the load average above the CPU count: a
+latency figure from an oversubscribed machine says nothing about the node). With an unconfigured
+publisher (only our side configured): a reliable one still
+delivers every frame (the node follows it with a reliable subscription), and a best-effort one
+loses most frames in Fast DDS, which the node reports as a warning naming the fix.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.ros, pytest.mark.slow]
+
+CASES = [  # width, height, encoding, publisher QoS
+    (640, 480, "rgb8", "best_effort"), (640, 480, "bgr8", "reliable"),
+    (1280, 720, "bgr8", "best_effort"), (1280, 720, "rgb8", "reliable"),
+]
+
+
+@pytest.fixture(scope="module")
+def camera_node(tmp_path_factory: pytest.TempPathFactory):
+    """flight_policy (shipped model) and a probe recording its TwistStamped commands."""
+    from geometry_msgs.msg import TwistStamped
+
+    from greenroom.real.common.procs import Probe
+    from greenroom.real.common.share import shipped_policy
+    from greenroom.real.flight.bench import start_camera_node
+
+    node = start_camera_node(tmp_path_factory.mktemp("camera-node"), shipped_policy("flight"))
+    try:
+        with Probe("camera_probe") as probe:
+            probe.subscribe(TwistStamped, "cmd_vel", 100)
+            probe.spin_until(lambda: probe.node.count_publishers("cmd_vel") > 0, 30, "flight_policy", alive=[node])
+            yield node, probe
+    finally:
+        node.stop()
+
+
+def _run(camera_node, width: int, height: int, encoding: str, qos: str, configured: bool) -> dict:
+    from greenroom.real.flight.bench import camera_case
+
+    node, probe = camera_node
+    return camera_case(probe, width, height, encoding, qos, configured, frames=90, alive=(node,))
+
+
+@pytest.mark.parametrize("width,height,encoding,qos", CASES, ids=[f"{w}x{h}-{e}-{q}" for w, h, e, q in CASES])
+def test_configured_camera_frames_are_acted_on(camera_node, width: int, height: int, encoding: str,
+                                               qos: str) -> None:
+    load_before = os.getloadavg()[0]
+    case = _run(camera_node, width, height, encoding, qos, configured=True)
+    assert case["acted_percent"] >= 95.0, case
+    assert camera_node[0].poll() is None, camera_node[0].output()[-3000:]
+    if width == 640:
+        busy = min(load_before, os.getloadavg()[0]) > (os.cpu_count() or 1)
+        if busy and case["p99_ms"] > 5.0:  # other jobs hold every core: the latency says nothing about us
+            pytest.skip(f"p99 {case['p99_ms']:.1f} ms not judged: load average {os.getloadavg()[0]:.1f} on "
+                        f"{os.cpu_count()} CPUs from other processes (median {case['median_ms']:.1f} ms)")
+        assert case["p99_ms"] <= 5.0, case
+
+
+def test_unconfigured_reliable_publisher_still_delivers(camera_node) -> None:
+    """Only our side configured: the node subscribes reliably to a reliable camera (auto QoS)."""
+    case = _run(camera_node, 640, 480, "rgb8", "reliable", configured=False)
+    assert case["acted_percent"] >= 95.0, case
+
+
+def test_unconfigured_best_effort_loss_is_reported(camera_node) -> None:
+    """Only our side configured, best-effort camera: frames are lost in Fast DDS and the node says so."""
+    node, probe = camera_node
+    case = _run(camera_node, 640, 480, "rgb8", "best_effort", configured=False)
+    if case["acted_percent"] >= 95.0:  # a Fast DDS that no longer loses these frames: nothing to report
+        pytest.skip(f"Fast DDS delivered {case['acted_percent']:.0f} % of best-effort 640x480 frames unconfigured")
+    probe.spin_until(lambda: "lost in transport" in node.output(), 5.0, "the node's lost-frames warning",
+                     alive=[node])
+    assert "fastdds_large_images.xml" in node.output(), node.output()[-3000:]
+
+
+def test_profile_is_shipped_in_share() -> None:
+    from greenroom.real.flight.bench import large_images_profile
+
+    text = Path(large_images_profile()).read_text()
+    assert "<segment_size>" in text and "is_default_profile=\"true\"" in text
