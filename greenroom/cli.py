@@ -116,12 +116,28 @@ def _task_of_contract(onnx: Path) -> str:
     return load_contract_for(onnx).task
 
 
-def _check_model(onnx: Path) -> None:
-    """The model and its contract exist, load and agree (hash, tensors), before any work or output."""
-    from .policies.runtime.contract import load_contract_for
-    from .policies.runtime.session import OnnxSession
+RUNTIMES = {
+    "flight": ("greenroom.policies.runtime.flight", "FlightRuntimePolicy"),
+    "finray": ("greenroom.policies.finray.runtime", "FinRayRuntimePolicy"),
+    "pushgrasp": ("greenroom.policies.runtime.pushgrasp", "PushGraspRuntimePolicy"),
+}
+"""The torch-free runtime that checks an exported model of each task against its contract."""
 
-    OnnxSession(onnx, load_contract_for(onnx))
+
+def _check_model(onnx: Path, task: str | None = None) -> None:
+    """The model and its contract load and agree, field by field (the task's runtime checks
+    everything a robot would), before any work or output; ContractError otherwise."""
+    import importlib
+
+    from .policies.runtime.contract import ContractError, load_contract_for
+
+    contract = load_contract_for(onnx)
+    if contract.task not in RUNTIMES:
+        raise ContractError(f"contract of {onnx} is for task {contract.task!r}; valid tasks: {', '.join(RUNTIMES)}")
+    if task is not None and task != contract.task:
+        raise ContractError(f"{onnx} is a {contract.task!r} policy (its contract says so), not a {task!r} one")
+    module, name = RUNTIMES[contract.task]
+    getattr(importlib.import_module(module), name)(onnx)
 
 
 def _now() -> str:
@@ -203,7 +219,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     if args.run is None and args.onnx is None:
         raise ValueError("evaluate needs a RUN directory or --onnx FILE")
     if args.onnx is not None:
-        _check_model(args.onnx)
+        _check_model(args.onnx, args.task)
     name = args.task or (_task_of_run(args.run) if args.run else _task_of_contract(args.onnx))
     run = RunDir.open(args.run) if args.run else None
     summary = load_task(name).evaluate(run, args.onnx, args.preset, args.overrides)
@@ -224,7 +240,7 @@ def _cmd_play(args: argparse.Namespace) -> int:
     from .policies.common.task import load_task
 
     if args.policy is not None:
-        _check_model(args.policy)
+        _check_model(args.policy, args.task)
     for path in load_task(args.task).play(args.preset, args.overrides, args.out, args.policy):
         print(path)
     return 0

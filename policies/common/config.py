@@ -145,7 +145,7 @@ def apply_overrides(base: T, overrides: list[str]) -> T:
     except ValidationError as exc:
         key = getattr(exc, "full_key", "")
         if key:
-            raise ConfigError(f"bad value for '{key}': {exc.msg}") from None
+            raise ConfigError(f"bad value for '{key}': {str(exc.msg).splitlines()[0]}") from None
         detail = str(exc).splitlines()[0].replace("'$VALUE' of type '$VALUE_TYPE' ", "")
         raise ConfigError(f"override {_culprit(base, parsed, overrides)!r}: {detail}") from None
     except OmegaConfBaseException as exc:
