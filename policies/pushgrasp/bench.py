@@ -6,9 +6,18 @@
   (224^2) and 4 mm (112^2); the render time of the same frame is reported alongside.
 - ``onnx_inference``: all 2k maps of the ``cpu`` preset net in one ONNX Runtime call, 1 thread,
   next to torch eager on the same input.
-- ``vpg_hard_cases``: the latest trained run (``$GREENROOM_PUSHGRASP_RUN`` or the newest
-  ``runs/pushgrasp/*`` with a checkpoint) on VPG's 11 hard cases, ``RUNS_PER_CASE`` runs each
-  (different randomization seeds), next to Table II.
+- ``parallel_collection``: training iterations per second, one process vs 2 simulator actors
+  feeding one learner (``parallel.actors=2``, local processes), measured one after the other
+  in the same bench run with the same preset and seed, start-up iterations left out.
+- ``vpg_protocol``: Tables I (30 random blocks) and II (VPG's 11 hard cases) under VPG's own
+  protocol (``protocols.py``: 30 runs per case, test-time learning, no failure mask, 10 no-change
+  end rule) with the latest trained run (``$GREENROOM_PUSHGRASP_RUN`` or the newest
+  ``runs/pushgrasp/*`` with a checkpoint), next to the paper's VPG row; with the synergy measures
+  (share of pushes, grasp success right after a push vs without) in the details.
+- ``deployment_protocol``: the same tables with the ONNX policy as deployed (failure mask, no
+  learning), labelled as such.
+- ``grasp_ceiling``: the simulator's grasp-success ceiling with a scripted oracle grasp
+  (``ceiling.py``) on isolated blocks and on blocks touching others, at 8 and 16 rotations.
 """
 from __future__ import annotations
 
@@ -19,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..common.bench import BenchResult, check, median_time
+from .ceiling import bench_grasp_ceiling
 from ..common.rundir import RunDir, read_metrics, runs_root
 
 
@@ -41,6 +51,42 @@ def bench_train_iteration(quick: bool) -> list[BenchResult]:
     return [BenchResult("pushgrasp", f"train_iteration_{preset}", total, "s", "<= 1.0", check(total, "<=", 1.0), details),
             BenchResult("pushgrasp", "train_iteration_sim_part", sim, "s", "", None, details),
             BenchResult("pushgrasp", "train_iteration_learn_part", learn, "s", "", None, details)]
+
+
+def _steady_rate(rows: list[dict], skip: int) -> tuple[float, int]:
+    """Iterations per second over the rows after the first ``skip`` (start-up), and how many were used."""
+    times = [r["perf/iteration_s"] for r in rows[skip:]]
+    return (1.0 / float(np.mean(times)) if times else float("nan")), len(times)
+
+
+def bench_parallel_collection(quick: bool) -> list[BenchResult]:
+    """Training iterations per second: one process vs ``parallel.actors=2`` (local backend), side by side.
+
+    Same preset, iterations and seed; the first iterations of each (start-up: spawning actors,
+    first resets) are left out of both rates.
+    """
+    from ..common.config import resolve_config
+    from .config import PushGraspTrainConfig
+    from .trainer import train
+
+    n, skip = (8, 3) if quick else (60, 10)
+    preset = "smoke" if quick else "cpu"
+    rates, details = {}, {"preset": preset, "iterations": n, "warmup_skipped": skip}
+    for label, extra in (("single", []), ("parallel", ["parallel.actors=2"])):
+        config = resolve_config(PushGraspTrainConfig, preset, [f"iterations={n}", "log_every=1", f"checkpoint_every={n}",
+                                                               *extra])
+        with tempfile.TemporaryDirectory() as tmp:
+            run = RunDir.create("pushgrasp-bench", Path(tmp))
+            train(config, run, progress=False)
+            rows = read_metrics(run.path / "metrics.csv")
+        rates[label], used = _steady_rate(rows, skip)
+        details[f"{label}_iterations_per_s"] = rates[label]
+        details[f"{label}_rows"] = used
+        if label == "parallel":
+            details["policy_lag_mean"] = float(np.mean([r["charts/policy_lag"] for r in rows[skip:]]))
+    ratio = rates["parallel"] / rates["single"]
+    return [BenchResult("pushgrasp", f"parallel_collection_speedup_{preset}", ratio, "x", ">= 1.8 (2 actors vs 1 process)",
+                        None if quick else check(ratio, ">=", 1.8), details)]
 
 
 def bench_heightmap(quick: bool) -> list[BenchResult]:
@@ -102,7 +148,12 @@ def bench_onnx_inference(quick: bool) -> list[BenchResult]:
                         check(ort_ms, "<=", 150.0), details)]
 
 
-RUNS_PER_CASE = 5  # one run per case swings completion by +-20 points
+BUNDLED_POLICY = Path(__file__).resolve().parents[2] / "assets" / "policies" / "pushgrasp" / "pushgrasp.onnx"
+TABLES = {"clutter": "table1", "vpg": "table2"}
+METRICS = ("completion", "grasp_success", "action_efficiency")
+SYNERGY = ("runs", "completed_runs", "push_share", "grasp_success_after_push", "grasps_after_push",
+           "grasp_success_without_push", "grasps_without_push", "grasp_success_all", "action_efficiency_all",
+           "mean_actions", "runs_with_lost_objects", "runs_hitting_action_cap")
 
 
 def latest_trained_run() -> RunDir | None:
@@ -117,33 +168,89 @@ def latest_trained_run() -> RunDir | None:
     return None
 
 
-def bench_vpg_hard_cases(quick: bool) -> list[BenchResult]:
-    from ..common.config import apply_overrides, load_config
+def _load_learner(run: RunDir):
+    from ..common.config import load_config
     from .config import PushGraspTrainConfig
-    from .evaluate import PAPER, SHARED_VPG, evaluate_policy
     from .learner import Learner
 
-    run = latest_trained_run()
-    if run is None or not (SHARED_VPG / "test-cases").is_dir():
-        why = "no trained pushgrasp run (train one: greenroom train pushgrasp)" if run is None else f"{SHARED_VPG} absent"
-        return [BenchResult("pushgrasp", "vpg_hard_cases_completion", float("nan"), "%", ">= 82.7", False, {"skipped": why})]
-    config = apply_overrides(load_config(PushGraspTrainConfig, run.config_path), ["evaluate.runs=1" if quick else f"evaluate.runs={11 * RUNS_PER_CASE}"])
+    config = load_config(PushGraspTrainConfig, run.config_path)
     state = run.load_checkpoint()
     learner = Learner(config, "cpu")
     learner.load_state_dict(state["learner"])  # type: ignore[index]
+    return config, learner, int(state["iteration"])  # type: ignore[index]
+
+
+def _protocol_rows(name: str, config, maps_fn, learner, source: dict, quick: bool) -> list[BenchResult]:
+    """Tables I (clutter) and II (VPG's 11 cases) under protocol ``name``, next to the paper's VPG."""
+    from .evaluate import PAPER, PAPER_TABLE, evaluate_policy
+    from .protocols import PROTOCOLS, protocol_config
+
+    protocol = PROTOCOLS[name]
+    config = protocol_config(config, name, quick)
     with tempfile.TemporaryDirectory() as tmp:
-        results = evaluate_policy(config, learner.q_maps, Path(tmp), scenarios=("vpg",), max_layouts=2 if quick else None)["vpg"]
-    paper = dict(zip(("completion", "grasp_success", "action_efficiency"), PAPER["vpg"]["vpg"]))
-    details = {"run": str(run.path), "iteration": int(state["iteration"]), "runs": results["runs"],  # type: ignore[index]
-               "cases": results["cases"], "grasp_success_all": results["grasp_success_all"]}
-    return [BenchResult("pushgrasp", f"vpg_hard_cases_{metric}", float(results[metric]), "%", f">= {paper[metric]} (paper VPG)",
-                        check(float(results[metric]), ">=", paper[metric]), details)
-            for metric in ("completion", "grasp_success", "action_efficiency")]
+        results = evaluate_policy(config, maps_fn, Path(tmp), learner=learner if protocol.learning else None,
+                                  scenarios=tuple(TABLES), max_layouts=2 if quick else None, label=f"{name} protocol: ")
+    rows = []
+    for scenario, table in TABLES.items():
+        r = results[scenario]
+        details = {"protocol": protocol.label, **source, "quick": quick, "test_lr": config.evaluate.test_lr,
+                   "objects": config.evaluate.clutter_objects if scenario == "clutter" else "VPG test case"}
+        if "skipped" in r:
+            rows.append(BenchResult("pushgrasp", f"{name}_protocol_{table}_completion", float("nan"), "%", "", False,
+                                    {**details, "skipped": r["skipped"]}))
+            continue
+        details.update({k: r[k] for k in SYNERGY})
+        if scenario == "vpg":
+            details["cases"] = {case: {k: v[k] for k in (*METRICS, "runs", "push_share")} for case, v in r["cases"].items()}
+        for metric, paper in zip(METRICS, PAPER[scenario]["vpg"]):
+            value = float(r[metric])
+            rows.append(BenchResult("pushgrasp", f"{name}_protocol_{table}_{metric}", value, "%",
+                                    f">= {paper} (paper VPG, {PAPER_TABLE[scenario]})",
+                                    None if quick else check(value, ">=", paper), details))
+    return rows
+
+
+def bench_vpg_protocol(quick: bool) -> list[BenchResult]:
+    """VPG's protocol (see protocols.py) on the latest trained run's checkpoint (torch: it learns at test time)."""
+    run = latest_trained_run()
+    if run is None:
+        return [BenchResult("pushgrasp", "vpg_protocol_table1_completion", float("nan"), "%", ">= 100.0", False,
+                            {"skipped": "no trained pushgrasp run with a checkpoint (greenroom train pushgrasp, or set "
+                                        "GREENROOM_PUSHGRASP_RUN); the bundled ONNX policy cannot learn at test time"})]
+    config, learner, iteration = _load_learner(run)
+    return _protocol_rows("vpg", config, learner.q_maps, learner, {"policy": str(run.path), "iteration": iteration}, quick)
+
+
+def bench_deployment_protocol(quick: bool) -> list[BenchResult]:
+    """The deployment protocol on ONNX: ``$GREENROOM_PUSHGRASP_ONNX``, else the latest run exported now
+    (parity-checked), else the bundled policy."""
+    from ..common.config import resolve_config
+    from .config import PushGraspTrainConfig
+    from .evaluate import onnx_policy
+    from .export import export_learner, replay_inputs
+
+    with tempfile.TemporaryDirectory() as tmp:
+        run = latest_trained_run()
+        if os.environ.get("GREENROOM_PUSHGRASP_ONNX"):
+            onnx, source = Path(os.environ["GREENROOM_PUSHGRASP_ONNX"]), {"policy": os.environ["GREENROOM_PUSHGRASP_ONNX"]}
+            base = resolve_config(PushGraspTrainConfig, "cpu")
+        elif run is not None:
+            base, learner, iteration = _load_learner(run)
+            onnx = export_learner(learner, base, Path(tmp), replay_inputs(run))
+            source = {"policy": f"{run.path} exported to ONNX", "iteration": iteration}
+        else:
+            onnx, source = BUNDLED_POLICY, {"policy": "bundled assets/policies/pushgrasp/pushgrasp.onnx"}
+            base = resolve_config(PushGraspTrainConfig, "cpu")
+        config, maps_fn = onnx_policy(onnx, base)
+        return _protocol_rows("deployment", config, maps_fn, None, source, quick)
 
 
 BENCHMARKS = {
     "train_iteration": bench_train_iteration,
     "heightmap": bench_heightmap,
     "onnx_inference": bench_onnx_inference,
-    "vpg_hard_cases": bench_vpg_hard_cases,
+    "parallel_collection": bench_parallel_collection,
+    "vpg_protocol": bench_vpg_protocol,
+    "deployment_protocol": bench_deployment_protocol,
+    "grasp_ceiling": bench_grasp_ceiling,
 }

@@ -55,15 +55,16 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class EvalConfig:
-    """Evaluation protocol (VPG: 30 runs per case in sim)."""
+    """Evaluation settings (``greenroom bench pushgrasp`` sets VPG's protocol: see ``protocols.py``)."""
 
-    runs: int = 10                    # runs per scenario (VPG: 30)
+    runs: int = 10                    # runs of the random/clutter scenarios (VPG: 30)
+    runs_per_case: int = 0            # hard/vpg: runs of each layout (0: ceil(runs / layouts)); every layout equally often
     random_objects: int = 10
     clutter_objects: int = 30         # Table I test
     hard_cases: int = 6               # project-generated hard arrangements
     vpg_cases_dir: str = ""           # folder of VPG test-case .txt files ("" = ../shared/vpg/test-cases when present)
     vpg_mesh_dir: str = ""            # folder of the meshes they name ("" = ../shared/vpg/blocks)
-    max_actions_per_object: int = 5   # a run also ends after this many actions per object
+    max_actions_per_object: int = 5   # a run also ends after this many actions per object (0: no cap, as VPG)
     test_time_learning: bool = False  # VPG keeps training during tests (weights reset per run)
     test_lr: float = 1e-4             # code: 1e-4; paper: 1e-5
     avoid_repeats: bool = True        # mask actions that just changed nothing (as the ROS node does)
@@ -71,11 +72,41 @@ class EvalConfig:
     scenarios: tuple[str, ...] = ("random", "clutter", "hard", "vpg")
 
     def __post_init__(self) -> None:
-        if self.runs < 1:
-            raise ValueError(f"evaluate.runs must be >= 1; got {self.runs}")
+        if self.runs < 1 or self.runs_per_case < 0 or self.max_actions_per_object < 0:
+            raise ValueError("evaluate.runs >= 1, evaluate.runs_per_case >= 0 and evaluate.max_actions_per_object >= 0 "
+                             f"are required; got {self.runs}, {self.runs_per_case}, {self.max_actions_per_object}")
         unknown = [s for s in self.scenarios if s not in ("random", "clutter", "hard", "vpg")]
         if unknown:
             raise ValueError(f"evaluate.scenarios has unknown {unknown}; valid: random, clutter, hard, vpg")
+
+
+BACKENDS = ("local", "ray")
+
+
+@dataclass(frozen=True)
+class ParallelConfig:
+    """Parallel data collection (``actors.py``): ``actors`` simulator processes feed one learner.
+
+    0 actors = the single-process loop. Labels and replay keep VPG's meaning: an actor labels its
+    transition with the future value of the network it acted with (VPG computes it with the
+    network of that moment, before the step's backprop); the learner does one SGD step and one
+    replay step per transition, in arrival order, and sends its weights every
+    ``broadcast_every`` iterations.
+    """
+
+    actors: int = 0                   # simulator processes (0: single process)
+    backend: str = "local"            # local: multiprocessing processes; ray: Ray actors (ray_address)
+    ray_address: str = "local"        # ray.init address ("local": a one-machine Ray on 127.0.0.1)
+    broadcast_every: int = 1          # learner iterations between weight broadcasts
+    queue_depth: int = 2              # transitions in flight per actor (actors wait when the learner lags)
+    actor_threads: int = 1            # torch threads per actor
+
+    def __post_init__(self) -> None:
+        if self.actors < 0 or self.broadcast_every < 1 or self.queue_depth < 1 or self.actor_threads < 1:
+            raise ValueError("parallel.actors >= 0, broadcast_every >= 1, queue_depth >= 1 and actor_threads >= 1 are "
+                             f"required; got {self.actors}, {self.broadcast_every}, {self.queue_depth}, {self.actor_threads}")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"parallel.backend must be one of {', '.join(BACKENDS)}; got {self.backend!r}")
 
 
 @dataclass(frozen=True)
@@ -104,8 +135,12 @@ class PushGraspTrainConfig:
     env: PushGraspEnvConfig = field(default_factory=PushGraspEnvConfig.cpu)
     model: ModelConfig = field(default_factory=ModelConfig)
     evaluate: EvalConfig = field(default_factory=EvalConfig)
+    parallel: ParallelConfig = field(default_factory=ParallelConfig)
 
     def __post_init__(self) -> None:
+        if self.parallel.actors and self.target_update_every:
+            raise ValueError("parallel.actors > 0 does not support target_update_every > 0 yet (actors label with the "
+                             "acting network, VPG's code has no target network)")
         if self.variant not in VARIANTS:
             raise ValueError(f"variant must be one of {', '.join(VARIANTS)}; got {self.variant!r}")
         if self.explore_mode not in EXPLORE_MODES:

@@ -1,11 +1,14 @@
-"""VPG's evaluation protocol: completion, grasp success and action efficiency over N runs.
+"""Evaluation: completion, grasp success, action efficiency and the synergy measures over N runs.
 
 Scenarios: ``random`` (10 random blocks), ``clutter`` (30 random blocks: the paper's Table I
 test), ``hard`` (project-generated hard arrangements), ``vpg`` (VPG's test-case files with their
-meshes: Table II). Per run (VPG evaluate.py): *completed* when the successful grasps reach the
-number of objects before 10 consecutive no-change actions (or the action cap); *grasp success* =
-successful / attempted grasps; *action efficiency* = objects / actions. Grasp success and
-efficiency are averaged over completed runs, as VPG does (``*_all`` over every run as well).
+meshes: Table II). Hard and vpg run every layout ``runs_per_case`` times (default
+ceil(runs / layouts)), so no layout counts more than another. A run ends when its successful
+grasps reach its number of objects, after ``env.max_no_change`` (10) consecutive no-change
+actions, when the workspace is empty, or at the action cap (``max_actions_per_object`` x objects,
+0 = none; ``env.max_actions``). Metric definitions: :mod:`.metrics`. VPG's protocol and the
+deployment protocol as configurations: :mod:`.protocols`. A tqdm bar per scenario shows the
+current layout and the running completion.
 
 Outputs in ``RUN/eval`` (or ``runs/pushgrasp-eval/<time>``): summary.json, table.md (paper
 numbers alongside), learning_curve.png (grasp success over the last 200 grasps), qmaps-*.png.
@@ -15,6 +18,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import math
 import os
 import time
 from collections.abc import Callable
@@ -22,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from ...sim.pushgrasp.env import PushGraspEnv
 from ...sim.pushgrasp.testcases import hard_cases, load_vpg_test_case
@@ -29,6 +34,7 @@ from ..runtime.failure_memory import FailureMemory
 from ..common.config import apply_overrides, load_config, resolve_config
 from ..common.rundir import RunDir, atomic_write_json, atomic_write_text, runs_root
 from .config import PushGraspTrainConfig
+from .metrics import RunResult, summarize
 from .plots import learning_curve_plot, qmap_figure
 
 # VPG's test cases + meshes: $GREENROOM_VPG_DIR, else ../shared/vpg beside the repository checkout
@@ -43,24 +49,6 @@ PAPER = {
 PAPER_TABLE = {"clutter": "Table I (30 random objects)", "vpg": "Table II/III (VPG's 11 hard cases)"}
 
 MapsFn = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
-
-
-@dataclasses.dataclass
-class RunResult:
-    objects: int
-    grasps: int
-    successes: int
-    actions: int
-    completed: bool
-    lost: int = 0          # blocks pushed out of the workspace (they can no longer be grasped)
-
-    @property
-    def grasp_success(self) -> float:
-        return self.successes / self.grasps if self.grasps else 0.0
-
-    @property
-    def efficiency(self) -> float:
-        return self.objects / self.actions if self.actions else 0.0
 
 
 def greedy(maps: tuple[np.ndarray, np.ndarray], grasp_only: bool) -> tuple[int, int, int, int]:
@@ -82,46 +70,46 @@ def choose(maps: tuple[np.ndarray, np.ndarray], height: np.ndarray, grasp_only: 
     return action
 
 
+LearnFn = Callable[..., "tuple[np.ndarray, np.ndarray] | None"]
+
+
 def rollout(env: PushGraspEnv, maps_fn: MapsFn, options: dict[str, Any], seed: int, grasp_only: bool,
-            max_actions: int, learn: Callable[..., None] | None = None,
+            max_actions: int, learn: LearnFn | None = None,
             on_first: Callable[[dict[str, np.ndarray], tuple[np.ndarray, np.ndarray]], None] | None = None,
             avoid_repeats: bool = False) -> RunResult:
-    """One test run from a reset with ``options``; ``learn(obs, action, info, terminated, next_obs)`` trains online.
+    """One test run from a reset with ``options`` (``max_actions`` 0: no cap but the env's own).
 
+    ``learn(obs, action, info, terminated, next_obs)`` trains online (VPG's test-time learning)
+    and returns the next state's maps, computed before its update (VPG acts on them), or None.
     ``avoid_repeats``: choose with a :class:`FailureMemory` (the ROS node's default).
     """
     obs, info = env.reset(seed=seed, options=options)
-    objects = info["num_objects"]
-    grasps = successes = actions = lost = 0
+    result = RunResult(objects=info["num_objects"])
     memory = FailureMemory(env.config.resolution) if avoid_repeats else None
-    while actions < max_actions:
-        maps = maps_fn(obs["color"], obs["height"])
-        if on_first is not None and actions == 0:
+    maps = None
+    while True:
+        if max_actions and result.actions >= max_actions:
+            result.ended = "action_cap"
+            break
+        maps = maps if maps is not None else maps_fn(obs["color"], obs["height"])
+        if on_first is not None and result.actions == 0:
             on_first(obs, maps)
         action = choose(maps, obs["height"], grasp_only, memory)
         next_obs, _, terminated, truncated, info = env.step(np.array(action))
-        actions += 1
-        lost += int(info.get("lost_objects", 0))
-        if action[0] == 1:
-            grasps += 1
-            successes += int(info["grasp_success"])
-        if learn is not None:
-            learn(obs, action, info, terminated, next_obs)
+        result.record(action[0], bool(info["grasp_success"]))
+        result.lost += int(info.get("lost_objects", 0))
+        maps = learn(obs, action, info, terminated, next_obs) if learn is not None else None
         obs = next_obs
-        if terminated or truncated or successes >= objects:
+        if result.completed:
+            result.ended = "cleared"
+        elif terminated:
+            result.ended = "empty"
+        elif truncated:
+            result.ended = ("recovered" if info.get("recovered") else
+                            "no_change" if info.get("no_change", 0) >= env.config.max_no_change else "action_cap")
+        if result.ended:
             break
-    return RunResult(objects, grasps, successes, actions, completed=successes >= objects > 0, lost=lost)
-
-
-def summarize(results: list[RunResult]) -> dict[str, float]:
-    done = [r for r in results if r.completed]
-    pct = lambda values: 100.0 * float(np.mean(values)) if values else 0.0  # noqa: E731
-    return {"runs": len(results), "completion": pct([r.completed for r in results]),
-            "grasp_success": pct([r.grasp_success for r in done]), "action_efficiency": pct([r.efficiency for r in done]),
-            "grasp_success_all": pct([r.grasp_success for r in results]),
-            "action_efficiency_all": pct([r.efficiency for r in results]),
-            "mean_actions": float(np.mean([r.actions for r in results])) if results else 0.0,
-            "runs_with_lost_objects": pct([r.lost > 0 for r in results])}
+    return result
 
 
 def scenario_layouts(config: PushGraspTrainConfig, scenario: str) -> list[dict[str, Any]]:
@@ -142,11 +130,21 @@ def scenario_layouts(config: PushGraspTrainConfig, scenario: str) -> list[dict[s
     return [{"objects": load_vpg_test_case(f, mesh_dir, config.env.workspace), "name": f.stem} for f in files]
 
 
+def layout_runs(config: PushGraspTrainConfig, scenario: str, layouts: int) -> int:
+    """Runs of one scenario: ``runs``; hard/vpg: a whole number of runs per layout."""
+    ev = config.evaluate
+    if scenario not in ("hard", "vpg"):
+        return ev.runs
+    return (ev.runs_per_case or math.ceil(ev.runs / layouts)) * layouts
+
+
 def evaluate_policy(config: PushGraspTrainConfig, maps_fn: MapsFn, out_dir: Path, learner: Any = None,
-                    scenarios: tuple[str, ...] | None = None, max_layouts: int | None = None) -> dict[str, Any]:
+                    scenarios: tuple[str, ...] | None = None, max_layouts: int | None = None,
+                    progress: bool = True, label: str = "") -> dict[str, Any]:
     """Run every scenario; ``learner`` (torch) enables VPG's test-time learning when configured.
 
-    ``max_layouts`` keeps only the first layouts of the hard/vpg scenarios (quick checks).
+    ``max_layouts`` keeps only the first layouts of the hard/vpg scenarios (quick checks);
+    ``label`` prefixes the progress bar (e.g. the protocol).
     """
     ev = config.evaluate
     env = PushGraspEnv(config.env)
@@ -158,10 +156,13 @@ def evaluate_policy(config: PushGraspTrainConfig, maps_fn: MapsFn, out_dir: Path
             except FileNotFoundError as exc:
                 results[scenario] = {"skipped": str(exc)}
                 continue
-            runs, per_case = [], {}
-            n_runs = max(ev.runs, len(layouts)) if scenario in ("hard", "vpg") else ev.runs
-            for i in range(n_runs):
+            runs: list[RunResult] = []
+            per_case: dict[str, list[RunResult]] = {}
+            n_runs = layout_runs(config, scenario, len(layouts))
+            bar = tqdm(range(n_runs), desc=f"{label}{scenario}", unit="run", disable=not progress, leave=True)
+            for i in bar:
                 layout = layouts[i % len(layouts)]
+                name = layout.get("name", f"layout-{i % len(layouts)}")
                 options = {k: v for k, v in layout.items() if k != "name"}
                 count = len(options["objects"]) if "objects" in options else options["num_objects"]
                 learn, restore = _online(learner, config) if (learner is not None and ev.test_time_learning) else (None, None)
@@ -172,7 +173,10 @@ def evaluate_policy(config: PushGraspTrainConfig, maps_fn: MapsFn, out_dir: Path
                 if restore is not None:
                     restore()
                 runs.append(result)
-                per_case.setdefault(layout.get("name", f"layout-{i % len(layouts)}"), []).append(result)
+                per_case.setdefault(name, []).append(result)
+                done = sum(r.completed for r in runs)
+                bar.set_postfix_str(f"case {name}, completion {100 * done / len(runs):.0f}% ({done}/{len(runs)})")
+            bar.close()
             results[scenario] = {**summarize(runs), "cases": {k: summarize(v) for k, v in per_case.items()}}
     finally:
         env.close()
@@ -180,36 +184,55 @@ def evaluate_policy(config: PushGraspTrainConfig, maps_fn: MapsFn, out_dir: Path
 
 
 def _online(learner: Any, config: PushGraspTrainConfig):
-    """VPG test-time learning: train on each executed action at ``evaluate.test_lr``; weights reset per run."""
+    """VPG's test-time learning: one SGD step on each executed action at ``evaluate.test_lr`` (no
+    replay, no exploration: VPG main.py with --is_testing); the weights are restored after the run."""
     saved = copy.deepcopy(learner.state_dict())
 
-    def learn(obs, action, info, terminated, next_obs) -> None:
+    def learn(obs, action, info, terminated, next_obs) -> tuple[np.ndarray, np.ndarray]:
         next_maps = learner.q_maps(next_obs["color"], next_obs["height"])
         label = learner.label(action[0], info["grasp_success"], info["changed"], terminated, next_maps,
                               int(info.get("lost_objects", 0)))
         learner.train_step(obs["color"], obs["height"], action, label, lr=config.evaluate.test_lr)
+        return next_maps
 
     return learn, (lambda: learner.load_state_dict(saved))
 
 
 def markdown_table(config: PushGraspTrainConfig, results: dict[str, Any]) -> str:
-    lines = [f"# VPG evaluation ({config.variant}, {config.evaluate.runs} runs per scenario)", "",
-             "| Scenario | Method | Completion % | Grasp success % | Action efficiency % | Runs |",
-             "|---|---|---:|---:|---:|---:|"]
+    ev = config.evaluate
+    lines = [f"# VPG evaluation ({config.variant}; {ev.runs} runs of random/clutter, "
+             f"{ev.runs_per_case or 'ceil(runs / layouts)'} per hard/vpg layout; test-time learning "
+             f"{'on' if ev.test_time_learning else 'off'}, failure mask {'on' if ev.avoid_repeats else 'off'})", "",
+             "| Scenario | Method | Completion % | Grasp success % | Action efficiency % | Runs | Pushes % "
+             "| Grasp success after a push % (n) | without % (n) |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for scenario, r in results.items():
         if "skipped" in r:
-            lines.append(f"| {scenario} | (skipped: {r['skipped']}) | | | | |")
+            lines.append(f"| {scenario} | (skipped: {r['skipped']}) | | | | | | | |")
             continue
         lines.append(f"| {scenario} | greenroom {config.variant} | {r['completion']:.1f} | {r['grasp_success']:.1f} | "
-                     f"{r['action_efficiency']:.1f} | {r['runs']} |")
+                     f"{r['action_efficiency']:.1f} | {r['runs']} | {r['push_share']:.1f} | "
+                     f"{r['grasp_success_after_push']:.1f} ({r['grasps_after_push']}) | "
+                     f"{r['grasp_success_without_push']:.1f} ({r['grasps_without_push']}) |")
         for method, (c, g, e) in PAPER.get(scenario, {}).items():
-            lines.append(f"| {scenario} | paper {method} ({PAPER_TABLE[scenario]}) | {c:.1f} | {g:.1f} | {e:.1f} | 30 |")
+            lines.append(f"| {scenario} | paper {method} ({PAPER_TABLE[scenario]}) | {c:.1f} | {g:.1f} | {e:.1f} | 30 "
+                         "| | | |")
     lines += ["", "Paper reference (Zeng et al. 2018, mean %; completion / grasp success / action efficiency):"]
     for scenario, table in PAPER.items():
         rows = "; ".join(f"{m} {c:.1f} / {g:.1f} / {e:.1f}" for m, (c, g, e) in table.items())
         lines.append(f"- {PAPER_TABLE[scenario]} (scenario '{scenario}'): {rows}")
     lines.append("- 'random' (10 objects) has no paper table (Fig. 4 curves only); 'hard' cases are greenroom's own.")
     return "\n".join(lines) + "\n"
+
+
+def onnx_policy(onnx: Path, base: PushGraspTrainConfig) -> tuple[PushGraspTrainConfig, MapsFn]:
+    """An exported policy's maps function and ``base`` with the env settings its contract fixes."""
+    from .runtime import PushGraspRuntimePolicy
+
+    policy = PushGraspRuntimePolicy(onnx, avoid_repeats=False)  # rollout applies the failure mask itself
+    env = dataclasses.replace(base.env, resolution=policy.resolution, num_rotations=policy.num_rotations,
+                              workspace=policy.workspace, geometry=policy.geometry)
+    return dataclasses.replace(base, env=env, variant=policy.contract.spec.get("variant", base.variant)), policy.maps
 
 
 def evaluate(run: RunDir | None, onnx: Path | None, preset: str, overrides: list[str]) -> dict[str, Any]:
@@ -227,14 +250,7 @@ def evaluate(run: RunDir | None, onnx: Path | None, preset: str, overrides: list
         maps_fn: MapsFn = learner.q_maps
         out_dir = run.eval_dir
     else:
-        from .runtime import PushGraspRuntimePolicy
-
-        policy = PushGraspRuntimePolicy(onnx, avoid_repeats=False)  # type: ignore[arg-type]  # rollout applies it
-        base = resolve_config(PushGraspTrainConfig, preset, overrides)
-        env = dataclasses.replace(base.env, resolution=policy.resolution, num_rotations=policy.num_rotations,
-                                  workspace=policy.workspace, geometry=policy.geometry)
-        config = dataclasses.replace(base, env=env, variant=policy.contract.spec.get("variant", base.variant))
-        maps_fn = policy.maps
+        config, maps_fn = onnx_policy(onnx, resolve_config(PushGraspTrainConfig, preset, overrides))  # type: ignore[arg-type]
         out_dir = run.eval_dir if run is not None else runs_root() / "pushgrasp-eval" / time.strftime("%Y%m%d-%H%M%S")
     out_dir.mkdir(parents=True, exist_ok=True)
     results = evaluate_policy(config, maps_fn, out_dir, learner)

@@ -50,7 +50,14 @@ def replay_step(learner: Learner, replay: SurpriseReplay, primitive: int, outcom
 
 
 def train(config: PushGraspTrainConfig, run: RunDir, resume: bool = False, progress: bool = True) -> dict[str, Any]:
-    """Train into ``run``; returns a summary (iterations, grasp success over the last 200 grasps)."""
+    """Train into ``run``; returns a summary (iterations, grasp success over the last 200 grasps).
+
+    With ``parallel.actors > 0`` simulator actors collect the transitions (``parallel.py``).
+    """
+    if config.parallel.actors > 0:
+        from .parallel import train_parallel
+
+        return train_parallel(config, run, resume=resume, progress=progress)
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     device = pick_device(config.device)

@@ -209,15 +209,37 @@ class PushGraspWorld:
             return np.zeros((0, 3))
         return np.array([p.getBasePositionAndOrientation(b, physicsClientId=self.client)[0] for b in self.objects])
 
+    def object_poses(self) -> np.ndarray:
+        """(n, 7) world poses of the blocks: x, y, z (m) and quaternion x, y, z, w."""
+        if not self.objects:
+            return np.zeros((0, 7))
+        return np.array([[*pos, *quat] for pos, quat in
+                         (p.getBasePositionAndOrientation(b, physicsClientId=self.client) for b in self.objects)])
+
     def remove_lost_objects(self) -> int:
         """Remove blocks outside the workspace (pushed out, fallen off); returns how many."""
+        return sum(self.take_lost_objects())
+
+    def take_lost_objects(self, lifted_above: float = 0.05) -> tuple[int, int]:
+        """Remove blocks outside the workspace; returns (carried, lost).
+
+        carried: found outside while in the air (above ``lifted_above`` m) or touching a finger, i.e.
+        taken out by the gripper; lost: resting outside (pushed or knocked out), fallen below the
+        table, or with a non-finite pose.
+        """
         positions = self.object_positions()
-        lost = [b for b, pos in zip(self.objects, positions)
-                if not self.workspace.contains_xy(pos[:2], margin=0.01) or pos[2] < -0.05 or not np.all(np.isfinite(pos))]
-        for body in lost:
+        carried = lost = 0
+        for body, pos in zip(list(self.objects), positions):
+            finite = bool(np.all(np.isfinite(pos)))
+            if finite and self.workspace.contains_xy(pos[:2], margin=0.01) and pos[2] >= -0.05:
+                continue
+            held = finite and (pos[2] > lifted_above or any(
+                p.getContactPoints(self.arm.body, body, linkIndexA=f, physicsClientId=self.client) for f in self.arm.fingers))
+            carried += int(held)
+            lost += int(not held)
             p.removeBody(body, physicsClientId=self.client)
             self.objects.remove(body)
-        return len(lost)
+        return carried, lost
 
     def is_sane(self) -> bool:
         """False on NaN poses, bodies above 1 m, or an arm outside its limits."""

@@ -1,0 +1,125 @@
+"""The simulator's grasp-success ceiling: a scripted oracle grasp on isolated and on touching blocks.
+
+If a learned policy's grasp success is far below what a well-placed grasp achieves in the same
+simulator, the limit is the policy, not the gripper physics. The oracle knows the scene:
+
+- **isolated**: one block (each of the 9 project shapes, random position and yaw, resting on its
+  base). Grasp at its true centre (pybullet pose), jaws closing along its narrower horizontal
+  side (block frame extents turned by its settled yaw), snapped to the nearest of the k rotations.
+- **isolated_heightmap**: the same scenes, but the grasp is read off the heightmap as a policy
+  would: centroid of the block's cells (above 5 mm), jaws along the footprint's minor principal
+  axis. The gap to ``isolated`` is what picking from the heightmap costs.
+- **touching**: a pair of blocks pressed long side to long side, or a wall of 3-5 cuboids in a
+  row (``sim.pushgrasp.testcases.hard_arrangement`` kinds ``pair`` and ``wall``). Grasp the first
+  pair block / the middle wall block at its true centre (pybullet pose) with the jaws closing
+  perpendicular to the line to its nearest neighbour (along the free side).
+- **packed**: ``tight_cluster`` (4-6 blocks in a grid with 2-5 mm gaps): the same oracle on the
+  corner block. A grasp has no free side here; these are the scenes a push should open up.
+
+Each trial runs through ``PushGraspEnv.step`` (the planner, the Panda and the success test the
+policy uses), with the training randomization (friction, mass, camera, depth noise). Success =
+``info["grasp_success"]``. Rotations: k = 8 (the ``cpu`` preset) and 16 (the paper), so the cost
+of the coarser angle shows.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+
+import numpy as np
+
+from ..common.bench import BenchResult
+
+
+def minor_axis_angle(height: np.ndarray, threshold: float = 0.005) -> tuple[int, int, float]:
+    """(row, col) of the occupied cells' centroid and the angle (rad, world xy) of their minor axis."""
+    rows, cols = np.nonzero(height > threshold)
+    if rows.size < 3:
+        raise ValueError("no block in the heightmap")
+    points = np.stack([cols, rows], axis=1).astype(np.float64)  # x = col, y = row
+    centre = points.mean(axis=0)
+    eigenvalues, vectors = np.linalg.eigh(np.cov((points - centre).T))
+    minor = vectors[:, int(np.argmin(eigenvalues))]
+    return int(round(centre[1])), int(round(centre[0])), float(np.arctan2(minor[1], minor[0]))
+
+
+def nearest_rotation(angle: float, k: int) -> int:
+    """Rotation index whose jaw direction is closest to ``angle`` (r and r + k/2 are the same grasp)."""
+    return int(np.round(angle / (2 * np.pi / k))) % k
+
+
+def yaw_of(quaternion: np.ndarray) -> float:
+    """Yaw (rad) of an (x, y, z, w) quaternion: the heading of its rotated x axis in the xy plane."""
+    x, y, z, w = quaternion
+    return float(np.arctan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z)))
+
+
+def _grasp(env, action: tuple[int, int, int, int]) -> bool:
+    _, _, _, _, info = env.step(np.array(action))
+    return bool(info["grasp_success"])
+
+
+def run_ceiling(k: int, trials: dict[str, int], seed: int = 0) -> dict[str, dict[str, list[bool]]]:
+    """{setting: {block kind: [success per trial]}} for settings isolated / touching / packed."""
+    from ...sim.pushgrasp.blocks import BLOCK_NAMES, PALETTE, make_block_set
+    from ...sim.pushgrasp.config import PushGraspEnvConfig
+    from ...sim.pushgrasp.env import PushGraspEnv
+    from ...sim.pushgrasp.geometry import GRASP, world_to_pixel
+    from ...sim.pushgrasp.testcases import ObjectSpec, hard_arrangement
+
+    config = dataclasses.replace(PushGraspEnvConfig.cpu(), num_rotations=k)
+    ws, res = config.workspace, config.resolution
+    half = {shape.name: float(shape.extent[2] / 2) for shape in make_block_set()}
+    extent = {shape.name: shape.extent for shape in make_block_set()}
+    rng = np.random.default_rng(seed)
+    out: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
+    env = PushGraspEnv(config)
+    try:
+        for trial in range(trials.get("isolated", 0)):
+            for name in BLOCK_NAMES:
+                x, y = rng.uniform(ws.x_min + 0.12, ws.x_max - 0.12), rng.uniform(ws.y_min + 0.12, ws.y_max - 0.12)
+                spec = ObjectSpec(name, tuple(PALETTE[trial % len(PALETTE)]), (x, y, half[name] + 0.001),
+                                  (0.0, 0.0, float(rng.uniform(-np.pi, np.pi))))
+                scene_seed = int(rng.integers(2**31 - 1))
+                for setting in ("isolated", "isolated_heightmap"):
+                    obs, _ = env.reset(seed=scene_seed, options={"objects": [spec]})
+                    if setting == "isolated":
+                        pose = env.world.object_poses()[0]
+                        narrow = 0.0 if extent[name][0] <= extent[name][1] else np.pi / 2
+                        angle = yaw_of(pose[3:]) + narrow
+                        row, col = world_to_pixel(pose[0], pose[1], ws, res)
+                    else:
+                        row, col, angle = minor_axis_angle(obs["height"])
+                    out[setting][name].append(_grasp(env, (GRASP, nearest_rotation(angle, k), row, col)))
+        for setting, kind in (("touching", "pair"), ("touching", "wall"), ("packed", "tight_cluster")):
+            for _ in range(trials.get(setting, 0)):
+                objects = hard_arrangement(kind, rng, ws)[:-1]  # without the isolated sanity block
+                target = len(objects) // 2 if kind == "wall" else 0
+                env.reset(seed=int(rng.integers(2**31 - 1)), options={"objects": objects})
+                positions = env.world.object_positions()
+                if len(positions) != len(objects):  # a block settled off the workspace: not this trial's point
+                    continue
+                others = np.delete(positions[:, :2], target, axis=0)
+                gap = others[np.argmin(np.linalg.norm(others - positions[target, :2], axis=1))] - positions[target, :2]
+                angle = float(np.arctan2(gap[1], gap[0]) + np.pi / 2)
+                row, col = world_to_pixel(positions[target, 0], positions[target, 1], ws, res)
+                out[setting][kind].append(_grasp(env, (GRASP, nearest_rotation(angle, k), row, col)))
+    finally:
+        env.close()
+    return out
+
+
+def bench_grasp_ceiling(quick: bool) -> list[BenchResult]:
+    """Scripted-oracle grasp success (%), isolated / touching / packed, at k = 8 and 16 (quick: k = 8, few trials)."""
+    trials = {"isolated": 1, "touching": 1} if quick else {"isolated": 5, "touching": 12, "packed": 10}
+    rows = []
+    for k in (8,) if quick else (8, 16):
+        results = run_ceiling(k, trials)
+        for setting, per_kind in results.items():
+            flat = [s for v in per_kind.values() for s in v]
+            details = {"rotations": k, "trials": len(flat), "preset": "cpu (4 mm heightmap)",
+                       "per_kind": {kind: {"success": 100.0 * float(np.mean(v)), "trials": len(v)}
+                                    for kind, v in per_kind.items()}}
+            rows.append(BenchResult("pushgrasp", f"grasp_ceiling_{setting}_k{k}", 100.0 * float(np.mean(flat)), "%",
+                                    "", None, details))
+    return rows

@@ -1,0 +1,112 @@
+"""VPG's test metrics and the push-grasp synergy measures, on logged runs (numpy only).
+
+A run is the sequence of executed primitives (0 = push, 1 = grasp) and, per action, whether a
+grasp held a block, from one reset until the run ends (VPG evaluate.py, shared/docs/papers.md 1.2):
+
+- **completion**: the run's successful grasps reach its number of objects (VPG: "all objects
+  picked without more than 10 consecutive failures"; the rollout ends the run at 10 consecutive
+  no-change actions, so completion is just ``successes >= objects``). A block pushed or knocked
+  off the workspace can no longer be grasped, so such a run cannot complete.
+- **grasp success**: successful / attempted grasps of a run; averaged over *completed* runs
+  (VPG's "average % grasp success per clearance"), and over all runs as ``grasp_success_all``.
+- **action efficiency**: objects / actions of a run (VPG: #objects / #actions before
+  completion); averaged over completed runs (``action_efficiency_all``: every run).
+- **synergy** (this project, per evaluation): ``push_share`` = pushes / actions over all runs;
+  ``grasp_success_after_push`` = success rate of the grasps whose previous action in the same
+  run was a push, ``grasp_success_without_push`` = of the other grasps (first action or after a
+  grasp), each with its count so a rate over a handful of grasps reads as such.
+
+All percentages are 0-100; a mean over no runs is reported as NaN (not 0: "nothing measured"
+must not read as "0 % success").
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+PUSH, GRASP = 0, 1
+
+
+@dataclass
+class RunResult:
+    """One test run: ``primitives[i]`` and ``grasped[i]`` of its i-th action (see module docstring)."""
+
+    objects: int
+    primitives: list[int] = field(default_factory=list)
+    grasped: list[bool] = field(default_factory=list)
+    lost: int = 0          # blocks that left the workspace (pushed or knocked off): they cannot be grasped
+    ended: str = ""        # why the run stopped: cleared, no_change, action_cap, empty (nothing left, not all grasped)
+
+    def record(self, primitive: int, grasp_success: bool) -> None:
+        self.primitives.append(int(primitive))
+        self.grasped.append(bool(grasp_success) and primitive == GRASP)
+
+    @property
+    def actions(self) -> int:
+        return len(self.primitives)
+
+    @property
+    def grasps(self) -> int:
+        return sum(p == GRASP for p in self.primitives)
+
+    @property
+    def pushes(self) -> int:
+        return sum(p == PUSH for p in self.primitives)
+
+    @property
+    def successes(self) -> int:
+        return sum(self.grasped)
+
+    @property
+    def completed(self) -> bool:
+        return self.successes >= self.objects > 0
+
+    @property
+    def grasp_success(self) -> float:
+        return self.successes / self.grasps if self.grasps else 0.0
+
+    @property
+    def efficiency(self) -> float:
+        return self.objects / self.actions if self.actions else 0.0
+
+    def grasps_after(self, after_push: bool) -> tuple[int, int]:
+        """(successes, attempts) of the grasps whose previous action was (not) a push."""
+        attempts = successes = 0
+        for i, (primitive, held) in enumerate(zip(self.primitives, self.grasped)):
+            if primitive != GRASP or (i > 0 and self.primitives[i - 1] == PUSH) != after_push:
+                continue
+            attempts += 1
+            successes += int(held)
+        return successes, attempts
+
+
+def _pct(values: list[float]) -> float:
+    return 100.0 * float(np.mean(values)) if values else math.nan
+
+
+def summarize(results: list[RunResult]) -> dict[str, float]:
+    """VPG's three metrics, the synergy measures and counts over ``results`` (see module docstring)."""
+    done = [r for r in results if r.completed]
+    actions = sum(r.actions for r in results)
+    after = [r.grasps_after(True) for r in results]
+    without = [r.grasps_after(False) for r in results]
+    after_s, after_n = sum(s for s, _ in after), sum(n for _, n in after)
+    without_s, without_n = sum(s for s, _ in without), sum(n for _, n in without)
+    return {
+        "runs": len(results), "completed_runs": len(done),
+        "completion": _pct([r.completed for r in results]),
+        "grasp_success": _pct([r.grasp_success for r in done]),
+        "action_efficiency": _pct([r.efficiency for r in done]),
+        "grasp_success_all": _pct([r.grasp_success for r in results]),
+        "action_efficiency_all": _pct([r.efficiency for r in results]),
+        "mean_actions": float(np.mean([r.actions for r in results])) if results else math.nan,
+        "runs_with_lost_objects": _pct([r.lost > 0 for r in results]),
+        "push_share": 100.0 * sum(r.pushes for r in results) / actions if actions else math.nan,
+        "grasp_success_after_push": 100.0 * after_s / after_n if after_n else math.nan,
+        "grasps_after_push": after_n,
+        "grasp_success_without_push": 100.0 * without_s / without_n if without_n else math.nan,
+        "grasps_without_push": without_n,
+        "runs_hitting_action_cap": sum(r.ended == "action_cap" for r in results),
+    }

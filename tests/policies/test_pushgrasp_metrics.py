@@ -1,0 +1,89 @@
+"""VPG's metric definitions and the synergy measures on constructed runs; protocol settings; even layouts."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from greenroom.policies.pushgrasp.config import PushGraspTrainConfig
+from greenroom.policies.pushgrasp.metrics import GRASP, PUSH, RunResult, summarize
+
+P, G = PUSH, GRASP
+
+
+def run(objects: int, actions: list[tuple[int, bool]], lost: int = 0) -> RunResult:
+    result = RunResult(objects=objects, lost=lost)
+    for primitive, success in actions:
+        result.record(primitive, success)
+    return result
+
+
+def test_completion_grasp_success_and_efficiency_follow_vpg() -> None:
+    # 3 objects: push, grasp ok, grasp fail, grasp ok, grasp ok -> complete; 3/4 grasps; 3/5 actions
+    a = run(3, [(P, False), (G, True), (G, False), (G, True), (G, True)])
+    assert a.completed and a.grasps == 4 and a.successes == 3 and a.actions == 5 and a.pushes == 1
+    assert a.grasp_success == pytest.approx(0.75) and a.efficiency == pytest.approx(0.6)
+    # 2 objects, one pushed off the table: never complete although every grasp held
+    b = run(2, [(G, True), (P, False)], lost=1)
+    assert not b.completed and b.grasp_success == 1.0
+    # a push reported as "grasp_success" is not a grasp
+    c = run(1, [(P, True), (G, True)])
+    assert c.successes == 1 and c.completed
+    s = summarize([a, b, c])
+    assert s["runs"] == 3 and s["completed_runs"] == 2
+    assert s["completion"] == pytest.approx(100 * 2 / 3)
+    # grasp success and efficiency: means over *completed* runs (VPG evaluate.py)
+    assert s["grasp_success"] == pytest.approx(100 * (0.75 + 1.0) / 2)
+    assert s["action_efficiency"] == pytest.approx(100 * (0.6 + 0.5) / 2)
+    assert s["grasp_success_all"] == pytest.approx(100 * (0.75 + 1.0 + 1.0) / 3)
+    assert s["action_efficiency_all"] == pytest.approx(100 * (0.6 + 1.0 + 0.5) / 3)
+    assert s["runs_with_lost_objects"] == pytest.approx(100 / 3)
+
+
+def test_synergy_measures_split_grasps_by_the_previous_action() -> None:
+    a = run(3, [(P, False), (G, True), (G, False), (P, False), (G, False), (G, True)])
+    b = run(1, [(G, False), (P, False), (P, False), (G, True)])
+    # after a push: a[1] ok, a[4] fail, b[3] ok -> 2/3; otherwise: a[2] fail, a[5] ok, b[0] fail -> 1/3
+    assert a.grasps_after(True) == (1, 2) and a.grasps_after(False) == (1, 2)
+    s = summarize([a, b])
+    assert s["push_share"] == pytest.approx(100 * 4 / 10)
+    assert s["grasps_after_push"] == 3 and s["grasp_success_after_push"] == pytest.approx(200 / 3)
+    assert s["grasps_without_push"] == 3 and s["grasp_success_without_push"] == pytest.approx(100 / 3)
+
+
+def test_nothing_measured_is_nan_not_zero() -> None:
+    s = summarize([run(2, [(G, False)] * 10)])
+    assert s["completion"] == 0.0 and s["grasp_success_all"] == 0.0
+    assert math.isnan(s["grasp_success"]) and math.isnan(s["action_efficiency"])  # no completed run
+    assert math.isnan(s["grasp_success_after_push"]) and s["grasps_after_push"] == 0
+    empty = summarize([])
+    assert empty["runs"] == 0 and math.isnan(empty["completion"]) and math.isnan(empty["push_share"])
+
+
+def test_hard_scenarios_run_every_layout_equally_often() -> None:
+    from greenroom.policies.pushgrasp.evaluate import layout_runs
+
+    config = PushGraspTrainConfig()  # runs 10, 6 hard layouts
+    assert layout_runs(config, "hard", 6) == 12 and layout_runs(config, "vpg", 11) == 11
+    assert layout_runs(config, "random", 6) == 10
+    per_case = PushGraspTrainConfig(evaluate=PushGraspTrainConfig().evaluate.__class__(runs_per_case=30))
+    assert layout_runs(per_case, "vpg", 11) == 330
+    with pytest.raises(ValueError, match="runs_per_case >= 0"):
+        PushGraspTrainConfig().evaluate.__class__(runs_per_case=-1)
+
+
+def test_protocols_set_vpgs_rules() -> None:
+    from greenroom.policies.pushgrasp.protocols import PROTOCOLS, protocol_config
+
+    base = PushGraspTrainConfig.cpu()
+    vpg = protocol_config(base, "vpg")
+    ev = vpg.evaluate
+    assert ev.runs == 30 and ev.runs_per_case == 30 and ev.clutter_objects == 30
+    assert ev.max_actions_per_object == 0 and not ev.avoid_repeats and ev.test_time_learning
+    assert vpg.env.max_no_change == 10 and vpg.env.max_actions >= 300
+    deployment = protocol_config(base, "deployment")
+    assert deployment.evaluate.avoid_repeats and not deployment.evaluate.test_time_learning
+    assert deployment.evaluate.runs_per_case == 30 and deployment.env == vpg.env
+    assert PROTOCOLS["deployment"].onnx and "not the paper" in PROTOCOLS["deployment"].label
+    with pytest.raises(ValueError, match="valid: vpg, deployment"):
+        protocol_config(base, "mine")
