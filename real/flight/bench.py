@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from ...policies.common.bench import BenchResult, check
+from ..launch import bench as launch_bench  # the same latency under ros2 launch / greenroom launch
 
 CAMERA_HZ = 30.0
 LATENCY_P99_MS = 5.0
@@ -216,4 +217,4 @@ def _ns(stamp: object) -> int:
     return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)  # type: ignore[attr-defined]
 
 
-BENCHMARKS = {"ros": bench_ros, "camera": bench_camera}
+BENCHMARKS = {"ros": bench_ros, "camera": bench_camera, "launch": launch_bench.bench_flight_launch}
