@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ...policies.common.bench import BenchResult, check, median_time
+from ..launch import bench as launch_bench  # the same latency under ros2 launch / greenroom launch
 
 LATENCY_MS = 250.0
 PLAN_MS = 500.0
@@ -255,7 +256,7 @@ def rgbd_case(probe: object, proc: object, qos: str, configured: bool, frames: i
             "p99_ms": float(np.percentile(lat, 99))}
 
 
-BENCHMARKS = {"arm_ros": bench_ros, "arm_ik": bench_ik, "arm_camera": bench_camera}
+BENCHMARKS = {"arm_ros": bench_ros, "arm_ik": bench_ik, "arm_camera": bench_camera, "arm_launch": launch_bench.bench_arm_launch}
 """``{name: fn(quick) -> list[BenchResult]}`` (the form ``greenroom bench`` collects)."""
 
 
