@@ -146,13 +146,14 @@ def bench_flight_launch(quick: bool) -> list[BenchResult]:
     results = []
     with tempfile.TemporaryDirectory(prefix="greenroom-bench-launch-") as work:
         for runner in RUNNERS:
+            load = os.getloadavg()[0]  # a shared 2-core machine: the load the measurement met
             latencies = _flight_latencies(runner, install, env, Path(work), window_s)
             if latencies.size == 0:
                 raise RuntimeError(f"no command matched an image stamp under {runner}")
             median, p99 = float(np.median(latencies)), float(np.percentile(latencies, 99))
             details = {"runner": runner, "launch_file": "flight_sim.launch.yaml", "model": "assets/policies/flight",
                        "window_s": window_s, "commands_matched": int(latencies.size), "max_ms": float(latencies.max()),
-                       "install": "colcon build of the source tree (build/colcon)"}
+                       "install": "colcon build of the source tree (build/colcon)", "load_avg_1min": load}
             results += [
                 BenchResult("launch", f"image->cmd_vel latency median ({runner})", median, "ms", "", None, details),
                 BenchResult("launch", f"image->cmd_vel latency p99 ({runner})", p99, "ms", f"<= {FLIGHT_P99_MS:g}",
@@ -223,11 +224,12 @@ def bench_arm_launch(quick: bool) -> list[BenchResult]:
     results = []
     with tempfile.TemporaryDirectory(prefix="greenroom-bench-launch-") as work:
         for runner in RUNNERS:
+            load = os.getloadavg()[0]
             latencies = np.array(_arm_latencies(runner, install, env, Path(work), decisions))
             median, p99 = float(np.median(latencies)), float(np.percentile(latencies, 99))
             details = {"runner": runner, "launch_file": "arm.launch.yaml", "model": "assets/policies/pushgrasp",
                        "decisions": int(latencies.size), "image": "640x480 rgb8 + 32FC1", "max_ms": float(latencies.max()),
-                       "p99_ms": p99, "install": "colcon build of the source tree (build/colcon)"}
+                       "p99_ms": p99, "install": "colcon build of the source tree (build/colcon)", "load_avg_1min": load}
             results.append(BenchResult("arm_launch", f"frame->waypoints latency median ({runner})", median, "ms",
                                        f"<= {ARM_MEDIAN_MS:g}", check(median, "<=", ARM_MEDIAN_MS), details))
     return results
