@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
 MAPPED = {"sim": "greenroom/sim", "policies": "greenroom/policies", "real": "greenroom/real", "greenroom": "greenroom"}
-IGNORED = (".venv", ".git", "runs", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".gl", ".whl",
+IGNORED = (".venv", ".venv-colcon*", ".git", "runs", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".gl", ".whl",
            "*.mcap")  # not *.onnx: the bundled policy in assets/policies is installed
 
 
