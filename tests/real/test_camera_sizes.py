@@ -92,3 +92,36 @@ def test_profile_is_shipped_in_share() -> None:
 
     text = Path(large_images_profile()).read_text()
     assert "<segment_size>" in text and "is_default_profile=\"true\"" in text
+
+
+RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
+
+
+def _section() -> str:
+    text = (RESULTS.parents[1] / "README.md").read_text()
+    start = text.index("### Camera-sized images")
+    return text[start:text.index("\n## ", start)] if "\n## " in text[start:] else text[start:]
+
+
+def test_readme_quotes_the_committed_camera_benchmarks() -> None:
+    """Every row of the README tables is the committed bench result, rounded as printed."""
+    import json
+
+    section = _section()
+    flight = json.loads((RESULTS / "flight-camera.json").read_text())["results"]
+    cases = {(r["details"]["size"], r["details"]["encoding"], r["details"]["publisher_qos"],
+              r["details"]["publisher"]): r["details"] for r in flight}
+    assert len(cases) == 8
+    for (size, encoding, qos, publisher), d in cases.items():
+        row = (f"| {size} {encoding} | {qos.replace('_', ' ')} | {publisher} | {d['acted_percent']:.1f} % | "
+               f"{d['median_ms']:.1f} / {d['p99_ms']:.1f} ms |")
+        assert row in section, f"README lacks the row {row}"
+    arm = [r["details"] for r in json.loads((RESULTS / "pushgrasp-arm-camera.json").read_text())["results"]
+           if r["group"] == "arm_camera"]
+    assert len({(d["publisher_qos"], d["publisher"]) for d in arm}) == 4
+    for d in arm:
+        row = (f"| 640x480 RGB-D | {d['publisher_qos'].replace('_', ' ')} | {d['publisher']} | "
+               f"{d['synced_percent']:.1f} % | {d['median_ms']:.0f} / {d['p99_ms']:.0f} ms ({d['decisions']} decisions) |")
+        assert row in section, f"README lacks the row {row}"
+    configured = [d for key, d in cases.items() if key[3] == "configured"]
+    assert all(d["acted_percent"] >= 95.0 for d in configured), configured
