@@ -186,7 +186,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
         _after_failed_train(run, exc, new=args.resume is None, before=before, checkpoint=checkpoint,
                             keep=_debug(args), made=made)
         raise
-    run.write_meta(finished_at=_now())
+    from .policies.common.rundir import atomic_write_json
+
+    meta = run.read_meta()
+    meta.pop("failed", None)  # an earlier failure this resume got past
+    atomic_write_json(run.path / "run.json", {**meta, "finished_at": _now()})
     print(run.path, flush=True)
     return 0
 

@@ -64,10 +64,12 @@ def test_bad_texture_is_one_line_before_any_run(runs_dir: Path, tmp_path: Path, 
 def test_texture_bomb_is_refused_without_decoding(tmp_path: Path) -> None:
     """A 12000x12000 PNG (a few hundred KB) is refused from its header: the process stays small."""
     folder = _textures(tmp_path, "bomb.png", _big_png(12000))
-    code = ("import resource, sys\n"
+    # VmHWM: this process's peak RSS (ru_maxrss would include the forking pytest process's)
+    code = ("import re\n"
             "from greenroom.sim.flight.textures import TextureError, load_photos\n"
             f"try:\n    load_photos({str(folder)!r}, 64)\nexcept TextureError as e:\n    print('refused', e)\n"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n")
+            "status = open('/proc/self/status').read()\n"
+            "print(int(re.search(r'VmHWM:\\s+(\\d+)', status).group(1)) // 1024)\n")
     import subprocess
 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
