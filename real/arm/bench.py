@@ -250,7 +250,8 @@ def rgbd_case(probe: object, proc: object, qos: str, configured: bool, frames: i
         if sec * 1_000_000_000 + nsec in stamps:
             latencies.append((received - (sec * 1_000_000_000 + nsec)) / 1e6)
     lat = np.array(latencies) if latencies else np.array([np.nan])
-    return {"size": "640x480", "publisher_qos": qos, "publisher": "configured" if configured else "unconfigured",
+    return {"load_average_1min": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(),
+            "size": "640x480", "publisher_qos": qos, "publisher": "configured" if configured else "unconfigured",
             "frames": len(delivered), "synchronized": synced, "synced_percent": 100.0 * synced / max(1, len(delivered)),
             "decision_frames": len(stamps), "decisions": len(latencies), "median_ms": float(np.median(lat)),
             "p99_ms": float(np.percentile(lat, 99))}

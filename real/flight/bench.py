@@ -161,7 +161,8 @@ def camera_case(probe: object, width: int, height: int, encoding: str, qos: str,
         if stamp in stamps and stamp not in answers:
             answers[stamp] = (received - stamp) / 1e6
     latencies = np.array(sorted(answers.values())) if answers else np.array([np.nan])
-    return {"size": f"{width}x{height}", "encoding": encoding, "publisher_qos": qos,
+    return {"load_average_1min": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(),
+            "size": f"{width}x{height}", "encoding": encoding, "publisher_qos": qos,
             "publisher": "configured" if configured else "unconfigured", "frames": len(stamps),
             "acted": len(answers), "acted_percent": 100.0 * len(answers) / max(1, len(stamps)),
             "median_ms": float(np.median(latencies)), "p99_ms": float(np.percentile(latencies, 99)),

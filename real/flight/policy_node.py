@@ -115,7 +115,7 @@ class FlightPolicyNode(Node):
         self.contract_rate_hz = float(contract.control_hz)
         if not 0.0 < self.contract_rate_hz <= MAX_CONTROL_HZ:  # also NaN
             raise StartupError(f"contract of {model}: control_hz={contract.control_hz} is outside (0, "
-                               f"{MAX_CONTROL_HZ:g}] Hz; re-export the policy or set control_rate_hz")
+                               f"{MAX_CONTROL_HZ:g}] Hz (a corrupt contract): re-export the policy")
         self.limits = VelocityLimits(p["max_forward_speed"], p["max_vertical_speed"], p["max_yaw_rate"])
         self.frame_id = str(p["frame_id"])
         self.use_stamped = bool(p["use_stamped"])
