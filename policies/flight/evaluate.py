@@ -177,6 +177,9 @@ def evaluate(run: RunDir | None, onnx: Path | None, preset: str = "cpu", overrid
     if run is None and onnx is None:
         raise ValueError("evaluate needs a run directory or an ONNX model")
     config = _resolve(run, onnx, preset, list(overrides or []))
+    from .task import TASK
+
+    TASK.validate(config)  # user files (textures) before any output
     threads = torch.get_num_threads()
     if config.threads:
         torch.set_num_threads(config.threads)   # torch policy and PPO: same thread policy as training

@@ -73,9 +73,9 @@ def play(preset: str, overrides: list[str], out_dir: Path, policy: Path | None) 
     config = resolve_config(FlightTrainConfig, preset, overrides)
     evaluation = getattr(config, "eval", None)
     seed = int(getattr(evaluation, "seed_start", getattr(config, "seed", 0)))
+    env = FlightEnv(config.env, render_mode="rgb_array")  # first: bad textures fail before any output
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    env = FlightEnv(config.env, render_mode="rgb_array")
     try:
         obs, info = env.reset(seed=seed)
         who, act = _policy_fn(policy, env)
