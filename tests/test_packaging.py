@@ -12,6 +12,7 @@ import configparser
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -60,6 +61,10 @@ def _entry_points(names: list[str], archive: zipfile.ZipFile) -> dict[str, str]:
     return dict(parser["console_scripts"])
 
 
+# real/ modules with a main() that are tools run with `python -m`, not nodes: no console script.
+NOT_NODES = {"runner.py", "camera_publisher.py"}
+
+
 def test_wheel_contents(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
@@ -87,7 +92,7 @@ def test_wheel_contents(wheel: Path) -> None:
     # Every node (a real/ module with a main()) has a console script, and every script points at a shipped module.
     nodes = {f"greenroom.real.{p.relative_to(REPO / 'real').with_suffix('').as_posix().replace('/', '.')}"
              for p in (REPO / "real").rglob("*.py")
-             if "__pycache__" not in p.parts and "\ndef main(" in p.read_text() and p.name != "runner.py"}
+             if "__pycache__" not in p.parts and "\ndef main(" in p.read_text() and p.name not in NOT_NODES}
     targets = {value.split(":")[0].strip() for value in scripts.values()}
     assert not sorted(nodes - targets), f"node modules without a console script: {sorted(nodes - targets)}"
     assert "greenroom" in scripts and {"flight_policy", "flight_sim_bridge", "topic_recorder"} <= set(scripts)
@@ -173,3 +178,39 @@ def test_ament_index_finds_the_prefix_install(wheel: Path, tmp_path: Path) -> No
     for launch_file in (REPO / "launch").glob("*.launch.yaml"):
         assert (Path(share) / "launch" / launch_file.name).read_text() == launch_file.read_text()
     assert (prefix / "bin" / "topic_recorder").is_file() and (prefix / "bin" / "flight_policy").is_file()
+
+
+def test_pip_route_runs_greenroom_launch_not_ros2_launch(wheel: Path, tmp_path: Path, ros_domain: int) -> None:
+    """README "On the robot": a pip install gives the nodes in bin/ and ``greenroom launch`` of the
+    installed launch files; ``ros2 launch`` needs colcon's lib/greenroom and says so."""
+    prefix = tmp_path / "prefix"
+    _pip("install", "--no-deps", "--ignore-installed", "--prefix", str(prefix), str(wheel))
+    site = prefix / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    env = dict(os.environ, AMENT_PREFIX_PATH=f"{prefix}{os.pathsep}{sys.prefix}", PYTHONPATH=str(site),
+               PYTHONUNBUFFERED="1")
+    model = REPO / "assets" / "policies" / "flight" / "policy.onnx"
+    ros2 = Path(sys.executable).parent / "ros2"
+    if (REPO.parent / "shared" / "ros2-cli").is_dir():  # else: ros2 is not installed here
+        done = subprocess.run([str(ros2), "launch", "-n", "greenroom", "flight.launch.yaml", f"model:={model}"],
+                              env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        assert done.returncode != 0 and "libexec directory" in done.stdout + done.stderr, done.stdout + done.stderr
+    launch = subprocess.Popen([str(prefix / "bin" / "greenroom"), "launch",
+                               str(prefix / "share" / "greenroom" / "launch" / "flight.launch.yaml"), f"model:={model}"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+    lines: list[str] = []
+    try:
+        for line in iter(launch.stdout.readline, ""):  # type: ignore[union-attr]
+            lines.append(line)
+            if line.startswith("[flight_policy]") and str(model) in line:  # the node's start-up message
+                break
+        assert launch.poll() is None, "".join(lines)
+    finally:
+        launch.send_signal(signal.SIGINT)
+        try:
+            code = launch.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            launch.kill()
+            code = launch.wait()
+    assert code == 0, "".join(lines) + launch.stdout.read()  # type: ignore[union-attr]
+    started = next(line for line in lines if "started flight_policy" in line)
+    assert "greenroom flight_policy" in started

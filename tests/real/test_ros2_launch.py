@@ -71,6 +71,8 @@ def test_flight_launch_with_mavros_remaps(ros2_env: dict[str, str], tmp_path: Pa
         assert values["model_path"] == str(FLIGHT_MODEL) and values["contract_path"] == ""
         assert values["max_forward_speed"] == 0.8 and values["max_yaw_rate"] == 1.5  # typed: doubles
         assert values["enable_on_start"] is False and values["watchdog_timeout_s"] == 0.1
+        got = ros2("param", "get", "--no-daemon", "/flight_policy", "max_forward_speed", env=ros2_env)
+        assert got.stdout.strip() == "Double value is: 0.8", got.stdout + got.stderr
         wanted = {MAVROS["image_topic"], "/estop"}
         info = node_info(ros2_until(launch, ros2_env, ("node", "info", "--no-daemon", "/flight_policy"),
                                     lambda out: wanted <= node_info(out).get("Subscribers", set())))
