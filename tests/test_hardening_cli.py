@@ -231,3 +231,30 @@ def test_debug_shows_the_traceback_and_plain_runs_do_not(tmp_path: Path) -> None
     env = run_greenroom(["export", tmp_path / "missing"], cwd=tmp_path, env={"GREENROOM_DEBUG": "1"})
     assert "Traceback" in env.stderr
     assert tree(tmp_path) == set()
+
+
+# -- failures after the run directory exists ---------------------------------------------------
+def test_run_that_fails_before_its_first_checkpoint_is_removed(runs_dir: Path, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """A robot file pybullet cannot parse fails inside training: the new run and runs/ go again."""
+    urdf = tmp_path / "robot.urdf"
+    urdf.write_text("this is not xml")
+    code, err = cli(["train", "pushgrasp", "--preset", "smoke", f"env.robot_urdf={urdf}"], capsys)
+    assert_clean_error(code, err, str(urdf), "cannot be loaded", "env.robot_urdf")
+    assert not runs_dir.exists()
+
+
+def test_bad_textures_in_evaluate_and_play_write_nothing(flight_export: Path, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _textures(tmp_path, "a.png", lambda p: p.write_bytes(b"garbage"))
+    model = tmp_path / "model" / "policy.onnx"
+    model.parent.mkdir()
+    shutil.copy(flight_export, model)
+    shutil.copy(contract_path_for(flight_export), contract_path_for(model))
+    before = tree(tmp_path)
+    code, err = cli(["evaluate", "--onnx", model, "--preset", "smoke", f"env.textures_dir={folder}"], capsys)
+    assert_clean_error(code, err, "a.png")
+    code, err = cli(["play", "flight", "--preset", "smoke", "--out", tmp_path / "play", f"env.textures_dir={folder}"],
+                    capsys)
+    assert_clean_error(code, err, "a.png")
+    assert tree(tmp_path) == before

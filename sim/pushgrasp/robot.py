@@ -40,9 +40,12 @@ class Arm:
         path = spec.urdf if Path(spec.urdf).is_absolute() else str(Path(pybullet_data.getDataPath()) / spec.urdf)
         if not Path(path).is_file():
             raise FileNotFoundError(f"robot URDF {path} does not exist (env.robot_urdf={spec.urdf!r})")
-        self.body = p.loadURDF(path, base_position, p.getQuaternionFromEuler([0, 0, base_yaw]),
-                               useFixedBase=True, flags=p.URDF_USE_SELF_COLLISION_EXCLUDE_PARENT,
-                               physicsClientId=client)
+        try:
+            self.body = p.loadURDF(path, base_position, p.getQuaternionFromEuler([0, 0, base_yaw]),
+                                   useFixedBase=True, flags=p.URDF_USE_SELF_COLLISION_EXCLUDE_PARENT,
+                                   physicsClientId=client)
+        except p.error as exc:  # pybullet.error: not a URDF pybullet can parse
+            raise ValueError(f"robot URDF {path} cannot be loaded ({exc}; env.robot_urdf={spec.urdf!r})") from None
         names = {p.getJointInfo(self.body, j, physicsClientId=client)[1].decode(): j
                  for j in range(p.getNumJoints(self.body, physicsClientId=client))}
         links = {p.getJointInfo(self.body, j, physicsClientId=client)[12].decode(): j for j in names.values()}
