@@ -176,6 +176,33 @@ def start_camera_node(work: Path, model: Path) -> object:
                         watchdog_timeout_s=0.5, image_qos="auto")
 
 
+def conversion_rows(target_hw: tuple[int, int], repeats: int) -> list[BenchResult]:
+    """Frame -> contract image (``to_rgb_contract``: whole-factor block average, then INTER_AREA)
+    against one ``cv2.resize(INTER_AREA)`` step, side by side, median ms per frame."""
+    import cv2
+
+    from ...policies.common.bench import median_time
+    from ...policies.runtime.image import to_rgb_contract
+
+    rows = []
+    rng = np.random.default_rng(0)
+    for width, height in ((640, 480), (1280, 720), (1920, 1080)):
+        frame = cv2.GaussianBlur(rng.integers(0, 256, (height, width, 3), dtype=np.uint8), (0, 0), 3)
+        data = frame.tobytes()
+        ours = median_time(lambda: to_rgb_contract(data, "rgb8", width, height, width * 3, target_hw), repeats) * 1e3
+        one = median_time(lambda: cv2.resize(frame, target_hw[::-1], interpolation=cv2.INTER_AREA), repeats) * 1e3
+        diff = np.abs(to_rgb_contract(data, "rgb8", width, height, width * 3, target_hw).astype(int)
+                      - cv2.resize(frame, target_hw[::-1], interpolation=cv2.INTER_AREA).astype(int))
+        details = {"size": f"{width}x{height}", "target": f"{target_hw[1]}x{target_hw[0]}", "repeats": repeats,
+                   "one_step_ms": one, "max_abs_diff_vs_one_step": int(diff.max()),
+                   "load_average_1min": round(os.getloadavg()[0], 2)}
+        rows.append(BenchResult("camera", f"convert {width}x{height} rgb8 -> contract image", ours, "ms", "", None,
+                                details))
+        rows.append(BenchResult("camera", f"convert {width}x{height}: one INTER_AREA / ours", one / ours, "x", "",
+                                None, details))
+    return rows
+
+
 def bench_camera(quick: bool) -> list[BenchResult]:
     """Camera-size frames to the policy node: % acted on and image -> cmd_vel latency per case."""
     from geometry_msgs.msg import TwistStamped
@@ -187,8 +214,11 @@ def bench_camera(quick: bool) -> list[BenchResult]:
     os.environ.setdefault("ROS_DOMAIN_ID", str(random.randint(1, 100)))
     work = Path(tempfile.mkdtemp(prefix="greenroom-bench-camera-"))
     model, source = default_model()
+    from ...policies.runtime.contract import load_contract_for
+
+    spec = load_contract_for(model).spec
+    results = conversion_rows((int(spec["image_height"]), int(spec["image_width"])), 50 if quick else 200)
     node = start_camera_node(work, model)
-    results = []
     try:
         with Probe("camera_bench") as probe:
             probe.subscribe(TwistStamped, "cmd_vel", 100)

