@@ -12,12 +12,14 @@ the URDF joint limits; a solution is accepted only when its forward kinematics l
 """
 from __future__ import annotations
 
+import math
 import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
 
+from ...sim.core.rotations import euler_to_matrix
 from ..common.share import share_file
 
 PACKAGE = "greenroom"
@@ -57,10 +59,9 @@ def _chain_elements(urdf: Path, base_link: str, tip_link: str) -> tuple[list[str
 
 
 def top_down_rotation(yaw: float) -> np.ndarray:
-    """Tool rotation (3x3, base frame) pointing z down with the closing axis y at ``yaw`` rad."""
-    y_axis = np.array([np.cos(yaw), np.sin(yaw), 0.0])
-    z_axis = np.array([0.0, 0.0, -1.0])
-    return np.stack([np.cross(y_axis, z_axis), y_axis, z_axis], axis=1)
+    """Tool rotation (3x3, base frame) pointing z down with the closing axis y at ``yaw`` rad:
+    ``Rz(yaw + pi/2) @ Rx(pi)`` (y axis = (cos yaw, sin yaw, 0), z axis = (0, 0, -1))."""
+    return euler_to_matrix([yaw + math.pi / 2, math.pi], "ZX")
 
 
 class ArmKinematics:

@@ -88,3 +88,14 @@ def test_callers_agree_with_the_module() -> None:
     q = euler_xyz_to_quaternion((math.pi, 0.0, 0.5))
     np.testing.assert_allclose(rot.quat_to_matrix(q), rot.euler_to_matrix([math.pi, 0.0, 0.5], "XYZ"), atol=1e-12)
     assert q[3] >= 0
+
+
+@pytest.mark.parametrize("yaw", [-2.5, 0.0, 0.7, math.pi])
+def test_arm_tool_rotation_points_down_with_jaws_along_yaw(yaw: float) -> None:
+    from greenroom.real.arm.kinematics import top_down_rotation
+
+    r = top_down_rotation(yaw)
+    np.testing.assert_allclose(r @ r.T, np.eye(3), atol=1e-12)
+    assert np.linalg.det(r) == pytest.approx(1.0)
+    np.testing.assert_allclose(r[:, 1], [math.cos(yaw), math.sin(yaw), 0.0], atol=1e-12)  # closing axis
+    np.testing.assert_allclose(r[:, 2], [0.0, 0.0, -1.0], atol=1e-12)  # fingers point down
