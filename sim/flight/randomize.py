@@ -17,6 +17,7 @@ import cv2
 import mujoco
 import numpy as np
 
+from ..core import rotations
 from .config import FlightEnvConfig
 from .ranges import MAX_LIGHTS
 from .scene import CAMERA_BASE_QUAT, CAMERA_NAME, DRONE_NAME
@@ -88,7 +89,7 @@ def apply_camera(model: mujoco.MjModel, values: dict[str, Any], config: FlightEn
     model.cam_fovy[cam] = config.vfov_deg + values["fov_delta_deg"]
     model.cam_pos[cam] = np.array([0.5 * config.collision_radius, 0.0, 0.0]) + np.asarray(values["position"])
     pitch = math.radians(values["pitch_deg"])        # + = nose up: rotate about body -y
-    q_pitch = np.array([math.cos(pitch / 2), 0.0, -math.sin(pitch / 2), 0.0])
+    q_pitch = rotations.xyzw_to_wxyz(rotations.euler_to_quat([-pitch], "y"))  # MuJoCo order (w, x, y, z)
     quat = np.empty(4)
     mujoco.mju_mulQuat(quat, q_pitch, CAMERA_BASE_QUAT)
     model.cam_quat[cam] = quat

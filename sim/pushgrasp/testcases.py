@@ -134,7 +134,7 @@ def hard_arrangement(kind: str, rng: np.random.Generator, workspace: Workspace |
     cx += rng.uniform(-0.06, 0.06)
     cy += rng.uniform(-0.06, 0.06)
     yaw = float(rng.uniform(-np.pi, np.pi))
-    rot = np.array([[np.cos(yaw), -np.sin(yaw)], [np.sin(yaw), np.cos(yaw)]])
+    rot = rotations.yaw_matrix(yaw)[:2, :2]
     colors = PALETTE[rng.permutation(len(PALETTE))]
     local: list[tuple[str, float, float, float]] = []  # (block, x, y, yaw offset) in the cluster frame
     if kind == "tight_cluster":
