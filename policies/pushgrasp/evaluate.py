@@ -165,6 +165,9 @@ def evaluate_policy(config: PushGraspTrainConfig, maps_fn: MapsFn, out_dir: Path
                 name = layout.get("name", f"layout-{i % len(layouts)}")
                 options = {k: v for k, v in layout.items() if k != "name"}
                 count = len(options["objects"]) if "objects" in options else options["num_objects"]
+                done = sum(r.completed for r in runs)
+                bar.set_postfix_str(f"case {name}, completion so far {100 * done / max(1, len(runs)):.0f}% "
+                                    f"({done}/{len(runs)})")
                 learn, restore = _online(learner, config) if (learner is not None and ev.test_time_learning) else (None, None)
                 qmap_hook = (lambda o, m, s=scenario: qmap_figure(o, m, out_dir / f"qmaps-{s}.png")) if i == 0 else None
                 result = rollout(env, maps_fn, options, seed=ev.seed + i, grasp_only=config.grasp_only,
@@ -174,8 +177,8 @@ def evaluate_policy(config: PushGraspTrainConfig, maps_fn: MapsFn, out_dir: Path
                     restore()
                 runs.append(result)
                 per_case.setdefault(name, []).append(result)
-                done = sum(r.completed for r in runs)
-                bar.set_postfix_str(f"case {name}, completion {100 * done / len(runs):.0f}% ({done}/{len(runs)})")
+            done = sum(r.completed for r in runs)
+            bar.set_postfix_str(f"completion {100 * done / max(1, len(runs)):.0f}% ({done}/{len(runs)})")
             bar.close()
             results[scenario] = {**summarize(runs), "cases": {k: summarize(v) for k, v in per_case.items()}}
     finally:

@@ -52,7 +52,10 @@ def test_smoke_round_trip_through_the_cli(trained, capsys, runs_dir) -> None:
         assert 0 <= scenario["completion"] <= 100 and scenario["runs"] >= 1
     assert "paper" in (run / "eval" / "table.md").read_text()
     assert (run / "eval" / "learning_curve.png").is_file() and (run / "eval" / "qmaps-random.png").is_file()
-    capsys.readouterr()
+    for key in ("push_share", "grasp_success_after_push", "grasp_success_without_push"):  # synergy measures
+        assert key in summary["results"]["random"]
+    progress = capsys.readouterr().err  # a tqdm bar per scenario: its name, the case and the running completion
+    assert "random" in progress and "hard" in progress and "completion" in progress and "case layout-0" in progress
     # (the CLI's optional RUN positional would swallow a key=value here, so only the preset is given)
     assert main(["evaluate", "--onnx", str(onnx), "--preset", "smoke"]) == 0
     printed = json.loads(capsys.readouterr().out)
