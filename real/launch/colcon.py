@@ -190,8 +190,9 @@ class Ros2Launch:
     """
 
     def __init__(self, launch_file: str, args: Sequence[str], env: Mapping[str, str], log: Path,
-                 package: str = PACKAGE, cwd: Path | None = None) -> None:
-        self.command = [ros2_executable(), "launch", "-n", package, launch_file, *args]
+                 package: str | None = PACKAGE, cwd: Path | None = None) -> None:
+        # package None: launch_file is a path (ros2 launch FILE)
+        self.command = [ros2_executable(), "launch", "-n", *([package] if package else []), launch_file, *args]
         self.log_path = Path(log)
         self._log: IO[bytes] = self.log_path.open("wb")
         # cwd: by default the log's folder, not a source checkout whose greenroom/ would shadow the install

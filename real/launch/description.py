@@ -29,8 +29,10 @@ the supported ones, so a file that works here means the same thing under ``ros2 
 
 Substitutions, also inside longer strings: ``$(var NAME)``, ``$(env NAME [DEFAULT])`` and
 ``$(find-pkg-share PKG)``; nesting is not supported. Parameter values follow launch_ros: YAML
-scalars and lists keep their type; strings (after substitution) are typed by YAML, so
-``"$(var rate)"`` with ``rate:=30`` gives the integer 30 and ``"'30'"`` the string "30".
+scalars and strings without a substitution keep their type ("30" stays a string); a string with
+a substitution is typed by YAML after substituting, so ``"$(var rate)"`` with ``rate:=30`` gives
+the integer 30 (``rate:="'30'"`` the string); list items are each treated so and must end up of
+one type (``[1, 2.5]`` is refused, as ``ros2 launch`` refuses it).
 All name/value parameters of a node are merged into one dict written *after* the ``from`` files
 (as launch_ros does), keyed by the node's fully qualified name, so they take precedence.
 
@@ -316,20 +318,36 @@ class _Resolver:
         return values
 
     def parameter_value(self, value: Any, scope: _Scope, where: str) -> Any:
+        """launch's typed substitution (``perform_typed_substitution`` with no declared type):
+        YAML scalars and strings without a substitution are kept as they are ("on" and "1" stay
+        strings); a string with a substitution is typed by YAML after substituting ("" stays
+        ""); in a list each item is treated so, and the items must end up of one type."""
         if isinstance(value, list):
-            return [self.parameter_value(item, scope, where) for item in value]
-        if isinstance(value, str):
-            text = self.text(value, scope, where)
-            try:
-                typed = yaml.safe_load(text)
-            except yaml.YAMLError:
-                return text
-            if typed is None:
-                return ""
-            return typed if isinstance(typed, (bool, int, float, str, list)) else text
-        if isinstance(value, (bool, int, float)):
+            items = [self.parameter_value(item, scope, where) for item in value]
+            if not _uniform(items):
+                raise self.error(where, f"the list {value!r} gives items of different types {items!r}; "
+                                        "ros2 launch refuses it (the output list is not uniform)")
+            return items
+        if isinstance(value, bool | int | float):
             return value
-        raise self.error(where, f"unsupported parameter value {value!r} (scalars and lists only)")
+        if not isinstance(value, str):
+            raise self.error(where, f"unsupported parameter value {value!r} (scalars and lists only)")
+        if "$(" not in value:
+            return value
+        text = self.text(value, scope, where)
+        if not text:
+            return text
+        try:
+            typed = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise self.error(where, f"{value!r} gives {text!r}, which is not valid YAML ({exc}); "
+                                    "ros2 launch refuses it") from exc
+        if isinstance(typed, bool | int | float | str) or (isinstance(typed, list) and _uniform(typed)
+                                                           and all(isinstance(i, bool | int | float | str) for i in typed)):
+            return typed
+        raise self.error(where, f"{value!r} gives {text!r}, YAML {type(typed).__name__} {typed!r}: a parameter is a "
+                                "bool, int, float, string or a list of one of them (quote it to keep a string: "
+                                "\"'...'\")")
 
     def remappings(self, entries: Any, scope: _Scope, where: str) -> tuple[tuple[str, str], ...]:
         if not isinstance(entries, list):
@@ -380,6 +398,11 @@ class _Resolver:
             return str(find_package_share(args[0]))
         raise self.error(where, f"unsupported substitution $({verb} {' '.join(args)}); supported: "
                                 "$(var NAME), $(env NAME [DEFAULT]), $(find-pkg-share PKG)")
+
+
+def _uniform(items: list[Any]) -> bool:
+    """launch's rule for lists: every item of the first item's exact type (no int/float mixing)."""
+    return all(type(item) is type(items[0]) for item in items)
 
 
 def _join_namespace(current: str, namespace: str) -> str:

@@ -53,7 +53,7 @@ def test_arguments_substitutions_and_parameter_types(tmp_path: Path) -> None:
     # from-files first, then one dict of name/value parameters (it wins, as in launch_ros).
     assert node.parameters == (ParamFile("/params/x.yaml"), {
         "rate": 12.5, "label": "12.5", "ratio": 0.5, "topics": ["chatter_x", "fixed"],
-        "limits": {"max_speed": 1.5}, "empty": ""})
+        "limits": {"max_speed": "1.5"}, "empty": ""})  # no substitution: "1.5" stays a string, as in launch_ros
     assert node.remappings == (("chatter_x", "/remapped/chatter_x"),)
     defaults = load_launch_file(write(tmp_path, NODES), {"out": "y"})
     assert defaults.nodes[0].parameters[1]["rate"] == 30 and defaults.values["topic"] == "chatter_y"
@@ -117,6 +117,12 @@ def test_group_namespaces_scoping_and_conditions(tmp_path: Path) -> None:
     ("- node: {pkg: greenroom, exec: x, param: [{name: a, from: b.yaml}]}", r"'from' \(a parameter file\) stands alone"),
     ("- node: {pkg: greenroom, exec: x, remap: [{from: a}]}", r"'remap' needs the attribute\(s\) to"),
     ("node: {pkg: greenroom, exec: x}", r"one key, 'launch:', holding a list"),
+    # parameter values ros2 launch refuses (launch's typed substitution)
+    ("- node: {pkg: greenroom, exec: x, param: [{name: a, value: [1, 2.5]}]}", r"not uniform"),
+    ("- arg: {name: v, default: '{a: 1}'}\n- node: {pkg: greenroom, exec: x, param: [{name: a, value: '$(var v)'}]}",
+     r"YAML dict"),
+    ("- arg: {name: v, default: '~'}\n- node: {pkg: greenroom, exec: x, param: [{name: a, value: '$(var v)'}]}",
+     r"YAML NoneType"),
 ])
 def test_unsupported_or_malformed_entities_are_refused(tmp_path: Path, body: str, message: str) -> None:
     text = body if body.startswith("node:") else "launch:\n" + body

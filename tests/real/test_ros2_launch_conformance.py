@@ -12,6 +12,7 @@ Needs ../shared/ros2-cli (skipped without it); colcon from the package index.
 from __future__ import annotations
 
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -155,3 +156,167 @@ def test_ros2_launch_and_greenroom_launch_build_the_same_graph(
     for node in ros2_graph:
         for part in ("parameters", "publishers", "subscribers", "services"):
             assert ours[node][part] == ros2_graph[node][part], f"{node} {part}: greenroom launch vs ros2 launch"
+
+
+# Parameter typing and namespaces beyond the shipped files: literal strings that look like other
+# types, substituted values, lists, nested parameters, absolute and pushed namespaces. Compared on
+# the node command lines (parameter files and -r rules), which also show parameters a node does
+# not declare. The recorders wait for a topic that never comes, so they stay up.
+EDGE = """\
+launch:
+- arg: {name: ns, default: robot}
+- arg: {name: f, default: "1.5"}
+- arg: {name: yes_word, default: "yes"}
+- arg: {name: hex, default: "0x10"}
+- arg: {name: sci, default: "1e-3"}
+- arg: {name: quoted, default: "'7'"}
+- arg: {name: empty, default: ""}
+- arg: {name: pair, default: "[1, 2]"}
+- arg: {name: none, default: "[]"}
+- node:
+    pkg: greenroom
+    exec: topic_recorder
+    name: edge
+    namespace: "$(var ns)"
+    param:
+    - {name: topics, value: [/never]}
+    - {name: discovery_timeout_s, value: 60.0}
+    - {name: output, value: "OUT/edge.mcap"}
+    - {name: overwrite, value: true}
+    - {name: lit_on, value: "on"}
+    - {name: lit_one, value: "1"}
+    - {name: lit_true, value: "true"}
+    - {name: lit_strings, value: ["1", "2"]}
+    - {name: lit_words, value: [a, b]}
+    - {name: lit_floats, value: [1.0, 2.5]}
+    - {name: lit_int, value: 3}
+    - {name: sub_float, value: "$(var f)"}
+    - {name: sub_yes, value: "$(var yes_word)"}
+    - {name: sub_hex, value: "$(var hex)"}
+    - {name: sub_sci, value: "$(var sci)"}
+    - {name: sub_quoted, value: "$(var quoted)"}
+    - {name: sub_empty, value: "$(var empty)"}
+    - {name: sub_pair, value: "$(var pair)"}
+    - {name: sub_none, value: "$(var none)"}
+    - {name: sub_text, value: "text $(var f)"}
+    - {name: sub_twice, value: "$(var f)$(var f)"}
+    - {name: sub_list, value: ["$(var f)", "$(var f)"]}
+    - {name: sub_words, value: ["a", "$(var ns)"]}
+    - {name: nested, param: [{name: x, value: 1}, {name: y, value: "$(var f)"}]}
+    remap:
+    - {from: image, to: "/$(var ns)/camera"}
+    - {from: "/abs/in", to: relative_out}
+- group:
+    scoped: false
+    children:
+    - push-ros-namespace: {namespace: pushed}
+- node:
+    pkg: greenroom
+    exec: topic_recorder
+    name: inner
+    param: [{name: topics, value: [never]}, {name: discovery_timeout_s, value: 60.0}, {name: output, value: OUT/i.mcap},
+            {name: overwrite, value: true}]
+- node:
+    pkg: greenroom
+    exec: topic_recorder
+    name: absolute
+    namespace: /abs
+    param: [{name: topics, value: [never]}, {name: discovery_timeout_s, value: 60.0}, {name: output, value: OUT/a.mcap},
+            {name: overwrite, value: true}]
+"""
+
+
+EDGE_NODES = ["/abs/absolute", "/pushed/inner", "/robot/edge"]
+
+
+def _flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _node_command(pid: int) -> tuple[str, dict[str, Any]]:
+    """``(fully qualified name, {"params": {...}, "remaps": [...]})`` from a node's command line."""
+    import yaml
+
+    argv = [a.decode() for a in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:-1]]
+    rest = argv[argv.index("--ros-args") + 1:]
+    params: dict[str, Any] = {}
+    remaps: list[str] = []
+    for flag, value in zip(rest[0::2], rest[1::2]):
+        assert flag in ("-r", "--params-file"), f"unexpected ROS argument {flag} {value} in {argv}"
+        if flag == "-r":
+            remaps.append(value)
+        else:
+            for entry in yaml.safe_load(Path(value).read_text()).values():
+                params.update(_flatten(entry["ros__parameters"]))
+    special = dict(r.split(":=", 1) for r in remaps if r.startswith("__"))
+    name = f"{special.get('__ns', '/').rstrip('/')}/{special['__node']}"
+    return name, {"params": params, "remaps": sorted(r for r in remaps if not r.startswith("__"))}
+
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    kids.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return kids
+
+
+def _commands(pids_of: Any, nodes: list[str], alive: Any, timeout: float = 60.0) -> dict[str, dict[str, Any]]:
+    """The nodes' command lines, once all of them are in the ROS graph (stopping a node before
+    rclpy is up ends it with a KeyboardInterrupt, not a clean exit)."""
+    deadline = time.monotonic() + timeout
+    commands: dict[str, dict[str, Any]] = {}
+    with Probe(PROBE) as probe:
+        while True:
+            alive()
+            up = {f"{ns.rstrip('/')}/{name}" for name, ns in probe.node.get_node_names_and_namespaces()}
+            if not commands:
+                try:
+                    pids = pids_of()
+                    commands = dict(_node_command(pid) for pid in pids) if len(pids) >= len(nodes) else {}
+                except (OSError, ValueError):  # a child between fork and exec: try again
+                    commands = {}
+            if commands and set(nodes) <= up:
+                return commands
+            assert time.monotonic() < deadline, f"nodes {sorted(up)} and commands {sorted(commands)} after {timeout} s"
+            probe.spin_for(0.1)
+
+
+def test_parameter_typing_and_namespaces_match_ros2_launch(ros2_env: dict[str, str], tmp_path: Path) -> None:
+    path = tmp_path / "edge.launch.yaml"
+    path.write_text(EDGE.replace("OUT", str(tmp_path)))
+    launch = Ros2Launch(str(path), [], ros2_env, tmp_path / "ros2.log", package=None)
+    try:
+        ros2_nodes = _commands(lambda: _children(launch.pgid), EDGE_NODES, launch.check)
+    finally:
+        launch.stop()
+    log = tmp_path / "greenroom.log"
+    process = _greenroom_launch(path, [], ros2_env, log)
+
+    def started() -> list[int]:
+        return [int(pid) for pid in re.findall(r"started \S+ \[pid (\d+)\]", log.read_text())]
+
+    def alive() -> None:
+        assert process.poll() is None, f"greenroom launch exited:\n{log.read_text()[-4000:]}"
+
+    try:
+        ours = _commands(started, EDGE_NODES, alive)
+    finally:
+        assert _stop(process) == 0, log.read_text()[-4000:]
+    assert sorted(ours) == sorted(ros2_nodes) == EDGE_NODES
+    for node, expected in ros2_nodes.items():
+        assert ours[node]["remaps"] == expected["remaps"], node
+        for name, value in expected["params"].items():
+            got = ours[node]["params"].get(name, "<missing>")
+            assert (got, type(got)) == (value, type(value)), f"{node} {name}: greenroom {got!r}, ros2 launch {value!r}"
+        assert sorted(ours[node]["params"]) == sorted(expected["params"]), node
