@@ -16,7 +16,9 @@ receiver), ``frame_id`` ``camera``. It waits (at most 20 s) for a matching subsc
 ``--wait-reliable`` for a *reliable* one, i.e. until a subscriber in ``auto`` mode has switched),
 then publishes ``--frames`` frames at ``--rate`` Hz on a fixed schedule (a late frame does not
 shift the next ones), waits ``--linger`` s, and prints one JSON line:
-``{"stamps": [ns, ...], "matched_after_s": s, "publish_ms": [median, p99]}``.
+``{"stamps": [ns, ...], "matched_after_s": s, "publish_ms": [median, p99]}``. ``--listen S`` makes
+it a plain subscriber instead (the transport investigation of ``greenroom bench flight --only
+transport``).
 
 The pixels are a fixed random picture (uint8); each frame reuses one message object, only the
 stamp changes (what a driver with a preallocated buffer costs). The Fast DDS transport is the
@@ -44,7 +46,11 @@ def cli(argv: list[str] | None = None) -> int:
     parser.add_argument("--wait-reliable", action="store_true")
     parser.add_argument("--linger", type=float, default=0.5)
     parser.add_argument("--rgbd", action="store_true", help="colour + aligned depth + camera_info (RGB-D driver)")
+    parser.add_argument("--listen", type=float, default=0.0, metavar="S",
+                        help="instead: a plain subscriber (--qos, keep last 1) for at most S seconds")
     args = parser.parse_args(argv)
+    if args.listen > 0:
+        return _listen(args)
 
     import rclpy
     from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
@@ -114,6 +120,42 @@ def cli(argv: list[str] | None = None) -> int:
     print(json.dumps({"stamps": stamps, "matched_after_s": round(matched_after, 3),
                       "publish_ms": [float(np.median(publish_ms)), float(np.percentile(publish_ms, 99))]}))
     sys.stdout.flush()
+    node.destroy_node()
+    rclpy.shutdown()
+    return 0
+
+
+def _listen(args: argparse.Namespace) -> int:
+    """A plain image subscriber in its own process (its Fast DDS transport is its environment's):
+    counts frames until ``--frames`` arrived, 4 s passed without one after the first, or
+    ``--listen`` seconds; prints ``{"received": n, "median_ms": ..., "p99_ms": ...}`` (stamp ->
+    callback)."""
+    import rclpy
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+    from sensor_msgs.msg import Image
+
+    rclpy.init()
+    node = rclpy.create_node("camera_listener")
+    latencies: list[float] = []
+
+    def on_image(msg: Image) -> None:
+        stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+        latencies.append((node.get_clock().now().nanoseconds - stamp) / 1e6)
+
+    reliability = ReliabilityPolicy.RELIABLE if args.qos == "reliable" else ReliabilityPolicy.BEST_EFFORT
+    node.create_subscription(Image, args.topic, on_image, QoSProfile(depth=1, reliability=reliability))
+    print(json.dumps({"listening": True}), flush=True)
+    end, last = time.monotonic() + args.listen, None
+    while time.monotonic() < end and len(latencies) < args.frames:
+        count = len(latencies)
+        rclpy.spin_once(node, timeout_sec=0.05)
+        if len(latencies) > count:
+            last = time.monotonic()
+        if last is not None and time.monotonic() - last > 4.0:  # longer than a whole 90-frame stream
+            break
+    lat = np.array(latencies) if latencies else np.array([np.nan])
+    print(json.dumps({"received": len(latencies), "median_ms": float(np.median(lat)),
+                      "p99_ms": float(np.percentile(lat, 99))}), flush=True)
     node.destroy_node()
     rclpy.shutdown()
     return 0

@@ -244,8 +244,67 @@ def bench_camera(quick: bool) -> list[BenchResult]:
     return results
 
 
+UDP_ONLY_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
+<dds xmlns="http://www.eprosima.com"><profiles>
+  <transport_descriptors><transport_descriptor><transport_id>udp_big</transport_id><type>UDPv4</type>
+    <sendBufferSize>4194304</sendBufferSize><receiveBufferSize>4194304</receiveBufferSize>
+  </transport_descriptor></transport_descriptors>
+  <participant profile_name="udp_only" is_default_profile="true"><rtps>
+    <userTransports><transport_id>udp_big</transport_id></userTransports>
+    <useBuiltinTransports>false</useBuiltinTransports></rtps></participant>
+</profiles></dds>
+"""
+
+
+def bench_transport(quick: bool) -> list[BenchResult]:
+    """Why best-effort camera frames are lost: 640x480 rgb8 at 30 Hz between two plain processes
+    (no policy node), each with its own Fast DDS configuration; % of frames a keep-last-1
+    subscriber receives. Subscriber-side settings tried: defaults, the large-segment profile,
+    UDP only with 4 MB socket buffers, ``LARGE_DATA`` builtin transports with 2 MB messages;
+    publisher side: defaults or the large-segment profile."""
+    import json
+    import subprocess
+    import sys
+
+    work = Path(tempfile.mkdtemp(prefix="greenroom-bench-transport-"))
+    udp = work / "udp_only.xml"
+    udp.write_text(UDP_ONLY_PROFILE)
+    profile = str(large_images_profile())
+    configs = {"defaults": {}, "large-segment profile": {"FASTDDS_DEFAULT_PROFILES_FILE": profile},
+               "UDP only, 4 MB buffers": {"FASTDDS_DEFAULT_PROFILES_FILE": str(udp)},
+               "LARGE_DATA 2 MB": {"FASTDDS_BUILTIN_TRANSPORTS": "LARGE_DATA?max_msg_size=2MB&sockets_size=4MB"}}
+    cases = [(pub_qos, "best_effort", "defaults", sub_cfg) for pub_qos in ("best_effort", "reliable")
+             for sub_cfg in configs]
+    cases += [("reliable", "reliable", "defaults", "defaults"),
+              ("best_effort", "best_effort", "large-segment profile", "defaults"),
+              ("reliable", "best_effort", "large-segment profile", "defaults")]
+    frames = 90
+    base = {k: v for k, v in os.environ.items() if k not in ("FASTDDS_DEFAULT_PROFILES_FILE", "FASTDDS_BUILTIN_TRANSPORTS")}
+    results = []
+    for pub_qos, sub_qos, pub_cfg, sub_cfg in cases:
+        module = [sys.executable, "-m", "greenroom.real.common.camera_publisher", "--width", "640", "--height", "480",
+                  "--frames", str(frames)]
+        listener = subprocess.Popen(module + ["--qos", sub_qos, "--listen", "40"], stdout=subprocess.PIPE, text=True,
+                                    stderr=subprocess.DEVNULL, env={**base, **configs[sub_cfg]})
+        assert listener.stdout is not None
+        listener.stdout.readline()  # {"listening": true}: subscribed
+        publisher = subprocess.run(module + ["--qos", pub_qos], capture_output=True, text=True, timeout=120,
+                                   env={**base, **configs[pub_cfg]})
+        out, _ = listener.communicate(timeout=60)
+        got = json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
+        sent = len(json.loads(publisher.stdout.strip().splitlines()[-1]).get("stamps", [])) if publisher.stdout else 0
+        details = {"publisher_qos": pub_qos, "subscriber_qos": sub_qos, "publisher_dds": pub_cfg,
+                   "subscriber_dds": sub_cfg, "sent": sent, **got, "load_average_1min": round(os.getloadavg()[0], 2)}
+        pct = 100.0 * got["received"] / max(1, sent)
+        results.append(BenchResult("transport", f"640x480 {pub_qos} pub [{pub_cfg}] -> {sub_qos} sub [{sub_cfg}]",
+                                   pct, "% received", "", None, details))
+    shutil.rmtree(work, ignore_errors=True)
+    return results
+
+
 def _ns(stamp: object) -> int:
     return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)  # type: ignore[attr-defined]
 
 
-BENCHMARKS = {"ros": bench_ros, "camera": bench_camera, "launch": launch_bench.bench_flight_launch}
+BENCHMARKS = {"ros": bench_ros, "camera": bench_camera, "transport": bench_transport,
+              "launch": launch_bench.bench_flight_launch}
