@@ -49,7 +49,7 @@ def evaluate(run: RunDir | None, onnx: Path | None, preset: str, overrides: list
         if overrides:
             raise ValueError("evaluating a RUN uses its saved config; overrides apply only with --onnx")
         if onnx is None:
-            onnx = run.export_dir / "policy.onnx"
+            onnx = run.path / "export" / "policy.onnx"  # not run.export_dir: that creates the folder
             if not onnx.is_file():
                 from .export import export_run
 
