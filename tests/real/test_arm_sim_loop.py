@@ -2,7 +2,9 @@
 arm_executor as real processes over Fast DDS) clears a 4-block scene.
 
 The scene is cleared by the **trained** VPG policy bundled in ``assets/policies/pushgrasp``
-(``greenroom train pushgrasp iterations=8000``, exported; its README says how it was made). Set
+(``greenroom train pushgrasp iterations=8000``, exported; its README says how it was made): all
+four blocks must leave in the gripper; a block pushed or knocked off the workspace
+(``/arm/sim/objects_lost``) is a failure, not a clear. Set
 ``GREENROOM_ARM_POLICY=/path/pushgrasp.onnx`` to run the same test on another export. Two more
 checks: the scripted grasp heuristic exported in the policy format
 (``greenroom.real.arm.heuristic``, contract ``"learned": false``) is a baseline that must clear the
@@ -47,6 +49,7 @@ class SimLoop:
                                         stdout=self.log, stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONUNBUFFERED="1"))
         self.log_path, self.probe = log, probe
         probe.subscribe(Int32, "/arm/sim/objects_remaining", transient_local())
+        probe.subscribe(Int32, "/arm/sim/objects_lost", transient_local())
         probe.subscribe(String, "/arm/motion_result", transient_local(10))
         probe.subscribe(String, "/arm/primitive", reliable(10))
         probe.subscribe(PoseArray, "/arm/waypoints", reliable(10))
@@ -64,6 +67,10 @@ class SimLoop:
 
     def remaining(self) -> int | None:
         msgs = self.probe.recv["/arm/sim/objects_remaining"]
+        return msgs[-1][1].data if msgs else None
+
+    def lost(self) -> int | None:
+        msgs = self.probe.recv["/arm/sim/objects_lost"]
         return msgs[-1][1].data if msgs else None
 
     def results(self) -> list[dict]:
@@ -88,13 +95,17 @@ class SimLoop:
         return self.process.returncode
 
 
-def _clears(model: Path, tmp_path: Path, max_actions: int, timeout: float, seed: str = "3") -> list[dict]:
+def _clears(model: Path, tmp_path: Path, max_actions: int, timeout: float, seed: str = "3",
+            max_lost: int = 0) -> list[dict]:
+    """Run the loop until the 4-block scene is empty; at most ``max_lost`` blocks may leave without the gripper."""
     with Probe("arm_sim_probe") as probe:
         loop = SimLoop(model, probe, tmp_path / "launch.log", num_objects="4", seed=seed)
         try:
-            loop.wait(lambda: loop.remaining() == 4, 60.0, "a 4-block scene")
-            loop.wait(lambda: loop.remaining() == 0 or len(loop.results()) >= max_actions, timeout, "a cleared scene")
+            loop.wait(lambda: loop.remaining() == 4 and loop.lost() == 0, 60.0, "a 4-block scene")
+            loop.wait(lambda: loop.remaining() == 0 or len(loop.results()) >= max_actions or (loop.lost() or 0) > max_lost,
+                      timeout, "a cleared scene")
             results = loop.results()
+            assert (loop.lost() or 0) <= max_lost, f"{loop.lost()} block(s) left the workspace without the gripper: {results}"
             assert loop.remaining() == 0, f"{loop.remaining()} blocks left after {len(results)} actions: {results}"
             loop.wait(lambda: any(json.loads(m.data)["primitive"] == "none" for _, m in probe.recv["/arm/primitive"]),
                       30.0, "the policy reporting a clear workspace")
@@ -108,9 +119,9 @@ def _clears(model: Path, tmp_path: Path, max_actions: int, timeout: float, seed:
 
 def test_heuristic_policy_clears_four_blocks(tmp_path: Path) -> None:
     model = export_heuristic_policy(tmp_path / "policy", "smoke")
-    results = _clears(model, tmp_path, max_actions=12, timeout=150.0)
+    results = _clears(model, tmp_path, max_actions=12, timeout=150.0, max_lost=1)  # a scripted baseline may lose one
     held = [r for r in results if r["primitive"] == "grasp" and (r["grasp_width_m"] or 0.0) > 0.004]
-    assert len(held) >= 2, results  # blocks leave by being grasped (one may be knocked out on the way)
+    assert len(held) >= 2, results  # (the last grasp's result may arrive after the scene reads empty)
 
 
 def test_learned_export_drives_the_loop(tmp_path: Path) -> None:
@@ -136,12 +147,19 @@ def test_learned_export_drives_the_loop(tmp_path: Path) -> None:
         assert code == 0, loop.output()
 
 
-@pytest.mark.parametrize("seed", ["3", "11"])
+# The bundled policy (trained before issue 13) loses a block off the workspace in scene 3 every
+# time: its first grasp is empty and knocks a neighbour more than 1 cm past the edge (7 of 7 runs,
+# 2026-12-03). Strictly that is a failure, not a clear; the retrained policy of issue 13 must pass
+# and lose the xfail. Scene 11 is not marked: it cleared cleanly in 4 of 5 runs and lost a block in
+# one (the real-time loop is not deterministic), so it stays a plain strict test.
+SCENE_3_LOSES_A_BLOCK = pytest.mark.xfail(strict=True, reason="the bundled pushgrasp policy knocks a block off the "
+                                                              "workspace in scene 3; needs the retrained policy of issue 13")
+
+
+@pytest.mark.parametrize("seed", [pytest.param("3", marks=SCENE_3_LOSES_A_BLOCK), "11"])
 def test_trained_policy_clears_four_blocks(tmp_path: Path, seed: str) -> None:
     model = Path(os.environ.get("GREENROOM_ARM_POLICY", BUNDLED_POLICY))
     assert model.is_file(), f"{model} is missing (the bundled policy is part of the repository)"
-    results = _clears(model, tmp_path, max_actions=20, timeout=400.0, seed=seed)
-    grasps = [r for r in results if r["primitive"] == "grasp"]
-    # cleared mostly by grasping (the real-time loop is not deterministic: a grasp may knock a
-    # neighbour off the workspace, as in the simulator's own evaluation)
-    assert sum((r["grasp_width_m"] or 0.0) > 0.004 for r in grasps) >= 2, results
+    results = _clears(model, tmp_path, max_actions=20, timeout=400.0, seed=seed, max_lost=0)
+    # every block left the workspace in the gripper (objects_lost stayed 0): held grasps cleared it
+    assert any(r["primitive"] == "grasp" and (r["grasp_width_m"] or 0.0) > 0.004 for r in results), results
