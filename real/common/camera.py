@@ -16,14 +16,14 @@
                     be missed while it is matched again).
 ==================  =========================================================================
 
-Why (measured on Fast DDS 3.2 / rmw_fastrtps 9.3, Kilted wheels, one host, rgb8 at 30 Hz, see
-the README "Camera-sized images"): a sample larger than the *publisher's* shared-memory segment
-(512 KB by default, i.e. anything from about 480x360 rgb8) is fragmented, and the fragments
-overflow that segment; a best-effort reader gets only the frames whose fragments all fit
-(2-5 of 90 at 640x480, 0-1 at 1280x720), a reliable reader gets every frame after NACK repairs
-(median 11-14 ms instead of 2-3 ms). Nothing a *subscriber* configures avoids it (its own
-segment size, UDP-only or LARGE_DATA transports, deeper history: all measured, all still lose
-frames from a best-effort publisher); the publisher's process needs a larger segment
+Why (``greenroom bench flight --only transport``, Fast DDS 3.2 / rmw_fastrtps 9.3, Kilted
+wheels, one host, 640x480 rgb8 at 30 Hz; README "Camera-sized images"): a sample larger than the
+*publisher's* shared-memory segment (512 KB by default, i.e. anything from about 480x360 rgb8) is
+fragmented, and the fragments overflow that segment; a best-effort reader gets only a few frames
+(0-7 of 90), a reliable reader gets every frame of a reliable publisher after NACK repairs
+(median 13.7 ms instead of 2.6 ms). Nothing a *subscriber* configures avoids it (its own segment
+size, UDP-only with 4 MB buffers or LARGE_DATA transports: all measured, all still lose the
+frames); the publisher's process needs a larger segment
 (``launch/fastdds_large_images.xml`` via ``FASTDDS_DEFAULT_PROFILES_FILE``). So this class
 (1) matches reliable publishers reliably, and (2) makes the loss visible: Fast DDS reports each
 lost sample (``message_lost`` event), and :meth:`check` logs a throttled warning naming the

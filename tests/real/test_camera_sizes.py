@@ -154,6 +154,13 @@ def test_readme_quotes_the_committed_camera_benchmarks() -> None:
         row = (f"| {size} {encoding} | {qos.replace('_', ' ')} | {publisher} | {d['acted_percent']:.1f} % | "
                f"{d['median_ms']:.1f} / {d['p99_ms']:.1f} ms |")
         assert row in section, f"README lacks the row {row}"
+    transport = [r["details"] for r in json.loads((RESULTS / "flight-transport.json").read_text())["results"]]
+    assert len(transport) == 11
+    for d in transport:
+        med = "-" if d["received"] == 0 else f"{d['median_ms']:.1f} ms"
+        row = (f"| {d['publisher_qos'].replace('_', ' ')} | {d['subscriber_qos'].replace('_', ' ')} | "
+               f"{d['publisher_dds']} | {d['subscriber_dds']} | {d['received']}/{d['sent']} | {med} |")
+        assert row in section, f"README lacks the row {row}"
     arm = [r["details"] for r in json.loads((RESULTS / "pushgrasp-arm-camera.json").read_text())["results"]
            if r["group"] == "arm_camera"]
     assert len({(d["publisher_qos"], d["publisher"]) for d in arm}) == 4
