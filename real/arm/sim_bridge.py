@@ -23,7 +23,8 @@ Subscribes (reliable):
 - ``/gripper_controller/commands`` std_msgs/Float64MultiArray: one target per finger joint (m).
 
 Like a real RGB-D driver, its frames (640x480 with the ``paper`` preset: 0.9 MB colour + 1.2 MB
-depth) can exceed Fast DDS's default 512 KB shared-memory segment: unless ``FASTDDS_DEFAULT_PROFILES_FILE`` is set, the process uses the shipped
+depth) can exceed Fast DDS's default 512 KB shared-memory segment: unless
+``FASTDDS_DEFAULT_PROFILES_FILE`` is set, the process uses the shipped
 ``launch/fastdds_large_images.xml`` (README "Camera-sized images"), so no frame is lost.
 
 Frames: the world is VPG's (z up, table at z = 0); the arm base ``base_frame`` sits at
