@@ -75,7 +75,8 @@ class LaunchFileError(ValueError):
 
 @dataclass(frozen=True)
 class LaunchArgument:
-    """A declared ``arg``: ``default`` None means required on the command line."""
+    """A declared ``arg``: ``default`` None means required on the command line (the default as
+    resolved when it was used, else as written)."""
 
     name: str
     default: str | None
@@ -224,9 +225,13 @@ class _Resolver:
             raise self.error(where, "'arg' needs a 'name'")
         name = str(attrs["name"])
         description = str(attrs.get("description", ""))
-        default = None if "default" not in attrs else self.text(attrs["default"], scope, where)
+        given = name in scope.values
+        # as launch's DeclareLaunchArgument: the default's substitutions run only when it is used
+        # (a $(find-pkg-share ...) default needs no installed share when the value is given)
+        default = None if "default" not in attrs else (str(attrs["default"]) if given
+                                                        else self.text(attrs["default"], scope, where))
         self.description.arguments.setdefault(name, LaunchArgument(name, default, description))
-        if name in scope.values:
+        if given:
             value = scope.values[name]
         elif default is not None:
             value = default

@@ -4,6 +4,7 @@ No processes and no DDS here; tests/real/test_launch_runner.py runs real nodes.
 """
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -174,18 +175,32 @@ def test_cli_reports_bad_files_with_status_2(tmp_path: Path, capsys: pytest.Capt
     assert "does not exist" in capsys.readouterr().err
 
 
+@pytest.fixture()
+def installed_share(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A prefix whose ament index has greenroom (what colcon or pip install), for $(find-pkg-share greenroom)."""
+    import sys
+
+    prefix = tmp_path / "prefix"
+    (prefix / "share" / "ament_index" / "resource_index" / "packages").mkdir(parents=True)
+    (prefix / "share" / "ament_index" / "resource_index" / "packages" / "greenroom").touch()
+    (prefix / "share" / "greenroom").mkdir()
+    monkeypatch.setenv("AMENT_PREFIX_PATH", f"{prefix}{os.pathsep}{sys.prefix}")
+    return prefix / "share" / "greenroom"
+
+
 @pytest.mark.parametrize("name, args", [
     ("flight.launch.yaml", ["model:=/robot/policy.onnx", "namespace:=drone1",
                             "cmd_vel_topic:=/mavros/setpoint_velocity/cmd_vel_unstamped", "control_rate:=30"]),
     ("flight_sim.launch.yaml", ["model:=policy.onnx", "record:=true", "sim_overrides:=[max_steps=2000]"]),
 ])
-def test_shipped_launch_files(name: str, args: list[str]) -> None:
+def test_shipped_launch_files(name: str, args: list[str], installed_share: Path) -> None:
     """Every node the shipped files start is a greenroom console script with declared parameter names."""
     from greenroom.real.launch.runner import greenroom_console_scripts
 
     path = REPO / "launch" / name
-    with pytest.raises(LaunchFileError, match="missing required launch argument 'model'"):
-        load_launch_file(path)
+    bundled = load_launch_file(path).nodes  # model defaults to the bundled policy in the installed share
+    assert next(n for n in bundled if n.executable == "flight_policy").parameters[-1]["model_path"] == \
+        str(installed_share / "assets" / "policies" / "flight" / "policy.onnx")
     description = load_launch_file(path, args)
     scripts = greenroom_console_scripts()
     assert description.nodes and all(n.package == "greenroom" and n.executable in scripts for n in description.nodes)
@@ -213,7 +228,7 @@ def test_shipped_launch_files(name: str, args: list[str]) -> None:
 
 
 @pytest.mark.parametrize("path", sorted((REPO / "launch").glob("*.launch.yaml")), ids=lambda p: p.name)
-def test_every_shipped_launch_file_parses(path: Path) -> None:
+def test_every_shipped_launch_file_parses(path: Path, installed_share: Path) -> None:
     """Each file in launch/ stays within the supported subset and starts only greenroom console scripts."""
     from greenroom.real.launch.runner import greenroom_console_scripts
 
@@ -225,3 +240,15 @@ def test_every_shipped_launch_file_parses(path: Path) -> None:
     for node in description.nodes:
         assert node.package == "greenroom" and node.executable in scripts, (node.executable, sorted(scripts))
         assert all(isinstance(p, (ParamFile, dict)) for p in node.parameters)
+
+
+def test_argument_default_is_resolved_only_when_used(tmp_path: Path) -> None:
+    """As launch's DeclareLaunchArgument: a given value skips the default's substitutions."""
+    path = write(tmp_path, """\
+        launch:
+        - arg: {name: model, default: "$(find-pkg-share no_such_package)/policy.onnx"}
+        - node: {pkg: greenroom, exec: topic_recorder, param: [{name: m, value: "$(var model)"}]}
+        """)
+    assert load_launch_file(path, ["model:=/x.onnx"]).nodes[0].parameters[0]["m"] == "/x.onnx"
+    with pytest.raises(LaunchFileError, match="find-pkg-share no_such_package"):
+        load_launch_file(path, [])

@@ -1,7 +1,7 @@
 """Sim in the loop under the real ``ros2 launch``, from the colcon install tree (README "On the robot").
 
-* ``flight_sim.launch.yaml record:=true`` with the bundled flight policy
-  (assets/policies/flight, ``cpu`` preset): the simulated drone flies in real time (odometry
+* ``flight_sim.launch.yaml record:=true`` with its default model, the bundled flight policy
+  (share/greenroom/assets/policies/flight, ``cpu`` preset): the simulated drone flies in real time (odometry
   shows >= PROGRESS_M of progress and no collision for FLIGHT_S seconds), ``ros2 topic hz`` sees
   the camera, and the recorder's MCAP file holds the camera, odometry and commands.
 * ``arm_sim.launch.yaml`` with the bundled push-grasp policy (assets/policies/pushgrasp) clears a
@@ -30,7 +30,6 @@ from greenroom.real.launch.colcon import Ros2Launch, ros2_executable
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
-FLIGHT_MODEL = REPO / "assets" / "policies" / "flight" / "policy.onnx"
 ARM_MODEL = REPO / "assets" / "policies" / "pushgrasp" / "pushgrasp.onnx"
 # Seed 4 of the cpu preset: the bundled policy flies 39 m without collision in-process.
 FLIGHT_SEED, PROGRESS_M, FLIGHT_S = 4, 4.0, 8.0
@@ -71,7 +70,8 @@ def test_flight_sim_flies_and_records(ros2_env: dict[str, str], tmp_path: Path) 
     from mcap.reader import make_reader
 
     record = tmp_path / "flight_sim.mcap"
-    args = [f"model:={FLIGHT_MODEL}", f"seed:={FLIGHT_SEED}", "record:=true", f"record_output:={record}"]
+    # no model:=, as README "On the robot": the bundled policy from the install's share/greenroom
+    args = [f"seed:={FLIGHT_SEED}", "record:=true", f"record_output:={record}"]
     with Probe("ros2_launch_flight_probe") as probe:
         path: list[tuple[float, np.ndarray]] = []
         collisions: list[float] = []
