@@ -27,6 +27,7 @@ import dataclasses
 from collections import defaultdict
 
 import numpy as np
+from tqdm import tqdm
 
 from ..common.bench import BenchResult
 
@@ -54,12 +55,7 @@ def yaw_of(quaternion: np.ndarray) -> float:
     return float(np.arctan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z)))
 
 
-def _grasp(env, action: tuple[int, int, int, int]) -> bool:
-    _, _, _, _, info = env.step(np.array(action))
-    return bool(info["grasp_success"])
-
-
-def run_ceiling(k: int, trials: dict[str, int], seed: int = 0) -> dict[str, dict[str, list[bool]]]:
+def run_ceiling(k: int, trials: dict[str, int], seed: int = 0, progress: bool = True) -> dict[str, dict[str, list[bool]]]:
     """{setting: {block kind: [success per trial]}} for settings isolated / touching / packed."""
     from ...sim.pushgrasp.blocks import BLOCK_NAMES, PALETTE, make_block_set
     from ...sim.pushgrasp.config import PushGraspEnvConfig
@@ -73,6 +69,16 @@ def run_ceiling(k: int, trials: dict[str, int], seed: int = 0) -> dict[str, dict
     extent = {shape.name: shape.extent for shape in make_block_set()}
     rng = np.random.default_rng(seed)
     out: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
+    total = trials.get("isolated", 0) * len(BLOCK_NAMES) * 2 + 2 * trials.get("touching", 0) + trials.get("packed", 0)
+    bar = tqdm(total=total, desc=f"grasp ceiling k={k}", unit="grasp", disable=not progress)
+
+    def _grasp(env, action: tuple[int, int, int, int], setting: str) -> bool:
+        _, _, _, _, info = env.step(np.array(action))
+        bar.update()
+        done = [s for v in out[setting].values() for s in v] + [bool(info["grasp_success"])]
+        bar.set_postfix_str(f"{setting}, success so far {100 * float(np.mean(done)):.0f}%")
+        return bool(info["grasp_success"])
+
     env = PushGraspEnv(config)
     try:
         for trial in range(trials.get("isolated", 0)):
@@ -90,7 +96,7 @@ def run_ceiling(k: int, trials: dict[str, int], seed: int = 0) -> dict[str, dict
                         row, col = world_to_pixel(pose[0], pose[1], ws, res)
                     else:
                         row, col, angle = minor_axis_angle(obs["height"])
-                    out[setting][name].append(_grasp(env, (GRASP, nearest_rotation(angle, k), row, col)))
+                    out[setting][name].append(_grasp(env, (GRASP, nearest_rotation(angle, k), row, col), setting))
         for setting, kind in (("touching", "pair"), ("touching", "wall"), ("packed", "tight_cluster")):
             for _ in range(trials.get(setting, 0)):
                 objects = hard_arrangement(kind, rng, ws)[:-1]  # without the isolated sanity block
@@ -103,8 +109,9 @@ def run_ceiling(k: int, trials: dict[str, int], seed: int = 0) -> dict[str, dict
                 gap = others[np.argmin(np.linalg.norm(others - positions[target, :2], axis=1))] - positions[target, :2]
                 angle = float(np.arctan2(gap[1], gap[0]) + np.pi / 2)
                 row, col = world_to_pixel(positions[target, 0], positions[target, 1], ws, res)
-                out[setting][kind].append(_grasp(env, (GRASP, nearest_rotation(angle, k), row, col)))
+                out[setting][kind].append(_grasp(env, (GRASP, nearest_rotation(angle, k), row, col), setting))
     finally:
+        bar.close()
         env.close()
     return out
 

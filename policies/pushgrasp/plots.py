@@ -16,30 +16,53 @@ def _pyplot():
     return plt
 
 
-def grasp_success_curve(primitives: np.ndarray, outcomes: np.ndarray, window: int = 200) -> np.ndarray:
-    """Per iteration: success rate of the last ``window`` grasps (VPG plot.py: early values weighted by i/window)."""
+def after_push(primitives: np.ndarray, episodes: np.ndarray | None) -> np.ndarray:
+    """Per transition: True when the previous action of the same episode was a push (VPG's push-then-grasp).
+
+    ``episodes`` keeps interleaved actors apart (parallel collection logs unique episode ids per actor).
+    """
+    episodes = np.zeros(len(primitives), int) if episodes is None else np.asarray(episodes)
+    last: dict[int, int] = {}
+    out = np.zeros(len(primitives), bool)
+    for i, (p, e) in enumerate(zip(primitives, episodes)):
+        out[i] = last.get(int(e)) == 0
+        last[int(e)] = int(p)
+    return out
+
+
+def grasp_success_curve(primitives: np.ndarray, outcomes: np.ndarray, window: int = 200,
+                        only: np.ndarray | None = None) -> np.ndarray:
+    """Per iteration: success rate of the last ``window`` grasps (VPG plot.py: early values weighted by i/window).
+
+    ``only``: count just the grasps where this mask is True (e.g. :func:`after_push`).
+    """
     curve = np.zeros(len(primitives))
     grasps: list[float] = []
     for i, (p, o) in enumerate(zip(primitives, outcomes)):
-        if p == 1:
+        if p == 1 and (only is None or only[i]):
             grasps.append(float(o > 0))
         recent = grasps[-window:]
         curve[i] = (np.mean(recent) * min(len(recent), window) / window) if recent else 0.0
     return curve
 
 
-def read_transitions(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def read_transitions(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """iteration, primitive, outcome and episode columns of a run's transitions.csv."""
     with Path(path).open() as handle:
         rows = list(csv.DictReader(handle))
     it = np.array([int(r["iteration"]) for r in rows])
-    return it, np.array([int(r["primitive"]) for r in rows]), np.array([float(r["outcome"]) for r in rows])
+    return (it, np.array([int(r["primitive"]) for r in rows]), np.array([float(r["outcome"]) for r in rows]),
+            np.array([int(r["episode"]) for r in rows]))
 
 
 def learning_curve_plot(transitions: Path, out: Path, window: int = 200) -> Path:
-    iterations, primitives, outcomes = read_transitions(transitions)
+    """VPG Fig. 4: grasp success over the last ``window`` grasps (solid), push-then-grasp (dotted)."""
+    iterations, primitives, outcomes, episodes = read_transitions(transitions)
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(iterations, 100 * grasp_success_curve(primitives, outcomes, window), label="grasp success (last 200 grasps)")
+    ax.plot(iterations, 100 * grasp_success_curve(primitives, outcomes, window, after_push(primitives, episodes)), ":",
+            label="push-then-grasp success (last 200)")
     pushes = np.cumsum(primitives == 0) / np.maximum(1, np.arange(1, len(primitives) + 1))
     ax.plot(iterations, 100 * pushes, "--", label="share of pushes so far")
     ax.set_xlabel("training step (actions)")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 import pytest
 
 from greenroom.policies.pushgrasp.config import PushGraspTrainConfig
@@ -87,3 +89,16 @@ def test_protocols_set_vpgs_rules() -> None:
     assert PROTOCOLS["deployment"].onnx and "not the paper" in PROTOCOLS["deployment"].label
     with pytest.raises(ValueError, match="valid: vpg, deployment"):
         protocol_config(base, "mine")
+
+
+def test_push_then_grasp_curve_follows_episodes() -> None:
+    from greenroom.policies.pushgrasp.plots import after_push, grasp_success_curve
+
+    primitives = np.array([P, G, G, P, P, G, G])
+    episodes = np.array([0, 0, 0, 0, 1, 1, 0])   # two interleaved episodes (parallel actors)
+    outcomes = np.array([0.5, 1.0, 0.0, 0.5, 0.5, 0.0, 1.0])
+    assert after_push(primitives, episodes).tolist() == [False, True, False, False, False, True, True]
+    assert after_push(primitives, None).tolist() == [False, True, False, False, True, True, False]  # one sequence
+    curve = grasp_success_curve(primitives, outcomes, window=2, only=after_push(primitives, episodes))
+    # push-then-grasps: #1 ok, #5 fail, #6 ok; VPG weights the first values by count / window
+    assert curve.tolist() == pytest.approx([0.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5])
