@@ -142,8 +142,9 @@ def test_readme_quotes_the_committed_camera_benchmarks() -> None:
     cases = {(r["details"]["size"], r["details"]["encoding"], r["details"]["publisher_qos"],
               r["details"]["publisher"]): r["details"] for r in flight if not r["name"].startswith("convert")}
     conversion = {r["name"]: r["value"] for r in flight if r["name"].startswith("convert")}
+    target = next(r["details"]["target"] for r in flight if r["name"].startswith("convert"))
     sizes = ("640x480", "1280x720", "1920x1080")
-    quoted = (f"640x480 -> 64x64: {conversion['convert 640x480 rgb8 -> contract image']:.2f} ms, "
+    quoted = (f"640x480 -> {target}: {conversion['convert 640x480 rgb8 -> contract image']:.2f} ms, "
               f"1280x720: {conversion['convert 1280x720 rgb8 -> contract image']:.2f} ms, "
               f"1920x1080: {conversion['convert 1920x1080 rgb8 -> contract image']:.2f} ms;\n  one `INTER_AREA` step is "
               + ", ".join(f"{conversion[f'convert {s}: one INTER_AREA / ours']:.1f}x" for s in sizes[:2])
