@@ -97,9 +97,23 @@ def _observe(probe: Probe, expected_nodes: int, alive, timeout: float = 90.0) ->
         elif _ready(graph, expected_nodes) and time.monotonic() - since >= 2.0:
             break
         assert time.monotonic() < deadline, f"graph not complete/stable within {timeout} s: {graph}"
+    parameters = {node: _parameters(probe, node) for node in graph}
+    # topic_recorder subscribes each of its `topics` once a publisher shows up: wait for all of them
+    wanted = {node: {_resolve(topic, node) for topic in values["topics"][1]}
+              for node, values in parameters.items() if "topics" in values}
+    while not all(topics <= set(graph[node]["subscribers"]) for node, topics in wanted.items()):
+        alive()
+        assert time.monotonic() < deadline, f"recorders never subscribed {wanted}: {graph}"
+        probe.spin_for(0.5)
+        graph = _graph(probe)
     for node, entry in graph.items():
-        entry["parameters"] = _parameters(probe, node)
+        entry["parameters"] = parameters[node]
     return graph
+
+
+def _resolve(topic: str, node: str) -> str:
+    """A relative topic name of node ``/ns/name`` -> ``/ns/topic``."""
+    return topic if topic.startswith("/") else f"{node.rsplit('/', 1)[0]}/{topic}"
 
 
 def _greenroom_launch(launch_file: Path, args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
