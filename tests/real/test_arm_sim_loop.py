@@ -134,7 +134,9 @@ def test_learned_export_drives_the_loop(tmp_path: Path) -> None:
     torch.manual_seed(1)
     config = PushGraspTrainConfig.smoke()
     size = config.env.heightmap_size
-    feeds = [(np.zeros((1, size, size, 3), np.uint8), np.zeros((1, size, size), np.float32))]
+    rng = np.random.default_rng(1)  # parity inputs for an untrained net: 256 random heightmaps (no simulator top-up)
+    feeds = [(rng.integers(0, 256, (1, size, size, 3), dtype=np.uint8), rng.uniform(0, 0.06, (1, size, size)).astype(np.float32))
+             for _ in range(256)]
     model = export_learner(Learner(config, "cpu"), config, tmp_path / "policy", feeds)
     with Probe("arm_sim_probe") as probe:
         loop = SimLoop(model, probe, tmp_path / "launch.log", num_objects="4")
