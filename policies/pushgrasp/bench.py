@@ -44,7 +44,7 @@ def bench_train_iteration(quick: bool) -> list[BenchResult]:
     config = resolve_config(PushGraspTrainConfig, preset, [f"iterations={n}", "log_every=1", f"checkpoint_every={n}"])
     with tempfile.TemporaryDirectory() as tmp:
         run = RunDir.create("pushgrasp-bench", Path(tmp))
-        train(config, run, progress=False)
+        train(config, run, progress=True)
         rows = read_metrics(run.path / "metrics.csv")[2:]  # skip warm-up
     total = float(np.median([r["perf/iteration_s"] for r in rows]))
     sim = float(np.median([r["perf/sim_s"] for r in rows]))
@@ -81,7 +81,7 @@ def bench_parallel_collection(quick: bool) -> list[BenchResult]:
                                                                *extra])
         with tempfile.TemporaryDirectory() as tmp:
             run = RunDir.create("pushgrasp-bench", Path(tmp))
-            train(config, run, progress=False)
+            train(config, run, progress=True)  # the bar names the mode (pushgrasp / pushgrasp x2 actors)
             rows = read_metrics(run.path / "metrics.csv")
         rates[label], used = _steady_rate(rows, skip)
         details[f"{label}_iterations_per_s"] = rates[label]
