@@ -254,6 +254,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from .policies.common.bench import print_table, write_json
     from .policies.common.task import load_task
 
+    if args.json is not None and args.json.is_dir():
+        raise ValueError(f"--json {args.json} is a folder; give the results file to write, e.g. {args.json}/bench.json")
     available = {**load_task(args.task).benchmarks(), **_real_benchmarks(args.task)}
     wanted = [n for n in args.only.split(",") if n] or list(available)
     unknown = [n for n in wanted if n not in available]
