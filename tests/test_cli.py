@@ -68,3 +68,24 @@ def test_override_after_onnx_is_not_taken_for_a_run(tmp_path: Path, capsys: pyte
     assert main(["evaluate", "--onnx", str(tmp_path / "missing.onnx"), "episodes=2"]) == 2
     err = capsys.readouterr().err
     assert "missing.onnx" in err and "episodes=2" not in err.split("error:")[0]
+
+
+def test_failed_run_is_removed_or_marked(runs_dir: Path) -> None:
+    """After a failure: a new run without checkpoints goes; one with checkpoints is marked failed (resumable)."""
+    from greenroom.cli import _after_failed_train
+    from greenroom.policies.common.rundir import RunDir
+
+    empty = RunDir.create("flight")
+    _after_failed_train(empty, ValueError("boom"), new=True, before=None, checkpoint=None, keep=False,
+                        made=[runs_dir / "flight"])
+    assert not empty.path.exists() and not (runs_dir / "flight").exists()
+    run = RunDir.create("flight")
+    run.write_meta(task="flight")
+    run.save_checkpoint({"x": 1}, step=1)
+    _after_failed_train(run, ValueError("disk\nfull"), new=True, before=None, checkpoint=None, keep=False, made=[])
+    assert run.read_meta()["failed"]["error"] == "disk full" and run.latest_checkpoint() is not None
+    before = (run.path / "run.json").read_bytes()
+    run.write_meta(resumed_at="now")
+    _after_failed_train(run, ValueError("again"), new=False, before=before, checkpoint=run.latest_checkpoint(),
+                        keep=False, made=[])
+    assert (run.path / "run.json").read_bytes() == before  # a resume that made no checkpoint changes nothing
