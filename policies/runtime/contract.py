@@ -167,7 +167,7 @@ class Contract:
         if not isinstance(d["opset"], int) or isinstance(d["opset"], bool) or not 1 <= d["opset"] <= 100:
             raise ContractError(f"{where}: opset must be an integer in [1, 100], got {d['opset']!r}")
         opset = d["opset"]
-        bad = _first_non_finite(d["spec"], "spec")
+        bad = next((found for key, value in d.items() if (found := _first_non_finite(value, key))), None)
         if bad:
             raise ContractError(f"{where}: field {bad} must be a finite number (NaN/Infinity are not allowed)")
         seal_error = None
