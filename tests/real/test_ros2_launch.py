@@ -55,7 +55,8 @@ def node_info(text: str) -> dict[str, set[str]]:
 
 
 def params(launch: Ros2Launch, env: dict[str, str], node: str) -> dict:
-    text = ros2_until(launch, env, ("param", "dump", "--no-daemon", node), lambda out: "ros__parameters" in out)
+    text = ros2_until(launch, env, ("param", "dump", "--no-daemon", "--timeout", "10", node),
+                      lambda out: "ros__parameters" in out)
     return yaml.safe_load(text)[node]["ros__parameters"]
 
 
@@ -71,8 +72,9 @@ def test_flight_launch_with_mavros_remaps(ros2_env: dict[str, str], tmp_path: Pa
         assert values["model_path"] == str(FLIGHT_MODEL) and values["contract_path"] == ""
         assert values["max_forward_speed"] == 0.8 and values["max_yaw_rate"] == 1.5  # typed: doubles
         assert values["enable_on_start"] is False and values["watchdog_timeout_s"] == 0.1
-        got = ros2("param", "get", "--no-daemon", "/flight_policy", "max_forward_speed", env=ros2_env)
-        assert got.stdout.strip() == "Double value is: 0.8", got.stdout + got.stderr
+        got = ros2_until(launch, ros2_env, ("param", "get", "--no-daemon", "--timeout", "10", "/flight_policy",
+                                            "max_forward_speed"), lambda out: "value is" in out)
+        assert got.strip() == "Double value is: 0.8", got
         wanted = {MAVROS["image_topic"], "/estop"}
         info = node_info(ros2_until(launch, ros2_env, ("node", "info", "--no-daemon", "/flight_policy"),
                                     lambda out: wanted <= node_info(out).get("Subscribers", set())))

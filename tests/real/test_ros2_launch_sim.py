@@ -13,7 +13,6 @@ Needs ../shared/ros2-cli (skipped without it); colcon from the package index.
 from __future__ import annotations
 
 import importlib.util
-import json
 import subprocess
 import time
 from collections import Counter
