@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import subprocess
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -46,16 +47,17 @@ def _topic_hz(env: dict[str, str], topic: str, timeout: float = 30.0) -> float:
     """The first ``average rate`` that ``ros2 topic hz TOPIC`` prints (then it is stopped)."""
     proc = subprocess.Popen([ros2_executable(), "topic", "hz", topic, "--window", "10"], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    lines = []
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
+    reader.start()
     try:
         deadline = time.monotonic() + timeout
-        for line in iter(proc.stdout.readline, ""):  # type: ignore[union-attr]
-            lines.append(line)
-            if line.startswith("average rate:"):
-                return float(line.split(":")[1])
-            if time.monotonic() > deadline:
-                break
-        raise AssertionError(f"ros2 topic hz {topic} printed no rate:\n{''.join(lines)}")
+        while time.monotonic() < deadline and reader.is_alive():
+            rates = [line for line in list(lines) if line.startswith("average rate:")]
+            if rates:
+                return float(rates[0].split(":")[1])
+            time.sleep(0.1)
+        raise AssertionError(f"ros2 topic hz {topic} printed no rate within {timeout} s:\n{''.join(lines)}")
     finally:
         proc.terminate()
         try:
