@@ -14,7 +14,8 @@ Each flies grid directions until a collision or truncation (distance cap / step 
 Metrics per method and world set: mean and median collision-free distance (m), success rate
 (reached the ``env.max_distance`` cap without collision), collisions per 100 m flown.
 
-Outputs in ``RUN/eval/`` (``--onnx`` alone: ``<model folder>/eval/``): ``eval.json``,
+Outputs in ``RUN/eval/`` (``--onnx`` alone: ``runs/eval/flight/<timestamp>/``, never beside the
+model, which may be read-only or inside an installed package): ``eval.json``,
 ``eval.md`` (table), ``bars.png``, ``trajectories.png``, ``learning_curve.png`` (runs only) and
 ``policy.mp4`` (see :mod:`.report`).
 """
@@ -29,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..common.config import apply_overrides, load_config, resolve_config
-from ..common.rundir import RunDir, atomic_write_json
+from ..common.rundir import RunDir, atomic_write_json, runs_root
 from .appearance import heldout_env_config
 from .baselines import (Controller, load_or_train_ppo, oracle_controller, ppo_controller, random_controller,
                         straight_controller)
@@ -189,13 +190,18 @@ def evaluate(run: RunDir | None, onnx: Path | None, preset: str = "cpu", overrid
         torch.set_num_threads(threads)
 
 
+def _onnx_eval_dir() -> Path:
+    """Where ``evaluate --onnx`` writes: a fresh ``<runs root>/eval/flight/<timestamp>``."""
+    return RunDir.create("flight", root=runs_root() / "eval").path
+
+
 def _evaluate(run: RunDir | None, onnx: Path | None, config: FlightTrainConfig, out_dir: Path | None) -> dict[str, Any]:
     from .envs import LazyRenderEnv
     from .report import write_report
 
     started = time.perf_counter()
     policy, policy_source = _policy_controller(run, onnx, config)  # first: a bad model fails before any output
-    out = Path(out_dir) if out_dir is not None else (run.eval_dir if run is not None else Path(onnx).parent / "eval")
+    out = Path(out_dir) if out_dir is not None else (run.eval_dir if run is not None else _onnx_eval_dir())
     out.mkdir(parents=True, exist_ok=True)
     methods: dict[str, tuple[Controller | None, bool]] = {"policy": (policy, True)}
     notes: dict[str, Any] = {}

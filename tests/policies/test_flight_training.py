@@ -57,6 +57,9 @@ def test_smoke_train_export_evaluate_round_trip(runs_dir: Path) -> None:
     by_onnx = json.loads(_greenroom(["evaluate", "--onnx", str(exported)], runs_dir).stdout)
     assert by_onnx["policy"].startswith("onnx:") and by_onnx["seeds"] == by_torch["seeds"]
     assert by_onnx["metrics"]["policy"] == by_torch["metrics"]["policy"]
+    onnx_out = Path(by_onnx["out_dir"])   # never beside the model (read-only or an installed package)
+    assert onnx_out.parent == runs_dir / "eval" / "flight" and (onnx_out / "eval.json").is_file()
+    assert not (exported.parent / "eval").exists()
 
 
 @pytest.mark.slow
