@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 
@@ -69,6 +70,12 @@ def bench_ros(quick: bool) -> list[BenchResult]:
     from ..common.procs import NodeProcess, Probe
     from .node_util import reliable, transient_local
 
+    from ..common.share import share_file
+
+    # The bench publishes the 640x480 RGB-D pair itself, so it is the camera driver here: like one,
+    # it needs the shipped large-image Fast DDS profile (README "Camera-sized images"), set before
+    # this process's first DDS participant.
+    os.environ.setdefault("FASTDDS_DEFAULT_PROFILES_FILE", str(share_file("launch/fastdds_large_images.xml")))
     decisions = 3 if quick else 15
     model, source = _model()
     k = Intrinsics.realsense_d415(640, 480)
