@@ -64,7 +64,8 @@ def search_baseline(config: FinRayEnvConfig, episodes: int = EPISODES, budget: i
     start = time.perf_counter()
     eval_eps = episode_set("randomized", episodes, EVAL_SEED_BASE)
     ood_eps = episode_set("out_of_range", episodes, OOD_SEED_BASE)
-    record: dict[str, Any] = {"key": baseline_key(config, episodes, budget, grid), "episodes": episodes, "budget": budget,
+    record: dict[str, Any] = {"key": baseline_key(config, episodes, budget, grid), "episodes": episodes,
+                              "budget": budget,
                               "seeds": [e.seed for e in eval_eps], "ood_seeds": [e.seed for e in ood_eps],
                               "grid": grid or SINUSOID_GRID}
     with GaitEvaluator(config, eval_eps, workers) as ev:

@@ -7,8 +7,9 @@ cached baseline (``benchmarks/results/finray-baseline.json``) when its key match
 else the best sinusoid of the coarse grid on the nominal fin.
 
 Outputs in ``out_dir``: ``finray_seed<S>.mp4`` (MuJoCo render, learned left, open-loop right,
-rays (orange) and membrane tendons (grey) seen from behind and below the tail, at the control rate), ``finray_seed<S>_thrust.png``
-(thrust vs time, and base angle targets of the head and tail rays) and ``finray_seed<S>.json``.
+rays (orange) and membrane tendons (grey) seen from behind and below the tail, at the control
+rate), ``finray_seed<S>_thrust.png`` (thrust vs time, and base angle targets of the head and tail
+rays) and ``finray_seed<S>.json``.
 """
 from __future__ import annotations
 

@@ -101,11 +101,8 @@ class GaitEvaluator:
         todo = list(dict.fromkeys(g for g in gaits if g not in self.cache))
         if self._pool is None:
             results = [_evaluate_in_worker(g, self.episodes) for g in todo]
-        elif todo:
-            # split episodes across workers when there are fewer candidates than workers
+        else:  # one candidate (all its episodes) per task
             results = list(self._pool.map(_evaluate_in_worker, todo, [self.episodes] * len(todo)))
-        else:
-            results = []
         self.cache.update(zip(todo, results))
         return [self.cache[g] for g in gaits]
 
