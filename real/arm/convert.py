@@ -47,7 +47,8 @@ def depth_msg_to_metres(msg: Any) -> np.ndarray:
     row_bytes = width * dtype.itemsize
     if step < row_bytes:
         raise ImageError(f"depth step {step} bytes is shorter than a {encoding} row of {width} pixels ({row_bytes} bytes)")
-    flat = np.frombuffer(bytes(data) if not isinstance(data, (bytes, bytearray, memoryview)) else data, np.uint8)
+    zero_copy = isinstance(data, (bytes, bytearray, memoryview)) or (isinstance(data, np.ndarray) and data.dtype == np.uint8)
+    flat = np.frombuffer(data if zero_copy else bytes(data), np.uint8)
     if flat.size != step * height:
         raise ImageError(f"depth data has {flat.size} bytes; expected step*height = {step * height}")
     rows = flat.reshape(height, step)[:, :row_bytes]

@@ -28,6 +28,8 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import QoSProfile
 
+from .spin import make_executor
+
 
 def _ros_value(value: Any) -> str:
     if isinstance(value, bool):
@@ -114,14 +116,16 @@ class NodeProcess:
 class Probe:
     """An rclpy node for tests/benchmarks, in its own context, spun by the caller.
 
-    ``recv[topic]`` is a list of ``(time.time_ns() in the callback, msg)``.
+    ``recv[topic]`` is a list of ``(time.time_ns() in the callback, msg)``. ``fast``: spin on the
+    nodes' executor (:func:`.spin.make_executor`), for latency benchmarks where the probe's own
+    dispatch time would count.
     """
 
-    def __init__(self, name: str = "probe", args: Sequence[str] | None = None) -> None:
+    def __init__(self, name: str = "probe", args: Sequence[str] | None = None, fast: bool = False) -> None:
         self.context = rclpy.Context()
         rclpy.init(args=list(args) if args else None, context=self.context)
         self.node = Node(name, context=self.context)
-        self.executor = SingleThreadedExecutor(context=self.context)
+        self.executor = make_executor(self.context) if fast else SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
         self.recv: dict[str, list[tuple[int, Any]]] = {}
 

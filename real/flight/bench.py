@@ -69,7 +69,7 @@ def bench_ros(quick: bool) -> list[BenchResult]:
     ]
     bridge, policy = procs
     try:
-        with Probe("bench_probe") as probe:
+        with Probe("bench_probe", fast=True) as probe:
             probe.subscribe(Image, "image", qos_profile_sensor_data)
             probe.subscribe(TwistStamped, "cmd_vel")
             probe.subscribe(DiagnosticArray, "/diagnostics")
@@ -220,7 +220,7 @@ def bench_camera(quick: bool) -> list[BenchResult]:
     results = conversion_rows((int(spec["image_height"]), int(spec["image_width"])), 50 if quick else 200)
     node = start_camera_node(work, model)
     try:
-        with Probe("camera_bench") as probe:
+        with Probe("camera_bench", fast=True) as probe:
             probe.subscribe(TwistStamped, "cmd_vel", 100)
             probe.spin_until(lambda: probe.node.count_publishers("cmd_vel") > 0, 30, "flight_policy", alive=[node])
             for width, height, encoding, qos, configured in CAMERA_CASES:

@@ -9,7 +9,10 @@ Topics (relative names: remap them, e.g. ``cmd_vel:=/mavros/setpoint_velocity/cm
                                                                :mod:`..common.camera`. rgb8, bgr8
                                                                or mono8, any size and row step;
                                                                area-resized to the contract's
-                                                               image. Lost/stalled frames: warned.
+                                                               image. Read from its serialized
+                                                               bytes without copying the pixels
+                                                               (:mod:`..common.image_cdr`).
+                                                               Lost/stalled frames: warned.
 ``estop`` (sub)         std_msgs/Bool                          reliable; ``true`` latches an
                                                                e-stop (zero command, disabled) until
                                                                ``false`` then ``~/enable true``.
@@ -64,6 +67,7 @@ from ...policies.runtime import ContractError
 from ...policies.runtime.image import ImageError, image_msg_to_rgb
 from ..common.diagnostics import LatencyStats, RateMeter, status
 from ..common.camera import QOS_MODES, CameraSubscription
+from ..common.image_cdr import ImageView
 from ..common.params import Param, declare_params, not_empty, one_of
 from ..common.safety import ZERO_TWIST, VelocityLimits, Watchdog, clamp_twist
 from ..common.spin import StartupError, run_node
@@ -134,8 +138,10 @@ class FlightPolicyNode(Node):
                                              QoSProfile(depth=10))
         self.values_pub = self.create_publisher(Image, "~/values", QoSProfile(depth=1))
         self.diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", QoSProfile(depth=10))
+        # raw_image: the frame is parsed from its serialized bytes, pixels not copied (common/image_cdr)
         self.camera = CameraSubscription(self, Image, "image", self._on_image, p["image_qos"], depth=1,
-                                         stall_s=max(1.0, 10 * self.watchdog.timeout_s))
+                                         stall_s=max(1.0, 10 * self.watchdog.timeout_s), raw_image=True,
+                                         on_undecodable=self._reject)
         self.create_subscription(Bool, "estop", self._on_estop, QoSProfile(depth=10))
         self.create_service(SetBool, "~/enable", self._on_enable)
         self.control_timer = self.create_timer(1.0 / self.control_rate_hz(p["control_rate_hz"]), self._on_control_tick)
@@ -182,7 +188,7 @@ class FlightPolicyNode(Node):
     def _check_camera(self) -> None:
         self.camera.check()  # follows the publishers' QoS (auto); warns about lost or stalled frames
 
-    def _on_image(self, msg: Image) -> None:
+    def _on_image(self, msg: Image | ImageView) -> None:
         now = time.monotonic()
         self.image_rate.tick(now)
         try:
@@ -191,13 +197,13 @@ class FlightPolicyNode(Node):
                 raise ImageError(f"out-of-order stamp {stamp_ns} ns is older than the last image's {self.last_stamp_ns} ns")
             rgb = image_msg_to_rgb(msg, self.target_hw)
         except ImageError as exc:
-            self._reject(exc.reason, msg)
+            self._reject(exc.reason)
             return
         start = time.perf_counter()
         try:
             values, twist = self.policy.act(rgb)
         except Exception as exc:  # the policy must never take the node down
-            self._reject(f"policy failed on this image: {type(exc).__name__}: {exc}", msg)
+            self._reject(f"policy failed on this image: {type(exc).__name__}: {exc}")
             return
         self.infer_ms.add((time.perf_counter() - start) * 1e3)
         self.last_stamp_ns = stamp_ns
@@ -211,7 +217,7 @@ class FlightPolicyNode(Node):
         if self.values_pub.get_subscription_count() > 0:
             self._publish_values(values, msg.header.stamp)
 
-    def _reject(self, reason: str, msg: Image) -> None:
+    def _reject(self, reason: str) -> None:
         self.rejected += 1
         self.last_reject = reason
         self.get_logger().warning(f"dropped image ({self.rejected} so far): {reason}",

@@ -127,7 +127,7 @@ def _flight_latencies(runner: str, install: Path, env: dict[str, str], work: Pat
             f"control_rate:={CAMERA_HZ:g}", "watchdog_timeout:=0.5", "seed:=0",
             f"sim_overrides:=[control_hz={CAMERA_HZ:g},physics_hz=240]"]
     os.environ["ROS_DOMAIN_ID"] = env["ROS_DOMAIN_ID"]  # the probe's domain
-    with _launched(runner, "flight_sim.launch.yaml", args, install, env, work) as alive, Probe("launch_bench") as probe:
+    with _launched(runner, "flight_sim.launch.yaml", args, install, env, work) as alive, Probe("launch_bench", fast=True) as probe:
         probe.subscribe(Image, "/sim/image", qos_profile_sensor_data)
         probe.subscribe(TwistStamped, "/sim/cmd_vel")
         _spin_until(probe, lambda: len(probe.recv["/sim/cmd_vel"]) >= 10 and len(probe.recv["/sim/image"]) >= 10,
@@ -201,7 +201,7 @@ def _arm_latencies(runner: str, install: Path, env: dict[str, str], work: Path, 
             "camera_info_topic:=/camera/color/camera_info"]
     os.environ["ROS_DOMAIN_ID"] = env["ROS_DOMAIN_ID"]
     latencies: list[float] = []
-    with _launched(runner, "arm.launch.yaml", args, install, env, work) as alive, Probe("launch_bench_arm") as probe:
+    with _launched(runner, "arm.launch.yaml", args, install, env, work) as alive, Probe("launch_bench_arm", fast=True) as probe:
         probe.subscribe(PoseArray, "/arm/waypoints", reliable(10))
         probe.subscribe(String, "/arm/primitive", reliable(10))
         done = probe.publisher(Bool, "/arm/motion_done", transient_local())

@@ -27,10 +27,7 @@ from std_msgs.msg import Bool
 from greenroom.real.common.procs import Probe
 from greenroom.real.launch.colcon import Ros2Launch, ros2_executable
 
-# Known failure: these pass in the development tree but failed in a fresh clone (23:05 run, ros2 launch
-# under a fresh .venv); issue 12 stays open until that is found. xfail keeps the rest of CI honest meanwhile.
-pytestmark = [pytest.mark.ros, pytest.mark.slow,
-              pytest.mark.xfail(reason="ros2 launch tests fail in a fresh clone; issue 12 open", strict=False)]
+pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
 ARM_MODEL = REPO / "assets" / "policies" / "pushgrasp" / "pushgrasp.onnx"
