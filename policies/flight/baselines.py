@@ -1,14 +1,17 @@
-"""Controllers compared in ``greenroom evaluate``: the policy (torch or ONNX) and four baselines.
+"""Controllers compared in ``greenroom evaluate``: the policy (torch or ONNX) and the baselines.
 
-Every controller maps (image, env) to a DirectionGrid cell index; the evaluation flies the
-cell's Twist. Baselines:
+Every controller maps (image, env) to a Twist ``[vx, vy, vz, yaw_rate]`` (m/s, rad/s, body
+frame) that the evaluation flies. Baselines:
 
-- ``straight``: always the cell closest to straight ahead (``DirectionGrid.center_index``).
-- ``random``: a uniformly random cell every step (seeded per episode).
-- ``oracle``: the freest direction from ground truth (``FlightEnv.oracle_action()``): the ceiling.
-- ``ppo``: SB3 PPO with ``CnnPolicy`` trained on the same env (same training world seeds,
-  same grid of actions through :class:`GridActions`) for the same wall-clock budget as the
-  policy. The grid action set keeps the comparison about learning, not about action space.
+- ``straight``: always the cell closest to straight ahead at the reference speed.
+- ``random``: a uniformly random cell every step at the reference speed (seeded per episode).
+- ``oracle``: the depth oracle (``FlightEnv.depth_oracle_twist``): perfect free distances
+  along the grid, through the env's action set: the ceiling of a one-image value grid.
+- ``gt_oracle``: the ground-truth planner (``FlightEnv.map_oracle_twist``): the map and rays
+  all around, the same action set: what the task allows.
+- ``ppo``: SB3 PPO with ``CnnPolicy`` trained on the same env (same training world seeds)
+  for the same wall-clock budget as the policy, on :class:`GridActions` (the grid cells at
+  the reference speed, plus turn in place when the env's action set has it).
 """
 from __future__ import annotations
 
@@ -25,48 +28,39 @@ from .config import FlightTrainConfig
 log = logging.getLogger(__name__)
 
 PPO_STREAM = 876_543
-Controller = Callable[[np.ndarray, Any], int]
-"""(uint8 (H, W, 3) image, env) -> grid cell index."""
+Controller = Callable[[np.ndarray, Any], np.ndarray]
+"""(uint8 (H, W, 3) image, env) -> (4,) Twist."""
 
 
 def straight_controller(grid: Any) -> Controller:
-    center = grid.center_index()
-    return lambda image, env: center
+    twist = grid.twist(grid.center_index())
+    return lambda image, env: twist
 
 
 def random_controller(grid: Any, seed: int) -> Controller:
     rng = np.random.default_rng(seed)
-    return lambda image, env: int(rng.integers(grid.size))
+    return lambda image, env: grid.twist(int(rng.integers(grid.size)))
 
 
 def oracle_controller() -> Controller:
-    return lambda image, env: int(env.oracle_action())
+    return lambda image, env: env.depth_oracle_twist()
 
 
-def torch_controller(net: Any) -> Controller:
-    import torch
-
-    net = net.eval()
-
-    def act(image: np.ndarray, env: Any) -> int:
-        with torch.no_grad():
-            return int(net(torch.from_numpy(np.ascontiguousarray(image))[None]).flatten().argmax())
-
-    return act
+def gt_oracle_controller() -> Controller:
+    return lambda image, env: env.map_oracle_twist()
 
 
-def onnx_controller(policy: Any) -> Controller:
-    grid = policy.grid
+def grid_actions(actions: Any) -> np.ndarray:
+    """(n, 4) the PPO baseline's discrete Twists from an ActionSet: every cell at the reference
+    speed, plus turn in place (left, right) when the action set can turn in place."""
+    twists = [actions.grid.twists()]
+    if actions.config.mode == "clearance":
+        twists.append(np.stack([actions.turn(1.0), actions.turn(-1.0)]))
+    return np.concatenate(twists).astype(np.float32)
 
-    def act(image: np.ndarray, env: Any) -> int:
-        values, _ = policy.act(image)
-        return int(np.argmax(values.reshape(grid.size)))
 
-    return act
-
-
-def ppo_controller(model: Any) -> Controller:
-    return lambda image, env: int(model.predict(image, deterministic=True)[0])
+def ppo_controller(model: Any, table: np.ndarray) -> Controller:
+    return lambda image, env: table[int(model.predict(image, deterministic=True)[0])]
 
 
 # -- PPO -----------------------------------------------------------------------------------
@@ -76,11 +70,12 @@ def _grid_env(config: FlightTrainConfig):  # type: ignore[no-untyped-def]
     from ...sim.flight.env import FlightEnv
 
     class GridActions(gym.Wrapper):
-        """Discrete(rows*cols) actions = DirectionGrid cells; resets cycle through training seeds."""
+        """Discrete actions = :func:`grid_actions`; resets cycle through training seeds."""
 
         def __init__(self, env: FlightEnv) -> None:
             super().__init__(env)
-            self.action_space = gym.spaces.Discrete(env.grid.size)
+            self.table = grid_actions(env.actions)
+            self.action_space = gym.spaces.Discrete(len(self.table))
             self._episode = 0
 
         def reset(self, *, seed: int | None = None, options: dict | None = None):  # type: ignore[override]
@@ -90,7 +85,7 @@ def _grid_env(config: FlightTrainConfig):  # type: ignore[no-untyped-def]
             return self.env.reset(seed=stream, options=options)
 
         def step(self, action: int):  # type: ignore[override]
-            return self.env.step(self.env.grid.twist(int(action)))
+            return self.env.step(self.table[int(action)])
 
     return GridActions(FlightEnv(config.env))
 
@@ -131,8 +126,9 @@ def train_ppo(config: FlightTrainConfig, budget_s: float, path: Path, seed: int 
     return model
 
 
-def load_or_train_ppo(config: FlightTrainConfig, budget_s: float, folder: Path) -> tuple[Any, dict[str, float]]:
-    """A PPO model trained for ``budget_s`` seconds (cached in ``folder/ppo.zip`` with its budget)."""
+def load_or_train_ppo(config: FlightTrainConfig, budget_s: float, folder: Path) -> tuple[Any, dict[str, float], np.ndarray]:
+    """A PPO model trained for ``budget_s`` seconds (cached in ``folder/ppo.zip`` with its budget),
+    its metadata and its action table (:func:`grid_actions`)."""
     import json
 
     from stable_baselines3 import PPO
@@ -143,11 +139,12 @@ def load_or_train_ppo(config: FlightTrainConfig, budget_s: float, folder: Path) 
         if abs(meta.get("budget_s", -1) - budget_s) < 1.0 and meta.get("image_size") == config.env.image_size:
             # a fresh PPO of the same shape, then only the zip's .pth tensors (torch.load weights_only):
             # PPO.load would unpickle the zip's cloudpickled entries, i.e. run code from a shared run dir
-            model = PPO("CnnPolicy", _grid_env(config), n_steps=256, batch_size=64, n_epochs=4, seed=config.seed,
+            cached_env = _grid_env(config)
+            model = PPO("CnnPolicy", cached_env, n_steps=256, batch_size=64, n_epochs=4, seed=config.seed,
                         verbose=0, device="cpu")
             try:
                 model.set_parameters(str(path), exact_match=True, device="cpu")
-                return model, meta
+                return model, meta, cached_env.table
             except (ValueError, RuntimeError, KeyError, OSError) as exc:
                 log.warning("cached PPO baseline %s is unusable (%s); training a new one", path, exc)
     started = time.perf_counter()
@@ -155,4 +152,6 @@ def load_or_train_ppo(config: FlightTrainConfig, budget_s: float, folder: Path) 
     meta = {"budget_s": budget_s, "train_seconds": time.perf_counter() - started, "timesteps": int(model.num_timesteps),
             "image_size": config.env.image_size}
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")
-    return model, meta
+    from ...sim.flight.actions import ActionSet
+
+    return model, meta, grid_actions(ActionSet.from_config(config.env))

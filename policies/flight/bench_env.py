@@ -51,8 +51,8 @@ def _run_env(steps: int, seed: int, barrier: Any = None, with_floor: bool = True
     env.step(twists[env.grid.center_index()])        # warm up (GL context, first world)
     env.timing.update({k: 0 if isinstance(v, int) else 0.0 for k, v in env.timing.items()})
     option = mujoco.MjvOption()
-    option.geomgroup[:] = env._scene_option.geomgroup
-    camera = env._camera_id
+    option.geomgroup[:] = env.scene_option.geomgroup
+    camera = env.camera_id
     bare: dict[str, Any] = {"model": None}
     pending: list[tuple[Any, np.ndarray]] = []
     cpu = {"bare": 0.0, "step": 0.0, "reset": 0.0}     # CPU seconds of this thread (load-robust)

@@ -17,6 +17,10 @@ from dataclasses import dataclass, field, replace
 from ...sim.flight.config import FlightEnvConfig
 
 BACKENDS = ("process", "ray")
+BASELINES = ("straight", "random", "oracle", "gt_oracle", "ppo")
+"""straight / random: fixed-speed grid cells; oracle: the depth oracle and gt_oracle: the
+ground-truth map planner (both on the env's action set, :mod:`greenroom.sim.flight.oracles`);
+ppo: SB3 PPO for the same wall-clock."""
 DEVICES = ("auto", "cpu", "cuda")
 
 
@@ -72,8 +76,8 @@ class Stage1Config:
     ``sample_every`` control steps.
     """
 
-    states: int = 12000
-    epochs: int = 6
+    states: int = 40000
+    epochs: int = 10
     epsilon: float = 0.5
     sample_every: int = 2
 
@@ -95,13 +99,13 @@ class Stage2Config:
     (``charts/greedy_distance_m``; 0 = off).
     """
 
-    iterations: int = 8
+    iterations: int = 20
     states_per_iteration: int = 128
     epsilon: float = 0.2
     sample_every: int = 3
-    updates: int = 200
-    replay: int = 16000
-    time_budget_s: float = 0.0
+    updates: int = 300
+    replay: int = 48000
+    time_budget_s: float = 540.0
     validation_episodes: int = 4
 
     def __post_init__(self) -> None:
@@ -141,7 +145,7 @@ class EvalConfig:
     appearance set, worn by every surface ("heldout" = photos and colour-mapped rasters from
     matplotlib's sample data, written by :mod:`.appearance`; or a folder of images);
     appearance: extra ``key=value`` env overrides for that set;
-    baselines: methods run beside the policy; ppo_budget_s: wall-clock seconds for the PPO
+    baselines: methods run beside the policy (``BASELINES``); ppo_budget_s: wall-clock seconds for the PPO
     baseline (0 = the policy's own training time, from run.json); video_episodes: episodes
     recorded to the video.
     """
@@ -150,16 +154,16 @@ class EvalConfig:
     episodes: int = 10
     appearance_textures: str = "heldout"
     appearance: tuple[str, ...] = ()
-    baselines: tuple[str, ...] = ("straight", "random", "oracle", "ppo")
+    baselines: tuple[str, ...] = ("straight", "random", "oracle", "gt_oracle", "ppo")
     ppo_budget_s: float = 0.0
     video_episodes: int = 1
 
     def __post_init__(self) -> None:
         if self.seed_start < 1000 or self.episodes < 1 or self.video_episodes < 0:
             raise ValueError(f"eval needs seed_start >= 1000, episodes >= 1, video_episodes >= 0, got {self}")
-        unknown = [b for b in self.baselines if b not in ("straight", "random", "oracle", "ppo")]
+        unknown = [b for b in self.baselines if b not in BASELINES]
         if unknown:
-            raise ValueError(f"eval.baselines: unknown {unknown}; valid: straight, random, oracle, ppo")
+            raise ValueError(f"eval.baselines: unknown {unknown}; valid: {', '.join(BASELINES)}")
 
 
 @dataclass(frozen=True)
@@ -200,6 +204,10 @@ class FlightTrainConfig:
             raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
         if self.export_observations < 256:
             raise ValueError(f"export_observations must be >= 256 (parity check size), got {self.export_observations}")
+        if self.env.reachable_distance() < self.env.max_distance:
+            raise ValueError(f"env.max_steps={self.env.max_steps} at {self.env.control_hz:g} Hz and "
+                             f"{self.env.forward_speed:g} m/s covers {self.env.reachable_distance():.1f} m, less than "
+                             f"the env.max_distance cap of {self.env.max_distance:g} m: success would be unreachable")
         if self.env.image_size < 2 ** len(self.network.channels):
             raise ValueError(f"env.image_size {self.env.image_size} px is too small for {len(self.network.channels)} "
                              f"stride-2 stages (network.channels)")
@@ -219,14 +227,16 @@ class FlightTrainConfig:
         return cls(env=FlightEnvConfig.smoke(), network=NetworkConfig(channels=(8, 16, 16), hidden=32),
                    labels=LabelConfig(horizon=12, commit_steps=3, policy_every=3, candidates=3),
                    stage1=Stage1Config(states=64, epochs=2),
-                   stage2=Stage2Config(iterations=2, states_per_iteration=8, updates=10, replay=512, validation_episodes=2),
+                   stage2=Stage2Config(iterations=2, states_per_iteration=8, updates=10, replay=512, validation_episodes=2,
+                                       time_budget_s=0.0),
                    rollout=RolloutConfig(workers=2, chunk_states=4),
                    eval=EvalConfig(episodes=2, baselines=("straight", "random", "oracle"), video_episodes=1),
                    batch_size=32)
 
     @classmethod
     def cpu(cls) -> FlightTrainConfig:
-        """A 2-core laptop in a few minutes: 64 px, 3x5 grid, small CNN, 2 rollout workers."""
+        """A 2-core laptop in under 20 minutes: 64 px, 3x5 grid, small CNN, 2 rollout workers,
+        40k free-space states x 10 epochs, then Monte Carlo rounds for at most 9 minutes."""
         return cls()
 
     @classmethod
@@ -236,7 +246,8 @@ class FlightTrainConfig:
                    network=NetworkConfig(channels=(64, 128, 256, 512, 512), convs_per_stage=2, hidden=1024),
                    labels=LabelConfig(horizon=60, commit_steps=5, policy_every=2, candidates=16),
                    stage1=Stage1Config(states=50_000, epochs=10),
-                   stage2=Stage2Config(iterations=20, states_per_iteration=2000, updates=2000, replay=200_000),
+                   stage2=Stage2Config(iterations=20, states_per_iteration=2000, updates=2000, replay=200_000,
+                                       time_budget_s=0.0),
                    rollout=RolloutConfig(workers=16), eval=EvalConfig(episodes=50), batch_size=64, lr=3e-4)
 
     def with_env(self, **changes: object) -> FlightTrainConfig:

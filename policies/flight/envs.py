@@ -3,11 +3,10 @@
 Rendering the 64 px camera costs about 7.5 ms per control step on llvmpipe, physics about
 0.2 ms. Many steps need no image: Monte Carlo branches while they fly the candidate direction or
 between policy decisions, stage 1 exploration (steered by ground-truth free space), and the
-straight/random/oracle baselines. :class:`LazyRenderEnv` is :class:`FlightEnv` with a
-``render_enabled`` switch: while it is False, ``step`` skips the camera and returns the last
-rendered image (stale); physics, collisions, rewards and ``info`` are unaffected. The switch
-hooks ``FlightEnv._observe``; flight-sim's tests cover the env itself, ours check that a lazy
-rollout has the same trajectory as a rendering one.
+image-free baselines. :class:`FlightEnv` has the public switch for that
+(``render_enabled``: while False, ``step`` skips the camera and returns the last rendered
+image, stale; physics, collisions, rewards and ``info`` are unaffected; ``reset`` always
+renders; ``render_now()`` renders the current state). The helpers below use only that switch.
 """
 from __future__ import annotations
 
@@ -15,28 +14,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ...sim.flight.config import FlightEnvConfig
 from ...sim.flight.env import FlightEnv
 
 
 class LazyRenderEnv(FlightEnv):
-    """FlightEnv whose camera can be switched off for steps whose image nobody reads."""
-
-    def __init__(self, config: FlightEnvConfig | None = None, render_mode: str | None = None) -> None:
-        super().__init__(config, render_mode)
-        self.render_enabled = True
-
-    def _observe(self) -> Any:
-        if not self.render_enabled and self._last_obs is not None:
-            return self._last_obs
-        return super()._observe()
-
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
-        enabled, self.render_enabled = self.render_enabled, True   # a new episode always starts with its image
-        try:
-            return super().reset(seed=seed, options=options)
-        finally:
-            self.render_enabled = enabled
+    """The FlightEnv the trainer and the evaluation build (kept as a name for their code)."""
 
 
 def set_render(env: Any, enabled: bool) -> None:
@@ -56,7 +38,6 @@ def rendering(env: Any, enabled: bool) -> Iterator[None]:
         set_render(env, before)
 
 
-def render_now(env: LazyRenderEnv) -> Any:
+def render_now(env: FlightEnv) -> Any:
     """Render the current state (after steps taken with rendering off)."""
-    env._last_obs = FlightEnv._observe(env)
-    return env._last_obs
+    return env.render_now()

@@ -7,9 +7,10 @@ World sets (both never used in training):
 - ``heldout-appearance``: the same worlds with every surface wearing textures from the held-out
   appearance set (:mod:`.appearance`), which training never renders.
 
-Methods: ``policy`` (the trained network, torch; or the exported ONNX model with ``--onnx``)
-and the baselines of :mod:`.baselines` (straight, random, oracle, ppo), all on the same seeds.
-Each flies grid directions until a collision or truncation (distance cap / step limit).
+Methods: ``policy`` (the trained network, torch; or the exported ONNX model with ``--onnx``,
+through the action set of its contract) and the baselines of :mod:`.baselines` (straight,
+random, oracle = depth oracle, gt_oracle = ground-truth planner, ppo), all on the same seeds.
+Each flies Twists until a collision or truncation (distance cap / step limit).
 
 Metrics per method and world set: mean and median collision-free distance (m), success rate
 (reached the ``env.max_distance`` cap without collision), collisions per 100 m flown.
@@ -29,16 +30,16 @@ from typing import Any
 
 import numpy as np
 
-from ..common.config import apply_overrides, load_config, resolve_config
+from ..common.config import apply_overrides, load_config
 from ..common.rundir import RunDir, atomic_write_json, runs_root
 from .appearance import heldout_env_config
-from .baselines import (Controller, load_or_train_ppo, oracle_controller, ppo_controller, random_controller,
-                        straight_controller)
+from .baselines import (Controller, gt_oracle_controller, load_or_train_ppo, oracle_controller, ppo_controller,
+                        random_controller, straight_controller)
 from .config import FlightTrainConfig
 
 log = logging.getLogger(__name__)
 
-IMAGE_FREE = {"straight", "random", "oracle"}   # controllers that never look at the image
+IMAGE_FREE = {"straight", "random", "oracle", "gt_oracle"}   # controllers that never look at the image
 WORLD_SETS = ("heldout-worlds", "heldout-appearance")
 
 
@@ -57,15 +58,16 @@ class Episode:
 
 
 class PolicyController:
-    """Greedy argmax of a value function ``values_fn(image) -> (rows, cols)``; keeps the last values."""
+    """A value function ``values_fn(image) -> (rows, cols)`` through an :class:`ActionSet` (the
+    env's, or the exported model's contract's); keeps the last values."""
 
-    def __init__(self, values_fn: Any) -> None:
-        self.values_fn = values_fn
+    def __init__(self, values_fn: Any, actions: Any = None) -> None:
+        self.values_fn, self.actions = values_fn, actions
         self.last_values: np.ndarray | None = None
 
-    def __call__(self, image: np.ndarray, env: Any) -> int:
+    def __call__(self, image: np.ndarray, env: Any) -> np.ndarray:
         self.last_values = np.asarray(self.values_fn(image))
-        return int(np.argmax(self.last_values))
+        return (self.actions or env.actions).act(self.last_values)[1]
 
 
 def torch_values(net: Any) -> Any:
@@ -86,7 +88,6 @@ def fly(env: Any, controller: Controller, seed: int, method: str, world_set: str
     from .envs import set_render
 
     obs, info = env.reset(seed=seed)
-    grid = env.grid
     path = [info["pose"][:2].tolist()]
     set_render(env, needs_image or frames is not None)
     try:
@@ -96,7 +97,7 @@ def fly(env: Any, controller: Controller, seed: int, method: str, world_set: str
                 frames.append(obs.copy())
                 if values is not None and isinstance(controller, PolicyController) and controller.last_values is not None:
                     values.append(controller.last_values.copy())
-            obs, _, terminated, truncated, info = env.step(grid.twist(action))
+            obs, _, terminated, truncated, info = env.step(action)
             path.append(info["pose"][:2].tolist())
             if terminated or truncated:
                 break
@@ -129,7 +130,17 @@ def _resolve(run: RunDir | None, onnx: Path | None, preset: str, overrides: list
         if config_sha256(saved) != load_contract_for(onnx).config_sha256:
             raise ValueError(f"{beside} does not match the config hash in {onnx}'s contract; re-export the model")
         return apply_overrides(saved, overrides)
-    return resolve_config(FlightTrainConfig, preset, overrides)
+    # no training config beside the model: the preset, flying the contract's action set (cad2rl for
+    # contracts older than action sets), so the oracles fly the same actions as the policy
+
+    from ...sim.flight.actions import ActionConfig
+    from ..common.config import make_preset
+    from ..runtime.contract import load_contract_for
+
+    spec_actions = load_contract_for(onnx).spec.get("actions")
+    base = make_preset(FlightTrainConfig, preset)
+    base = base.with_env(actions=ActionConfig.from_dict(spec_actions))
+    return apply_overrides(base, overrides)
 
 
 def _check_contract_against(policy: Any, config: FlightTrainConfig, onnx: Path) -> None:
@@ -146,6 +157,8 @@ def _check_contract_against(policy: Any, config: FlightTrainConfig, onnx: Path) 
     have, want = policy.grid.twists(), DirectionGrid.from_config(env).twists()
     if have.shape != want.shape or not np.allclose(have, want, atol=1e-5):
         differ.append(f"grid {contract.grid} (config grid speeds/fields of view differ)")
+    if policy.actions.config != env.actions:
+        differ.append(f"actions {policy.actions.config} (config env.actions {env.actions})")
     if differ:
         raise ValueError(f"{onnx}'s contract does not match the evaluation env: {'; '.join(differ)}; pass overrides "
                          f"that match the contract (e.g. env.control_hz=...)")
@@ -162,7 +175,7 @@ def _policy_controller(run: RunDir | None, onnx: Path | None, config: FlightTrai
                              f"{policy.grid.cols} grid, the evaluation config has {config.env.image_size} px and "
                              f"{config.env.grid_rows}x{config.env.grid_cols}: pass matching overrides")
         _check_contract_against(policy, config, onnx)
-        return PolicyController(policy.values), f"onnx:{Path(onnx).name}"
+        return PolicyController(policy.values, policy.actions), f"onnx:{Path(onnx).name}"
     from .export import load_trained_network
 
     assert run is not None
@@ -211,9 +224,9 @@ def _evaluate(run: RunDir | None, onnx: Path | None, config: FlightTrainConfig, 
             if budget <= 0:
                 notes["ppo"] = "skipped: no training time to match (set eval.ppo_budget_s)"
                 continue
-            model, meta = load_or_train_ppo(config, budget, out)
+            model, meta, table = load_or_train_ppo(config, budget, out)
             notes["ppo"] = meta
-            methods["ppo"] = (ppo_controller(model), True)
+            methods["ppo"] = (ppo_controller(model, table), True)
         else:
             methods[name] = (None, name not in IMAGE_FREE)
     seeds = [config.eval.seed_start + i for i in range(config.eval.episodes)]
@@ -235,6 +248,8 @@ def _evaluate(run: RunDir | None, onnx: Path | None, config: FlightTrainConfig, 
                     ctrl = random_controller(env.grid, seed)
                 elif method == "oracle":
                     ctrl = oracle_controller()
+                elif method == "gt_oracle":
+                    ctrl = gt_oracle_controller()
                 record = method == "policy" and world_set == "heldout-worlds" and i < config.eval.video_episodes
                 episode = fly(env, ctrl, seed, method, world_set, needs_image, frames if record else None,
                               values if record else None)

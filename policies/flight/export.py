@@ -1,7 +1,8 @@
 """``greenroom export RUN``: the flight policy as one ONNX file + contract, parity-checked.
 
 Output (default ``RUN/export/``): ``policy.onnx`` (uint8 image (batch, H, W, 3) RGB ->
-``values`` (batch, rows, cols), ``index`` (batch,), ``twist`` (batch, 4); see
+``values`` (batch, rows, cols), ``index`` (batch,), ``twist`` (batch, 4) from the env's action
+set, recorded in the contract as ``spec["actions"]``; see
 :mod:`greenroom.policies.runtime.flight`), ``policy.contract.json``, ``policy.config.yaml`` (the
 training config, whose hash is in the contract) and ``parity.json``.
 
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ...sim.flight.actions import ActionSet
 from ...sim.flight.grid import DirectionGrid
 from ..common.config import load_config, save_config
 from ..common.export import ParityError, check_parity, contract_from_onnx, export_onnx
@@ -34,14 +36,14 @@ MODEL_NAME = "policy.onnx"
 
 
 def flight_spec(config: FlightTrainConfig, grid: DirectionGrid) -> dict[str, Any]:
-    """The task-specific part of the contract: camera, grid, action mapping, rate, label scale."""
+    """The task-specific part of the contract: camera, grid, action set, rate, label scale."""
     env = config.env
     vx, vy, vz, yaw = env.action_limits
     return {
         "image_height": env.image_size, "image_width": env.image_size, "encoding": "rgb8",
         "layout": "NHWC uint8 RGB, batch first; preprocessing (/255) is inside the graph",
         "hfov_deg": env.hfov_deg, "vfov_deg": env.vfov_deg,
-        "grid": grid.to_dict(), "twists": grid.twists().tolist(),
+        "grid": grid.to_dict(), "twists": grid.twists().tolist(), "actions": env.actions.to_dict(),
         "twist_order": ["vx", "vy", "vz", "yaw_rate"], "frame": "REP-103 body (x forward, y left, z up)",
         "limits": {"vx": vx, "vy": vy, "vz": vz, "yaw_rate": yaw},
         "control_hz": env.control_hz,
@@ -56,7 +58,7 @@ def export_policy(net: FlightValueNet, config: FlightTrainConfig, out_dir: Path,
     if len(observations) < 256:
         raise ValueError(f"parity needs >= 256 recorded observations, got {len(observations)}")
     grid = DirectionGrid.from_config(config.env)
-    graph = PolicyGraph(net.cpu().eval(), grid.twists()).eval()
+    graph = PolicyGraph(net.cpu().eval(), ActionSet(grid, config.env.actions)).eval()
     size = config.env.image_size
     path = export_onnx(graph, (torch.zeros(2, size, size, 3, dtype=torch.uint8),), Path(out_dir) / MODEL_NAME,
                        [INPUT], list(OUTPUTS))

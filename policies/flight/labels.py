@@ -10,16 +10,21 @@ per-direction collision-free probability over a horizon (shared/docs/papers.md 2
 discount makes early collisions cost more than late ones. An episode that ends by truncation
 (distance cap or step limit) without a collision counts as surviving the whole horizon.
 
-Stage 1 (free space, CAD2RL's heuristic pretraining): flying along cell ``i`` at the cell's
-Twist covers ``|v_i| * dt`` metres per step; with ground-truth free distance ``d_i`` along the
-cell's ray (``FlightEnv.free_distances()``, m) and the vehicle's collision radius ``r``, the
-collision-free steps are ``n_i = floor(max(d_i - r, 0) / (|v_i| dt))`` and the label is
-``y(n_i)``. Straight-line geometry only: turning while flying is what stage 2 corrects.
+Stage 1 (free space, CAD2RL's heuristic pretraining): flying along cell ``i`` at the grid's
+reference speed covers ``|v_i| * dt`` metres per step; with ground-truth free distance ``d_i``
+of the cell (``FlightEnv.free_distances(ACROSS)``: the smallest of 5 rays over the cell's
+width, then the smallest of the cell and its left/right neighbours, m) and the vehicle's
+collision radius ``r``, the collision-free steps are ``n_i = floor(max(d_i - r, 0) / (|v_i|
+dt))`` and the label is ``y(n_i)``: exactly the depth oracle's values
+(``greenroom.sim.flight.oracles.depth_oracle_values``), so a perfect stage-1 net flies as the
+depth oracle does. Straight-line geometry only: turning while flying is what stage 2 corrects.
+The math lives in :mod:`greenroom.sim.flight.ground_truth` (re-exported here).
 
 Stage 2 (Monte Carlo policy evaluation): from a state ``s`` (``env.get_state()``), for each
-candidate cell ``k``: restore ``s``, fly ``k``'s Twist for ``commit_steps`` steps, then follow
-the current policy (argmax of the network on a new image every ``policy_every`` steps) until
-``H`` steps in total or a collision; the label is ``y(steps survived)``.
+candidate cell ``k``: restore ``s``, fly ``k``'s Twist at the reference speed for
+``commit_steps`` steps, then follow the current policy (the env's action set applied to the
+network's values of a new image every ``policy_every`` steps: clearance speed or turn in place)
+until ``H`` steps in total or a collision; the label is ``y(steps survived)``.
 """
 from __future__ import annotations
 
@@ -28,39 +33,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...sim.flight.grid import DirectionGrid
+from ...sim.flight.ground_truth import (discounted_fraction, free_space_labels, free_space_steps,  # noqa: F401
+                                        step_lengths)
 from .envs import set_render
 
-PolicyFn = Callable[[np.ndarray], int]
-"""Current policy: uint8 (H, W, 3) image -> grid cell index."""
-
-
-def discounted_fraction(steps: np.ndarray | int, gamma: float, horizon: int) -> np.ndarray:
-    """y(n): normalised discounted collision-free return for ``steps`` survived (see module doc)."""
-    n = np.clip(np.asarray(steps, dtype=np.float64), 0, horizon)
-    if gamma == 1.0:
-        return (n / horizon).astype(np.float32)
-    return ((1.0 - gamma ** n) / (1.0 - gamma ** horizon)).astype(np.float32)
-
-
-def step_lengths(grid: DirectionGrid) -> np.ndarray:
-    """(rows, cols) metres flown per control step along each cell's Twist (|v| * dt)."""
-    speeds = np.linalg.norm(grid.twists()[:, :3].astype(np.float64), axis=1)
-    return (speeds * grid.control_dt).reshape(grid.rows, grid.cols)
-
-
-def free_space_steps(free_distances: np.ndarray, grid: DirectionGrid, collision_radius: float) -> np.ndarray:
-    """(rows, cols) int collision-free steps along each cell given its free distance (m)."""
-    distances = np.asarray(free_distances, dtype=np.float64)
-    if distances.shape != grid.shape:
-        raise ValueError(f"free_distances has shape {distances.shape}, the grid is {grid.shape}")
-    return np.floor(np.maximum(distances - collision_radius, 0.0) / step_lengths(grid) + 1e-9).astype(np.int64)
-
-
-def free_space_labels(free_distances: np.ndarray, grid: DirectionGrid, collision_radius: float,
-                      gamma: float, horizon: int) -> np.ndarray:
-    """Stage 1 labels (rows, cols) float32 in [0, 1] from ground-truth free distances (m)."""
-    return discounted_fraction(free_space_steps(free_distances, grid, collision_radius), gamma, horizon)
+PolicyFn = Callable[[np.ndarray], np.ndarray]
+"""Current policy: uint8 (H, W, 3) image -> (4,) Twist (the env's ActionSet applied to its values)."""
 
 
 @dataclass(frozen=True)
@@ -83,12 +61,12 @@ def rollout_branch(env, state, candidate: int, policy: PolicyFn, commit_steps: i
     grid = env.grid
     env.set_state(state)
     survived = 0
-    action = candidate
+    action = grid.twist(candidate)
     try:
         for t in range(horizon):
             decide = t + 1 >= commit_steps and (t + 1 - commit_steps) % policy_every == 0 and t + 1 < horizon
             set_render(env, decide)
-            obs, _, terminated, truncated, info = env.step(grid.twist(action))
+            obs, _, terminated, truncated, info = env.step(action)
             if info.get("collision", False) or terminated:
                 return BranchResult(survived, True, t + 1)
             survived += 1

@@ -12,14 +12,18 @@ sigmoid. The ``cpu`` preset is a ~0.3 M parameter net at 64 px (about 0.1 ms per
 Runtime, one thread); ``paper`` is a VGG-like 5-stage trunk with two convs per stage at 224 px
 (CAD2RL used an ImageNet VGG-16 trunk, shared/docs/papers.md 2.2, unverified).
 
-:class:`PolicyGraph` wraps the net for export: values, the argmax cell and its Twist looked up
-in the grid's twist table, all inside the graph.
+:class:`PolicyGraph` wraps the net for export: values, the argmax cell and its Twist from
+:class:`ActionHead` (the torch transcription of :class:`~greenroom.sim.flight.actions.ActionSet`:
+fixed-speed table lookup in ``cad2rl`` mode; speed from the chosen cell's value and turn in
+place in ``clearance`` mode), all inside the graph.
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
 from torch import nn
+
+from ...sim.flight.actions import ActionSet
 
 
 class FlightValueNet(nn.Module):
@@ -70,24 +74,51 @@ class FlightValueNet(nn.Module):
         return int(values.argmax()), values
 
 
-class PolicyGraph(nn.Module):
-    """Exported acting graph: image -> (values, argmax index, Twist of that cell).
+class ActionHead(nn.Module):
+    """Values (N, cells) -> (argmax index (N,) int64, Twist (N, 4) float32), exactly
+    :meth:`ActionSet.act` (parity-tested) as graph operations with constant buffers."""
 
-    ``twists``: (rows*cols, 4) float32 Twist table of the DirectionGrid ([vx, vy, vz, yaw_rate],
-    m/s and rad/s, body frame), stored as a buffer so it is a constant of the ONNX graph.
+    def __init__(self, actions: ActionSet) -> None:
+        super().__init__()
+        c, grid = actions.config, actions.grid
+        self.clearance = c.mode == "clearance"
+        self.register_buffer("unit", torch.as_tensor(actions.unit.astype(np.float32)))
+        self.register_buffer("turn", torch.tensor([[0.0, 0.0, 0.0, c.turn_rate]], dtype=torch.float32))
+        self.min_speed, self.max_speed = float(c.min_speed), float(c.max_speed)
+        self.turn_below, self.forward_speed = float(c.turn_below), float(grid.forward_speed)
+        self.max_vz = float(grid.max_vertical_speed)
+
+    def forward(self, values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        index = values.argmax(dim=1)
+        unit = self.unit[index]
+        if not self.clearance:
+            return index, unit
+        v = values.gather(1, index[:, None])[:, 0]
+        frac = torch.clamp((v - self.turn_below) / (1.0 - self.turn_below), 0.0, 1.0)
+        scale = (self.min_speed + (self.max_speed - self.min_speed) * frac) / self.forward_speed
+        vz = torch.clamp(unit[:, 2] * scale, -self.max_vz, self.max_vz)
+        fly = torch.cat([unit[:, :2] * scale[:, None], vz[:, None], unit[:, 3:4]], dim=1)
+        return index, torch.where((v < self.turn_below)[:, None], self.turn.expand_as(fly), fly)
+
+
+class PolicyGraph(nn.Module):
+    """Exported acting graph: image -> (values, argmax index, Twist from the action set).
+
+    ``actions``: the :class:`ActionSet` ([vx, vy, vz, yaw_rate], m/s and rad/s, body frame)
+    whose constants become constants of the ONNX graph.
     """
 
-    def __init__(self, net: FlightValueNet, twists: np.ndarray) -> None:
+    def __init__(self, net: FlightValueNet, actions: ActionSet) -> None:
         super().__init__()
-        if twists.shape != (net.rows * net.cols, 4):
-            raise ValueError(f"twist table shape {twists.shape} does not fit a {net.rows}x{net.cols} grid")
+        if actions.grid.shape != (net.rows, net.cols):
+            raise ValueError(f"action set grid {actions.grid.shape} does not fit a {net.rows}x{net.cols} value net")
         self.net = net
-        self.register_buffer("twists", torch.as_tensor(np.asarray(twists, dtype=np.float32)))
+        self.head = ActionHead(actions)
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         values = self.net(image)
-        index = values.flatten(1).argmax(dim=1)
-        return values, index, self.twists[index]
+        index, twist = self.head(values.flatten(1))
+        return values, index, twist
 
 
 def parameter_count(module: nn.Module) -> int:

@@ -1,7 +1,7 @@
 """``greenroom play flight``: fly one episode and write a video and a top-down map.
 
-Without ``--policy`` the depth oracle flies (:meth:`FlightEnv.oracle_action`: the grid direction
-with the most ray-cast clearance, a privileged baseline). With ``--policy model.onnx`` the
+Without ``--policy`` the depth oracle flies (:meth:`FlightEnv.depth_oracle_twist`: ray-cast
+clearance along the grid through the env's action set, a privileged baseline). With ``--policy model.onnx`` the
 exported policy flies through :class:`greenroom.policies.runtime.flight.FlightRuntimePolicy`
 (ONNX Runtime; the contract beside the model must match the env's image size).
 
@@ -24,7 +24,7 @@ VIDEO_MIN_SIDE = 256
 def _policy_fn(policy: Path | None, env: Any) -> tuple[str, Callable[[np.ndarray], np.ndarray]]:
     """(name, obs -> Twist) for the oracle or an exported ONNX policy."""
     if policy is None:
-        return "oracle", lambda obs: env.grid.twist(env.oracle_action())
+        return "oracle", lambda obs: env.depth_oracle_twist()
     from ..runtime.flight import FlightRuntimePolicy   # lazy: only when a policy is given
 
     runtime = FlightRuntimePolicy(Path(policy))

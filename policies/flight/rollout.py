@@ -7,8 +7,10 @@ torch) turns a task into a :class:`RolloutResult` with the sampled images, their
 mask of which cells are labelled. Because a result depends only on its task, the same tasks
 give the same labels in any worker, on any backend (:mod:`.backends`).
 
-Episode flow inside a task: reset with the next seed, fly the behaviour policy (epsilon-greedy
-on the free-space labels in stage 1, on the current network in stage 2), record a state every
+Episode flow inside a task: reset with the next seed, fly the behaviour policy through the
+env's action set (``FlightEnv.actions``: speed from clearance, turn in place), epsilon-greedy on
+the free-space labels in stage 1 (i.e. the depth oracle) and on the current network in stage 2
+(a random cell with probability epsilon), record a state every
 ``sample_every`` steps, label it, restore it (stage 2 branches move the env) and go on; a new
 episode starts after a collision or truncation.
 """
@@ -22,6 +24,7 @@ import numpy as np
 
 from .config import FlightTrainConfig
 from .envs import set_render
+from ...sim.flight.env import ACROSS
 from .labels import free_space_labels, monte_carlo_labels
 
 FREE_SPACE, MONTE_CARLO, VALIDATE = "free_space", "monte_carlo", "validate"
@@ -83,14 +86,22 @@ class Worker:
     def load_weights(self, weights: dict[str, np.ndarray]) -> None:
         self.net.load_state_dict({k: self._torch.from_numpy(np.asarray(v)) for k, v in weights.items()})
 
-    def greedy(self, image: np.ndarray) -> int:
+    def values(self, image: np.ndarray) -> np.ndarray:
+        """(cells,) float32 network values of one uint8 (H, W, 3) image."""
         with self._torch.no_grad():
-            values = self.net(self._torch.from_numpy(np.ascontiguousarray(image))[None])
-        return int(values.flatten().argmax())
+            return self.net(self._torch.from_numpy(np.ascontiguousarray(image))[None]).flatten().numpy()
+
+    def greedy(self, image: np.ndarray) -> np.ndarray:
+        """(4,) Twist of the current policy: the action set applied to the network's values."""
+        return self.env.actions.act(self.values(image))[1]
 
     def _free_space(self) -> np.ndarray:
+        """(cells,) stage-1 labels: the depth oracle's values (widened, ``ACROSS`` rays per cell)."""
+        from ...sim.flight.ground_truth import widened
+
         labels = self.config.labels
-        return free_space_labels(self.env.free_distances(), self.grid, self.config.env.collision_radius,
+        free = widened(self.env.free_distances(ACROSS).astype(np.float64))
+        return free_space_labels(free, self.grid, self.config.env.collision_radius,
                                  labels.gamma, labels.horizon).reshape(-1)
 
     # -- tasks ---------------------------------------------------------------------------
@@ -122,15 +133,12 @@ class Worker:
                     target, mask, steps = self._label(task.kind, free, rng)
                     images.append(obs.copy()), targets.append(target), masks.append(mask)
                     result.env_steps += steps
-                if rng.random() < stage.epsilon:
-                    action = int(rng.integers(cells))
-                elif free is not None:
-                    action = int(np.argmax(free))
-                else:
-                    action = self.greedy(obs)
+                values = free if free is not None else self.values(obs)
+                index = int(rng.integers(cells)) if rng.random() < stage.epsilon else int(np.argmax(values))
+                action = self.env.actions.twist_for(values, index)
                 # stage 1 steers by ground truth: only the images of sampled states are rendered
                 set_render(self.env, task.kind == MONTE_CARLO or (t + 1) % stage.sample_every == phase)
-                obs, _, terminated, truncated, info = self.env.step(self.grid.twist(action))
+                obs, _, terminated, truncated, info = self.env.step(action)
                 result.env_steps += 1
                 if terminated or truncated:
                     result.episode_distances.append(float(info["distance"]))
@@ -157,7 +165,7 @@ class Worker:
             if episode:
                 obs, _ = self.env.reset()
             while True:
-                obs, _, terminated, truncated, info = self.env.step(self.grid.twist(self.greedy(obs)))
+                obs, _, terminated, truncated, info = self.env.step(self.greedy(obs))
                 result.env_steps += 1
                 if terminated or truncated:
                     result.episode_distances.append(float(info["distance"]))
@@ -195,7 +203,7 @@ def fly_policy_frames(config: FlightTrainConfig, net: Any, count: int) -> np.nda
         episode += 1
         for _ in range(config.env.max_steps):
             frames.append(obs.copy())
-            obs, _, terminated, truncated, _ = worker.env.step(worker.grid.twist(worker.greedy(obs)))
+            obs, _, terminated, truncated, _ = worker.env.step(worker.greedy(obs))
             if terminated or truncated or len(frames) >= count:
                 break
     worker.env.close()

@@ -4,9 +4,13 @@ The ONNX graph (written by ``greenroom export``) takes ``image``: uint8 (batch, 
 and returns ``values``: float32 (batch, rows, cols), the predicted discounted collision-free
 return of flying toward each :class:`~greenroom.sim.flight.grid.DirectionGrid` cell (row 0 =
 top of the image, column 0 = left); ``index``: int64 (batch,), the argmax cell
-(``r * cols + c``); and ``twist``: float32 (batch, 4), that cell's body-frame Twist
-``[vx, vy, vz, yaw_rate]`` (m/s, m/s, m/s, rad/s; REP-103, x forward, y left, z up).
-Preprocessing (uint8 -> float, layout) and the argmax + twist table live in the graph.
+(``r * cols + c``); and ``twist``: float32 (batch, 4), the body-frame Twist
+``[vx, vy, vz, yaw_rate]`` (m/s, m/s, m/s, rad/s; REP-103, x forward, y left, z up) the
+contract's action set (``spec["actions"]``, :class:`~greenroom.sim.flight.actions.ActionSet`)
+gives for those values: ``cad2rl`` (the default of contracts without ``actions``) = that
+cell's fixed-speed Twist from the table; ``clearance`` = speed from the cell's value, or turn
+in place when it is below ``turn_below``. Preprocessing (uint8 -> float, layout), the argmax
+and the action set live in the graph.
 
 :class:`FlightRuntimePolicy` validates the model against its contract (hash, tensors) and the
 contract's flight spec against the graph (image size, grid shape, twist table), and refuses
@@ -20,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ...sim.flight.actions import ActionConfig, ActionSet
 from ...sim.flight.grid import DirectionGrid
 from .contract import Contract, ContractError, check_number, contract_path_for
 from .session import InputError, OnnxSession
@@ -44,7 +49,7 @@ class FlightContract:
     image_height, image_width: px of the RGB input; encoding: "rgb8"; hfov_deg/vfov_deg: camera
     fields of view (deg); grid: ``DirectionGrid.to_dict()``; twists: (rows*cols, 4) Twist per
     cell; limits: {"vx", "vy", "vz", "yaw_rate"} absolute bounds (m/s, rad/s); control_hz:
-    command rate (Hz).
+    command rate (Hz); actions: ``ActionConfig.to_dict()`` or None (``cad2rl``, older contracts).
     """
 
     image_height: int
@@ -56,6 +61,7 @@ class FlightContract:
     twists: list[list[float]]
     limits: dict[str, float]
     control_hz: float
+    actions: dict[str, Any] | None
     model_sha256: str
     config_sha256: str
     greenroom_version: str
@@ -87,7 +93,7 @@ class FlightContract:
             return cls(int(spec["image_height"]), int(spec["image_width"]), str(spec["encoding"]),
                        float(spec["hfov_deg"]), float(spec["vfov_deg"]), dict(spec["grid"]),
                        [list(map(float, t)) for t in spec["twists"]], {k: float(v) for k, v in spec["limits"].items()},
-                       float(spec["control_hz"]), contract.model_sha256, contract.config_sha256,
+                       float(spec["control_hz"]), spec.get("actions"), contract.model_sha256, contract.config_sha256,
                        contract.greenroom_version, contract)
         except (TypeError, ValueError, AttributeError) as exc:
             raise ContractError(f"{where}: malformed flight spec ({exc})") from None
@@ -115,6 +121,10 @@ class FlightRuntimePolicy:
             self.grid = DirectionGrid.from_dict(self.contract.grid)
         except ValueError as exc:
             raise ContractError(f"{where}: bad grid ({exc})") from None
+        try:
+            self.actions = ActionSet(self.grid, ActionConfig.from_dict(self.contract.actions))
+        except (TypeError, ValueError) as exc:
+            raise ContractError(f"{where}: bad spec field 'actions' ({exc})") from None
         self._session = OnnxSession(self.model_path, self.contract.base, threads=threads)
         self._check_graph_against_spec(where)
         self.image_shape = (self.contract.image_height, self.contract.image_width, 3)
@@ -139,19 +149,21 @@ class FlightRuntimePolicy:
         if twists.shape != (self.grid.size, 4) or not np.allclose(twists, self.grid.twists(), atol=1e-5):
             raise ContractError(f"{where}: the twist table does not match its DirectionGrid {self.grid}; "
                                 f"re-export the model")
-        # The table inside the graph must be the contract's: probe the graph with one image.
+        # The action set inside the graph must be the contract's: probe the graph with one image.
         out = self._session.run({INPUT: np.zeros((1, *want_hw, 3), np.uint8)})
-        index = int(out["index"][0])
-        if not np.allclose(out["twist"][0], twists[index], atol=1e-5):
-            raise ContractError(f"model {self.model_path} maps cell {index} to Twist {out['twist'][0].tolist()}, "
-                                f"{where} says {twists[index].tolist()}")
+        index, expected = self.actions.act(out["values"][0])
+        if int(out["index"][0]) != index or not np.allclose(out["twist"][0], expected, atol=1e-5):
+            raise ContractError(f"model {self.model_path} maps its values to cell {int(out['index'][0])}, Twist "
+                                f"{out['twist'][0].tolist()}; {where}'s action set ({self.actions.config.mode}) "
+                                f"says cell {index}, Twist {expected.tolist()}")
         bounds = np.array([self.contract.limits[k] for k in LIMIT_KEYS], np.float32)
-        over = np.argwhere(np.abs(twists) > bounds + 1e-5)
+        needed = np.array(self.actions.limits_needed(), np.float32)
+        over = np.flatnonzero(needed > bounds + 1e-5)
         if len(over):
-            cell, axis = (int(i) for i in over[0])
-            raise ContractError(f"{where}: twist of cell {cell} has {LIMIT_KEYS[axis]} {twists[cell, axis]:g}, beyond "
+            axis = int(over[0])
+            raise ContractError(f"{where}: the action set commands {LIMIT_KEYS[axis]} up to {needed[axis]:g}, beyond "
                                 f"its limits.{LIMIT_KEYS[axis]} {bounds[axis]:g}: the node would clip the policy's "
-                                f"commands; limits must cover the twist table")
+                                f"commands; limits must cover the action set")
         self.contract.base.verify_seal(where)  # last: the checks above name the field that is wrong
 
     def act(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
+from .actions import ActionConfig
 from .ranges import MAX_LIGHTS, FlightRandomization
 
 MAX_IMAGE_SIZE = 224
@@ -27,12 +28,16 @@ class FlightEnvConfig:
             multiple of control_hz.
     Episode:
         max_distance: truncate once this path length (m) has been flown.
-        max_steps: truncate after this many control steps.
+        max_steps: truncate after this many control steps. Presets leave room to reach
+            ``max_distance`` at the reference speed (``forward_speed``) with 50 % to spare for
+            slowing down and turning in place (400 steps at 1 m/s and 10 Hz is under 40 m).
         collision_penalty: reward added on collision (<= 0).
     Direction grid (CAD2RL action representation, see :class:`DirectionGrid`):
         grid_rows, grid_cols: grid shape over the image; hfov_deg: nominal horizontal field of
         view (deg, square image so vertical = horizontal); forward_speed: speed of a grid
-        action (m/s).
+        action (m/s): the reference speed of the value labels and of the ``cad2rl`` actions.
+    Actions: actions: how a value grid becomes a Twist (:class:`~.actions.ActionConfig`:
+        ``clearance`` = speed from the predicted clearance and turn-in-place, or ``cad2rl``).
     Velocity limits of the Twist action [vx, vy, vz, yaw_rate] (body frame):
         max_forward_speed (m/s, |vx|), max_lateral_speed (m/s, |vy|), max_vertical_speed
         (m/s, |vz|), max_yaw_rate (rad/s).
@@ -51,12 +56,13 @@ class FlightEnvConfig:
     control_hz: float = 10.0
     physics_hz: float = 200.0
     max_distance: float = 40.0
-    max_steps: int = 400
+    max_steps: int = 600
     collision_penalty: float = -10.0
     grid_rows: int = 3
     grid_cols: int = 5
     hfov_deg: float = 90.0
     forward_speed: float = 1.0
+    actions: ActionConfig = field(default_factory=ActionConfig)
     max_forward_speed: float = 2.0
     max_lateral_speed: float = 1.0
     max_vertical_speed: float = 0.5
@@ -93,6 +99,13 @@ class FlightEnvConfig:
             need(getattr(self, name) > 0, f"{name} must be > 0, got {getattr(self, name)}")
         need(self.forward_speed <= self.max_forward_speed,
              f"forward_speed ({self.forward_speed}) must be <= max_forward_speed ({self.max_forward_speed})")
+        need(isinstance(self.actions, ActionConfig),
+             f"actions must be an ActionConfig, got {type(self.actions).__name__}")
+        if self.actions.mode == "clearance":
+            need(self.actions.max_speed <= self.max_forward_speed,
+                 f"actions.max_speed ({self.actions.max_speed}) must be <= max_forward_speed ({self.max_forward_speed})")
+            need(self.actions.turn_rate <= self.max_yaw_rate,
+                 f"actions.turn_rate ({self.actions.turn_rate}) must be <= max_yaw_rate ({self.max_yaw_rate})")
         need(self.collision_radius < 0.5, f"collision_radius must be < 0.5 m, got {self.collision_radius}")
         need(8 <= self.texture_size <= 1024, f"texture_size must be in [8, 1024] px, got {self.texture_size}")
         need(self.texture_bank >= 1, f"texture_bank must be >= 1, got {self.texture_bank}")
@@ -137,6 +150,10 @@ class FlightEnvConfig:
         """|vx|, |vy|, |vz| (m/s) and |yaw_rate| (rad/s) bounds of the Twist action."""
         return (self.max_forward_speed, self.max_lateral_speed, self.max_vertical_speed, self.max_yaw_rate)
 
+    def reachable_distance(self) -> float:
+        """Distance (m) ``max_steps`` control steps cover at the reference ``forward_speed``."""
+        return self.max_steps * self.control_dt * self.forward_speed
+
     def focal_px(self) -> float:
         """Pinhole focal length (px) of the nominal camera."""
         return 0.5 * self.image_size / math.tan(math.radians(self.hfov_deg) / 2)
@@ -145,7 +162,7 @@ class FlightEnvConfig:
     @classmethod
     def smoke(cls) -> "FlightEnvConfig":
         """Seconds-long runs for tests: small grid, short episodes, tiny texture bank."""
-        return cls(image_size=32, max_steps=60, max_distance=15.0, grid_rows=3, grid_cols=3,
+        return cls(image_size=32, max_steps=100, max_distance=8.0, grid_rows=3, grid_cols=3,
                    texture_bank=4, texture_size=32, regenerate_every=5)
 
     @classmethod
@@ -160,7 +177,7 @@ class FlightEnvConfig:
         CAD2RL used a 41x41 grid; 9x9 keeps Monte Carlo rollouts per state affordable.
         """
         return cls(image_size=224, grid_rows=9, grid_cols=9, texture_bank=32, texture_size=128,
-                   max_steps=600, max_distance=60.0)
+                   max_steps=900, max_distance=60.0)
 
     def without_randomization(self) -> "FlightEnvConfig":
         """A copy with every randomization group off (nominal world and appearance)."""

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
@@ -13,36 +12,22 @@ from gymnasium import spaces
 from ..core.randomization import sample_groups
 from .config import FlightEnvConfig
 from .dynamics import CommandPipeline, quat_of_yaw, validate_action, yaw_of
+from .actions import ActionSet
 from .grid import DirectionGrid
-from .ground_truth import grid_free_distances, oracle_index
+from .ground_truth import grid_free_distances, oracle_index, ring_free_distances
+from .oracles import depth_oracle, map_oracle
 from .randomize import (DynamicsParams, ImageDegrader, apply_camera, apply_colors, apply_dynamics, apply_lights,
                         apply_textures)
 from .render_map import draw_map
 from .rendering import WorldRenderer
 from .scene import CAMERA_NAME, COLLISION_GROUP, DRONE_NAME, VISUAL_GROUP, build_spec
+from .state import FlightState
 from .textures import load_photos, make_bank
 from .world import SPINE_HALF_WIDTH, WorldLayout, generate_layout
 
+ACROSS = 5          # rays per grid cell width of the depth oracle and the labels (free_distances)
 MAX_DEPTH = 100.0   # depth observations are clipped to this (m)
 _WORLD_SALT = 0x5EED_F11E
-
-
-@dataclass(frozen=True)
-class FlightState:
-    """Everything that decides the future of an episode in its world (picklable)."""
-
-    world_key: tuple
-    episode_seed: int
-    qpos: np.ndarray
-    qvel: np.ndarray
-    qacc_warmstart: np.ndarray
-    ctrl: np.ndarray
-    time: float
-    steps: int
-    distance: float
-    pending_commands: np.ndarray
-    noise_rng_state: dict
-    done: bool
 
 
 class FlightEnv(gym.Env):
@@ -79,8 +64,9 @@ class FlightEnv(gym.Env):
     | 2   | vz       | m/s   | 0.5 (max_vertical_speed)       |
     | 3   | yaw_rate | rad/s | 1.5 (max_yaw_rate)             |
 
-    CAD2RL's discrete action is a cell of :attr:`grid` (:class:`DirectionGrid`);
-    ``grid.twist(index)`` turns it into this Twist.
+    CAD2RL's discrete action is a cell of :attr:`grid` (:class:`DirectionGrid`); :attr:`actions`
+    (:class:`~.actions.ActionSet`, ``config.actions``) turns a value grid into this Twist
+    (speed from clearance and turn-in-place, or ``cad2rl``'s fixed speed: ``grid.twist(index)``).
 
     ## Observation space
     ``Box(0, 255, (H, W, 3), uint8)``: the forward camera's RGB image (H = W =
@@ -115,8 +101,12 @@ class FlightEnv(gym.Env):
 
     ## Ground truth and tools
     :meth:`free_distances` (ray-cast free distance along every grid direction),
-    :meth:`oracle_action` (the freest direction), :meth:`get_state` / :meth:`set_state`
-    (branching Monte Carlo rollouts), :meth:`top_down_map`.
+    :meth:`ring_distances` (horizontal rays all around), :meth:`depth_oracle_twist` and
+    :meth:`map_oracle_twist` (:mod:`.oracles`, on :attr:`actions`), :meth:`oracle_action` (the
+    freest grid cell), :meth:`get_state` / :meth:`set_state` (branching Monte Carlo rollouts),
+    :meth:`top_down_map`. ``render_enabled = False`` skips the camera in :meth:`step` (the
+    returned image is the last rendered one, stale; physics, rewards and info are unaffected;
+    :meth:`reset` always renders), :meth:`render_now` renders the current state.
 
     ## Seeding
     ``reset(seed=s)`` restarts the episode stream ``s``: episode k of stream s (and its world,
@@ -138,6 +128,8 @@ class FlightEnv(gym.Env):
         cfg = self.config
         self.metadata = {**self.metadata, "render_fps": cfg.control_hz}
         self.grid = DirectionGrid.from_config(cfg)
+        self.actions = ActionSet(self.grid, cfg.actions)
+        self.render_enabled = True
         self._photos = load_photos(cfg.textures_dir, cfg.texture_size) if cfg.textures_dir else []
         limits = np.array(cfg.action_limits, dtype=np.float32)
         self.action_space = spaces.Box(-limits, limits, (4,), np.float32)
@@ -261,7 +253,7 @@ class FlightEnv(gym.Env):
         self._steps, self._distance, self._done = 0, 0.0, False
         self._collision = False
         self._reward_terms = {"progress": 0.0, "collision": 0.0}
-        self._last_obs = self._observe()
+        self._last_obs = self.render_now()
 
     # ------------------------------------------------------------------ stepping
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
@@ -303,6 +295,12 @@ class FlightEnv(gym.Env):
         return self._last_obs, reward, terminated, truncated, self._info()
 
     def _observe(self) -> Any:
+        if not self.render_enabled and self._last_obs is not None:
+            return self._last_obs
+        return self.render_now()
+
+    def render_now(self) -> Any:
+        """Render the current state (also while ``render_enabled`` is False); the new observation."""
         start = time.perf_counter()
         renderer = self._renderer
         renderer.update_scene(self.data, camera=self._camera_id, scene_option=self._scene_option)
@@ -315,6 +313,7 @@ class FlightEnv(gym.Env):
         else:
             obs = rgb
         self.timing["render"] += time.perf_counter() - start
+        self._last_obs = obs
         return obs
 
     def _info(self) -> dict[str, Any]:
@@ -344,18 +343,46 @@ class FlightEnv(gym.Env):
         super().close()
 
     # ------------------------------------------------------------------ ground truth and tools
-    def free_distances(self) -> np.ndarray:
+    def free_distances(self, across: int = 1) -> np.ndarray:
         """(rows, cols) float32 free distance (m) along each grid direction from the camera.
 
         Rays start at the camera and follow the grid directions in the camera's frame (body
         frame turned by the mount pitch); they hit collision geometry only (walls, furniture,
         floor, ceiling), are centre-line rays (no drone radius), and are capped at
-        ``config.max_range``.
+        ``config.max_range``; ``across > 1``: the smallest of that many rays spread over each
+        cell's width (the oracles and the labels use 5).
         """
         if self.model is None:
             raise RuntimeError("call reset() before free_distances()")
         return grid_free_distances(self.model, self.data, self._camera_id, self._drone_id, self.grid,
-                                   self._ray_groups, self.config.max_range)
+                                   self._ray_groups, self.config.max_range, across)
+
+    @property
+    def camera_id(self) -> int:
+        """MuJoCo id of the forward camera in the current world's model."""
+        return self._camera_id
+
+    @property
+    def scene_option(self) -> mujoco.MjvOption:
+        """The ``MjvOption`` the camera renders with (visual geom group only)."""
+        return self._scene_option
+
+    def ring_distances(self, count: int = 72) -> np.ndarray:
+        """(count,) horizontal free distances (m) from the drone's centre, ray k at heading
+        ``yaw + 2 pi k / count`` (k = 0 straight ahead, counter-clockwise), capped at ``max_range``."""
+        if self.model is None:
+            raise RuntimeError("call reset() before ring_distances()")
+        return ring_free_distances(self.model, self.data, self._drone_id, self._ray_groups, float(self.pose()[3]),
+                                   count, self.config.max_range)
+
+    def depth_oracle_twist(self) -> np.ndarray:
+        """Twist of the depth oracle on :attr:`actions` (:func:`.oracles.depth_oracle`)."""
+        return depth_oracle(self.free_distances(ACROSS), self.actions, self.config.collision_radius)
+
+    def map_oracle_twist(self) -> np.ndarray:
+        """Twist of the ground-truth map + all-around-rays planner on :attr:`actions` (:func:`.oracles.map_oracle`)."""
+        return map_oracle(self.pose(), self.layout.spine, self.ring_distances(), self.actions,
+                          self.config.collision_radius)
 
     def oracle_action(self, tolerance: float = 0.1) -> int:
         """Depth-oracle baseline: index of the grid direction with the most clearance (see

@@ -7,9 +7,10 @@ import torch
 
 from greenroom.policies.common.config import ConfigError, resolve_config
 from greenroom.policies.flight.config import FlightTrainConfig
-from greenroom.policies.flight.network import PolicyGraph, build_network, parameter_count
+from greenroom.policies.flight.network import ActionHead, PolicyGraph, build_network, parameter_count
 from greenroom.policies.flight.trainer import masked_mse, mirror_half
 from greenroom.sim.flight.config import FlightEnvConfig
+from greenroom.sim.flight.actions import ActionConfig, ActionSet
 from greenroom.sim.flight.grid import DirectionGrid
 
 
@@ -84,7 +85,26 @@ def test_masked_mse_ignores_unlabelled_cells() -> None:
 def test_policy_graph_picks_the_argmax_twist() -> None:
     config = FlightTrainConfig.smoke()
     grid = DirectionGrid.from_config(config.env)
-    graph = PolicyGraph(build_network(config), grid.twists())
+    graph = PolicyGraph(build_network(config), ActionSet(grid, ActionConfig.cad2rl()))
     values, index, twist = graph(torch.randint(0, 256, (3, 32, 32, 3), dtype=torch.uint8))
     assert torch.equal(index, values.flatten(1).argmax(1))
     np.testing.assert_array_equal(twist.numpy(), grid.twists()[index.numpy()])
+
+
+def test_action_head_is_the_numpy_action_set() -> None:
+    """The graph's clearance actions equal ActionSet.act on values that hit every branch: a
+    turn in place (all values low), the speed ramp, full speed, and the ramp's ends."""
+    config = FlightTrainConfig.smoke()
+    actions = ActionSet(DirectionGrid.from_config(config.env), ActionConfig())
+    head = ActionHead(actions)
+    rng = np.random.default_rng(0)
+    batch = np.concatenate([rng.uniform(0.0, 0.29, (50, 9)), rng.uniform(0.0, 1.0, (200, 9)),
+                            np.ones((1, 9)), np.full((1, 9), 0.3)]).astype(np.float32)
+    batch[-3, 4] = 0.65
+    index, twist = head(torch.from_numpy(batch))
+    for i, row in enumerate(batch):
+        want_index, want = actions.act(row)
+        assert int(index[i]) == want_index
+        np.testing.assert_allclose(twist[i].numpy(), want, atol=1e-6)
+    assert (twist[:50, :3] == 0).all() and (twist[:50, 3] == actions.config.turn_rate).all()
+    assert float(torch.linalg.norm(twist[-2, :2])) == pytest.approx(actions.config.max_speed, rel=1e-5)

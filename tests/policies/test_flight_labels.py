@@ -134,8 +134,9 @@ def test_monte_carlo_branch_is_a_restorable_real_flight(nominal_env: LazyRenderE
     state = env.get_state()
     ahead = float(env.free_distances().reshape(-1)[straight])
     horizon = int(ahead / 0.1) + 15           # long enough to reach the wall ahead
-    first = rollout_branch(env, state, straight, lambda image: straight, commit_steps=horizon, horizon=horizon)
-    second = rollout_branch(env, state, straight, lambda image: straight, commit_steps=1, horizon=horizon)
+    fly_straight = lambda image: grid.twist(straight)  # noqa: E731  (a policy: image -> Twist)
+    first = rollout_branch(env, state, straight, fly_straight, commit_steps=horizon, horizon=horizon)
+    second = rollout_branch(env, state, straight, fly_straight, commit_steps=1, horizon=horizon)
     assert first == second                    # restored state: the same flight, policy or commit
     assert first.collided
     flown = first.survived * 0.1
@@ -148,7 +149,7 @@ def test_monte_carlo_branch_is_a_restorable_real_flight(nominal_env: LazyRenderE
         *_, terminated, _, info = env.step(grid.twist(straight))
         assert not terminated
     assert env.step(grid.twist(straight))[2]
-    labels, branches = monte_carlo_labels(env, state, np.array([straight]), lambda image: straight, 1, horizon, GAMMA)
+    labels, branches = monte_carlo_labels(env, state, np.array([straight]), fly_straight, 1, horizon, GAMMA)
     np.testing.assert_allclose(labels, discounted_fraction(first.survived, GAMMA, horizon))
 
 

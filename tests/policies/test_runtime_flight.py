@@ -17,6 +17,7 @@ from greenroom.policies.flight.export import export_policy
 from greenroom.policies.flight.network import PolicyGraph, build_network
 from greenroom.policies.runtime import ContractError, InputError, contract_path_for
 from greenroom.policies.runtime.flight import FlightRuntimePolicy
+from greenroom.sim.flight.actions import ActionSet
 from greenroom.sim.flight.grid import DirectionGrid
 
 
@@ -58,7 +59,8 @@ def test_act_matches_torch_and_grid(exported: tuple[FlightTrainConfig, torch.nn.
     with torch.no_grad():
         expected = net(torch.from_numpy(image)[None])[0].numpy()
     np.testing.assert_allclose(values, expected, atol=1e-5)
-    np.testing.assert_array_equal(twist, grid.twist(int(values.argmax())))
+    np.testing.assert_allclose(twist, policy.actions.act(values)[1], atol=1e-6)
+    assert policy.actions.config == config.env.actions
 
 
 def test_wrong_input_image_is_refused(exported: tuple[FlightTrainConfig, torch.nn.Module, Path]) -> None:
@@ -99,7 +101,21 @@ def test_contract_twist_table_must_match_graph(exported, tmp_path: Path) -> None
         spec["twists"] = DirectionGrid.from_dict(spec["grid"]).twists().tolist()
 
     _edit_contract(model, faster)
-    with pytest.raises(ContractError, match="maps cell .* to Twist"):
+    with pytest.raises(ContractError, match="maps its values to cell .* action set"):
+        FlightRuntimePolicy(model)
+
+
+def test_contract_action_set_must_match_graph(exported, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A contract without ``actions`` means cad2rl (older exports); a clearance graph under it,
+    or an unknown actions key, is refused with what differs."""
+    model = _copy(exported[2], tmp_path)
+    _edit_contract(model, lambda spec: spec.pop("actions"))
+    with pytest.raises(ContractError, match=r"action set \(cad2rl\) says cell"):
+        FlightRuntimePolicy(model)
+    (tmp_path / "b").mkdir()
+    model = _copy(exported[2], tmp_path / "b")
+    _edit_contract(model, lambda spec: spec["actions"].update(top_speed=3.0))
+    with pytest.raises(ContractError, match=r"bad spec field 'actions' .*unknown keys \['top_speed'\]; valid: mode, "):
         FlightRuntimePolicy(model)
 
 
@@ -127,7 +143,7 @@ def test_tampered_graph_fails_parity_and_hash(exported, tmp_path: Path) -> None:
     tampered = _copy(path, tmp_path)
     onnx.save(model, str(tampered))
     frames = np.random.default_rng(2).integers(0, 256, (256, 32, 32, 3), dtype=np.uint8)
-    graph = PolicyGraph(net, DirectionGrid.from_config(config.env).twists())
+    graph = PolicyGraph(net, ActionSet.from_config(config.env))
     with pytest.raises(ParityError, match=r"differs from torch by [0-9.e-]+ \(tolerance 1e-05, [0-9.e+]+x over\) on 256 samples"):
         check_parity(graph, tampered, [(frames,)])
     with pytest.raises(ContractError, match="the model was changed after export"):
