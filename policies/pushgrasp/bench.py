@@ -18,6 +18,8 @@
   learning), labelled as such.
 - ``variants``: the paper's variants table (Tables I-III): the newest run of each variant under
   VPG's protocol, next to the paper's row for that variant where it has one.
+- ``edge_losses``: blocks lost off the workspace in 30-block clutter with the ONNX policy, simulator
+  before and after the friction / lost-block fixes (``friction_model``, ``lost_rule``).
 - ``grasp_ceiling``: the simulator's grasp-success ceiling with a scripted oracle grasp
   (``ceiling.py``) on isolated blocks and on blocks touching others, at 8 and 16 rotations.
 """
@@ -185,6 +187,17 @@ def _load_learner(run: RunDir):
     return config, learner, int(state["iteration"])  # type: ignore[index]
 
 
+def bench_runs() -> int | None:
+    """``$GREENROOM_BENCH_RUNS``: runs per case of the protocol benches instead of VPG's 30 (a smaller run
+    than the paper's, recorded as ``runs_per_case`` in each row's details)."""
+    value = os.environ.get("GREENROOM_BENCH_RUNS", "")
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"GREENROOM_BENCH_RUNS must be a positive integer; got {value!r}")
+    return int(value)
+
+
 def _protocol_rows(name: str, config, maps_fn, learner, source: dict, quick: bool, prefix: str = "",
                    method: str = "vpg") -> list[BenchResult]:
     """Tables I (clutter) and II (VPG's 11 cases) under protocol ``name``, next to the paper's ``method`` row."""
@@ -192,7 +205,7 @@ def _protocol_rows(name: str, config, maps_fn, learner, source: dict, quick: boo
     from .protocols import PROTOCOLS, protocol_config
 
     protocol = PROTOCOLS[name]
-    config = protocol_config(config, name, quick)
+    config = protocol_config(config, name, quick, runs=bench_runs())
     with tempfile.TemporaryDirectory() as tmp:
         results = evaluate_policy(config, maps_fn, Path(tmp), learner=learner if protocol.learning else None,
                                   scenarios=tuple(TABLES), max_layouts=2 if quick else None, label=f"{name} protocol: ")
@@ -200,6 +213,7 @@ def _protocol_rows(name: str, config, maps_fn, learner, source: dict, quick: boo
     for scenario, table in TABLES.items():
         r = results[scenario]
         details = {"protocol": protocol.label, **source, "quick": quick, "test_lr": config.evaluate.test_lr,
+                   "runs_per_case": config.evaluate.runs_per_case,
                    "objects": config.evaluate.clutter_objects if scenario == "clutter" else "VPG test case"}
         prefix_ = prefix or f"{name}_protocol_"
         if "skipped" in r:
@@ -293,6 +307,46 @@ def bench_deployment_protocol(quick: bool) -> list[BenchResult]:
         return _protocol_rows("deployment", config, maps_fn, None, source, quick)
 
 
+EDGE_SETTINGS = {"before": {"friction_model": "material", "lost_rule": "centre"},
+                 "friction_fix": {"friction_model": "contact", "lost_rule": "centre"},
+                 "after": {"friction_model": "contact", "lost_rule": "out_of_view"}}
+
+
+def bench_edge_losses(quick: bool) -> list[BenchResult]:
+    """Blocks lost off the workspace in 30-block clutter, simulator before / after the fixes.
+
+    The bundled ONNX policy (or ``$GREENROOM_PUSHGRASP_ONNX``) under the deployment protocol on
+    Table I's clutter, the same seeds for each setting: ``before`` = Bullet friction factors set to
+    the sampled values (contact = their product) and a block lost once its centre is 1 cm outside;
+    ``friction_fix`` = sampled values are contact coefficients; ``after`` = also a block is lost
+    only when no part of it is over the workspace (VPG: out of the camera's view).
+    ``$GREENROOM_BENCH_RUNS`` sets the runs per setting (default 6; quick 1).
+    """
+    import dataclasses
+
+    from ..common.config import resolve_config
+    from .config import PushGraspTrainConfig
+    from .evaluate import evaluate_policy, onnx_policy
+    from .protocols import protocol_config
+
+    runs = 1 if quick else (bench_runs() or 6)
+    onnx = Path(os.environ.get("GREENROOM_PUSHGRASP_ONNX", BUNDLED_POLICY))
+    config, maps_fn = onnx_policy(onnx, resolve_config(PushGraspTrainConfig, "cpu"))
+    config = protocol_config(config, "deployment", quick)
+    config = dataclasses.replace(config, evaluate=dataclasses.replace(config.evaluate, runs=runs))
+    rows = []
+    for name, settings in EDGE_SETTINGS.items():
+        cfg = dataclasses.replace(config, env=dataclasses.replace(config.env, **settings))
+        with tempfile.TemporaryDirectory() as tmp:
+            r = evaluate_policy(cfg, maps_fn, Path(tmp), scenarios=("clutter",), label=f"edge losses {name}: ")["clutter"]
+        details = {"policy": str(onnx), "settings": settings, "objects": cfg.evaluate.clutter_objects, "quick": quick,
+                   **{k: r[k] for k in ("runs", "completion", "grasp_success_all", "runs_with_lost_objects",
+                                        "mean_actions", "push_share")}}
+        rows.append(BenchResult("pushgrasp", f"edge_lost_objects_per_run_{name}", float(r["lost_objects_per_run"]),
+                                "blocks", "", None, details))
+    return rows
+
+
 BENCHMARKS = {
     "train_iteration": bench_train_iteration,
     "heightmap": bench_heightmap,
@@ -302,4 +356,5 @@ BENCHMARKS = {
     "deployment_protocol": bench_deployment_protocol,
     "variants": bench_variants,
     "grasp_ceiling": bench_grasp_ceiling,
+    "edge_losses": bench_edge_losses,
 }

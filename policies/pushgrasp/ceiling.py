@@ -29,6 +29,7 @@ from collections import defaultdict
 import numpy as np
 from tqdm import tqdm
 
+from ...sim.core.rotations import yaw_of
 from ..common.bench import BenchResult
 
 
@@ -47,12 +48,6 @@ def minor_axis_angle(height: np.ndarray, threshold: float = 0.005) -> tuple[int,
 def nearest_rotation(angle: float, k: int) -> int:
     """Rotation index whose jaw direction is closest to ``angle`` (r and r + k/2 are the same grasp)."""
     return int(np.round(angle / (2 * np.pi / k))) % k
-
-
-def yaw_of(quaternion: np.ndarray) -> float:
-    """Yaw (rad) of an (x, y, z, w) quaternion: the heading of its rotated x axis in the xy plane."""
-    x, y, z, w = quaternion
-    return float(np.arctan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z)))
 
 
 def run_ceiling(k: int, trials: dict[str, int], seed: int = 0, progress: bool = True) -> dict[str, dict[str, list[bool]]]:

@@ -103,6 +103,7 @@ def summarize(results: list[RunResult]) -> dict[str, float]:
         "action_efficiency_all": _pct([r.efficiency for r in results]),
         "mean_actions": float(np.mean([r.actions for r in results])) if results else math.nan,
         "runs_with_lost_objects": _pct([r.lost > 0 for r in results]),
+        "lost_objects_per_run": float(np.mean([r.lost for r in results])) if results else math.nan,
         "push_share": 100.0 * sum(r.pushes for r in results) / actions if actions else math.nan,
         "grasp_success_after_push": 100.0 * after_s / after_n if after_n else math.nan,
         "grasps_after_push": after_n,

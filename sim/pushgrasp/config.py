@@ -70,8 +70,10 @@ class DepthNoise(Group):
 
 @dataclass(frozen=True)
 class Friction(Group):
-    block_lateral: Uniform = Uniform(0.4, 1.0, nominal=0.7)   # block friction coefficient ~ U(0.4, 1.0)
-    table_lateral: Uniform = Uniform(0.3, 0.9, nominal=0.6)   # table friction coefficient ~ U(0.3, 0.9)
+    """Contact friction coefficients (the world turns them into Bullet's per-body factors)."""
+
+    block_lateral: Uniform = Uniform(0.4, 1.0, nominal=0.7)   # block-block contact coefficient ~ U(0.4, 1.0)
+    table_lateral: Uniform = Uniform(0.3, 0.9, nominal=0.6)   # block-table contact coefficient ~ U(0.3, 0.9)
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,10 @@ class PushGraspEnvConfig:
     grasp_open_threshold: float = 0.004  # summed finger opening (m) above which a closed grasp holds something
     clear_min_cells_at_2mm: int = 300    # workspace clear when fewer cells than this (at 2 mm) are > 2 cm high
     fill_holes: bool = True
+    friction_model: str = "contact"      # "contact": sampled friction = contact coefficients; "material": the
+                                         # pre-fix behaviour (sampled values as Bullet body factors: contact = product)
+    lost_rule: str = "out_of_view"       # a block is lost when no part is over the workspace (VPG's view);
+                                         # "centre": the pre-fix rule (its centre > 1 cm outside)
     randomization: PushGraspRandomization = field(default_factory=PushGraspRandomization)
 
     def __post_init__(self) -> None:
@@ -123,6 +129,10 @@ class PushGraspEnvConfig:
             raise ValueError(f"num_objects must be in 0..60; got {self.num_objects}")
         if self.image_width < 32 or self.image_height < 32:
             raise ValueError(f"image size must be >= 32 px; got {self.image_width}x{self.image_height}")
+        if self.friction_model not in ("contact", "material"):
+            raise ValueError(f"friction_model must be 'contact' or 'material'; got {self.friction_model!r}")
+        if self.lost_rule not in ("out_of_view", "centre"):
+            raise ValueError(f"lost_rule must be 'out_of_view' or 'centre'; got {self.lost_rule!r}")
         rows, cols = self.workspace.shape(self.resolution)
         if rows != cols:
             raise ValueError(f"the workspace must map to a square heightmap; got {rows}x{cols}")

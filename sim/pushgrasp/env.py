@@ -27,7 +27,7 @@ every block in the workspace (VPG also rewards pushing blocks out, which then ca
 grasped). The terms are in ``info["reward_terms"]``.
 
 ## Episode end
-- terminated: no block left in the workspace (all grasped or pushed out).
+- terminated: no block left in view (all grasped, or pushed entirely out of the heightmap).
 - truncated: ``max_no_change`` (10) consecutive actions without change, ``max_actions``, or a
   broken simulator state that was recovered (``info["recovered"]``).
 

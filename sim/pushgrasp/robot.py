@@ -29,6 +29,7 @@ class ArmSpec:
     home: tuple[float, ...] = (0.0, -1.1, 0.0, -2.6, 0.0, 1.6, 0.785)  # folded back, out of the camera view
     yaw_offset: float = np.pi / 2        # tool yaw = jaw direction + offset (Panda fingers move along hand y)
     joint_force: float = 200.0
+    finger_friction: float = 1.5         # finger pad material coefficient (Bullet: contact = product of the two)
 
 
 class Arm:
@@ -64,7 +65,7 @@ class Arm:
         self.home_q = np.array(spec.home[: len(self.arm_joints)])
         self.base = np.array(base_position)
         for finger in self.fingers:
-            p.changeDynamics(self.body, finger, lateralFriction=1.5, spinningFriction=0.01, physicsClientId=client)
+            p.changeDynamics(self.body, finger, lateralFriction=spec.finger_friction, spinningFriction=0.01, physicsClientId=client)
 
     # -- state --------------------------------------------------------------------------------
     @property

@@ -145,8 +145,20 @@ class PushGraspWorld:
         texture = self._textures[table["texture_seed"] % len(self._textures)] if table["textured"] > 0.5 else -1
         p.changeVisualShape(self.plane, -1, rgbaColor=[grey, grey, grey, 1], textureUniqueId=texture,
                             physicsClientId=self.client)
-        p.changeDynamics(self.plane, -1, lateralFriction=values["friction"]["table_lateral"], physicsClientId=self.client)
-        self.block_friction = values["friction"]["block_lateral"]
+        # Bullet multiplies the two bodies' coefficients of a contact. friction_model "contact": the
+        # sampled values are the contact coefficients mu_bb (block-block) and mu_bt (block-table), so
+        # the bodies get the factors block sqrt(mu_bb), table mu_bt / sqrt(mu_bb), fingers
+        # finger_friction * sqrt(mu_bb) (finger-block = finger_friction * mu_bb, as before the fix).
+        # "material" (the pre-fix ablation) set the sampled values as the factors: block-table
+        # contacts of 0.12-0.9 (mean 0.42), block-block 0.16-1.0.
+        block, table = values["friction"]["block_lateral"], values["friction"]["table_lateral"]
+        contact = self.config.friction_model == "contact"
+        self.block_friction = float(np.sqrt(block)) if contact else block
+        table_factor = table / self.block_friction if contact else table
+        finger_factor = self.arm.spec.finger_friction * (self.block_friction if contact else 1.0)
+        p.changeDynamics(self.plane, -1, lateralFriction=table_factor, physicsClientId=self.client)
+        for finger in self.arm.fingers:
+            p.changeDynamics(self.arm.body, finger, lateralFriction=finger_factor, physicsClientId=self.client)
         self.block_mass = values["mass"]["block_mass"]
         self._appearance = values["block_appearance"]
 
@@ -220,8 +232,19 @@ class PushGraspWorld:
         """Remove blocks outside the workspace (pushed out, fallen off); returns how many."""
         return sum(self.take_lost_objects())
 
+    def in_view(self, body: int) -> bool:
+        """Whether any part of ``body`` (its axis-aligned bounding box) is over the workspace, i.e. in
+        the heightmap. VPG's simulator leaves blocks pushed past the edge on the floor: one still
+        partly in view can be grasped; one entirely out of view is lost to the run."""
+        ws = self.workspace
+        if self.config.lost_rule == "centre":  # ablation: the pre-fix rule
+            pos = p.getBasePositionAndOrientation(body, physicsClientId=self.client)[0]
+            return bool(ws.contains_xy(np.array(pos[:2]), margin=0.01))
+        low, high = p.getAABB(body, physicsClientId=self.client)
+        return bool(high[0] > ws.x_min and low[0] < ws.x_max and high[1] > ws.y_min and low[1] < ws.y_max)
+
     def take_lost_objects(self, lifted_above: float = 0.05) -> tuple[int, int]:
-        """Remove blocks outside the workspace; returns (carried, lost).
+        """Remove blocks entirely outside the workspace (:meth:`in_view`); returns (carried, lost).
 
         carried: found outside while in the air (above ``lifted_above`` m) or touching a finger, i.e.
         taken out by the gripper; lost: resting outside (pushed or knocked out), fallen below the
@@ -231,7 +254,7 @@ class PushGraspWorld:
         carried = lost = 0
         for body, pos in zip(list(self.objects), positions):
             finite = bool(np.all(np.isfinite(pos)))
-            if finite and self.workspace.contains_xy(pos[:2], margin=0.01) and pos[2] >= -0.05:
+            if finite and pos[2] >= -0.05 and self.in_view(body):
                 continue
             held = finite and (pos[2] > lifted_above or any(
                 p.getContactPoints(self.arm.body, body, linkIndexA=f, physicsClientId=self.client) for f in self.arm.fingers))

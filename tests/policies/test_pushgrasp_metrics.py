@@ -89,6 +89,22 @@ def test_protocols_set_vpgs_rules() -> None:
     assert PROTOCOLS["deployment"].onnx and "not the paper" in PROTOCOLS["deployment"].label
     with pytest.raises(ValueError, match="valid: vpg, deployment"):
         protocol_config(base, "mine")
+    smaller = protocol_config(base, "deployment", runs=5)  # a smaller-than-paper run, recorded by the bench
+    assert smaller.evaluate.runs == smaller.evaluate.runs_per_case == 5 and smaller.env == vpg.env
+    with pytest.raises(ValueError, match="runs per case"):
+        protocol_config(base, "vpg", runs=0)
+
+
+def test_bench_runs_comes_from_the_environment(monkeypatch) -> None:
+    from greenroom.policies.pushgrasp.bench import bench_runs
+
+    monkeypatch.delenv("GREENROOM_BENCH_RUNS", raising=False)
+    assert bench_runs() is None
+    monkeypatch.setenv("GREENROOM_BENCH_RUNS", "7")
+    assert bench_runs() == 7
+    monkeypatch.setenv("GREENROOM_BENCH_RUNS", "ten")
+    with pytest.raises(ValueError, match="GREENROOM_BENCH_RUNS"):
+        bench_runs()
 
 
 def test_push_then_grasp_curve_follows_episodes() -> None:

@@ -148,3 +148,42 @@ def test_vpg_test_cases_load_and_settle(vpg_shared, env, tmp_path) -> None:
     assert info["num_objects"] == count
     placed = env.world.object_positions()
     assert np.abs(placed[:, 2] - np.array([o.position[2] for o in objects])).max() < 0.02
+
+
+def _contact_friction(world, body_a: int, body_b: int, link_a: int = -1) -> float:
+    """Bullet's contact coefficient of two bodies: the product of their lateral friction factors."""
+    fa = p.getDynamicsInfo(body_a, link_a, physicsClientId=world.client)[1]
+    fb = p.getDynamicsInfo(body_b, -1, physicsClientId=world.client)[1]
+    return fa * fb
+
+
+def test_sampled_friction_is_the_contact_coefficient(env) -> None:
+    """The Friction group's values are block-block / block-table contact coefficients (Bullet multiplies
+    the two bodies' factors); finger-block stays finger_friction x block-block."""
+    _, info = env.reset(seed=5, options={"objects": _isolated("cube") + _isolated("cuboid", (-0.4, -0.1))})
+    friction = info["randomization"]["friction"]
+    world = env.world
+    a, b = world.objects
+    assert _contact_friction(world, a, b) == pytest.approx(friction["block_lateral"])
+    assert _contact_friction(world, a, world.plane) == pytest.approx(friction["table_lateral"])
+    finger = world.arm.fingers[0]
+    assert _contact_friction(world, world.arm.body, a, finger) == pytest.approx(
+        world.arm.spec.finger_friction * friction["block_lateral"])
+
+
+@pytest.mark.parametrize("rule, kept", [("out_of_view", True), ("centre", False)])
+def test_a_block_partly_over_the_edge_stays_in_play(rule: str, kept: bool) -> None:
+    """VPG leaves a block pushed past the edge where it is: still partly in the heightmap it can be grasped;
+    the pre-fix rule dropped it once its centre was 1 cm outside."""
+    cfg = replace(PushGraspEnvConfig.smoke(), lost_rule=rule)
+    environment = PushGraspEnv(cfg)
+    try:
+        y = cfg.workspace.y_max + 0.012  # 3 cm wide in y: centre 1.2 cm outside, 3 mm of it over the workspace
+        _, info = environment.reset(seed=0, options={"objects": _isolated("cuboid", (-0.5, y))})
+        assert (info["num_objects"] == 1) is kept
+        if kept:
+            far = _isolated("cuboid", (-0.5, cfg.workspace.y_max + 0.06))  # entirely outside: lost
+            _, info = environment.reset(seed=0, options={"objects": far})
+            assert info["num_objects"] == 0
+    finally:
+        environment.close()
