@@ -27,6 +27,7 @@ from .testcases import ObjectSpec
 
 TIME_STEP = 1.0 / 240.0
 BASE_POSITION = (-0.03, 0.0, 0.0)
+NOMINAL_FRICTION = (0.7, 0.6)  # block-block, block-table contact coefficients (the Friction group's nominal values)
 
 
 @dataclass
@@ -61,7 +62,7 @@ class PushGraspWorld:
         self.camera_pose = self.nominal_camera_pose()
         self.depth_rng = np.random.default_rng(0)
         self.noise = (0.0, 0.0)
-        self.block_friction, self.block_mass = 0.7, 0.06
+        self.block_mass = 0.06
         self.rebuild()
 
     # -- construction -------------------------------------------------------------------------
@@ -83,6 +84,7 @@ class PushGraspWorld:
         self.objects = []
         self._shapes: dict[str, tuple[int, int]] = {}
         self._textures = self._load_textures()
+        self.set_friction(*getattr(self, "_friction", NOMINAL_FRICTION))
 
     def _load_textures(self) -> list[int]:
         folder = cache_dir() / "textures"
@@ -145,22 +147,27 @@ class PushGraspWorld:
         texture = self._textures[table["texture_seed"] % len(self._textures)] if table["textured"] > 0.5 else -1
         p.changeVisualShape(self.plane, -1, rgbaColor=[grey, grey, grey, 1], textureUniqueId=texture,
                             physicsClientId=self.client)
-        # Bullet multiplies the two bodies' coefficients of a contact. friction_model "contact": the
-        # sampled values are the contact coefficients mu_bb (block-block) and mu_bt (block-table), so
-        # the bodies get the factors block sqrt(mu_bb), table mu_bt / sqrt(mu_bb), fingers
-        # finger_friction * sqrt(mu_bb) (finger-block = finger_friction * mu_bb, as before the fix).
-        # "material" (the pre-fix ablation) set the sampled values as the factors: block-table
-        # contacts of 0.12-0.9 (mean 0.42), block-block 0.16-1.0.
-        block, table = values["friction"]["block_lateral"], values["friction"]["table_lateral"]
+        self.set_friction(values["friction"]["block_lateral"], values["friction"]["table_lateral"])
+        self.block_mass = values["mass"]["block_mass"]
+        self._appearance = values["block_appearance"]
+
+    def set_friction(self, block_block: float, block_table: float) -> None:
+        """Contact friction coefficients of block-block and block-table contacts (for blocks added next).
+
+        Bullet multiplies the two bodies' coefficients of a contact. ``friction_model`` "contact":
+        the bodies get the factors block sqrt(mu_bb), table mu_bt / sqrt(mu_bb), fingers
+        finger_friction * sqrt(mu_bb), so finger-block = finger_friction * mu_bb. "material" (the
+        pre-fix ablation) sets the values as the factors: block-table contacts of 0.12-0.9 (mean
+        0.42) over the randomization ranges, block-block 0.16-1.0.
+        """
+        self._friction = (block_block, block_table)
         contact = self.config.friction_model == "contact"
-        self.block_friction = float(np.sqrt(block)) if contact else block
-        table_factor = table / self.block_friction if contact else table
+        self.block_friction = float(np.sqrt(block_block)) if contact else block_block
+        table_factor = block_table / self.block_friction if contact else block_table
         finger_factor = self.arm.spec.finger_friction * (self.block_friction if contact else 1.0)
         p.changeDynamics(self.plane, -1, lateralFriction=table_factor, physicsClientId=self.client)
         for finger in self.arm.fingers:
             p.changeDynamics(self.arm.body, finger, lateralFriction=finger_factor, physicsClientId=self.client)
-        self.block_mass = values["mass"]["block_mass"]
-        self._appearance = values["block_appearance"]
 
     def block_colors(self, n: int) -> list[tuple[tuple[float, ...], int]]:
         """(rgb, texture id or -1) for n blocks from the sampled block appearance."""
