@@ -12,6 +12,8 @@
   what the ROS node runs) on 30 held-out worlds and the 30 held-out appearance worlds (``--quick``:
   5), against flying straight, random directions and the depth oracle on the same seeds. Its
   README quotes these figures from ``benchmarks/results/flight-bundled.json``.
+- ``corners``: issue 15's targets (whole hallways with corners, both oracles, cad2rl vs the
+  clearance action set): :mod:`.bench_corners`.
 """
 from __future__ import annotations
 
@@ -163,5 +165,12 @@ def bench_bundled(quick: bool) -> list[BenchResult]:
     return results
 
 
+def bench_corners(quick: bool) -> list[BenchResult]:
+    """Issue 15's targets: see :mod:`.bench_corners`."""
+    from .bench_corners import bench_corners as run
+
+    return run(quick)
+
+
 POLICY_BENCHMARKS = {"quality": bench_quality, "onnx": bench_onnx, "rollout": bench_rollout,
-                     "bundled": bench_bundled}
+                     "bundled": bench_bundled, "corners": bench_corners}

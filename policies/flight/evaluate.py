@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from ..common.config import apply_overrides, load_config
 from ..common.rundir import RunDir, atomic_write_json, runs_root
@@ -240,7 +241,8 @@ def _evaluate(run: RunDir | None, onnx: Path | None, config: FlightTrainConfig, 
     for world_set, env_config in env_configs.items():
         env = LazyRenderEnv(env_config)
         for method, (controller, needs_image) in methods.items():
-            for i, seed in enumerate(seeds):
+            bar = tqdm(seeds, desc=f"{world_set} {method}", unit="episode", leave=False)
+            for i, seed in enumerate(bar):
                 ctrl = controller
                 if method == "straight":
                     ctrl = straight_controller(env.grid)
@@ -254,6 +256,9 @@ def _evaluate(run: RunDir | None, onnx: Path | None, config: FlightTrainConfig, 
                 episode = fly(env, ctrl, seed, method, world_set, needs_image, frames if record else None,
                               values if record else None)
                 episodes.append(episode)
+                done = [e for e in episodes if e.method == method and e.world_set == world_set]
+                bar.set_postfix(mean_m=f"{np.mean([e.distance for e in done]):.1f}",
+                                success=f"{np.mean([e.success for e in done]):.0%}")
                 if i == 0 and world_set == "heldout-worlds":
                     maps[method] = env.top_down_map(np.array(episode.trajectory))
             log.info("%s / %s: %s", world_set, method, summarize([e for e in episodes if e.method == method

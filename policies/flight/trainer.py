@@ -1,6 +1,7 @@
 """``greenroom train flight``: CAD2RL training, free-space pretraining then Monte Carlo rounds.
 
-Phases (one checkpoint after each, so a killed run loses at most one phase):
+Phases (typed: :mod:`.phases`; one checkpoint after each, holding a :class:`.phases.TrainState`,
+so a killed run loses at most one phase):
 
 1. Stage 1 data: ``stage1.states`` states from exploratory flights, labelled with ground-truth
    free space (:func:`.labels.free_space_labels`), stored as shard ``stage1``.
@@ -16,6 +17,7 @@ Rollouts run on :class:`.backends.RolloutPool` (worker processes or Ray). Logged
 sampling states), ``charts/greedy_distance_m`` (greedy flights in fixed training worlds after
 stage 1 and every round: the learning curve), ``charts/label_mean``, ``perf/env_steps_per_s``, ``time/elapsed_s``.
 ``run.json`` gets ``train_seconds`` (wall clock, summed over resumes) for the PPO baseline.
+Stage 2 stops early once ``stage2.time_budget_s`` is spent (the cpu preset's 20-minute budget).
 """
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ from .backends import RolloutPool
 from .config import FlightTrainConfig
 from .dataset import Batch, ShardStore
 from .network import FlightValueNet, build_network
+from .phases import Phase, PhaseKind, TrainState, plan_phases, validates_after
 from .rollout import FREE_SPACE, MONTE_CARLO, VALIDATE, RolloutResult, RolloutTask
 
 log = logging.getLogger(__name__)
@@ -132,7 +135,7 @@ def _trim_metrics(run: RunDir, max_step: int) -> None:
     atomic_write_text(path, "\n".join(",".join(r) for r in kept) + "\n")
 
 
-def validate(pool: RolloutPool, net: FlightValueNet, config: FlightTrainConfig, phase: int) -> dict[str, float]:
+def validate(pool: RolloutPool, net: FlightValueNet, config: FlightTrainConfig) -> dict[str, float]:
     """Greedy flights of the current network in fixed training worlds (the learning curve).
 
     The same episode streams after every phase (one task per worker), so the curve compares
@@ -150,108 +153,127 @@ def validate(pool: RolloutPool, net: FlightValueNet, config: FlightTrainConfig, 
 
 
 def phase_names(config: FlightTrainConfig) -> list[str]:
-    return (["stage1-data"] + [f"stage1-epoch{e + 1}" for e in range(config.stage1.epochs)]
-            + [f"stage2-round{i + 1}" for i in range(config.stage2.iterations)])
+    """Names of the run's phases, in order (for logs and tests; the trainer uses :class:`Phase`)."""
+    return [p.name for p in plan_phases(config)]
+
+
+class _Training:
+    """One training run: the network, its optimizer, the data and the typed state."""
+
+    def __init__(self, config: FlightTrainConfig, run: RunDir, resume: bool) -> None:
+        device = torch.device(pick_device(config.device))
+        if config.threads:
+            torch.set_num_threads(config.threads)
+        torch.manual_seed(config.seed)
+        checkpoint = run.load_checkpoint() if resume else None  # first: a bad one fails before anything is made
+        self.config, self.run, self.phases = config, run, plan_phases(config)
+        self.net = build_network(config).to(device)
+        self.regressor = Regressor(self.net, config, device)
+        self.store = ShardStore(run.path / "data")
+        self.state = TrainState()
+        if checkpoint is not None:
+            where = f"checkpoint {getattr(checkpoint, 'path', run.path)}"
+            load_weights(self.net, checkpoint["model"], where)
+            load_weights(self.regressor.optimizer, checkpoint["optimizer"], where)
+            self.regressor.rng.bit_generator.state = checkpoint["rng"]
+            self.state = TrainState.from_dict(checkpoint["state"], where)
+            for path in self.store.prune(self.state.shards):
+                log.info("removed %s (a round the interrupted run did not finish)", path)
+            _trim_metrics(run, self.state.global_step)
+            done = self.state.phases_done
+            print(f"resuming {run.path} after phase {done} ({self.phases[done - 1].name})", flush=True)
+        elif resume:
+            print(f"no checkpoint in {run.path}: starting from the beginning", flush=True)
+        self.data: Batch | None = (self.store.load(self.state.shards, config.stage2.replay)
+                                   if self.state.shards else None)
+        self.started = time.perf_counter() - self.state.elapsed_s
+
+    def save(self, phase: Phase) -> None:
+        self.state.phases_done = phase.index + 1
+        self.state.elapsed_s = time.perf_counter() - self.started
+        self.run.save_checkpoint({"model": self.net.state_dict(), "optimizer": self.regressor.optimizer.state_dict(),
+                                  "rng": self.regressor.rng.bit_generator.state, "state": self.state.to_dict(),
+                                  "phase_name": phase.name}, step=phase.index + 1)
+
+    def _store(self, shard: str, result: RolloutResult) -> None:
+        self.store.write(shard, result.images, result.targets, result.mask)
+        self.state.shards.append(shard)
+        self.data = self.store.load(self.state.shards, self.config.stage2.replay)
+
+    def stage1_data(self, pool: RolloutPool) -> dict[str, float]:
+        tasks = make_tasks(self.config, FREE_SPACE, self.config.stage1.states, self.state.next_task, None)
+        t0 = time.perf_counter()
+        result = collect(pool, tasks, "free-space labels")
+        self.state.next_task += len(tasks)
+        self._store("stage1", result)
+        return {"charts/label_mean": float(result.targets.mean()),
+                "perf/env_steps_per_s": result.env_steps / max(time.perf_counter() - t0, 1e-9)}
+
+    def stage1_epoch(self) -> dict[str, float]:
+        assert self.data is not None, "stage 1 data must precede its epochs"
+        loss, steps = self.regressor.epoch(self.data)
+        self.state.global_step += steps
+        return {"losses/value": loss}
+
+    def stage2_round(self, pool: RolloutPool, phase: Phase) -> dict[str, float]:
+        config = self.config
+        t0 = time.perf_counter()
+        self.net.eval()
+        tasks = make_tasks(config, MONTE_CARLO, config.stage2.states_per_iteration, self.state.next_task,
+                           cpu_weights(self.net))
+        result = collect(pool, tasks, "Monte Carlo labels")
+        collect_s = time.perf_counter() - t0
+        self.state.next_task += len(tasks)
+        self._store(f"stage2-{phase.index:04d}", result)
+        assert self.data is not None
+        loss = self.regressor.updates(self.data, config.stage2.updates)
+        self.state.global_step += config.stage2.updates
+        self.state.stage2_s += time.perf_counter() - t0
+        labelled = result.targets[result.mask]
+        scalars = {"losses/value": loss, "charts/label_mean": float(labelled.mean()),
+                   "perf/env_steps_per_s": result.env_steps / max(collect_s, 1e-9)}
+        if result.episode_distances:
+            scalars["charts/rollout_distance_m"] = float(np.mean(result.episode_distances))
+            scalars["charts/rollout_collision_rate"] = float(np.mean(result.episode_collisions))
+        return scalars
+
+    def stage2_budget_spent(self) -> bool:
+        budget = self.config.stage2.time_budget_s
+        return bool(budget) and self.state.stage2_s >= budget
 
 
 def train(config: FlightTrainConfig, run: RunDir, resume: bool = False) -> dict[str, Any]:
     """Train into ``run``; with ``resume`` continue after the last completed phase."""
-    device = torch.device(pick_device(config.device))
-    if config.threads:
-        torch.set_num_threads(config.threads)
-    torch.manual_seed(config.seed)
-    checkpoint = run.load_checkpoint() if resume else None  # first: a bad one fails before anything is made
-    net = build_network(config).to(device)
-    regressor = Regressor(net, config, device)
-    if checkpoint is not None:
-        where = f"checkpoint {getattr(checkpoint, 'path', run.path)}"
-        load_weights(net, checkpoint["model"], where)
-        load_weights(regressor.optimizer, checkpoint["optimizer"], where)
-    store = ShardStore(run.path / "data")
-    state: dict[str, Any] = {"phase": 0, "shards": [], "global_step": 0, "elapsed_s": 0.0, "stage2_s": 0.0,
-                             "next_task": 0}
-    if checkpoint is not None:
-        regressor.rng.bit_generator.state = checkpoint["rng"]
-        state = dict(checkpoint["state"])
-        for path in store.prune(state["shards"]):
-            log.info("removed %s (a round the interrupted run did not finish)", path)
-        _trim_metrics(run, state["global_step"])
-        print(f"resuming {run.path} after phase {state['phase']} ({phase_names(config)[state['phase'] - 1]})", flush=True)
-    elif resume:
-        print(f"no checkpoint in {run.path}: starting from the beginning", flush=True)
-    phases = phase_names(config)
+    t = _Training(config, run, resume)
     metrics = MetricsLogger(run)
-    started = time.perf_counter() - state["elapsed_s"]
-
-    def save(phase_done: int) -> None:
-        state["phase"] = phase_done
-        state["elapsed_s"] = time.perf_counter() - started
-        run.save_checkpoint({"model": net.state_dict(), "optimizer": regressor.optimizer.state_dict(),
-                             "rng": regressor.rng.bit_generator.state, "state": dict(state),
-                             "phase_name": phases[phase_done - 1]}, step=phase_done)
-
-    data: Batch | None = store.load(state["shards"], config.stage2.replay) if state["shards"] else None
-    bar = tqdm(total=len(phases), initial=state["phase"], desc="flight", unit="phase")
+    bar = tqdm(total=len(t.phases), initial=t.state.phases_done, desc="flight", unit="phase")
     with RolloutPool(config) as pool:
-        for index in range(state["phase"], len(phases)):
-            name = phases[index]
-            bar.set_description(name)
-            scalars: dict[str, float] = {}
-            if name == "stage1-data":
-                tasks = make_tasks(config, FREE_SPACE, config.stage1.states, state["next_task"], None)
-                t0 = time.perf_counter()
-                result = collect(pool, tasks, "free-space labels")
-                state["next_task"] += len(tasks)
-                store.write("stage1", result.images, result.targets, result.mask)
-                state["shards"].append("stage1")
-                data = store.load(state["shards"], config.stage2.replay)
-                scalars = {"charts/label_mean": float(result.targets.mean()),
-                           "perf/env_steps_per_s": result.env_steps / max(time.perf_counter() - t0, 1e-9)}
-            elif name.startswith("stage1-epoch"):
-                assert data is not None
-                loss, steps = regressor.epoch(data)
-                state["global_step"] += steps
-                scalars = {"losses/value": loss}
+        for phase in t.phases[t.state.phases_done:]:
+            bar.set_description(phase.name)
+            if phase.kind is PhaseKind.STAGE1_DATA:
+                scalars = t.stage1_data(pool)
+            elif phase.kind is PhaseKind.STAGE1_EPOCH:
+                scalars = t.stage1_epoch()
             else:
-                if config.stage2.time_budget_s and state["stage2_s"] >= config.stage2.time_budget_s:
-                    log.info("stage 2 time budget of %.0f s spent; stopping after %s", config.stage2.time_budget_s,
-                             phases[index - 1])
+                if t.stage2_budget_spent():
+                    log.info("stage 2 time budget of %.0f s spent; stopping before %s", config.stage2.time_budget_s,
+                             phase.name)
                     break
-                t0 = time.perf_counter()
-                net.eval()
-                tasks = make_tasks(config, MONTE_CARLO, config.stage2.states_per_iteration, state["next_task"],
-                                   cpu_weights(net))
-                result = collect(pool, tasks, "Monte Carlo labels")
-                collect_s = time.perf_counter() - t0
-                state["next_task"] += len(tasks)
-                shard = f"stage2-{index:04d}"
-                store.write(shard, result.images, result.targets, result.mask)
-                state["shards"].append(shard)
-                data = store.load(state["shards"], config.stage2.replay)
-                loss = regressor.updates(data, config.stage2.updates)
-                state["global_step"] += config.stage2.updates
-                state["stage2_s"] += time.perf_counter() - t0
-                labelled = result.targets[result.mask]
-                scalars = {"losses/value": loss, "charts/label_mean": float(labelled.mean()),
-                           "perf/env_steps_per_s": result.env_steps / max(collect_s, 1e-9)}
-                if result.episode_distances:
-                    scalars["charts/rollout_distance_m"] = float(np.mean(result.episode_distances))
-                    scalars["charts/rollout_collision_rate"] = float(np.mean(result.episode_collisions))
-            if config.stage2.validation_episodes and (name == phases[len(phases) - config.stage2.iterations - 1]
-                                                       or name.startswith("stage2")):
-                scalars.update(validate(pool, net, config, index))
-            scalars.update({"time/elapsed_s": time.perf_counter() - started, "charts/phase": index + 1,
-                            "charts/states": float(len(data) if data is not None else 0)})
-            metrics.log(state["global_step"], scalars)
-            save(index + 1)
+                scalars = t.stage2_round(pool, phase)
+            if config.stage2.validation_episodes and validates_after(phase, t.phases):
+                scalars.update(validate(pool, t.net, config))
+            scalars.update({"time/elapsed_s": time.perf_counter() - t.started, "charts/phase": phase.index + 1,
+                            "charts/states": float(len(t.data) if t.data is not None else 0)})
+            metrics.log(t.state.global_step, scalars)
+            t.save(phase)
             bar.update(1)
             bar.set_postfix({k.split("/")[-1]: f"{v:.3g}" for k, v in scalars.items() if k in
-                             ("losses/value", "charts/rollout_distance_m")})
+                             ("losses/value", "charts/greedy_distance_m")})
     bar.close()
     metrics.close()
-    elapsed = time.perf_counter() - started
-    run.write_meta(train_seconds=round(elapsed, 2), phases_done=state["phase"], finished=True)
-    return {"train_seconds": elapsed, "phases": state["phase"], "global_step": state["global_step"]}
+    elapsed = time.perf_counter() - t.started
+    run.write_meta(train_seconds=round(elapsed, 2), phases_done=t.state.phases_done, finished=True)
+    return {"train_seconds": elapsed, "phases": t.state.phases_done, "global_step": t.state.global_step}
 
 
 def load_curve(run_path: Path) -> list[dict[str, float]]:

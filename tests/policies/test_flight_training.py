@@ -56,7 +56,9 @@ def test_smoke_train_export_evaluate_round_trip(runs_dir: Path) -> None:
 
     by_onnx = json.loads(_greenroom(["evaluate", "--onnx", str(exported)], runs_dir).stdout)
     assert by_onnx["policy"].startswith("onnx:") and by_onnx["seeds"] == by_torch["seeds"]
-    assert by_onnx["metrics"]["policy"] == by_torch["metrics"]["policy"]
+    # clearance speeds are continuous in the values: ONNX and torch differ by float rounding only
+    for world_set, metrics in by_torch["metrics"]["policy"].items():
+        assert by_onnx["metrics"]["policy"][world_set] == pytest.approx(metrics, rel=1e-4, abs=1e-6)
     onnx_out = Path(by_onnx["out_dir"])   # never beside the model (read-only or an installed package)
     assert onnx_out.parent == runs_dir / "eval" / "flight" and (onnx_out / "eval.json").is_file()
     assert not (exported.parent / "eval").exists()
@@ -92,7 +94,7 @@ def test_resume_after_sigkill_loses_at_most_one_phase(runs_dir: Path, tmp_path: 
     total = len(phase_names(config))
     assert f"after phase {killed_at}" in resumed.stdout      # nothing before the last checkpoint was redone
     checkpoint = torch.load(run / "checkpoints" / latest.read_text().strip(), weights_only=False)
-    assert checkpoint["state"]["phase"] == total
+    assert checkpoint["state"]["phases_done"] == total
     shards = sorted(p.stem for p in (run / "data").glob("*.npz"))
     assert shards == sorted(checkpoint["state"]["shards"])
     steps = [int(float(line.split(",")[0])) for line in (run / "metrics.csv").read_text().splitlines()[1:]]
