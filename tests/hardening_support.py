@@ -47,6 +47,22 @@ def tree(root: Path) -> set[str]:
     return {str(p.relative_to(root)) for p in Path(root).rglob("*")} if Path(root).exists() else set()
 
 
+def smoke_flight_export(out_dir: Path) -> Path:
+    """An exported untrained flight policy (smoke config, seed 0, parity on 256 random frames)."""
+    import numpy as np
+    import torch
+
+    from greenroom.policies.flight.config import FlightTrainConfig
+    from greenroom.policies.flight.export import export_policy
+    from greenroom.policies.flight.network import build_network
+
+    config = FlightTrainConfig.smoke()
+    torch.manual_seed(0)
+    size = config.env.image_size
+    frames = np.random.default_rng(0).integers(0, 256, (256, size, size, 3), dtype=np.uint8)
+    return export_policy(build_network(config).eval(), config, out_dir, frames)
+
+
 def flight_run(root: Path, overrides: tuple[str, ...] = ()) -> Any:
     """A real flight run directory (smoke config) with one checkpoint of an untrained network."""
     import torch

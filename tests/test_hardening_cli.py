@@ -6,13 +6,12 @@ import shutil
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from greenroom.policies.runtime import ContractError, contract_path_for
 
 sys.path.insert(0, str(Path(__file__).parent))  # pytest runs with --import-mode=importlib
-from hardening_support import REPO, assert_clean_error, cli, run_greenroom, tree  # noqa: E402
+from hardening_support import REPO, assert_clean_error, cli, run_greenroom, smoke_flight_export, tree  # noqa: E402
 
 FINRAY_BUNDLED = REPO / "assets" / "policies" / "finray" / "policy.onnx"
 
@@ -176,17 +175,7 @@ def test_finray_evaluate_compares_the_contract_with_the_env(tmp_path: Path, caps
 
 @pytest.fixture(scope="module")
 def flight_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import torch
-
-    from greenroom.policies.flight.config import FlightTrainConfig
-    from greenroom.policies.flight.export import export_policy
-    from greenroom.policies.flight.network import build_network
-
-    config = FlightTrainConfig.smoke()
-    torch.manual_seed(0)
-    size = config.env.image_size
-    frames = np.random.default_rng(0).integers(0, 256, (256, size, size, 3), dtype=np.uint8)
-    return export_policy(build_network(config).eval(), config, tmp_path_factory.mktemp("flight"), frames)
+    return smoke_flight_export(tmp_path_factory.mktemp("flight"))
 
 
 @pytest.mark.parametrize(("edit", "needles"), [

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from greenroom.policies.runtime import contract_path_for
 
 sys.path.insert(0, str(Path(__file__).parent))  # pytest runs with --import-mode=importlib
-from hardening_support import REPO, assert_clean_error, cli, run_greenroom, tree  # noqa: E402
+from hardening_support import REPO, assert_clean_error, cli, run_greenroom, smoke_flight_export, tree  # noqa: E402
 
 SENTINEL = {"flight": "lr=nan", "pushgrasp": "lr=nan", "finray": "sac.learning_rate=nan"}
 """Always refused, and last of all the checks: the random override before it is fully parsed,
@@ -160,17 +160,7 @@ def _subprocess_examples(task: str, model: Path, tmp: Path) -> None:
 
 @pytest.fixture(scope="module")
 def flight_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import torch
-
-    from greenroom.policies.flight.config import FlightTrainConfig
-    from greenroom.policies.flight.export import export_policy
-    from greenroom.policies.flight.network import build_network
-
-    config = FlightTrainConfig.smoke()
-    torch.manual_seed(0)
-    size = config.env.image_size
-    frames = np.random.default_rng(0).integers(0, 256, (256, size, size, 3), dtype=np.uint8)
-    return export_policy(build_network(config).eval(), config, tmp_path_factory.mktemp("flight"), frames)
+    return smoke_flight_export(tmp_path_factory.mktemp("flight"))
 
 
 def test_flight_bad_inputs_always_fail_cleanly(flight_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],

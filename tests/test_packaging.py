@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from greenroom.real.common.procs import stop_process
+
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
@@ -205,12 +207,7 @@ def test_pip_route_runs_greenroom_launch_not_ros2_launch(wheel: Path, tmp_path: 
                 break
         assert launch.poll() is None, "".join(lines)
     finally:
-        launch.send_signal(signal.SIGINT)
-        try:
-            code = launch.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            launch.kill()
-            code = launch.wait()
+        code = stop_process(launch, 30, first=signal.SIGINT)
     assert code == 0, "".join(lines) + launch.stdout.read()  # type: ignore[union-attr]
     started = next(line for line in lines if "started flight_policy" in line)
     assert "greenroom flight_policy" in started

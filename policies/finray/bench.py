@@ -22,6 +22,8 @@
   evaluation episodes, ``BUDGET`` candidates per family (grid + refinement, CMA-ES); each optimum's
   place in its search ranges. Cached in ``benchmarks/results/finray-baseline.json`` by a hash of
   everything the search depends on (:mod:`.baseline`); a stale or missing cache is searched again.
+* ``adaptation_ceiling``: the sinusoid searched on each evaluation episode alone (a gait tuned
+  to that fin, :mod:`.ceiling`) vs the single best gait: what adapting the gait to the fin can gain.
 * ``learned_vs_openloop``: the learned policy (``$FINRAY_BENCH_ONNX``, an exported policy; or
   ``$FINRAY_BENCH_RUN``, a run, exported here; default the bundled ``assets/policies/finray``)
   vs the best gait of every family on the same randomized episodes (target >= 20 %), on the
@@ -237,6 +239,19 @@ def bench_learned_vs_openloop(quick: bool) -> list[BenchResult]:
     return rows
 
 
+def bench_adaptation_ceiling(quick: bool) -> list[BenchResult]:
+    """Per-episode-tuned sinusoid vs the cached baseline (``--quick``: 2 episodes, a 4-point grid)."""
+    from .baseline import BUDGET
+    from .ceiling import ceiling_rows, per_episode_tuned
+    from .config import FinRayTrainConfig
+
+    env = resolve_config(FinRayTrainConfig, "cpu", []).env
+    record = _baseline_record(quick)
+    tuned = per_episode_tuned(env, record["episodes"], 8 if quick else BUDGET, workers=1 if quick else 2,
+                              grid=QUICK_GRID if quick else None)
+    return ceiling_rows(record, tuned)
+
+
 BUNDLED = Path(__file__).resolve().parents[2] / "assets" / "policies" / "finray" / "policy.onnx"
 
 BENCHMARKS = {
@@ -246,4 +261,5 @@ BENCHMARKS = {
     "sync_vs_async_no_history": bench_sync_vs_async_no_history,
     "openloop_search": bench_openloop_search,
     "learned_vs_openloop": bench_learned_vs_openloop,
+    "adaptation_ceiling": bench_adaptation_ceiling,
 }

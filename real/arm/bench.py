@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ...policies.common.bench import BenchResult, check, median_time
+from ..common.camera_publisher import collect_report
 from ..launch import bench as launch_bench  # the same latency under ros2 launch / greenroom launch
 
 LATENCY_MS = 250.0
@@ -216,12 +217,7 @@ def _stream(probe: object, proc: object, qos: str, env: dict, frames: int, decid
     finally:
         if publisher.poll() is None:
             publisher.kill()
-        out, err = publisher.communicate(timeout=10)
-    lines = [line for line in out.splitlines() if line.startswith("{")]
-    report = json.loads(lines[-1]) if lines else {"error": f"publisher exited {publisher.returncode}: {err[-2000:]}"}
-    if "error" in report:
-        raise RuntimeError(f"RGB-D publisher ({qos}): {report['error']}")
-    return set(report["stamps"])
+    return set(collect_report(publisher, f"RGB-D publisher ({qos})")["stamps"])
 
 
 def rgbd_case(probe: object, proc: object, qos: str, configured: bool, frames: int) -> dict:

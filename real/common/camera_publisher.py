@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import time
 
@@ -123,6 +124,22 @@ def cli(argv: list[str] | None = None) -> int:
     node.destroy_node()
     rclpy.shutdown()
     return 0
+
+
+def collect_report(publisher: subprocess.Popen, what: str) -> dict:
+    """The report (``stamps`` in ns, ``publish_ms``, ...) a finished (or killed) publisher process
+    prints on its last JSON line.
+
+    ``publisher`` was started with ``stdout=PIPE, stderr=PIPE, text=True``; it is killed if it still
+    runs. Raises RuntimeError naming ``what`` with the publisher's own error when it reported none."""
+    if publisher.poll() is None:
+        publisher.kill()
+    out, err = publisher.communicate(timeout=10)
+    lines = [line for line in out.splitlines() if line.startswith("{")]
+    report = json.loads(lines[-1]) if lines else {"error": f"publisher exited {publisher.returncode}: {err[-2000:]}"}
+    if "error" in report:
+        raise RuntimeError(f"{what}: {report['error']}")
+    return report
 
 
 def _listen(args: argparse.Namespace) -> int:

@@ -96,13 +96,7 @@ class NodeProcess:
 
     def stop(self, timeout: float = 10.0) -> int:
         """SIGTERM, wait up to ``timeout`` s, then SIGKILL; returns the exit status."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=timeout)
+        stop_process(self.process, timeout)
         self._log.close()
         return int(self.process.returncode)
 
@@ -111,6 +105,18 @@ class NodeProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 10.0, first: int = signal.SIGTERM) -> int:
+    """Send ``first`` (SIGTERM) if ``process`` still runs, wait up to ``timeout`` s, then SIGKILL; its exit status."""
+    if process.poll() is None:
+        process.send_signal(first)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=timeout)
+    return int(process.returncode)
 
 
 class Probe:

@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from ...policies.common.bench import BenchResult, check
+from ..common.camera_publisher import collect_report
 from ..launch import bench as launch_bench  # the same latency under ros2 launch / greenroom launch
 
 CAMERA_HZ = 30.0
@@ -130,7 +131,6 @@ def camera_case(probe: object, width: int, height: int, encoding: str, qos: str,
                 frames: int = 90, alive: tuple = ()) -> dict:
     """Publish ``frames`` camera frames from a separate process to a running ``flight_policy``
     (``use_stamped``) and match its commands (``probe.recv["cmd_vel"]``) to them by stamp."""
-    import json
     import subprocess
     import sys
 
@@ -149,11 +149,7 @@ def camera_case(probe: object, width: int, height: int, encoding: str, qos: str,
     finally:
         if publisher.poll() is None:
             publisher.kill()
-        out, err = publisher.communicate(timeout=10)
-    lines = [line for line in out.splitlines() if line.startswith("{")]
-    report = json.loads(lines[-1]) if lines else {"error": f"publisher exited {publisher.returncode}: {err[-2000:]}"}
-    if "error" in report:
-        raise RuntimeError(f"camera publisher {width}x{height} {qos}: {report['error']}")
+    report = collect_report(publisher, f"camera publisher {width}x{height} {qos}")
     stamps = set(report["stamps"])
     answers = {}
     for received, msg in probe.recv["cmd_vel"]:  # type: ignore[attr-defined]

@@ -123,6 +123,7 @@ def _flight_latencies(runner: str, install: Path, env: dict[str, str], work: Pat
 
     from ..common.procs import Probe
 
+
     args = [f"model:={_asset('flight/policy.onnx')}", "use_stamped:=true", "enable_on_start:=true",
             f"control_rate:={CAMERA_HZ:g}", "watchdog_timeout:=0.5", "seed:=0",
             f"sim_overrides:=[control_hz={CAMERA_HZ:g},physics_hz=240]"]
@@ -170,6 +171,8 @@ def _rgbd_camera(install: Path, env: dict[str, str], work: Path, frames: int) ->
     """A camera-driver-like RGB-D publisher process (greenroom.real.common.camera_publisher --rgbd:
     640x480 rgb8 + 32FC1 depth of four 5 cm blocks at 0.75 m + camera_info, best effort, 5 Hz),
     started as README "Camera-sized images" tells a driver to: with the shipped Fast DDS profile."""
+    from ..common.procs import stop_process
+
     profile = install / "greenroom" / "share" / "greenroom" / "launch" / "fastdds_large_images.xml"
     with (work / "camera_publisher.log").open("wb") as log:
         process = subprocess.Popen(
@@ -179,12 +182,7 @@ def _rgbd_camera(install: Path, env: dict[str, str], work: Path, frames: int) ->
     try:
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def _arm_latencies(runner: str, install: Path, env: dict[str, str], work: Path, decisions: int) -> list[float]:

@@ -24,7 +24,7 @@ from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Bool
 from std_srvs.srv import SetBool
 
-from greenroom.real.common.procs import Probe
+from greenroom.real.common.procs import Probe, stop_process
 from greenroom.real.flight.sil import start_bridge, start_policy
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
@@ -145,12 +145,7 @@ def test_flight_sim_launch_flies_without_collision(smoke_policy: Path, tmp_path:
                 probe.executor.spin_once(timeout_sec=0.05)
             flights = _episodes(path)[:len(SEEDS)]
     finally:
-        launch.send_signal(signal.SIGINT)
-        try:
-            code = launch.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            launch.kill()
-            code = launch.wait()
+        code = stop_process(launch, 30, first=signal.SIGINT)
         log.close()
     assert code == 0, (tmp_path / "launch.log").read_text()[-4000:]
     for seed, sil, reference in zip(SEEDS, flights, _reference_flights(smoke_policy, SEEDS)):

@@ -18,8 +18,6 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
-
 import greenroom.real
 
 SIM_BRIDGES = {"greenroom.real.flight.sim_bridge", "greenroom.real.arm.sim_bridge"}

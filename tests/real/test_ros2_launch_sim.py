@@ -24,7 +24,7 @@ import pytest
 from nav_msgs.msg import Odometry
 from std_msgs.msg import Bool
 
-from greenroom.real.common.procs import Probe
+from greenroom.real.common.procs import Probe, stop_process
 from greenroom.real.launch.colcon import Ros2Launch, ros2_executable
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
@@ -59,12 +59,7 @@ def _topic_hz(env: dict[str, str], topic: str, timeout: float = 30.0) -> float:
             time.sleep(0.1)
         raise AssertionError(f"ros2 topic hz {topic} printed no rate within {timeout} s:\n{''.join(lines)}")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 def test_flight_sim_flies_and_records(ros2_env: dict[str, str], tmp_path: Path) -> None:
