@@ -59,6 +59,13 @@ def grid_actions(actions: Any) -> np.ndarray:
     return np.concatenate(twists).astype(np.float32)
 
 
+def ppo_action_table(config: FlightTrainConfig) -> np.ndarray:
+    """The PPO baseline's Twist per discrete action for ``config.env`` (:func:`grid_actions`)."""
+    from ...sim.flight.actions import ActionSet
+
+    return grid_actions(ActionSet.from_config(config.env))
+
+
 def ppo_controller(model: Any, table: np.ndarray) -> Controller:
     return lambda image, env: table[int(model.predict(image, deterministic=True)[0])]
 
@@ -126,9 +133,9 @@ def train_ppo(config: FlightTrainConfig, budget_s: float, path: Path, seed: int 
     return model
 
 
-def load_or_train_ppo(config: FlightTrainConfig, budget_s: float, folder: Path) -> tuple[Any, dict[str, float], np.ndarray]:
-    """A PPO model trained for ``budget_s`` seconds (cached in ``folder/ppo.zip`` with its budget),
-    its metadata and its action table (:func:`grid_actions`)."""
+def load_or_train_ppo(config: FlightTrainConfig, budget_s: float, folder: Path) -> tuple[Any, dict[str, float]]:
+    """A PPO model trained for ``budget_s`` seconds (cached in ``folder/ppo.zip`` with its budget)
+    and its metadata; its actions index :func:`ppo_action_table`."""
     import json
 
     from stable_baselines3 import PPO
@@ -139,12 +146,11 @@ def load_or_train_ppo(config: FlightTrainConfig, budget_s: float, folder: Path) 
         if abs(meta.get("budget_s", -1) - budget_s) < 1.0 and meta.get("image_size") == config.env.image_size:
             # a fresh PPO of the same shape, then only the zip's .pth tensors (torch.load weights_only):
             # PPO.load would unpickle the zip's cloudpickled entries, i.e. run code from a shared run dir
-            cached_env = _grid_env(config)
-            model = PPO("CnnPolicy", cached_env, n_steps=256, batch_size=64, n_epochs=4, seed=config.seed,
+            model = PPO("CnnPolicy", _grid_env(config), n_steps=256, batch_size=64, n_epochs=4, seed=config.seed,
                         verbose=0, device="cpu")
             try:
                 model.set_parameters(str(path), exact_match=True, device="cpu")
-                return model, meta, cached_env.table
+                return model, meta
             except (ValueError, RuntimeError, KeyError, OSError) as exc:
                 log.warning("cached PPO baseline %s is unusable (%s); training a new one", path, exc)
     started = time.perf_counter()
@@ -152,6 +158,4 @@ def load_or_train_ppo(config: FlightTrainConfig, budget_s: float, folder: Path) 
     meta = {"budget_s": budget_s, "train_seconds": time.perf_counter() - started, "timesteps": int(model.num_timesteps),
             "image_size": config.env.image_size}
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")
-    from ...sim.flight.actions import ActionSet
-
-    return model, meta, grid_actions(ActionSet.from_config(config.env))
+    return model, meta

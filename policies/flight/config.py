@@ -204,10 +204,6 @@ class FlightTrainConfig:
             raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
         if self.export_observations < 256:
             raise ValueError(f"export_observations must be >= 256 (parity check size), got {self.export_observations}")
-        if self.env.reachable_distance() < self.env.max_distance:
-            raise ValueError(f"env.max_steps={self.env.max_steps} at {self.env.control_hz:g} Hz and "
-                             f"{self.env.forward_speed:g} m/s covers {self.env.reachable_distance():.1f} m, less than "
-                             f"the env.max_distance cap of {self.env.max_distance:g} m: success would be unreachable")
         if self.env.image_size < 2 ** len(self.network.channels):
             raise ValueError(f"env.image_size {self.env.image_size} px is too small for {len(self.network.channels)} "
                              f"stride-2 stages (network.channels)")

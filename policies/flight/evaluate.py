@@ -34,8 +34,8 @@ from tqdm.auto import tqdm
 from ..common.config import apply_overrides, load_config
 from ..common.rundir import RunDir, atomic_write_json, runs_root
 from .appearance import heldout_env_config
-from .baselines import (Controller, gt_oracle_controller, load_or_train_ppo, oracle_controller, ppo_controller,
-                        random_controller, straight_controller)
+from .baselines import (Controller, gt_oracle_controller, load_or_train_ppo, oracle_controller, ppo_action_table,
+                        ppo_controller, random_controller, straight_controller)
 from .config import FlightTrainConfig
 
 log = logging.getLogger(__name__)
@@ -195,6 +195,11 @@ def evaluate(run: RunDir | None, onnx: Path | None, preset: str = "cpu", overrid
     from .task import TASK
 
     TASK.validate(config)  # user files (textures) before any output
+    env = config.env
+    if env.reachable_distance() < env.max_distance:
+        raise ValueError(f"env.max_steps={env.max_steps} at {env.control_hz:g} Hz and {env.forward_speed:g} m/s covers "
+                         f"{env.reachable_distance():.1f} m, less than the env.max_distance cap of {env.max_distance:g} "
+                         f"m: success (reaching the cap) would be unreachable; raise env.max_steps")
     threads = torch.get_num_threads()
     if config.threads:
         torch.set_num_threads(config.threads)   # torch policy and PPO: same thread policy as training
@@ -225,9 +230,9 @@ def _evaluate(run: RunDir | None, onnx: Path | None, config: FlightTrainConfig, 
             if budget <= 0:
                 notes["ppo"] = "skipped: no training time to match (set eval.ppo_budget_s)"
                 continue
-            model, meta, table = load_or_train_ppo(config, budget, out)
+            model, meta = load_or_train_ppo(config, budget, out)
             notes["ppo"] = meta
-            methods["ppo"] = (ppo_controller(model, table), True)
+            methods["ppo"] = (ppo_controller(model, ppo_action_table(config)), True)
         else:
             methods[name] = (None, name not in IMAGE_FREE)
     seeds = [config.eval.seed_start + i for i in range(config.eval.episodes)]

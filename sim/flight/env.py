@@ -14,7 +14,7 @@ from .config import FlightEnvConfig
 from .dynamics import CommandPipeline, quat_of_yaw, validate_action, yaw_of
 from .actions import ActionSet
 from .grid import DirectionGrid
-from .ground_truth import grid_free_distances, oracle_index, ring_free_distances
+from .ground_truth import grid_free_distances, ring_free_distances
 from .oracles import depth_oracle, map_oracle
 from .randomize import (DynamicsParams, ImageDegrader, apply_camera, apply_colors, apply_dynamics, apply_lights,
                         apply_textures)
@@ -102,8 +102,7 @@ class FlightEnv(gym.Env):
     ## Ground truth and tools
     :meth:`free_distances` (ray-cast free distance along every grid direction),
     :meth:`ring_distances` (horizontal rays all around), :meth:`depth_oracle_twist` and
-    :meth:`map_oracle_twist` (:mod:`.oracles`, on :attr:`actions`), :meth:`oracle_action` (the
-    freest grid cell), :meth:`get_state` / :meth:`set_state` (branching Monte Carlo rollouts),
+    :meth:`map_oracle_twist` (:mod:`.oracles`, on :attr:`actions`), :meth:`get_state` / :meth:`set_state` (branching Monte Carlo rollouts),
     :meth:`top_down_map`. ``render_enabled = False`` skips the camera in :meth:`step` (the
     returned image is the last rendered one, stale; physics, rewards and info are unaffected;
     :meth:`reset` always renders), :meth:`render_now` renders the current state.
@@ -383,11 +382,6 @@ class FlightEnv(gym.Env):
         """Twist of the ground-truth map + all-around-rays planner on :attr:`actions` (:func:`.oracles.map_oracle`)."""
         return map_oracle(self.pose(), self.layout.spine, self.ring_distances(), self.actions,
                           self.config.collision_radius)
-
-    def oracle_action(self, tolerance: float = 0.1) -> int:
-        """Depth-oracle baseline: index of the grid direction with the most clearance (see
-        :func:`~greenroom.sim.flight.ground_truth.oracle_index`)."""
-        return oracle_index(self.free_distances(), self.grid, tolerance)
 
     def get_state(self) -> FlightState:
         """Snapshot for branching rollouts within this world (restore with :meth:`set_state`)."""

@@ -108,3 +108,15 @@ def test_action_head_is_the_numpy_action_set() -> None:
         np.testing.assert_allclose(twist[i].numpy(), want, atol=1e-6)
     assert (twist[:50, :3] == 0).all() and (twist[:50, 3] == actions.config.turn_rate).all()
     assert float(torch.linalg.norm(twist[-2, :2])) == pytest.approx(actions.config.max_speed, rel=1e-5)
+
+
+def test_evaluation_refuses_a_step_limit_that_cannot_reach_the_cap(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from greenroom.policies.flight.evaluate import evaluate
+
+    bundled = Path(__file__).resolve().parents[2] / "assets" / "policies" / "flight" / "policy.onnx"
+    with pytest.raises(ValueError, match=r"env.max_steps=300 at 10 Hz and 1 m/s covers 30.0 m, less than the "
+                                         r"env.max_distance cap of 40 m: success \(reaching the cap\) would be unreachable"):
+        evaluate(None, bundled, "cpu", ["env.max_steps=300"], out_dir=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
