@@ -114,3 +114,27 @@ def test_play_writes_a_side_by_side_video_and_a_thrust_plot(tmp_path: Path) -> N
     data = json.loads(summary.read_text())
     assert np.isfinite(data["learned_thrust"]) and np.isfinite(data["baseline_thrust"])
     assert data["seed"] == EVAL_SEED_BASE
+
+
+def test_adaptation_ceiling_rows_match_the_readme_and_the_simulator() -> None:
+    """README's adaptation ceiling (benchmarks/results/finray-ceiling.json) is what ceiling_rows computes
+    from the committed tuned gaits and baseline, and a tuned gait still gives its thrust on its episode."""
+    from greenroom.policies.finray.ceiling import ceiling_rows
+    from greenroom.sim.finray.gaits import Gait
+    from greenroom.sim.finray.gait_search import Episode
+
+    env = _cpu_env()
+    record = load_cached(env)
+    assert record is not None
+    committed = json.loads((CACHE.parent / "finray-ceiling.json").read_text())["results"]
+    tuned = committed[-1]["details"]["tuned"]
+    rows = {r.name: r.value for r in ceiling_rows(record, tuned)}
+    assert rows == pytest.approx({r["name"]: r["value"] for r in committed})
+    readme = (CACHE.parents[2] / "README.md").read_text()
+    for name, text in (("sinusoid", "+7.7 %"), ("per_ray", "+1.3 %")):
+        value = rows[f"per-episode-tuned sinusoid vs the single best {name} (thrust)"]
+        assert f"{value:+.1f} %" == text and text in readme
+    first = tuned[0]
+    with GaitEvaluator(env, [Episode(first["seed"])]) as ev:
+        again = summarize(ev.per_episode([Gait.from_json(first["best"])])[0])["thrust"]
+    assert again == pytest.approx(first["thrust"], rel=1e-6)
