@@ -9,9 +9,10 @@ frame) that the evaluation flies. Baselines:
   along the grid, through the env's action set: the ceiling of a one-image value grid.
 - ``gt_oracle``: the ground-truth planner (``FlightEnv.map_oracle_twist``): the map and rays
   all around, the same action set: what the task allows.
-- ``ppo``: SB3 PPO with ``CnnPolicy`` trained on the same env (same training world seeds)
-  for the same wall-clock budget as the policy, on :class:`GridActions` (the grid cells at
-  the reference speed, plus turn in place when the env's action set has it).
+- ``ppo``: SB3 PPO with ``CnnPolicy`` trained on the same env (training world seeds) with the
+  same compute as the policy (``rollout.workers`` env processes, the same torch threads and
+  wall-clock budget), on :func:`grid_actions` (the grid cells at the reference speed, plus
+  turn in place when the env's action set has it).
 """
 from __future__ import annotations
 
@@ -71,7 +72,9 @@ def ppo_controller(model: Any, table: np.ndarray) -> Controller:
 
 
 # -- PPO -----------------------------------------------------------------------------------
-def _grid_env(config: FlightTrainConfig):  # type: ignore[no-untyped-def]
+def _grid_env(config: FlightTrainConfig, rank: int = 0):  # type: ignore[no-untyped-def]
+    """The PPO env: :class:`FlightEnv` with discrete :func:`grid_actions`, episode stream
+    ``train_seed(PPO_STREAM + rank)`` (one stream per parallel env, all in the training range)."""
     import gymnasium as gym
 
     from ...sim.flight.env import FlightEnv
@@ -87,7 +90,7 @@ def _grid_env(config: FlightTrainConfig):  # type: ignore[no-untyped-def]
 
         def reset(self, *, seed: int | None = None, options: dict | None = None):  # type: ignore[override]
             # one training episode stream (seed outside the held-out range), continued across resets
-            stream = config.train_seed(PPO_STREAM) if self._episode == 0 else None
+            stream = config.train_seed(PPO_STREAM + rank) if self._episode == 0 else None
             self._episode += 1
             return self.env.reset(seed=stream, options=options)
 
@@ -98,8 +101,16 @@ def _grid_env(config: FlightTrainConfig):  # type: ignore[no-untyped-def]
 
 
 def train_ppo(config: FlightTrainConfig, budget_s: float, path: Path, seed: int = 0) -> Any:
-    """Train SB3 PPO (CnnPolicy) for ``budget_s`` wall-clock seconds; save to ``path`` (.zip)."""
+    """Train SB3 PPO (CnnPolicy) for ``budget_s`` wall-clock seconds; save to ``path`` (.zip).
+
+    Same compute as our trainer: ``rollout.workers`` env processes (SB3 ``SubprocVecEnv``,
+    spawn; our trainer runs that many rollout processes), the learner on ``threads`` torch
+    threads, the same wall-clock budget.
+    """
+    from functools import partial
+
     from stable_baselines3 import PPO
+    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
     from stable_baselines3.common.callbacks import BaseCallback
 
     if config.env.image_size < 36:
@@ -119,7 +130,9 @@ def train_ppo(config: FlightTrainConfig, budget_s: float, path: Path, seed: int 
     threads = torch.get_num_threads()
     if config.threads:
         torch.set_num_threads(config.threads)   # same thread policy as our trainer
-    env = _grid_env(config)
+    workers = config.rollout.workers
+    makers = [partial(_grid_env, config, rank) for rank in range(workers)]
+    env = SubprocVecEnv(makers, start_method="spawn") if workers > 1 else DummyVecEnv(makers)
     model = PPO("CnnPolicy", env, n_steps=256, batch_size=64, n_epochs=4, learning_rate=3e-4, gamma=0.95,
                 seed=seed, verbose=0, device="auto")
     started = time.perf_counter()
@@ -127,7 +140,7 @@ def train_ppo(config: FlightTrainConfig, budget_s: float, path: Path, seed: int 
         model.learn(total_timesteps=10**9, callback=WallClock(), progress_bar=False)
     finally:
         torch.set_num_threads(threads)
-    log.info("PPO trained %d steps in %.0f s", model.num_timesteps, time.perf_counter() - started)
+    log.info("PPO trained %d steps in %.0f s on %d envs", model.num_timesteps, time.perf_counter() - started, workers)
     model.save(str(path))
     env.close()
     return model
@@ -156,6 +169,7 @@ def load_or_train_ppo(config: FlightTrainConfig, budget_s: float, folder: Path) 
     started = time.perf_counter()
     model = train_ppo(config, budget_s, path, seed=config.seed)
     meta = {"budget_s": budget_s, "train_seconds": time.perf_counter() - started, "timesteps": int(model.num_timesteps),
+            "envs": config.rollout.workers, "threads": config.threads,
             "image_size": config.env.image_size}
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")
     return model, meta

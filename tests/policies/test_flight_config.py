@@ -120,3 +120,16 @@ def test_evaluation_refuses_a_step_limit_that_cannot_reach_the_cap(tmp_path) -> 
                                          r"env.max_distance cap of 40 m: success \(reaching the cap\) would be unreachable"):
         evaluate(None, bundled, "cpu", ["env.max_steps=300"], out_dir=tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_ppo_baseline_gets_the_trainers_parallel_envs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Same compute as the trainer: rollout.workers env processes; actions = grid cells + turns."""
+    from greenroom.policies.flight.baselines import load_or_train_ppo, ppo_action_table
+
+    config = resolve_config(FlightTrainConfig, "smoke", ["env.image_size=48", "rollout.workers=2"])
+    model, meta = load_or_train_ppo(config, 4.0, tmp_path)
+    assert meta["envs"] == 2 and model.n_envs == 2 and meta["timesteps"] > 0
+    table = ppo_action_table(config)
+    assert model.action_space.n == len(table) == 9 + 2
+    np.testing.assert_allclose(table[-2:, 3], [config.env.actions.turn_rate, -config.env.actions.turn_rate])
