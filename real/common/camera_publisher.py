@@ -18,7 +18,7 @@ then publishes ``--frames`` frames at ``--rate`` Hz on a fixed schedule (a late 
 shift the next ones), waits ``--linger`` s, and prints one JSON line:
 ``{"stamps": [ns, ...], "matched_after_s": s, "publish_ms": [median, p99]}``. ``--listen S`` makes
 it a plain subscriber instead (the transport investigation of ``greenroom bench flight --only
-transport``).
+transport``; ``--raw``: it reads each frame from its serialized bytes, ``--only receive``).
 
 The pixels are a fixed random picture (uint8); each frame reuses one message object, only the
 stamp changes (what a driver with a preallocated buffer costs). The Fast DDS transport is the
@@ -49,6 +49,8 @@ def cli(argv: list[str] | None = None) -> int:
     parser.add_argument("--rgbd", action="store_true", help="colour + aligned depth + camera_info (RGB-D driver)")
     parser.add_argument("--listen", type=float, default=0.0, metavar="S",
                         help="instead: a plain subscriber (--qos, keep last 1) for at most S seconds")
+    parser.add_argument("--raw", action="store_true",
+                        help="with --listen: read each frame from its serialized bytes (common.image_cdr)")
     args = parser.parse_args(argv)
     if args.listen > 0:
         return _listen(args)
@@ -151,21 +153,29 @@ def _listen(args: argparse.Namespace) -> int:
     from rclpy.qos import QoSProfile, ReliabilityPolicy
     from sensor_msgs.msg import Image
 
+    from .image_cdr import parse_image
+    from .spin import make_executor
+
     rclpy.init()
     node = rclpy.create_node("camera_listener")
+    executor = make_executor()
+    executor.add_node(node)
     latencies: list[float] = []
 
-    def on_image(msg: Image) -> None:
-        stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
-        latencies.append((node.get_clock().now().nanoseconds - stamp) / 1e6)
+    def on_image(msg: Image | bytes) -> None:
+        image = parse_image(msg) if args.raw else msg  # the pixels as a numpy view either way
+        pixels = np.frombuffer(image.data, np.uint8)
+        stamp = image.header.stamp.sec * 1_000_000_000 + image.header.stamp.nanosec
+        if pixels.size == image.step * image.height:
+            latencies.append((node.get_clock().now().nanoseconds - stamp) / 1e6)
 
     reliability = ReliabilityPolicy.RELIABLE if args.qos == "reliable" else ReliabilityPolicy.BEST_EFFORT
-    node.create_subscription(Image, args.topic, on_image, QoSProfile(depth=1, reliability=reliability))
+    node.create_subscription(Image, args.topic, on_image, QoSProfile(depth=1, reliability=reliability), raw=args.raw)
     print(json.dumps({"listening": True}), flush=True)
     end, last = time.monotonic() + args.listen, None
     while time.monotonic() < end and len(latencies) < args.frames:
         count = len(latencies)
-        rclpy.spin_once(node, timeout_sec=0.05)
+        executor.spin_once(timeout_sec=0.05)
         if len(latencies) > count:
             last = time.monotonic()
         if last is not None and time.monotonic() - last > 4.0:  # longer than a whole 90-frame stream
@@ -173,6 +183,7 @@ def _listen(args: argparse.Namespace) -> int:
     lat = np.array(latencies) if latencies else np.array([np.nan])
     print(json.dumps({"received": len(latencies), "median_ms": float(np.median(lat)),
                       "p99_ms": float(np.percentile(lat, 99))}), flush=True)
+    executor.shutdown()
     node.destroy_node()
     rclpy.shutdown()
     return 0

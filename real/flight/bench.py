@@ -26,6 +26,10 @@ command minus the stamp) median/p99. ``configured`` cases run the publisher with
 ``launch/fastdds_large_images.xml`` (what the README tells a camera driver to use); the
 ``unconfigured`` ones leave the publisher at Fast DDS defaults, i.e. only our side is
 configured. The p99 target (<= 5 ms) applies to 640x480.
+
+``receive`` rows: why the nodes read camera frames from their serialized bytes
+(:mod:`..common.image_cdr`): stamp -> pixels-in-hand latency of a plain listener process reading
+640x480 rgb8 frames with rclpy's deserialization vs from the serialized bytes, interleaved runs.
 """
 from __future__ import annotations
 
@@ -298,9 +302,45 @@ def bench_transport(quick: bool) -> list[BenchResult]:
     return results
 
 
+def bench_receive(quick: bool) -> list[BenchResult]:
+    """Reading a 640x480 rgb8 frame in Python: rclpy's deserialization (pixels into an
+    ``array.array``) vs :mod:`..common.image_cdr` (serialized bytes, pixels as a numpy view).
+    Two plain processes, publisher with the large-image profile, best effort, 30 Hz; the listener
+    alternates between the two reads (``rounds`` each, interleaved, so both meet the same load)
+    and reports stamp -> callback latency (pixels in hand). Ratio = deserialized / raw median."""
+    import json
+    import subprocess
+    import sys
+
+    frames, rounds = (60, 1) if quick else (150, 3)
+    env = {**os.environ, "FASTDDS_DEFAULT_PROFILES_FILE": str(large_images_profile())}
+    module = [sys.executable, "-m", "greenroom.real.common.camera_publisher", "--width", "640", "--height", "480",
+              "--frames", str(frames), "--qos", "best_effort"]
+    samples: dict[str, list[dict]] = {"rclpy deserialization": [], "serialized bytes (image_cdr)": []}
+    for _ in range(rounds):
+        for label, extra in zip(samples, ([], ["--raw"])):
+            listener = subprocess.Popen(module + ["--listen", "40", *extra], stdout=subprocess.PIPE, text=True,
+                                        stderr=subprocess.DEVNULL, env=env)
+            assert listener.stdout is not None
+            listener.stdout.readline()  # {"listening": true}: subscribed
+            subprocess.run(module, capture_output=True, text=True, timeout=120, env=env)
+            out, _ = listener.communicate(timeout=60)
+            samples[label].append(json.loads([line for line in out.splitlines() if line.startswith("{")][-1]))
+    results, medians = [], {}
+    for label, runs in samples.items():
+        medians[label] = float(np.median([r["median_ms"] for r in runs]))
+        details = {"runs": runs, "frames_per_run": frames, "load_average_1min": round(os.getloadavg()[0], 2)}
+        results.append(BenchResult("receive", f"640x480 frame read, {label}: stamp -> pixels median", medians[label],
+                                   "ms", "", None, details))
+    deserialized, raw = medians.values()
+    results.append(BenchResult("receive", "640x480 frame read: deserialized / serialized-bytes median", deserialized / raw,
+                               "x", "", None, {"medians_ms": medians}))
+    return results
+
+
 def _ns(stamp: object) -> int:
     return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)  # type: ignore[attr-defined]
 
 
-BENCHMARKS = {"ros": bench_ros, "camera": bench_camera, "transport": bench_transport,
+BENCHMARKS = {"ros": bench_ros, "camera": bench_camera, "transport": bench_transport, "receive": bench_receive,
               "launch": launch_bench.bench_flight_launch}
