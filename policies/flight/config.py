@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from ...sim.flight.config import FlightEnvConfig
 
 BACKENDS = ("process", "ray")
+LABEL_SOURCES = ("monte_carlo", "free_space")
 BASELINES = ("straight", "random", "oracle", "gt_oracle", "ppo")
 """straight / random: fixed-speed grid cells; oracle: the depth oracle and gt_oracle: the
 ground-truth map planner (both on the env's action set, :mod:`greenroom.sim.flight.oracles`);
@@ -96,7 +97,10 @@ class Stage2Config:
     labelled states kept for training (stage 1 states included); time_budget_s: stop after
     this many seconds of stage 2 (0 = no limit); validation_episodes: greedy flights in training
     worlds after stage 1 and after every round, logged as the learning curve
-    (``charts/greedy_distance_m``; 0 = off).
+    (``charts/greedy_distance_m``; 0 = off); label_source: ``monte_carlo`` (CAD2RL: branch
+    rollouts under the current policy label ``labels.candidates`` cells) or ``free_space`` (the
+    states the current policy visits, labelled with ground-truth free space in every cell: no
+    branches, so many more states per second; DAgger-style aggregation).
     """
 
     iterations: int = 20
@@ -107,8 +111,11 @@ class Stage2Config:
     replay: int = 48000
     time_budget_s: float = 540.0
     validation_episodes: int = 4
+    label_source: str = "monte_carlo"
 
     def __post_init__(self) -> None:
+        if self.label_source not in LABEL_SOURCES:
+            raise ValueError(f"stage2.label_source must be one of {', '.join(LABEL_SOURCES)}, got {self.label_source!r}")
         if self.sample_every < 1 or self.validation_episodes < 0:
             raise ValueError(f"stage2 needs sample_every >= 1 and validation_episodes >= 0, got {self}")
         if self.iterations < 0 or self.states_per_iteration < 1 or self.updates < 0 or self.replay < 1:

@@ -28,6 +28,10 @@ from ...sim.flight.env import ACROSS
 from .labels import free_space_labels, monte_carlo_labels
 
 FREE_SPACE, MONTE_CARLO, VALIDATE = "free_space", "monte_carlo", "validate"
+POLICY_FREE_SPACE = "policy_free_space"
+"""States visited by the current policy (epsilon-greedy), labelled with ground-truth free space
+(``stage2.label_source=free_space``): the policy's own state distribution (DAgger-style),
+where its mistakes are (close to walls it misjudged)."""
 VALIDATION_STREAM = 765_432  # training-range episode streams of the greedy learning-curve flights
 FRAMES_STREAM = 987_654      # episode stream of the frames recorded for export parity
 
@@ -106,13 +110,14 @@ class Worker:
 
     # -- tasks ---------------------------------------------------------------------------
     def run(self, task: RolloutTask) -> RolloutResult:
-        if task.kind not in (FREE_SPACE, MONTE_CARLO, VALIDATE):
+        if task.kind not in (FREE_SPACE, MONTE_CARLO, VALIDATE, POLICY_FREE_SPACE):
             raise ValueError(f"unknown rollout task kind {task.kind!r}")
         if task.kind == VALIDATE:
             return self._validate(task)
-        if task.kind == MONTE_CARLO:
+        on_policy = task.kind in (MONTE_CARLO, POLICY_FREE_SPACE)
+        if on_policy:
             if task.weights is None:
-                raise ValueError("a Monte Carlo task needs the current network weights")
+                raise ValueError(f"a {task.kind} task needs the current network weights")
             self.load_weights(task.weights)
         start = time.perf_counter()
         cfg, cells = self.config, self.grid.size
@@ -128,16 +133,16 @@ class Worker:
             episode += 1
             phase = int(rng.integers(stage.sample_every))
             for t in range(cfg.env.max_steps):
-                free = self._free_space() if task.kind == FREE_SPACE else None
+                free = self._free_space() if task.kind in (FREE_SPACE, POLICY_FREE_SPACE) else None
                 if t % stage.sample_every == phase and len(images) < task.states:
                     target, mask, steps = self._label(task.kind, free, rng)
                     images.append(obs.copy()), targets.append(target), masks.append(mask)
                     result.env_steps += steps
-                values = free if free is not None else self.values(obs)
+                values = self.values(obs) if on_policy else free
                 index = int(rng.integers(cells)) if rng.random() < stage.epsilon else int(np.argmax(values))
                 action = self.env.actions.twist_for(values, index)
                 # stage 1 steers by ground truth: only the images of sampled states are rendered
-                set_render(self.env, task.kind == MONTE_CARLO or (t + 1) % stage.sample_every == phase)
+                set_render(self.env, on_policy or (t + 1) % stage.sample_every == phase)
                 obs, _, terminated, truncated, info = self.env.step(action)
                 result.env_steps += 1
                 if terminated or truncated:
@@ -176,7 +181,7 @@ class Worker:
 
     def _label(self, kind: str, free: np.ndarray | None, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, int]:
         cells = self.grid.size
-        if kind == FREE_SPACE:
+        if kind in (FREE_SPACE, POLICY_FREE_SPACE):
             assert free is not None
             return free.astype(np.float32), np.ones(cells, bool), 0
         labels = self.config.labels
@@ -210,4 +215,4 @@ def fly_policy_frames(config: FlightTrainConfig, net: Any, count: int) -> np.nda
     return np.stack(frames[:count])
 
 
-__all__ = ["FREE_SPACE", "MONTE_CARLO", "VALIDATE", "RolloutResult", "RolloutTask", "Worker", "fly_policy_frames"]
+__all__ = ["FREE_SPACE", "MONTE_CARLO", "POLICY_FREE_SPACE", "VALIDATE", "RolloutResult", "RolloutTask", "Worker", "fly_policy_frames"]

@@ -8,7 +8,8 @@ so a killed run loses at most one phase):
 2. Stage 1 epochs (``stage1.epochs`` phases): masked MSE regression of the value grid.
 3. Stage 2 rounds (``stage2.iterations`` phases, CAD2RL Fig. 1): sample states with the
    epsilon-greedy current policy, label ``labels.candidates`` directions per state by Monte
-   Carlo rollouts that follow the current policy (:func:`.labels.monte_carlo_labels`), store the
+   Carlo rollouts that follow the current policy (:func:`.labels.monte_carlo_labels`; or, with
+   ``stage2.label_source=free_space``, every cell by ground-truth free space), store the
    round's shard, then ``stage2.updates`` gradient steps on the newest ``stage2.replay`` states.
 
 Rollouts run on :class:`.backends.RolloutPool` (worker processes or Ray). Logged scalars
@@ -38,7 +39,7 @@ from .config import FlightTrainConfig
 from .dataset import Batch, ShardStore
 from .network import FlightValueNet, build_network
 from .phases import Phase, PhaseKind, TrainState, plan_phases, validates_after
-from .rollout import FREE_SPACE, MONTE_CARLO, VALIDATE, RolloutResult, RolloutTask
+from .rollout import FREE_SPACE, MONTE_CARLO, POLICY_FREE_SPACE, VALIDATE, RolloutResult, RolloutTask
 
 log = logging.getLogger(__name__)
 
@@ -219,9 +220,10 @@ class _Training:
         config = self.config
         t0 = time.perf_counter()
         self.net.eval()
-        tasks = make_tasks(config, MONTE_CARLO, config.stage2.states_per_iteration, self.state.next_task,
+        kind = MONTE_CARLO if config.stage2.label_source == "monte_carlo" else POLICY_FREE_SPACE
+        tasks = make_tasks(config, kind, config.stage2.states_per_iteration, self.state.next_task,
                            cpu_weights(self.net))
-        result = collect(pool, tasks, "Monte Carlo labels")
+        result = collect(pool, tasks, "Monte Carlo labels" if kind == MONTE_CARLO else "on-policy free-space labels")
         collect_s = time.perf_counter() - t0
         self.state.next_task += len(tasks)
         self._store(f"stage2-{phase.index:04d}", result)

@@ -165,3 +165,26 @@ def test_lazy_rendering_keeps_the_trajectory(nominal_env: LazyRenderEnv) -> None
         poses.append([env.step(env.grid.twist(a))[4]["pose"] for a in turns])
     env.render_enabled = True
     np.testing.assert_array_equal(np.array(poses[0]), np.array(poses[1]))
+
+
+def test_on_policy_free_space_task_labels_every_cell_of_the_policys_states() -> None:
+    """stage2.label_source=free_space: the states come from the network's own flight, every
+    cell is labelled by ground truth (the same labels as stage 1), and weights are required."""
+    import torch
+
+    from greenroom.policies.flight.config import FlightTrainConfig
+    from greenroom.policies.flight.network import build_network
+    from greenroom.policies.flight.rollout import POLICY_FREE_SPACE, RolloutTask, Worker
+    from greenroom.policies.flight.trainer import cpu_weights
+
+    config = FlightTrainConfig.smoke()
+    torch.manual_seed(0)
+    worker = Worker(config)
+    try:
+        with pytest.raises(ValueError, match="policy_free_space task needs the current network weights"):
+            worker.run(RolloutTask(POLICY_FREE_SPACE, 0, 4, 0, None))
+        result = worker.run(RolloutTask(POLICY_FREE_SPACE, 0, 6, 0, cpu_weights(build_network(config))))
+        assert result.images.shape == (6, 32, 32, 3) and result.mask.all()
+        assert ((result.targets >= 0) & (result.targets <= 1)).all() and result.targets.std() > 0
+    finally:
+        worker.env.close()
