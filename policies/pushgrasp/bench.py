@@ -160,7 +160,7 @@ TABLES = {"clutter": "table1", "vpg": "table2"}
 METRICS = ("completion", "grasp_success", "action_efficiency")
 SYNERGY = ("runs", "completed_runs", "push_share", "grasp_success_after_push", "grasps_after_push",
            "grasp_success_without_push", "grasps_without_push", "grasp_success_all", "action_efficiency_all",
-           "mean_actions", "runs_with_lost_objects", "runs_hitting_action_cap")
+           "mean_actions", "runs_with_lost_objects", "lost_objects_per_run", "runs_hitting_action_cap", "runs_ended")
 
 
 def latest_trained_run() -> RunDir | None:
@@ -341,7 +341,7 @@ def bench_edge_losses(quick: bool) -> list[BenchResult]:
             r = evaluate_policy(cfg, maps_fn, Path(tmp), scenarios=("clutter",), label=f"edge losses {name}: ")["clutter"]
         details = {"policy": str(onnx), "settings": settings, "objects": cfg.evaluate.clutter_objects, "quick": quick,
                    **{k: r[k] for k in ("runs", "completion", "grasp_success_all", "runs_with_lost_objects",
-                                        "mean_actions", "push_share")}}
+                                        "mean_actions", "push_share", "runs_ended")}}
         rows.append(BenchResult("pushgrasp", f"edge_lost_objects_per_run_{name}", float(r["lost_objects_per_run"]),
                                 "blocks", "", None, details))
     return rows

@@ -110,4 +110,5 @@ def summarize(results: list[RunResult]) -> dict[str, float]:
         "grasp_success_without_push": 100.0 * without_s / without_n if without_n else math.nan,
         "grasps_without_push": without_n,
         "runs_hitting_action_cap": sum(r.ended == "action_cap" for r in results),
+        "runs_ended": {reason: sum(r.ended == reason for r in results) for reason in sorted({r.ended for r in results})},
     }

@@ -40,6 +40,9 @@ def test_completion_grasp_success_and_efficiency_follow_vpg() -> None:
     assert s["grasp_success_all"] == pytest.approx(100 * (0.75 + 1.0 + 1.0) / 3)
     assert s["action_efficiency_all"] == pytest.approx(100 * (0.6 + 1.0 + 0.5) / 3)
     assert s["runs_with_lost_objects"] == pytest.approx(100 / 3)
+    assert s["lost_objects_per_run"] == pytest.approx(1 / 3)
+    b.ended = "no_change"
+    assert summarize([a, b, c])["runs_ended"] == {"": 2, "no_change": 1}
 
 
 def test_synergy_measures_split_grasps_by_the_previous_action() -> None:
