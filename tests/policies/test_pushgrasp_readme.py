@@ -41,3 +41,35 @@ def test_parallel_speedup_is_the_committed_result() -> None:
     assert f"{row['value']:.2f}x the training iterations per second" in tour
     assert f"{row['details']['iterations']} iterations each" in tour
     assert re.search(r"load average near \d", tour)  # the caveat stays with the figure
+
+
+def test_edge_loss_table_is_the_committed_result() -> None:
+    r, tour = _results("pushgrasp-edge-losses.json"), _tour()
+    for name in ("before", "friction_fix", "after"):
+        row = r[f"edge_lost_objects_per_run_{name}"]
+        d = row["details"]
+        assert d["objects"] == 30 and not d["quick"]
+        assert f"| {row['value']:.2f} | {d['runs_with_lost_objects']:.0f} % | {d['completion']:.0f} % |" in tour, name
+    runs = r["edge_lost_objects_per_run_after"]["details"]["runs"]
+    assert f"the same {runs} seeds per setting" in tour
+
+
+def test_deployment_protocol_table_is_the_committed_result() -> None:
+    r, tour = _results("pushgrasp-deployment-bundled.json"), _tour()
+    paper = {"table1": "100.0 / 67.7 / 60.9", "table2": "82.7 / 77.2 / 60.1"}
+    for table, label in (("table1", "I: 30 random blocks"), ("table2", "II: VPG's 11 hard cases")):
+        c, g, e = (r[f"deployment_protocol_{table}_{m}"]["value"]
+                   for m in ("completion", "grasp_success", "action_efficiency"))
+        assert f"| {label} | {c:.1f} / {g:.1f} / {e:.1f} | {paper[table]} |" in tour
+    details = r["deployment_protocol_table1_completion"]["details"]
+    assert f"{details['runs_per_case']} runs per case" in tour and details["runs_per_case"] < 30
+    assert "not the paper's protocol" in tour  # the label travels with the figures
+
+
+def test_speed_table_is_the_committed_result() -> None:
+    r, tour = _results("pushgrasp-speed.json"), _tour()
+    it, sim, learn = (r[f"train_iteration_{k}"]["value"] for k in ("cpu", "sim_part", "learn_part"))
+    assert f"(sim {sim:.3f} s + learning {learn:.3f} s) | {it:.3f} s |" in tour
+    h224, h112 = r["heightmap_640x480_224px"]["value"], r["heightmap_640x480_112px"]["value"]
+    assert f"| {h224:.1f} / {h112:.1f} ms |" in tour
+    assert f"| {r['onnx_all_16_maps_112px_1thread']['value']:.1f} ms |" in tour
