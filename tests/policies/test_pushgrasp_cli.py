@@ -113,3 +113,15 @@ def test_runtime_imports_neither_torch_nor_pybullet() -> None:
     code = ("import sys, greenroom.policies.pushgrasp.runtime; "
             "bad=[m for m in ('torch','pybullet','mujoco') if m in sys.modules]; assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.slow
+def test_edge_losses_bench_compares_the_simulator_settings() -> None:
+    """Quick edge_losses: one row per simulator setting, each run with its own friction model / lost rule."""
+    from greenroom.policies.pushgrasp.bench import EDGE_SETTINGS, bench_edge_losses
+
+    rows = bench_edge_losses(quick=True)
+    assert [r.name for r in rows] == [f"edge_lost_objects_per_run_{n}" for n in EDGE_SETTINGS]
+    for row, settings in zip(rows, EDGE_SETTINGS.values()):
+        assert row.details["settings"] == settings and row.details["runs"] == 1 and row.details["quick"]
+        assert row.value >= 0 and sum(row.details["runs_ended"].values()) == 1
