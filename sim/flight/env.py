@@ -13,6 +13,7 @@ from ..core.randomization import sample_groups
 from .config import FlightEnvConfig
 from .dynamics import CommandPipeline, quat_of_yaw, validate_action, yaw_of
 from .actions import ActionSet
+from .attitude import AttitudeTilt
 from .grid import DirectionGrid
 from .ground_truth import grid_free_distances, ring_free_distances
 from .oracles import depth_oracle, map_oracle
@@ -45,8 +46,9 @@ class FlightEnv(gym.Env):
 
     The quadrotor is a free body whose velocity follows the commanded body-frame Twist with a
     first-order lag ``dv/dt = (v_cmd - v) / tau - drag * v`` (velocity actuators inside MuJoCo's
-    step, gravity compensated; roll and pitch stay level), after ``latency_steps`` control steps
-    of delay. Contacts are checked after every physics step. Frames: world z up, floor at
+    step, gravity compensated; the body's roll and pitch stay level; with the ``attitude`` group
+    on, the camera tilts as the airframe would for its acceleration, :mod:`.attitude`), after
+    ``latency_steps`` control steps of delay. Contacts are checked after every physics step. Frames: world z up, floor at
     z = 0; body REP-103 (x forward, y left, z up).
 
     Rendering: one ``mujoco.Renderer`` per env, kept across worlds (:class:`WorldRenderer`),
@@ -195,6 +197,9 @@ class FlightEnv(gym.Env):
         apply_colors(model, samples["colors"])
         light_positions = apply_lights(model, samples["lights"], self.layout)
         apply_camera(model, samples["camera"], cfg)
+        cam = model.camera(CAMERA_NAME).id
+        self._mount = (model.cam_pos[cam].copy(), model.cam_quat[cam].copy())
+        self._tilt = AttitudeTilt(samples["attitude"]["tau"], samples["attitude"]["gain"], cfg.control_dt)
         self._dynamics: DynamicsParams = apply_dynamics(model, samples["dynamics"], cfg)
         self._degrade = ImageDegrader(samples["image"], cfg.image_size)
         self._commands = CommandPipeline(self._dynamics.limits, self._dynamics.latency_steps)
@@ -268,7 +273,7 @@ class FlightEnv(gym.Env):
         command = validate_action(action)
         model, data = self.model, self.data
         data.ctrl[:] = self._commands.push(command)
-        before = data.qpos[:3].copy()
+        before, v_before = data.qpos[:3].copy(), data.qvel[:3].copy()
         start = time.perf_counter()
         collided = False
         for _ in range(self.config.substeps):
@@ -276,6 +281,9 @@ class FlightEnv(gym.Env):
             if data.ncon:
                 collided = True
                 break
+        if self._tilt.gain:
+            self._tilt.update(v_before, data.qvel[:3], yaw_of(data.qpos[3:7]))
+            self._tilt.apply(model, self._camera_id, *self._mount)
         mujoco.mj_kinematics(model, data)
         mujoco.mj_camlight(model, data)
         self.timing["physics"] += time.perf_counter() - start
@@ -392,7 +400,8 @@ class FlightEnv(gym.Env):
                            qvel=d.qvel.copy(), qacc_warmstart=d.qacc_warmstart.copy(), ctrl=d.ctrl.copy(),
                            time=float(d.time), steps=self._steps, distance=self._distance,
                            pending_commands=self._commands.get_state(),
-                           noise_rng_state=self._degrade.rng.bit_generator.state, done=self._done)
+                           noise_rng_state=self._degrade.rng.bit_generator.state, done=self._done,
+                           tilt=(self._tilt.roll, self._tilt.pitch))
 
     def set_state(self, state: FlightState) -> None:
         """Restore a :meth:`get_state` snapshot; the env must be in the same world."""
@@ -410,6 +419,9 @@ class FlightEnv(gym.Env):
         d.time = state.time
         self._commands.set_state(state.pending_commands)
         self._degrade.rng.bit_generator.state = state.noise_rng_state
+        self._tilt.roll, self._tilt.pitch = state.tilt
+        if self._tilt.gain:
+            self._tilt.apply(self.model, self._camera_id, *self._mount)
         self._steps, self._distance, self._done = state.steps, state.distance, state.done
         mujoco.mj_forward(self.model, d)
         self._collision = bool(d.ncon)

@@ -107,6 +107,19 @@ class DynamicsRanges(Group):
 
 
 @dataclass(frozen=True)
+class AttitudeRanges(Group):
+    """Camera tilt from the attitude a quadrotor needs for its acceleration (:mod:`.attitude`).
+
+    Off by default (nominal gain 0: a level camera, as before this group existed); switch it on
+    with ``randomization.attitude.enabled=true`` (policies trained without it have not seen it).
+    """
+
+    enabled: bool = False
+    tau: Uniform = Uniform(0.05, 0.25, nominal=0.1)      # attitude time constant (s)
+    gain: Uniform = Uniform(0.7, 1.3, nominal=0.0)       # tilt = gain * atan(a / g); 0 = level camera
+
+
+@dataclass(frozen=True)
 class StartRanges(Group):
     """Start pose in the first hallway piece."""
 
@@ -129,6 +142,7 @@ class FlightRandomization(Randomization):
     image: ImageRanges = field(default_factory=ImageRanges)
     dynamics: DynamicsRanges = field(default_factory=DynamicsRanges)
     start: StartRanges = field(default_factory=StartRanges)
+    attitude: AttitudeRanges = field(default_factory=AttitudeRanges)
 
 
 GROUP_NAMES = tuple(FlightRandomization().groups())  # ("layout", "textures", ..., "start")

@@ -22,3 +22,4 @@ class FlightState:
     pending_commands: np.ndarray
     noise_rng_state: dict
     done: bool
+    tilt: tuple[float, float] = (0.0, 0.0)    # camera attitude (roll, pitch) in rad (:mod:`.attitude`)
