@@ -11,14 +11,12 @@ from gymnasium import spaces
 
 from ..core.randomization import sample_groups
 from .config import FlightEnvConfig
-from .dynamics import CommandPipeline, quat_of_yaw, validate_action, yaw_of
+from .dynamics import quat_of_yaw, validate_action, yaw_of
 from .actions import ActionSet
-from .attitude import AttitudeTilt
 from .grid import DirectionGrid
 from .ground_truth import grid_free_distances, ring_free_distances
 from .oracles import depth_oracle, map_oracle
-from .randomize import (DynamicsParams, ImageDegrader, apply_camera, apply_colors, apply_dynamics, apply_lights,
-                        apply_textures)
+from .randomize import apply_episode
 from .render_map import draw_map
 from .rendering import WorldRenderer
 from .scene import CAMERA_NAME, COLLISION_GROUP, DRONE_NAME, VISUAL_GROUP, build_spec
@@ -191,28 +189,10 @@ class FlightEnv(gym.Env):
         self.timing["worlds"] += 1
 
     def _apply_episode(self, samples: dict[str, Any]) -> None:
-        """Write one episode's appearance, camera and dynamics samples into the model."""
-        cfg, model = self.config, self.model
-        assignment = apply_textures(model, samples["textures"], cfg.texture_bank)
-        apply_colors(model, samples["colors"])
-        light_positions = apply_lights(model, samples["lights"], self.layout)
-        apply_camera(model, samples["camera"], cfg)
-        cam = model.camera(CAMERA_NAME).id
-        self._mount = (model.cam_pos[cam].copy(), model.cam_quat[cam].copy())
-        self._tilt = AttitudeTilt(samples["attitude"]["tau"], samples["attitude"]["gain"], cfg.control_dt)
-        self._dynamics: DynamicsParams = apply_dynamics(model, samples["dynamics"], cfg)
-        self._degrade = ImageDegrader(samples["image"], cfg.image_size)
-        self._commands = CommandPipeline(self._dynamics.limits, self._dynamics.latency_steps)
-        samples["layout"] = dict(self._world_samples["layout"])
-        samples["textures"] = {**samples["textures"], "bank_seed": self._world_samples["textures"]["seed"],
-                               "photo_fraction": self._world_samples["textures"]["photo_fraction"],
-                               "bank": list(self._bank_names), "slot_textures": assignment}
-        samples["lights"] = {**samples["lights"], "positions": light_positions}
-        # immutable leaves (lists -> tuples) so every info can hold a cheap two-level copy
-        for group in samples.values():
-            for key, value in group.items():
-                if isinstance(value, list):
-                    group[key] = tuple(tuple(v) if isinstance(v, list) else v for v in value)
+        """Write one episode's samples into the model (:func:`.randomize.apply_episode`)."""
+        parts = apply_episode(self.model, samples, self.config, self.layout, self._world_samples, self._bank_names)
+        self._dynamics, self._degrade, self._commands = parts.dynamics, parts.degrade, parts.commands
+        self._mount, self._tilt = parts.mount, parts.tilt
 
     def _start_pose(self, values: dict[str, Any]) -> None:
         cfg, data = self.config, self.data

@@ -18,7 +18,9 @@ import mujoco
 import numpy as np
 
 from ..core import rotations
+from .attitude import AttitudeTilt
 from .config import FlightEnvConfig
+from .dynamics import CommandPipeline
 from .ranges import MAX_LIGHTS
 from .scene import CAMERA_BASE_QUAT, CAMERA_NAME, DRONE_NAME
 from .world import SLOTS, WorldLayout
@@ -144,3 +146,43 @@ class ImageDegrader:
             oy, ox = self.rng.integers(0, self.size, 2)
             out = cv2.add(out, self.noise[oy:oy + self.size, ox:ox + self.size], dtype=cv2.CV_8U)
         return out
+
+
+@dataclass
+class EpisodeParts:
+    """What an episode's samples build besides model fields: the dynamics parameters, the image
+    degrader, the command pipeline, the camera mount pose (body frame: pos m, quat w x y z) and
+    the attitude tilt state."""
+
+    dynamics: DynamicsParams
+    degrade: "ImageDegrader"
+    commands: CommandPipeline
+    mount: tuple[np.ndarray, np.ndarray]
+    tilt: AttitudeTilt
+
+
+def apply_episode(model: mujoco.MjModel, samples: dict[str, Any], config: FlightEnvConfig, layout: Any,
+                  world_samples: dict[str, Any], bank_names: list[str]) -> EpisodeParts:
+    """Write one episode's appearance, camera and dynamics samples into ``model`` and complete
+    ``samples`` (in place) with what was derived from them (world samples, texture assignment,
+    light positions), every list turned into a tuple (immutable leaves: infos share them)."""
+    assignment = apply_textures(model, samples["textures"], config.texture_bank)
+    apply_colors(model, samples["colors"])
+    light_positions = apply_lights(model, samples["lights"], layout)
+    apply_camera(model, samples["camera"], config)
+    cam = model.camera(CAMERA_NAME).id
+    mount = (model.cam_pos[cam].copy(), model.cam_quat[cam].copy())
+    tilt = AttitudeTilt(samples["attitude"]["tau"], samples["attitude"]["gain"], config.control_dt)
+    dynamics = apply_dynamics(model, samples["dynamics"], config)
+    parts = EpisodeParts(dynamics, ImageDegrader(samples["image"], config.image_size),
+                         CommandPipeline(dynamics.limits, dynamics.latency_steps), mount, tilt)
+    samples["layout"] = dict(world_samples["layout"])
+    samples["textures"] = {**samples["textures"], "bank_seed": world_samples["textures"]["seed"],
+                           "photo_fraction": world_samples["textures"]["photo_fraction"],
+                           "bank": list(bank_names), "slot_textures": assignment}
+    samples["lights"] = {**samples["lights"], "positions": light_positions}
+    for group in samples.values():
+        for key, value in group.items():
+            if isinstance(value, list):
+                group[key] = tuple(tuple(v) if isinstance(v, list) else v for v in value)
+    return parts
