@@ -6,7 +6,8 @@
 
 Runs the ``cpu`` preset with a shortened budget (:data:`DEMO_OVERRIDES`, about 2.5 minutes of
 training on 2 cores), then the evaluation on held-out worlds and the held-out appearance set
-against straight / random / depth oracle / SB3 PPO (PPO trained for the same wall-clock time),
+against straight / random / depth oracle / ground-truth planner / SB3 PPO (PPO trained with
+the same wall-clock time and env processes),
 then the ONNX export with its parity check. Everything lands in ``<out>/flight/<timestamp>/``
 and the ``<out>/flight/latest`` link points at it (default: ``runs/demo/flight/latest/``):
 
@@ -69,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     train(config, run, resume=False)
     print("[demo] 2/3 exporting to ONNX with the parity check", flush=True)
     onnx = export_run(run)
-    print("[demo] 3/3 evaluating against straight / random / oracle / PPO on held-out worlds", flush=True)
+    print("[demo] 3/3 evaluating against straight / random / depth oracle / ground-truth planner / PPO on held-out "
+          "worlds", flush=True)
     summary = evaluate(run, None, args.preset, [])
     link = _link_latest(out / "flight", run)
     print()
