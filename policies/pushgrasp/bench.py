@@ -309,7 +309,8 @@ def bench_deployment_protocol(quick: bool) -> list[BenchResult]:
 
 EDGE_SETTINGS = {"before": {"friction_model": "material", "lost_rule": "centre"},
                  "friction_fix": {"friction_model": "contact", "lost_rule": "centre"},
-                 "after": {"friction_model": "contact", "lost_rule": "out_of_view"}}
+                 "after": {"friction_model": "contact", "lost_rule": "out_of_view"},
+                 "slow_descent": {"friction_model": "contact", "lost_rule": "out_of_view", "grasp_descent_speed": 0.1}}
 
 
 def bench_edge_losses(quick: bool) -> list[BenchResult]:
@@ -319,7 +320,8 @@ def bench_edge_losses(quick: bool) -> list[BenchResult]:
     Table I's clutter, the same seeds for each setting: ``before`` = Bullet friction factors set to
     the sampled values (contact = their product) and a block lost once its centre is 1 cm outside;
     ``friction_fix`` = sampled values are contact coefficients; ``after`` = also a block is lost
-    only when no part of it is over the workspace (VPG: out of the camera's view).
+    only when no part of it is over the workspace (VPG: out of the camera's view); ``slow_descent`` =
+    ``after`` with the grasp's descent and lift at 0.1 m/s instead of 0.5.
     ``$GREENROOM_BENCH_RUNS`` sets the runs per setting (default 6; quick 1).
     """
     import dataclasses

@@ -116,6 +116,7 @@ class PushGraspEnvConfig:
     fill_holes: bool = True
     friction_model: str = "contact"      # "contact": sampled friction = contact coefficients; "material": the
                                          # pre-fix behaviour (sampled values as Bullet body factors: contact = product)
+    grasp_descent_speed: float = 0.5     # m/s of the fingertips' straight descent to a grasp (and of the lift)
     lost_rule: str = "out_of_view"       # a block is lost when no part is over the workspace (VPG's view);
                                          # "centre": the pre-fix rule (its centre > 1 cm outside)
     randomization: PushGraspRandomization = field(default_factory=PushGraspRandomization)
@@ -131,6 +132,8 @@ class PushGraspEnvConfig:
             raise ValueError(f"image size must be >= 32 px; got {self.image_width}x{self.image_height}")
         if self.friction_model not in ("contact", "material"):
             raise ValueError(f"friction_model must be 'contact' or 'material'; got {self.friction_model!r}")
+        if not 0.01 <= self.grasp_descent_speed <= 2.0:
+            raise ValueError(f"grasp_descent_speed must be in [0.01, 2] m/s; got {self.grasp_descent_speed}")
         if self.lost_rule not in ("out_of_view", "centre"):
             raise ValueError(f"lost_rule must be 'out_of_view' or 'centre'; got {self.lost_rule!r}")
         rows, cols = self.workspace.shape(self.resolution)

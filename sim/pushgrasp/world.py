@@ -306,9 +306,9 @@ class PushGraspWorld:
         if plan.primitive == GRASP:
             arm.go_home()
             arm.teleport(plan.approach, plan.yaw)
-            result.reached = arm.move_linear(plan.approach, plan.target, plan.yaw, speed=0.5)
+            result.reached = arm.move_linear(plan.approach, plan.target, plan.yaw, speed=cfg.grasp_descent_speed)
             arm.close_gripper(60)
-            arm.move_linear(plan.target, plan.approach, plan.yaw, speed=0.5)
+            arm.move_linear(plan.target, plan.approach, plan.yaw, speed=cfg.grasp_descent_speed)
             arm.step(20)
             result.opening = arm.opening()
             held = self._held_object()

@@ -187,3 +187,10 @@ def test_a_block_partly_over_the_edge_stays_in_play(rule: str, kept: bool) -> No
             assert info["num_objects"] == 0
     finally:
         environment.close()
+
+
+@pytest.mark.parametrize("field, value", [("grasp_descent_speed", 0.0), ("friction_model", "rubber"),
+                                          ("lost_rule", "edge")])
+def test_simulator_ablation_settings_are_checked(field: str, value) -> None:
+    with pytest.raises(ValueError, match=field):
+        replace(PushGraspEnvConfig.smoke(), **{field: value})
