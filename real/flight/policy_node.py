@@ -121,6 +121,7 @@ class FlightPolicyNode(Node):
             raise StartupError(f"contract of {model}: control_hz={contract.control_hz} is outside (0, "
                                f"{MAX_CONTROL_HZ:g}] Hz (a corrupt contract): re-export the policy")
         self.limits = VelocityLimits(p["max_forward_speed"], p["max_vertical_speed"], p["max_yaw_rate"])
+        self._warn_if_limits_clip_actions()
         self.frame_id = str(p["frame_id"])
         self.use_stamped = bool(p["use_stamped"])
         self.watchdog = Watchdog(p["watchdog_timeout_s"])
@@ -183,6 +184,22 @@ class FlightPolicyNode(Node):
         if not self.enabled:
             return "disabled"
         return "stale" if self.watchdog.expired() else "active"
+
+    def _warn_if_limits_clip_actions(self) -> None:
+        """The node's limits are the user's safety bounds; say so when they cut the policy's own
+        action set (e.g. a ``clearance`` policy flying 1.5 m/s under the 1.0 m/s default)."""
+        actions = self.policy.actions
+        _, _, vz, yaw = actions.limits_needed()
+        horizontal = float(np.hypot(actions.unit[:, 0], actions.unit[:, 1]).max()) * actions.max_speed() \
+            / actions.grid.forward_speed
+        clipped = [f"{name} {need:.2f} > {param} {limit:.2f}" for name, need, param, limit in (
+            ("speed", horizontal, "max_forward_speed", self.limits.horizontal),
+            ("|vz|", vz, "max_vertical_speed", self.limits.vertical),
+            ("|yaw rate|", yaw, "max_yaw_rate", self.limits.yaw_rate)) if need > limit + 1e-6]
+        if clipped:
+            self.get_logger().warning(
+                f"the policy's action set ({self.policy.actions.config.mode}) commands more than the node's limits "
+                f"allow ({'; '.join(clipped)}): its commands are clamped; raise those parameters to fly it as trained")
 
     # ------------------------------------------------------------------ callbacks
     def _check_camera(self) -> None:

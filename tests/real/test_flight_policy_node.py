@@ -166,6 +166,26 @@ def test_policy_node_imports_no_torch_or_simulator(model: Path, ros_domain: int)
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
+def _startup_log(model: Path, *params: str) -> str:
+    """stderr of building the node in a fresh interpreter with ``model_path`` and ``params``."""
+    args = ["flight_policy", "--ros-args", "-p", f"model_path:={model}", *(x for p in params for x in ("-p", p))]
+    code = ("import rclpy\nfrom greenroom.real.flight.policy_node import FlightPolicyNode\n"
+            f"rclpy.init(args={args!r})\nnode = FlightPolicyNode()\nnode.destroy_node(); rclpy.shutdown()\n")
+    return subprocess.run([sys.executable, "-c", code], check=True, timeout=60, capture_output=True, text=True).stderr
+
+
+def test_limits_that_clamp_the_policys_action_set_are_warned_at_start(model: Path, ros_domain: int) -> None:
+    """A clearance policy (up to 1.5 m/s, yaw rates up to 1.5 rad/s) under tighter node limits is
+    told at start-up; limits that cover it, and the shipped cad2rl policy under the defaults, are not."""
+    from greenroom.real.common.share import shipped_policy
+
+    tight = _startup_log(model, "max_forward_speed:=1.0", "max_yaw_rate:=1.0")
+    assert "action set (clearance) commands more than the node's limits allow" in tight, tight
+    assert "speed 1.50 > max_forward_speed 1.00" in tight and "|yaw rate| 1.50 > max_yaw_rate 1.00" in tight, tight
+    assert "commands more than" not in _startup_log(model, "max_forward_speed:=1.5", "max_vertical_speed:=1.5")
+    assert "commands more than" not in _startup_log(shipped_policy("flight"))
+
+
 # ---------------------------------------------------------------------------------- behaviour
 @pytest.mark.slow
 def test_enable_estop_clamps_and_parameters(model: Path, tmp_path: Path, ros_domain: int) -> None:

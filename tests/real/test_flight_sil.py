@@ -1,9 +1,10 @@
 """Sim in the loop over real Fast DDS: ``launch/flight_sim.launch.yaml`` (simulator bridge +
-policy node) run by ``greenroom launch``, with a policy trained by ``greenroom train flight
---preset smoke`` and exported by ``greenroom export``; the vehicle is judged from Odometry.
+policy node) run by ``greenroom launch`` with the shipped policy on its own (``cpu``) simulator
+preset; the vehicle is judged from Odometry and must fly exactly the in-process trajectories.
 
-Also: the bridge alone (vehicle semantics of cmd_vel, camera/odometry streams) and the policy
-node's watchdog when the simulated camera dies.
+Also, with a policy trained by ``greenroom train flight --preset smoke`` and exported by
+``greenroom export``: the bridge alone (vehicle semantics of cmd_vel, camera/odometry streams)
+and the policy node's watchdog when the simulated camera dies.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from greenroom.real.flight.sil import start_bridge, start_policy
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
+SHIPPED = REPO / "assets" / "policies" / "flight" / "policy.onnx"  # cad2rl actions, trained on the cpu preset
 DISCOVERY_S = 20.0
 TARGET_DISTANCE_M = 3.0
 SEEDS = (11, 12, 13)
@@ -74,7 +76,7 @@ def _reference_flights(model: Path, seeds: tuple[int, ...]) -> list[np.ndarray]:
     from greenroom.sim.flight.config import FlightEnvConfig
     from greenroom.sim.flight.env import FlightEnv
 
-    env = FlightEnv(replace(FlightEnvConfig.smoke(), **SIM_OVERRIDES))
+    env = FlightEnv(replace(FlightEnvConfig.cpu(), **SIM_OVERRIDES))
     policy = FlightRuntimePolicy(model)
     flights = []
     for seed in seeds:
@@ -104,8 +106,8 @@ SIM_OVERRIDES = {"max_steps": 50}  # episodes end by collision or after 5 s
 EPISODE_JUMP_M = 0.5  # > the 0.2 m a 2 m/s vehicle moves in one 0.1 s step
 
 
-def test_flight_sim_launch_flies_without_collision(smoke_policy: Path, tmp_path: Path, ros_domain: int) -> None:
-    """flight_sim.launch.yaml (lockstep, stamped commands) with the smoke-run policy, episodes of
+def test_flight_sim_launch_flies_without_collision(tmp_path: Path, ros_domain: int) -> None:
+    """flight_sim.launch.yaml (lockstep, stamped commands) with the shipped policy, episodes of
     seeds SEEDS in turn: each flies >= TARGET_DISTANCE_M before its first collision, and the ROS
     loop flies exactly the trajectories of the in-process loop (DDS, image conversion, clamps and
     the stamped lockstep change nothing)."""
@@ -113,7 +115,7 @@ def test_flight_sim_launch_flies_without_collision(smoke_policy: Path, tmp_path:
     log = (tmp_path / "launch.log").open("wb")
     launch = subprocess.Popen(
         [sys.executable, "-m", "greenroom.cli", "launch", str(REPO / "launch" / "flight_sim.launch.yaml"),
-         f"model:={smoke_policy}", "preset:=smoke", f"seed:={SEEDS[0]}", "lockstep:=true", "use_stamped:=true",
+         f"model:={SHIPPED}", "preset:=cpu", f"seed:={SEEDS[0]}", "lockstep:=true", "use_stamped:=true",
          "enable_on_start:=false", f"sim_overrides:=[{overrides}]"],
         stdout=log, stderr=subprocess.STDOUT, cwd=REPO, env=dict(os.environ, PYTHONUNBUFFERED="1"))
     try:
@@ -148,7 +150,7 @@ def test_flight_sim_launch_flies_without_collision(smoke_policy: Path, tmp_path:
         code = stop_process(launch, 30, first=signal.SIGINT)
         log.close()
     assert code == 0, (tmp_path / "launch.log").read_text()[-4000:]
-    for seed, sil, reference in zip(SEEDS, flights, _reference_flights(smoke_policy, SEEDS)):
+    for seed, sil, reference in zip(SEEDS, flights, _reference_flights(SHIPPED, SEEDS)):
         assert _length(sil) >= TARGET_DISTANCE_M, f"seed {seed}: collision after {_length(sil):.2f} m"
         assert sil.shape == reference.shape, f"seed {seed}: {len(sil)} poses over ROS, {len(reference)} in-process"
         np.testing.assert_allclose(sil, reference, atol=1e-6, err_msg=f"seed {seed}")
