@@ -45,11 +45,12 @@ def test_parallel_speedup_is_the_committed_result() -> None:
 
 def test_edge_loss_table_is_the_committed_result() -> None:
     r, tour = _results("pushgrasp-edge-losses.json"), _tour()
-    for name in ("before", "friction_fix", "after"):
+    for name in ("before", "friction_fix", "after", "slow_descent"):
         row = r[f"edge_lost_objects_per_run_{name}"]
         d = row["details"]
         assert d["objects"] == 30 and not d["quick"]
-        assert f"| {row['value']:.2f} | {d['runs_with_lost_objects']:.0f} % | {d['completion']:.0f} % |" in tour, name
+        assert (f"| {row['value']:.2f} | {d['runs_with_lost_objects']:.0f} % | {d['grasp_success_all']:.1f} % | "
+                f"{d['completion']:.0f} % |") in tour, name
     runs = r["edge_lost_objects_per_run_after"]["details"]["runs"]
     assert f"the same {runs} seeds per setting" in tour
 
