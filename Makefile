@@ -21,6 +21,7 @@ export RMW_IMPLEMENTATION := rmw_fastrtps_cpp
 export MUJOCO_GL ?= egl
 export PYOPENGL_PLATFORM ?= egl
 export LP_NUM_THREADS ?= 0
+export RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER := 0
 export PYTHONUNBUFFERED := 1
 
 .PHONY: install ros2-cli colcon demo test bench clean

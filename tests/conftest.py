@@ -21,6 +21,9 @@ os.environ.pop("ROS_LOCALHOST_ONLY", None)
 os.environ.setdefault("MUJOCO_GL", "egl")
 os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
 os.environ.setdefault("LP_NUM_THREADS", "0")
+# Ray replaces 127.0.0.1 with the machine's routable address unless this is 0 (read when ray is
+# first imported; see greenroom.policies.common.ray_local): keeps every local Ray on loopback.
+os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_VPG = REPO_ROOT.parent / "shared" / "vpg"

@@ -15,14 +15,18 @@ would not be the SB3 SAC the synchronous reference runs.
 from __future__ import annotations
 
 import logging
+import importlib.util
 import multiprocessing as mp
 import os
 import queue
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from ..common.ray_local import init_ray
 
 log = logging.getLogger(__name__)
 
@@ -194,19 +198,15 @@ class RayActorPool(_ActorPool):
     backend = "ray"
 
     def __init__(self, config: Any, seeds: list[int]) -> None:
-        try:
-            import ray
-            from ray.util.queue import Queue
-        except ImportError as exc:
-            raise ModuleNotFoundError("backend=ray needs Ray: pip install greenroom[ray]") from exc
+        if importlib.util.find_spec("ray") is None:
+            raise ModuleNotFoundError("backend=ray needs Ray: pip install greenroom[ray]")
+        self._owns_ray = "ray" not in sys.modules or not sys.modules["ray"].is_initialized()
+        if self._owns_ray:  # "local": a one-machine Ray bound to loopback
+            init_ray(config.parallel.ray_address, len(seeds), log_to_driver=True)
+        import ray
+        from ray.util.queue import Queue
+
         self._ray = ray
-        if not ray.is_initialized():
-            local = config.parallel.ray_address == "local"  # a one-machine Ray bound to loopback
-            ray.init(address=config.parallel.ray_address, include_dashboard=False, log_to_driver=True,
-                     **({"_node_ip_address": "127.0.0.1", "num_cpus": len(seeds)} if local else {}))
-            self._owns_ray = True
-        else:
-            self._owns_ray = False
         self.transitions = Queue(maxsize=TRANSITION_QUEUE_CHUNKS * len(seeds), actor_options={"num_cpus": 0})
         self.weights = [Queue(maxsize=1, actor_options={"num_cpus": 0}) for _ in seeds]
         remote_actor = ray.remote(num_cpus=1)(_RayFinActor)

@@ -14,14 +14,17 @@ training run and keep their env (and its MuJoCo model) between tasks.
 """
 from __future__ import annotations
 
+import importlib.util
 import multiprocessing
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+from ..common.ray_local import init_ray
 from .config import FlightTrainConfig
 from .rollout import RolloutResult, RolloutTask, Worker
 
@@ -75,19 +78,15 @@ class RolloutPool:
             raise ValueError(f"unknown rollout backend {self.backend!r}; valid: process, ray")
 
     def _start_ray(self) -> None:
-        try:
-            import ray
-        except ImportError as exc:
-            raise ImportError("rollout.backend=ray needs Ray: pip install 'greenroom[ray]'") from exc
-        if not ray.is_initialized():
+        if importlib.util.find_spec("ray") is None:
+            raise ImportError("rollout.backend=ray needs Ray: pip install 'greenroom[ray]'")
+        if "ray" not in sys.modules or not sys.modules["ray"].is_initialized():
             address = self.config.rollout.ray_address
-            if address is None:
-                ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1",
-                         num_cpus=max(self.workers, 1), log_to_driver=False,
-                         runtime_env={"env_vars": {"OMP_NUM_THREADS": "1"}})
-            else:
-                ray.init(address=address, log_to_driver=False)
+            init_ray(address or "local", max(self.workers, 1), log_to_driver=False,
+                     **({"runtime_env": {"env_vars": {"OMP_NUM_THREADS": "1"}}} if address is None else {}))
             self._ray_started = True
+        import ray
+
         actor_cls = ray.remote(num_cpus=1)(_RayWorker)
         self._actors = [actor_cls.remote(self.config) for _ in range(self.workers)]
 

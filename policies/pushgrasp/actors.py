@@ -19,14 +19,18 @@ design, ``policies/finray/actors.py``).
 """
 from __future__ import annotations
 
+import importlib.util
 import multiprocessing as mp
 import os
 import queue
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from ..common.ray_local import init_ray
 
 # actors yield the CPU to the learner when they share a core (the fin-ray measurement)
 ACTOR_NICENESS = 5
@@ -225,17 +229,15 @@ class RayActorPool(_Pool):
     backend = "ray"
 
     def __init__(self, config: Any, seeds: list[int]) -> None:
-        try:
-            import ray
-            from ray.util.queue import Queue
-        except ImportError as exc:
-            raise ModuleNotFoundError("parallel.backend=ray needs Ray: pip install greenroom[ray]") from exc
+        if importlib.util.find_spec("ray") is None:
+            raise ModuleNotFoundError("parallel.backend=ray needs Ray: pip install greenroom[ray]")
+        self._owns_ray = "ray" not in sys.modules or not sys.modules["ray"].is_initialized()
+        if self._owns_ray:  # "local": a one-machine Ray bound to loopback
+            init_ray(config.parallel.ray_address, len(seeds), log_to_driver=True)
+        import ray
+        from ray.util.queue import Queue
+
         self._ray = ray
-        self._owns_ray = not ray.is_initialized()
-        if self._owns_ray:
-            local = config.parallel.ray_address == "local"
-            ray.init(address=config.parallel.ray_address, include_dashboard=False, log_to_driver=True,
-                     **({"_node_ip_address": "127.0.0.1", "num_cpus": len(seeds)} if local else {}))
         self.transitions = Queue(maxsize=config.parallel.queue_depth * len(seeds), actor_options={"num_cpus": 0})
         self.weights = [Queue(maxsize=1, actor_options={"num_cpus": 0}) for _ in seeds]
         remote = ray.remote(num_cpus=1)(_RayPushGraspActor)

@@ -141,8 +141,11 @@ def test_ray_backend_smoke(runs_dir: Path) -> None:
     from greenroom.policies.common.config import save_config
     from greenroom.policies.finray.async_trainer import train_async
 
-    ray.init(address="local", include_dashboard=False, _node_ip_address="127.0.0.1", num_cpus=2)
+    from greenroom.policies.common.ray_local import init_ray
+
+    init_ray("local", 2)  # what backend=ray does with ray_address=local: one Ray on loopback
     try:
+        assert {n["NodeManagerAddress"] for n in ray.nodes()} == {"127.0.0.1"}  # nothing off loopback
         config = resolve_config(FinRayTrainConfig, "smoke", ["parallel.backend=ray", "total_steps=200"])
         run = RunDir.create("finray", root=runs_dir)
         save_config(config, run.config_path)
