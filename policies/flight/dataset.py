@@ -33,8 +33,7 @@ class ShardStore:
     """The run's labelled-state shards (``folder/<name>.npz``)."""
 
     def __init__(self, folder: Path) -> None:
-        self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder = Path(folder)  # made by the first write: a run that fails earlier is left unchanged
 
     def path(self, name: str) -> Path:
         return self.folder / f"{name}.npz"
@@ -42,6 +41,7 @@ class ShardStore:
     def write(self, name: str, images: np.ndarray, targets: np.ndarray, mask: np.ndarray) -> Path:
         buffer = io.BytesIO()
         np.savez_compressed(buffer, images=images, targets=targets, mask=mask)
+        self.folder.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(self.path(name), buffer.getvalue())
         return self.path(name)
 
