@@ -17,17 +17,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from tqdm.auto import tqdm
 
 from ..common.bench import BenchResult, check
-from ..common.config import resolve_config, save_config
-from ..common.rundir import RunDir, read_metrics
+from ..common.rundir import read_metrics
 from .config import FlightTrainConfig
 
-RUN_ENV = "GREENROOM_BENCH_FLIGHT_RUN"
 TRAIN_BUDGET_S = 20 * 60
 
 
@@ -60,18 +57,11 @@ def _oracles_cad2rl(config: FlightTrainConfig, seeds: list[int]) -> dict[str, di
 
 
 def bench_corners(quick: bool) -> list[BenchResult]:
+    from .bench_policy import bench_run
     from .evaluate import evaluate
-    from .trainer import train
 
     preset = "smoke" if quick else "cpu"
-    if os.environ.get(RUN_ENV):
-        run = RunDir.open(Path(os.environ[RUN_ENV]))
-    else:
-        config = resolve_config(FlightTrainConfig, preset, [])
-        run = RunDir.create("flight-corners", root=Path("runs/bench"))
-        save_config(config, run.config_path)
-        run.write_meta(task="flight", preset=preset, bench=True)
-        train(config, run, resume=False)
+    run = bench_run(preset, "flight-corners")
     episodes = 5 if quick else 30
     summary = evaluate(run, None, preset, [f"eval.episodes={episodes}",
                                            "eval.baselines=[straight,random,oracle,gt_oracle]", "eval.video_episodes=1"])

@@ -33,19 +33,26 @@ RUN_ENV = "GREENROOM_BENCH_FLIGHT_RUN"
 BUNDLED_POLICY = Path(__file__).resolve().parents[2] / "assets" / "policies" / "flight" / "policy.onnx"
 
 
-def bench_quality(quick: bool) -> list[BenchResult]:
-    from .evaluate import evaluate
+def bench_run(preset: str, name: str) -> RunDir:
+    """The run a quality benchmark evaluates: ``$GREENROOM_BENCH_FLIGHT_RUN`` if set, else a
+    ``preset`` run trained now under ``runs/bench/<name>``."""
     from .trainer import train
 
-    preset = "smoke" if quick else "cpu"
     if os.environ.get(RUN_ENV):
-        run = RunDir.open(Path(os.environ[RUN_ENV]))
-    else:
-        config = resolve_config(FlightTrainConfig, preset, [])
-        run = RunDir.create("flight-quality", root=Path("runs/bench"))
-        save_config(config, run.config_path)
-        run.write_meta(task="flight", preset=preset, bench=True)
-        train(config, run, resume=False)
+        return RunDir.open(Path(os.environ[RUN_ENV]))
+    config = resolve_config(FlightTrainConfig, preset, [])
+    run = RunDir.create(name, root=Path("runs/bench"))
+    save_config(config, run.config_path)
+    run.write_meta(task="flight", preset=preset, bench=True)
+    train(config, run, resume=False)
+    return run
+
+
+def bench_quality(quick: bool) -> list[BenchResult]:
+    from .evaluate import evaluate
+
+    preset = "smoke" if quick else "cpu"
+    run = bench_run(preset, "flight-quality")
     episodes = 3 if quick else 20
     summary = evaluate(run, None, preset, [f"eval.episodes={episodes}", "eval.baselines=[straight,random,oracle]",
                                            "eval.video_episodes=0"])
