@@ -40,3 +40,12 @@ def init_ray(address: str, num_cpus: int, **kwargs: Any) -> Any:
         raise RuntimeError(f"the local Ray instance bound to {', '.join(addresses)} instead of {LOOPBACK}: set "
                            f"{LOOPBACK_ENV}=0 in the environment before anything imports ray")
     return ray
+
+
+def ensure_ray(address: str, num_cpus: int, **kwargs: Any) -> bool:
+    """:func:`init_ray` unless Ray is already initialized in this process (a caller's cluster);
+    True when this call started or joined it (the caller then shuts it down)."""
+    if "ray" in sys.modules and sys.modules["ray"].is_initialized():
+        return False
+    init_ray(address, num_cpus, **kwargs)
+    return True

@@ -19,14 +19,13 @@ import importlib.util
 import multiprocessing as mp
 import os
 import queue
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ..common.ray_local import init_ray
+from ..common.ray_local import ensure_ray
 
 log = logging.getLogger(__name__)
 
@@ -200,9 +199,8 @@ class RayActorPool(_ActorPool):
     def __init__(self, config: Any, seeds: list[int]) -> None:
         if importlib.util.find_spec("ray") is None:
             raise ModuleNotFoundError("backend=ray needs Ray: pip install greenroom[ray]")
-        self._owns_ray = "ray" not in sys.modules or not sys.modules["ray"].is_initialized()
-        if self._owns_ray:  # "local": a one-machine Ray bound to loopback
-            init_ray(config.parallel.ray_address, len(seeds), log_to_driver=True)
+        # "local": a one-machine Ray bound to loopback
+        self._owns_ray = ensure_ray(config.parallel.ray_address, len(seeds), log_to_driver=True)
         import ray
         from ray.util.queue import Queue
 

@@ -17,14 +17,13 @@ from __future__ import annotations
 import importlib.util
 import multiprocessing
 import os
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from ..common.ray_local import init_ray
+from ..common.ray_local import ensure_ray
 from .config import FlightTrainConfig
 from .rollout import RolloutResult, RolloutTask, Worker
 
@@ -80,10 +79,9 @@ class RolloutPool:
     def _start_ray(self) -> None:
         if importlib.util.find_spec("ray") is None:
             raise ImportError("rollout.backend=ray needs Ray: pip install 'greenroom[ray]'")
-        if "ray" not in sys.modules or not sys.modules["ray"].is_initialized():
-            address = self.config.rollout.ray_address
-            init_ray(address or "local", max(self.workers, 1), log_to_driver=False,
-                     **({"runtime_env": {"env_vars": {"OMP_NUM_THREADS": "1"}}} if address is None else {}))
+        address = self.config.rollout.ray_address
+        if ensure_ray(address or "local", max(self.workers, 1), log_to_driver=False,
+                      **({"runtime_env": {"env_vars": {"OMP_NUM_THREADS": "1"}}} if address is None else {})):
             self._ray_started = True
         import ray
 

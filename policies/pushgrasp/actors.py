@@ -23,14 +23,13 @@ import importlib.util
 import multiprocessing as mp
 import os
 import queue
-import sys
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..common.ray_local import init_ray
+from ..common.ray_local import ensure_ray
 
 # actors yield the CPU to the learner when they share a core (the fin-ray measurement)
 ACTOR_NICENESS = 5
@@ -231,9 +230,8 @@ class RayActorPool(_Pool):
     def __init__(self, config: Any, seeds: list[int]) -> None:
         if importlib.util.find_spec("ray") is None:
             raise ModuleNotFoundError("parallel.backend=ray needs Ray: pip install greenroom[ray]")
-        self._owns_ray = "ray" not in sys.modules or not sys.modules["ray"].is_initialized()
-        if self._owns_ray:  # "local": a one-machine Ray bound to loopback
-            init_ray(config.parallel.ray_address, len(seeds), log_to_driver=True)
+        # "local": a one-machine Ray bound to loopback
+        self._owns_ray = ensure_ray(config.parallel.ray_address, len(seeds), log_to_driver=True)
         import ray
         from ray.util.queue import Queue
 
