@@ -65,7 +65,7 @@ class _Reader:
     def __init__(self, buffer: memoryview, order: str) -> None:
         self.buffer, self.order, self.offset = buffer, order, _HEADER_BYTES
 
-    def _take(self, size: int, align: int, what: str) -> int:
+    def take(self, size: int, align: int, what: str) -> int:
         body = self.offset - _HEADER_BYTES
         start = self.offset + (-body % align)
         if start + size > len(self.buffer):
@@ -74,17 +74,17 @@ class _Reader:
         return start
 
     def uint32(self, what: str, signed: bool = False) -> int:
-        start = self._take(4, 4, what)
+        start = self.take(4, 4, what)
         return struct.unpack_from(self.order + ("i" if signed else "I"), self.buffer, start)[0]
 
     def uint8(self, what: str) -> int:
-        return self.buffer[self._take(1, 1, what)]
+        return self.buffer[self.take(1, 1, what)]
 
     def string(self, what: str) -> str:
         length = self.uint32(f"{what} length")
         if length == 0 or length > MAX_STRING_BYTES:
             raise CdrError(f"{what} length {length} is not in 1..{MAX_STRING_BYTES} (it counts the final NUL)")
-        start = self._take(length, 1, what)
+        start = self.take(length, 1, what)
         raw = bytes(self.buffer[start:start + length])
         if raw[-1] != 0:
             raise CdrError(f"{what} does not end with NUL")
@@ -111,7 +111,7 @@ def parse_image(serialized: bytes | bytearray | memoryview) -> ImageView:
     is_bigendian = read.uint8("is_bigendian")
     step = read.uint32("step")
     size = read.uint32("data length")
-    start = read._take(size, 1, f"data ({size} bytes)")
+    start = read.take(size, 1, f"data ({size} bytes)")
     data = np.frombuffer(buffer, dtype=np.uint8, count=size, offset=start)
     if nanosec >= 1_000_000_000:
         raise CdrError(f"header.stamp.nanosec {nanosec} is not below 1e9")
