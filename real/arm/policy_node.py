@@ -120,9 +120,8 @@ class ArmPolicy(Node):
                            ws.y_max + self.margin, ws.z_min, ws.z_max + self.margin)
 
         self.sync = ApproximateTimeSync(3, self._on_frame, slop=self.slop, queue_size=5)
-        # Images are parsed from their serialized bytes, pixels not copied (common/image_cdr).
         self.cameras = [CameraSubscription(self, kind, topic, lambda m, i=i: self._count(i, m), p["image_qos"], depth=5,
-                                           stall_s=5.0, raw_image=kind is Image, on_undecodable=self._on_undecodable)
+                                           stall_s=5.0)
                         for i, (kind, topic) in enumerate(((Image, "camera/color/image_raw"),
                                                            (Image, "camera/aligned_depth_to_color/image_raw"),
                                                            (CameraInfo, "camera/color/camera_info")))]
@@ -149,10 +148,6 @@ class ArmPolicy(Node):
     def _count(self, stream: int, msg: Any) -> None:
         self.received[stream] += 1
         self.sync.add(stream, msg)
-
-    def _on_undecodable(self, reason: str) -> None:
-        self.rejected_frames += 1
-        self.get_logger().warning(f"frame dropped ({self.rejected_frames} so far): {reason}", throttle_duration_sec=5.0)
 
     def _on_done(self, msg: Bool) -> None:
         if msg.data:

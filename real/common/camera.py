@@ -29,11 +29,6 @@ frames); the publisher's process needs a larger segment
 lost sample (``message_lost`` event), and :meth:`check` logs a throttled warning naming the
 fix, as well as one when publishers exist but no frame arrived for ``stall_s``.
 
-``raw_image=True`` (``sensor_msgs/Image`` only) subscribes to the serialized bytes and hands the
-callback a :class:`~.image_cdr.ImageView` (pixels not copied: rclpy's own conversion of a
-640x480 frame costs about 2 ms, see :mod:`.image_cdr`); bytes that cannot be read go to
-``on_undecodable(reason)`` instead.
-
 rclpy only; no simulator, no torch.
 """
 from __future__ import annotations
@@ -45,8 +40,6 @@ from typing import Any
 from rclpy.event_handler import SubscriptionEventCallbacks
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
-
-from .image_cdr import CdrError, image_from_serialized
 
 QOS_MODES = ("auto", "best_effort", "reliable")
 FIX_HINT = ("large frames over Fast DDS need a larger shared-memory segment in the *camera driver's* process: "
@@ -69,18 +62,12 @@ class CameraSubscription:
         mode: ``auto``, ``best_effort`` or ``reliable`` (see the module docstring).
         depth: history depth (1 for a policy that acts on the newest frame only).
         stall_s: warn when publishers exist but no message came for this long (s).
-        raw_image: receive ``sensor_msgs/Image`` serialized and parse it without copying the pixels.
-        on_undecodable: called with a reason when ``raw_image`` bytes cannot be read (required then).
     """
 
     def __init__(self, node: Node, msg_type: type, topic: str, callback: Callable[[Any], None],
-                 mode: str = "auto", depth: int = 1, stall_s: float = 1.0, raw_image: bool = False,
-                 on_undecodable: Callable[[str], None] | None = None) -> None:
+                 mode: str = "auto", depth: int = 1, stall_s: float = 1.0) -> None:
         if mode not in QOS_MODES:
             raise ValueError(f"camera QoS mode must be one of {', '.join(QOS_MODES)}; got {mode!r}")
-        if raw_image and on_undecodable is None:
-            raise ValueError("raw_image needs on_undecodable (what to do with bytes that are not an image)")
-        self.raw_image, self._on_undecodable = raw_image, on_undecodable
         self.node, self.msg_type, self.topic, self.mode = node, msg_type, topic, mode
         self.depth, self.stall_s = int(depth), float(stall_s)
         self._callback = callback
@@ -95,17 +82,11 @@ class CameraSubscription:
     def _subscribe(self) -> Any:
         events = SubscriptionEventCallbacks(message_lost=self._on_lost)
         return self.node.create_subscription(self.msg_type, self.topic, self._on_msg, image_qos(self.reliable, self.depth),
-                                             event_callbacks=events, raw=self.raw_image)
+                                             event_callbacks=events)
 
     def _on_msg(self, msg: Any) -> None:
         self.received += 1
         self.last_receive = time.monotonic()
-        if self.raw_image:
-            try:
-                msg = image_from_serialized(msg, self.msg_type)
-            except CdrError as exc:
-                self._on_undecodable(f"undecodable image bytes: {exc}")
-                return
         self._callback(msg)
 
     def _on_lost(self, info: Any) -> None:

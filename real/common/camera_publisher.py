@@ -18,7 +18,7 @@ then publishes ``--frames`` frames at ``--rate`` Hz on a fixed schedule (a late 
 shift the next ones), waits ``--linger`` s, and prints one JSON line:
 ``{"stamps": [ns, ...], "matched_after_s": s, "publish_ms": [median, p99]}``. ``--listen S`` makes
 it a plain subscriber instead (the transport investigation of ``greenroom bench flight --only
-transport``; ``--raw``: it reads each frame from its serialized bytes, ``--only receive``).
+transport``).
 
 The pixels are a fixed random picture (uint8); each frame reuses one message object, only the
 stamp changes (what a driver with a preallocated buffer costs). The Fast DDS transport is the
@@ -49,8 +49,6 @@ def cli(argv: list[str] | None = None) -> int:
     parser.add_argument("--rgbd", action="store_true", help="colour + aligned depth + camera_info (RGB-D driver)")
     parser.add_argument("--listen", type=float, default=0.0, metavar="S",
                         help="instead: a plain subscriber (--qos, keep last 1) for at most S seconds")
-    parser.add_argument("--raw", action="store_true",
-                        help="with --listen: read each frame from its serialized bytes (common.image_cdr)")
     args = parser.parse_args(argv)
     if args.listen > 0:
         return _listen(args)
@@ -148,29 +146,29 @@ def _listen(args: argparse.Namespace) -> int:
     """A plain image subscriber in its own process (its Fast DDS transport is its environment's):
     counts frames until ``--frames`` arrived, 4 s passed without one after the first, or
     ``--listen`` seconds; prints ``{"received": n, "median_ms": ..., "p99_ms": ...}`` (stamp ->
-    callback)."""
+    callback). It keeps freed memory as the nodes do (:mod:`.allocator`)."""
     import rclpy
     from rclpy.qos import QoSProfile, ReliabilityPolicy
     from sensor_msgs.msg import Image
 
-    from .image_cdr import parse_image
+    from .allocator import keep_freed_memory
     from .spin import make_executor
 
+    keep_freed_memory()
     rclpy.init()
     node = rclpy.create_node("camera_listener")
     executor = make_executor()
     executor.add_node(node)
     latencies: list[float] = []
 
-    def on_image(msg: Image | bytes) -> None:
-        image = parse_image(msg) if args.raw else msg  # the pixels as a numpy view either way
+    def on_image(image: Image) -> None:
         pixels = np.frombuffer(image.data, np.uint8)
         stamp = image.header.stamp.sec * 1_000_000_000 + image.header.stamp.nanosec
         if pixels.size == image.step * image.height:
             latencies.append((node.get_clock().now().nanoseconds - stamp) / 1e6)
 
     reliability = ReliabilityPolicy.RELIABLE if args.qos == "reliable" else ReliabilityPolicy.BEST_EFFORT
-    node.create_subscription(Image, args.topic, on_image, QoSProfile(depth=1, reliability=reliability), raw=args.raw)
+    node.create_subscription(Image, args.topic, on_image, QoSProfile(depth=1, reliability=reliability))
     print(json.dumps({"listening": True}), flush=True)
     end, last = time.monotonic() + args.listen, None
     while time.monotonic() < end and len(latencies) < args.frames:

@@ -22,6 +22,10 @@ Python at every ``spin_once``: measured side by side on the flight policy node
 (``greenroom bench flight --only ros``), it halves the node's CPU at 30 Hz and cuts the image ->
 cmd_vel latency. ``GREENROOM_EXECUTOR=single`` selects the classic executor (e.g. to rule the
 experimental one out when debugging).
+
+Memory: before ROS starts, :func:`~.allocator.keep_freed_memory` stops glibc from returning
+each freed camera-frame buffer to the kernel (every frame page-faulted its ~1 MB again: +2 ms
+from stamp to callback at 640x480 when it did; see that module).
 """
 from __future__ import annotations
 
@@ -35,6 +39,8 @@ import rclpy
 from rclpy.executors import Executor, ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
+
+from .allocator import keep_freed_memory
 
 SPIN_PERIOD_S = 0.05  # longest wait in one spin_once: how late a SIGINT/SIGTERM is acted on
 
@@ -72,6 +78,7 @@ def run_node(factory: Callable[[], Node], args: Sequence[str] | None, prog: str,
     stop_signals: list[int] = []
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda received, _frame: stop_signals.append(received))
+    keep_freed_memory()
     try:
         rclpy.init(args=list(args) if args is not None else None, signal_handler_options=SignalHandlerOptions.NO)
     except RuntimeError as exc:  # RCLError: e.g. a malformed --ros-args rule

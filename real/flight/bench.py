@@ -27,9 +27,11 @@ command minus the stamp) median/p99. ``configured`` cases run the publisher with
 ``unconfigured`` ones leave the publisher at Fast DDS defaults, i.e. only our side is
 configured. The p99 target (<= 5 ms) applies to 640x480.
 
-``receive`` rows: why the nodes read camera frames from their serialized bytes
-(:mod:`..common.image_cdr`): stamp -> pixels-in-hand latency of a plain listener process reading
-640x480 rgb8 frames with rclpy's deserialization vs from the serialized bytes, interleaved runs.
+``allocator`` rows: why every node keeps freed memory (:mod:`..common.allocator`): the
+640x480 rgb8 best-effort configured case against ``flight_policy`` started with glibc's default
+allocator and with the tuned one, alternately, a fresh node per round (glibc's default behaviour
+is decided per process). Per mode: the median and p99 over all rounds' frames (a fresh node's
+first frames included), each round's figures in ``details``; ratio = default / tuned median.
 """
 from __future__ import annotations
 
@@ -166,7 +168,8 @@ def camera_case(probe: object, width: int, height: int, encoding: str, qos: str,
             "publisher": "configured" if configured else "unconfigured", "frames": len(stamps),
             "acted": len(answers), "acted_percent": 100.0 * len(answers) / max(1, len(stamps)),
             "median_ms": float(np.median(latencies)), "p99_ms": float(np.percentile(latencies, 99)),
-            "max_ms": float(np.max(latencies)), "publish_ms": report["publish_ms"]}
+            "max_ms": float(np.max(latencies)), "publish_ms": report["publish_ms"],
+            "latencies_ms": latencies.tolist()}
 
 
 def start_camera_node(work: Path, model: Path) -> object:
@@ -226,6 +229,7 @@ def bench_camera(quick: bool) -> list[BenchResult]:
             for width, height, encoding, qos, configured in CAMERA_CASES:
                 case = camera_case(probe, width, height, encoding, qos, configured, 90 if quick else 300, (node,))
                 case["model"] = source
+                del case["latencies_ms"]
                 label = f"{case['size']} {encoding} {qos} pub ({case['publisher']})"
                 acted_target = f">= {ACTED_PERCENT:g}" if configured or qos == "reliable" else ""
                 results.append(BenchResult("camera", f"{label}: frames acted on", case["acted_percent"], "%",
@@ -302,39 +306,46 @@ def bench_transport(quick: bool) -> list[BenchResult]:
     return results
 
 
-def bench_receive(quick: bool) -> list[BenchResult]:
-    """Reading a 640x480 rgb8 frame in Python: rclpy's deserialization (pixels into an
-    ``array.array``) vs :mod:`..common.image_cdr` (serialized bytes, pixels as a numpy view).
-    Two plain processes, publisher with the large-image profile, best effort, 30 Hz; the listener
-    alternates between the two reads (``rounds`` each, interleaved, so both meet the same load)
-    and reports stamp -> callback latency (pixels in hand). Ratio = deserialized / raw median."""
-    import json
-    import subprocess
-    import sys
+def bench_allocator(quick: bool) -> list[BenchResult]:
+    """640x480 image -> cmd_vel with glibc's default allocator vs the nodes' tuned one."""
+    from geometry_msgs.msg import TwistStamped
 
-    frames, rounds = (60, 1) if quick else (150, 3)
-    env = {**os.environ, "FASTDDS_DEFAULT_PROFILES_FILE": str(large_images_profile())}
-    module = [sys.executable, "-m", "greenroom.real.common.camera_publisher", "--width", "640", "--height", "480",
-              "--frames", str(frames), "--qos", "best_effort"]
-    samples: dict[str, list[dict]] = {"rclpy deserialization": [], "serialized bytes (image_cdr)": []}
-    for _ in range(rounds):
-        for label, extra in zip(samples, ([], ["--raw"])):
-            listener = subprocess.Popen(module + ["--listen", "40", *extra], stdout=subprocess.PIPE, text=True,
-                                        stderr=subprocess.DEVNULL, env=env)
-            assert listener.stdout is not None
-            listener.stdout.readline()  # {"listening": true}: subscribed
-            subprocess.run(module, capture_output=True, text=True, timeout=120, env=env)
-            out, _ = listener.communicate(timeout=60)
-            samples[label].append(json.loads([line for line in out.splitlines() if line.startswith("{")][-1]))
+    from ..common.allocator import ALLOCATOR_ENV
+    from ..common.procs import Probe
+    from .sil import default_model, start_policy
+
+    os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    os.environ.setdefault("ROS_DOMAIN_ID", str(random.randint(1, 100)))
+    work = Path(tempfile.mkdtemp(prefix="greenroom-bench-allocator-"))
+    model, source = default_model()
+    rounds, frames = (1, 90) if quick else (4, 150)
+    runs: dict[str, list[dict]] = {"default": [], "tuned": []}
+    with Probe("allocator_bench", fast=True) as probe:
+        probe.subscribe(TwistStamped, "cmd_vel", 100)
+        for _ in range(rounds):
+            for mode, mode_runs in runs.items():
+                node = start_policy(model, work, env={ALLOCATOR_ENV: mode}, use_stamped=True, enable_on_start=True,
+                                    control_rate_hz=CAMERA_HZ, watchdog_timeout_s=0.5, image_qos="auto")
+                try:
+                    probe.spin_until(lambda: probe.node.count_publishers("cmd_vel") > 0, 30, "flight_policy",
+                                     alive=[node])
+                    case = camera_case(probe, 640, 480, "rgb8", "best_effort", True, frames, (node,))
+                finally:
+                    exit_code = node.stop()
+                probe.spin_until(lambda: probe.node.count_publishers("cmd_vel") == 0, 10, "the node to leave")
+                mode_runs.append({**case, "node_exit_code": exit_code})
     results, medians = [], {}
-    for label, runs in samples.items():
-        medians[label] = float(np.median([r["median_ms"] for r in runs]))
-        details = {"runs": runs, "frames_per_run": frames, "load_average_1min": round(os.getloadavg()[0], 2)}
-        results.append(BenchResult("receive", f"640x480 frame read, {label}: stamp -> pixels median", medians[label],
-                                   "ms", "", None, details))
-    deserialized, raw = medians.values()
-    results.append(BenchResult("receive", "640x480 frame read: deserialized / serialized-bytes median", deserialized / raw,
-                               "x", "", None, {"medians_ms": medians}))
+    for mode, mode_runs in runs.items():
+        latencies = np.concatenate([case.pop("latencies_ms") for case in mode_runs])
+        medians[mode] = float(np.median(latencies))
+        details = {"model": source, "rounds": rounds, "frames_per_round": frames, "runs": mode_runs,
+                   "acted_percent": float(np.mean([case["acted_percent"] for case in mode_runs]))}
+        for stat, value in (("median", medians[mode]), ("p99", float(np.percentile(latencies, 99)))):
+            results.append(BenchResult("allocator", f"640x480 rgb8 best_effort, glibc {mode}: image->cmd_vel {stat}",
+                                       value, "ms", "", None, details))
+    results.append(BenchResult("allocator", "640x480 image->cmd_vel median: default / tuned allocator",
+                               medians["default"] / medians["tuned"], "x", "", None, {"median_ms": medians}))
+    shutil.rmtree(work, ignore_errors=True)
     return results
 
 
@@ -342,5 +353,5 @@ def _ns(stamp: object) -> int:
     return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)  # type: ignore[attr-defined]
 
 
-BENCHMARKS = {"ros": bench_ros, "camera": bench_camera, "transport": bench_transport, "receive": bench_receive,
+BENCHMARKS = {"ros": bench_ros, "camera": bench_camera, "allocator": bench_allocator, "transport": bench_transport,
               "launch": launch_bench.bench_flight_launch}

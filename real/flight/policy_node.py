@@ -9,10 +9,7 @@ Topics (relative names: remap them, e.g. ``cmd_vel:=/mavros/setpoint_velocity/cm
                                                                :mod:`..common.camera`. rgb8, bgr8
                                                                or mono8, any size and row step;
                                                                area-resized to the contract's
-                                                               image. Read from its serialized
-                                                               bytes without copying the pixels
-                                                               (:mod:`..common.image_cdr`).
-                                                               Lost/stalled frames: warned.
+                                                               image. Lost/stalled frames: warned.
 ``estop`` (sub)         std_msgs/Bool                          reliable; ``true`` latches an
                                                                e-stop (zero command, disabled) until
                                                                ``false`` then ``~/enable true``.
@@ -67,7 +64,6 @@ from ...policies.runtime import ContractError
 from ...policies.runtime.image import ImageError, image_msg_to_rgb
 from ..common.diagnostics import LatencyStats, RateMeter, status
 from ..common.camera import QOS_MODES, CameraSubscription
-from ..common.image_cdr import ImageView
 from ..common.params import Param, declare_params, not_empty, one_of
 from ..common.safety import ZERO_TWIST, VelocityLimits, Watchdog, clamp_twist
 from ..common.spin import StartupError, run_node
@@ -139,10 +135,8 @@ class FlightPolicyNode(Node):
                                              QoSProfile(depth=10))
         self.values_pub = self.create_publisher(Image, "~/values", QoSProfile(depth=1))
         self.diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", QoSProfile(depth=10))
-        # raw_image: the frame is parsed from its serialized bytes, pixels not copied (common/image_cdr)
         self.camera = CameraSubscription(self, Image, "image", self._on_image, p["image_qos"], depth=1,
-                                         stall_s=max(1.0, 10 * self.watchdog.timeout_s), raw_image=True,
-                                         on_undecodable=self._reject)
+                                         stall_s=max(1.0, 10 * self.watchdog.timeout_s))
         self.create_subscription(Bool, "estop", self._on_estop, QoSProfile(depth=10))
         self.create_service(SetBool, "~/enable", self._on_enable)
         self.control_timer = self.create_timer(1.0 / self.control_rate_hz(p["control_rate_hz"]), self._on_control_tick)
@@ -205,7 +199,7 @@ class FlightPolicyNode(Node):
     def _check_camera(self) -> None:
         self.camera.check()  # follows the publishers' QoS (auto); warns about lost or stalled frames
 
-    def _on_image(self, msg: Image | ImageView) -> None:
+    def _on_image(self, msg: Image) -> None:
         now = time.monotonic()
         self.image_rate.tick(now)
         try:
