@@ -157,11 +157,32 @@ def test_ray_backend_smoke(runs_dir: Path) -> None:
     assert json.loads((run.path / "run.json").read_text())["result"]["backend"] == "ray"
 
 
+def _run_or_dump(command: list[str], timeout: float) -> subprocess.CompletedProcess:
+    """Run ``command``; if it outlives ``timeout``, fail with every thread's traceback (faulthandler on
+    SIGABRT) so that a hang says where it hangs (this bench once hung in CI, silently, and never again
+    in reruns), then kill its whole process group (the actor processes too)."""
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            env={**os.environ, "PYTHONFAULTHANDLER": "1"})
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)
+        try:
+            out, err = proc.communicate(timeout=30)
+        finally:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:  # the whole group is gone already
+                pass
+        pytest.fail(f"{' '.join(command[2:])} ran longer than {timeout} s; its threads:\n{err[-8000:]}")
+    return subprocess.CompletedProcess(command, proc.returncode, out, err)
+
+
 @pytest.mark.slow
 def test_quick_benchmarks_run_through_the_cli(tmp_path: Path) -> None:
     out_json = tmp_path / "bench.json"
-    out = subprocess.run([*CLI, "bench", "finray", "--only", "update_cost,sync_vs_async", "--quick", "--json",
-                          str(out_json)], capture_output=True, text=True, timeout=300)
+    out = _run_or_dump([*CLI, "bench", "finray", "--only", "update_cost,sync_vs_async", "--quick", "--json",
+                        str(out_json)], timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     rows = {r["name"]: r for r in json.loads(out_json.read_text())["results"]}
     assert rows["SAC update, lean"]["value"] > 0 and rows["SAC update, sb3"]["value"] > 0  # timings: reported only
