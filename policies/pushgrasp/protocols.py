@@ -44,7 +44,8 @@ class Protocol:
 
 PROTOCOLS = {
     "vpg": Protocol("vpg", "VPG protocol (paper comparison): torch policy, test-time learning at evaluate.test_lr, "
-                    "no failure mask, 30 runs per case, ends after 10 consecutive no-change actions, no action cap",
+                    "no failure mask, VPG's 30 runs per case (fewer when runs_per_case says so), ends after 10 consecutive "
+                    "no-change actions, no action cap",
                     learning=True, failure_mask=False, onnx=False),
     "deployment": Protocol("deployment", "deployment protocol (not the paper's): exported ONNX policy, failure mask, "
                            "no learning; same runs and end rule as the VPG protocol",
