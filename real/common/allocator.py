@@ -4,11 +4,11 @@ Every camera frame a node takes is a fresh ~1 MB buffer (640x480 rgb8 is 900 KB:
 serialized copy, then the Python bytes). glibc serves blocks that large with ``mmap`` or from
 the top of the heap and, on ``free``, gives them back (``munmap`` / trim) whenever its dynamic
 thresholds say so; the next frame then page-faults all ~225 of its pages again. Measured on
-the 2-core CI machine (640x480 rgb8 at 30 Hz, Fast DDS shared memory, a plain raw listener):
+the 2-core CI machine (640x480 rgb8 at 30 Hz, Fast DDS shared memory, a plain listener process):
 stamp -> callback was 1.4 ms while glibc happened to keep the memory and 3.4 ms in the runs
 where it did not (about one run in five by default, every run with only
 ``MALLOC_MMAP_THRESHOLD_`` set); with both thresholds below it was 1.4 ms in 8 runs of 8.
-``greenroom bench flight --only camera`` measures the policy node both ways side by side.
+``greenroom bench flight --only allocator`` measures the policy node both ways side by side.
 
 :func:`keep_freed_memory` sets what ``MALLOC_MMAP_THRESHOLD_=33554432
 MALLOC_TRIM_THRESHOLD_=268435456`` would: blocks below 32 MB come from the heap and freed ones

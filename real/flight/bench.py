@@ -172,10 +172,12 @@ def camera_case(probe: object, width: int, height: int, encoding: str, qos: str,
             "latencies_ms": latencies.tolist()}
 
 
-def start_camera_node(work: Path, model: Path) -> object:
+def start_camera_node(work: Path, model: Path, env: dict[str, str] | None = None) -> object:
+    """``flight_policy`` as the camera benches run it (TwistStamped answers, enabled, 30 Hz);
+    ``env``: extra environment of the node process."""
     from .sil import start_policy
 
-    return start_policy(model, work, use_stamped=True, enable_on_start=True, control_rate_hz=CAMERA_HZ,
+    return start_policy(model, work, env=env, use_stamped=True, enable_on_start=True, control_rate_hz=CAMERA_HZ,
                         watchdog_timeout_s=0.5, image_qos="auto")
 
 
@@ -312,7 +314,7 @@ def bench_allocator(quick: bool) -> list[BenchResult]:
 
     from ..common.allocator import ALLOCATOR_ENV
     from ..common.procs import Probe
-    from .sil import default_model, start_policy
+    from .sil import default_model
 
     os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     os.environ.setdefault("ROS_DOMAIN_ID", str(random.randint(1, 100)))
@@ -324,8 +326,7 @@ def bench_allocator(quick: bool) -> list[BenchResult]:
         probe.subscribe(TwistStamped, "cmd_vel", 100)
         for _ in range(rounds):
             for mode, mode_runs in runs.items():
-                node = start_policy(model, work, env={ALLOCATOR_ENV: mode}, use_stamped=True, enable_on_start=True,
-                                    control_rate_hz=CAMERA_HZ, watchdog_timeout_s=0.5, image_qos="auto")
+                node = start_camera_node(work, model, env={ALLOCATOR_ENV: mode})
                 try:
                     probe.spin_until(lambda: probe.node.count_publishers("cmd_vel") > 0, 30, "flight_policy",
                                      alive=[node])
