@@ -16,7 +16,7 @@ from .actions import ActionSet
 from .grid import DirectionGrid
 from .ground_truth import grid_free_distances, ring_free_distances
 from .oracles import depth_oracle, map_oracle
-from .randomize import apply_episode
+from .randomize import WORLD_GROUPS, apply_episode
 from .render_map import draw_map
 from .rendering import WorldRenderer
 from .scene import CAMERA_NAME, COLLISION_GROUP, DRONE_NAME, VISUAL_GROUP, build_spec
@@ -36,7 +36,10 @@ class FlightEnv(gym.Env):
     ## Description
     Each world is a hallway of straight pieces with 90 degree turns, side branches (junctions),
     side rooms behind doorways and furniture (cabinets, cylinders, tables, shelves), floor and
-    ceiling, built with ``mujoco.MjSpec``. A new world is generated every
+    ceiling, built with ``mujoco.MjSpec``; with the ``furniture_rotation`` and ``doors`` groups on
+    (off by default), furniture is turned about the vertical and doorways get closed, half-open or
+    open door leaves. Every structural draw of the world (piece lengths, branches, rooms, turns,
+    furniture, doors) is listed in ``info["randomization"]["layout"]``. A new world is generated every
     ``config.regenerate_every`` episodes; textures (procedural families and the user's photos in
     ``config.textures_dir``), colours, materials, lights, camera, image degradation, dynamics and
     the start pose are re-randomized every episode. Every sampled value is in
@@ -158,17 +161,19 @@ class FlightEnv(gym.Env):
 
     def _ensure_world(self, world_index: int) -> None:
         """(Re)build the world of ``world_index`` unless the current one has the same samples."""
-        world_samples = sample_groups({"layout": self._groups["layout"], "textures": self._groups["textures"]},
+        world_samples = sample_groups({name: self._groups[name] for name in WORLD_GROUPS},
                                       self._seed_of(_WORLD_SALT, world_index))
         layout_values, bank_values = world_samples["layout"], world_samples["textures"]
-        key = (tuple(sorted(layout_values.items())), bank_values["seed"], bank_values["photo_fraction"])
+        key = (tuple(sorted(layout_values.items())), tuple(sorted(world_samples["furniture_rotation"].items())),
+               tuple(sorted(world_samples["doors"].items())), bank_values["seed"], bank_values["photo_fraction"])
         self._world_samples = world_samples
         if key == self._world_key:
             return
         start = time.perf_counter()
         cfg = self.config
-        layout = generate_layout(layout_values, self._groups["layout"].max_furniture, layout_values["seed"],
-                                 min_length=cfg.max_distance + 5.0)
+        layout = generate_layout(layout_values, layout_values["seed"], min_length=cfg.max_distance + 5.0,
+                                 ranges=self._groups["layout"], rotation=world_samples["furniture_rotation"],
+                                 doors=world_samples["doors"])
         bank, names = make_bank(np.random.default_rng(bank_values["seed"]), cfg.texture_bank, cfg.texture_size,
                                 self._photos, bank_values["photo_fraction"])
         model = build_spec(layout, bank, cfg).compile()

@@ -26,6 +26,7 @@ from .scene import CAMERA_BASE_QUAT, CAMERA_NAME, DRONE_NAME
 from .world import SLOTS, WorldLayout
 
 _RGB_ROLE = int(mujoco.mjtTextureRole.mjTEXROLE_RGB)
+WORLD_GROUPS = ("layout", "furniture_rotation", "doors", "textures")   # sampled per world, not per episode
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,9 @@ def apply_episode(model: mujoco.MjModel, samples: dict[str, Any], config: Flight
     dynamics = apply_dynamics(model, samples["dynamics"], config)
     parts = EpisodeParts(dynamics, ImageDegrader(samples["image"], config.image_size),
                          CommandPipeline(dynamics.limits, dynamics.latency_steps), mount, tilt)
-    samples["layout"] = dict(world_samples["layout"])
+    samples["layout"] = {**world_samples["layout"], **layout.draws}
+    samples["furniture_rotation"] = dict(world_samples["furniture_rotation"])
+    samples["doors"] = dict(world_samples["doors"])
     samples["textures"] = {**samples["textures"], "bank_seed": world_samples["textures"]["seed"],
                            "photo_fraction": world_samples["textures"]["photo_fraction"],
                            "bank": list(bank_names), "slot_textures": assignment}

@@ -19,6 +19,42 @@ MAX_LIGHTS = 4          # lights compiled into every world; ``lights.count`` swi
 
 
 @dataclass(frozen=True)
+class PlanShapes:
+    """Per-piece draws of the floor plan, made with the layout seed's generator for every hallway
+    piece, side branch and room (not per world: they are listed in ``info["randomization"]
+    ["layout"]["plan"]``, one entry per piece)."""
+
+    length_scale: Uniform = Uniform(0.7, 1.3)            # piece length = segment_length x U(0.7, 1.3)
+    junction_at: Uniform = Uniform(0.3, 0.8)             # branch position along its piece (fraction)
+    junction_reach: Uniform = Uniform(2.0, 5.0)          # branch length beyond the hallway (m)
+    junction_width_scale: Uniform = Uniform(0.6, 1.0)    # branch half width / hallway half width
+    room_at: Uniform = Uniform(0.25, 0.75)               # doorway position along its piece (fraction)
+    room_depth: Uniform = Uniform(3.0, 6.0)              # room depth behind the wall (m)
+    room_length: Uniform = Uniform(3.0, 6.0)             # room length along the hallway (m)
+
+
+@dataclass(frozen=True)
+class FurnitureShapes:
+    """Per-item furniture draws (layout seed's generator; listed in ``info["randomization"]
+    ["layout"]["furniture"]``). Half sizes and heights in metres."""
+
+    kinds: tuple[str, ...] = ("box", "cylinder", "table", "shelf")   # drawn uniformly per item
+    box_half: Uniform = Uniform(0.15, 0.5)               # crate/cabinet half size, x and y drawn apart
+    box_height: Uniform = Uniform(0.4, 1.8)
+    cylinder_radius: Uniform = Uniform(0.12, 0.4)
+    cylinder_height: Uniform = Uniform(0.4, 1.2)
+    cylinder_to_ceiling: float = 0.3                     # P(a cylinder is a floor-to-ceiling column)
+    table_half_long: Uniform = Uniform(0.3, 0.7)
+    table_half_short: Uniform = Uniform(0.25, 0.45)
+    table_height: Uniform = Uniform(0.7, 0.8)
+    shelf_half_long: Uniform = Uniform(0.3, 0.75)
+    shelf_half_depth: Uniform = Uniform(0.12, 0.22)
+    shelf_height: Uniform = Uniform(1.2, 2.0)            # capped at ceiling - 0.2 m
+    shelf_levels: IntUniform = IntUniform(3, 5)          # boards, bottom and top included
+    swap_axes: float = 0.5                               # P(footprint turned by 90 degrees)
+
+
+@dataclass(frozen=True)
 class LayoutRanges(Group):
     """World layout, applied when the world is (re)generated (every ``regenerate_every`` episodes).
 
@@ -36,6 +72,44 @@ class LayoutRanges(Group):
     room_prob: Uniform = Uniform(0.2, 0.6)               # P(side room + doorway) per piece
     furniture_density: Uniform = Uniform(0.1, 0.35)      # furniture items per metre of hallway
     max_furniture: int = 40                              # cap on furniture items per world
+    plan: PlanShapes = field(default_factory=PlanShapes)             # per-piece draws (see above)
+    furniture: FurnitureShapes = field(default_factory=FurnitureShapes)   # per-item draws (see above)
+
+
+@dataclass(frozen=True)
+class FurnitureRotationRanges(Group):
+    """Furniture turned about the vertical axis (real rooms are not axis-aligned).
+
+    Off by default, like ``attitude``: the shipped policy was trained on axis-aligned furniture.
+    Per world, a share ``rotated_share`` of the items gets a yaw ~ U(-max_yaw_deg, max_yaw_deg),
+    drawn with this group's own generator (``seed``), so switching it on moves no other draw of
+    the world; per-item yaws are listed with the furniture in ``info["randomization"]["layout"]``.
+    """
+
+    enabled: bool = False
+    seed: IntUniform = SEED_RANGE
+    rotated_share: Uniform = Uniform(0.3, 1.0, nominal=0.0)    # share of items rotated
+    max_yaw_deg: Uniform = Uniform(15.0, 45.0, nominal=0.0)    # per-item |yaw| bound (deg)
+
+
+@dataclass(frozen=True)
+class DoorRanges(Group):
+    """Door leaves in the doorways of side rooms: closed, half-open or open (swung into the room).
+
+    Off by default (nominal probabilities 0: open doorways without a leaf, as before this group
+    existed). Per door, the state is drawn with probabilities ``closed_prob``, ``half_open_prob``,
+    ``open_prob`` (the rest: no leaf), and the hinge side; half-open leaves stand at the world's
+    ``half_open_deg``. Drawn with this group's own generator and listed per door in
+    ``info["randomization"]["layout"]["doors"]``.
+    Doors never stand on the main hallway, so a closed door shuts a room, not the flight path.
+    """
+
+    enabled: bool = False
+    seed: IntUniform = SEED_RANGE
+    closed_prob: Uniform = Uniform(0.1, 0.4, nominal=0.0)
+    half_open_prob: Uniform = Uniform(0.1, 0.4, nominal=0.0)
+    open_prob: Uniform = Uniform(0.1, 0.3, nominal=0.0)
+    half_open_deg: Uniform = Uniform(25.0, 65.0)               # half-open leaf angle from closed (deg)
 
 
 @dataclass(frozen=True)
@@ -135,6 +209,8 @@ class FlightRandomization(Randomization):
     """All randomization groups of the flight env (switch one off: ``<name>.enabled=false``)."""
 
     layout: LayoutRanges = field(default_factory=LayoutRanges)
+    furniture_rotation: FurnitureRotationRanges = field(default_factory=FurnitureRotationRanges)
+    doors: DoorRanges = field(default_factory=DoorRanges)
     textures: TextureRanges = field(default_factory=TextureRanges)
     colors: ColorRanges = field(default_factory=ColorRanges)
     lights: LightRanges = field(default_factory=LightRanges)

@@ -5,6 +5,7 @@ Row 0 of the image is the *largest* world y, so the picture reads like a map (x 
 """
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from .world import CELL, WorldLayout
@@ -36,14 +37,15 @@ def draw_map(layout: WorldLayout, trajectory: np.ndarray | None = None) -> np.nd
     for prim in layout.primitives:
         if not prim.furniture:
             continue
-        (r0, c0), (r1, c1) = _to_px(layout, np.array([[prim.pos[0] - prim.size[0], prim.pos[1] + prim.size[1]],
-                                                       [prim.pos[0] + prim.size[0], prim.pos[1] - prim.size[1]]]),
-                                    height)
         if prim.kind == "cylinder":
-            (r0, c0), (r1, c1) = _to_px(layout, np.array([[prim.pos[0] - prim.size[0], prim.pos[1] + prim.size[0]],
-                                                           [prim.pos[0] + prim.size[0], prim.pos[1] - prim.size[0]]]),
-                                        height)
-        image[max(int(r0), 0):max(int(np.ceil(r1)), 0), max(int(c0), 0):max(int(np.ceil(c1)), 0)] = FURNITURE_RGB
+            hx = hy = prim.size[0]
+        else:
+            hx, hy = prim.size[0], prim.size[1]
+        c, s = np.cos(prim.yaw), np.sin(prim.yaw)
+        local = np.array([[-hx, -hy], [hx, -hy], [hx, hy], [-hx, hy]])
+        corners = np.array(prim.pos[:2]) + local @ np.array([[c, s], [-s, c]])
+        rc = _to_px(layout, corners, height)
+        cv2.fillConvexPoly(image, np.rint(rc[:, ::-1]).astype(np.int32), FURNITURE_RGB)
     if trajectory is not None and len(trajectory):
         xy = np.asarray(trajectory, dtype=np.float64)[:, :2]
         r, c = np.rint(_to_px(layout, xy[:1], height)[0]).astype(int)

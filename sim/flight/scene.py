@@ -54,11 +54,15 @@ class MeshBuilder:
         self.faces.append(faces + self.count)
         self.count += len(verts)
 
-    def box(self, pos: np.ndarray, half: np.ndarray) -> None:
-        """An axis-aligned box centred at ``pos`` with half extents ``half`` (m, world)."""
-        p = pos + _CORNERS * half
+    def box(self, pos: np.ndarray, half: np.ndarray, yaw: float = 0.0) -> None:
+        """A box centred at ``pos`` with half extents ``half`` (m) in its own frame, turned by
+        ``yaw`` (rad) about the vertical; texture coordinates follow the box's own faces."""
+        local = _CORNERS * half
+        c, s = math.cos(yaw), math.sin(yaw)
+        turned = np.c_[c * local[:, 0] - s * local[:, 1], s * local[:, 0] + c * local[:, 1], local[:, 2]]
+        p, unturned = pos + turned, pos + local
         verts = np.concatenate([p[list(q)] for q in _QUADS])
-        tex = np.concatenate([p[list(q)][:, ax] for q, ax in zip(_QUADS, _QUAD_AXES)])
+        tex = np.concatenate([unturned[list(q)][:, ax] for q, ax in zip(_QUADS, _QUAD_AXES)])
         base = np.arange(6)[:, None] * 4
         faces = np.concatenate([base + [0, 1, 2], base + [0, 2, 3]])
         self._add(verts, tex, faces)
@@ -102,8 +106,9 @@ def build_spec(layout: WorldLayout, bank: list[np.ndarray], config: FlightEnvCon
     for prim in layout.primitives:
         pos, size = np.array(prim.pos), np.array(prim.size)
         if prim.kind == "box":
-            builders[prim.slot].box(pos, size)
-            spec.worldbody.add_geom(type=mujoco.mjtGeom.mjGEOM_BOX, pos=pos, size=size, group=COLLISION_GROUP)
+            builders[prim.slot].box(pos, size, prim.yaw)
+            spec.worldbody.add_geom(type=mujoco.mjtGeom.mjGEOM_BOX, pos=pos, size=size, group=COLLISION_GROUP,
+                                    quat=[math.cos(prim.yaw / 2), 0.0, 0.0, math.sin(prim.yaw / 2)])
         else:
             builders[prim.slot].cylinder(pos, size[0], size[1])
             spec.worldbody.add_geom(type=mujoco.mjtGeom.mjGEOM_CYLINDER, pos=pos, size=[size[0], size[1], 0],

@@ -11,7 +11,7 @@ from greenroom.sim.flight.world import CELL, SPINE_HALF_WIDTH, SLOTS, _merge_run
 
 def _layout(seed: int):
     values = sample_groups({"layout": LayoutRanges()}, seed)["layout"]
-    return generate_layout(values, max_furniture=40, seed=values["seed"]), values
+    return generate_layout(values, seed=values["seed"]), values
 
 
 def _cell_of(layout, xy):
@@ -57,7 +57,7 @@ def test_layout_has_a_free_spine_inside_walls(seed: int):
 
 def test_main_hallway_is_extended_to_the_requested_length():
     values = sample_groups({"layout": LayoutRanges()}, 0)["layout"]
-    long = generate_layout(values, max_furniture=40, seed=values["seed"], min_length=80.0)
+    long = generate_layout(values, seed=values["seed"], min_length=80.0)
     assert np.linalg.norm(np.diff(long.spine, axis=0), axis=1).sum() >= 80.0
     assert len(long.spine) > values["segments"] + 1
 
