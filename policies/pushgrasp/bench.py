@@ -17,7 +17,9 @@
 - ``deployment_protocol``: the same tables with the ONNX policy as deployed (failure mask, no
   learning), labelled as such.
 - ``variants``: the paper's variants table (Tables I-III): the newest run of each variant under
-  VPG's protocol, next to the paper's row for that variant where it has one.
+  VPG's protocol, next to the paper's row for that variant where it has one; each row's details
+  carry the variant's training curves every 1,000 iterations, and the Fig. 4 plot of all variants
+  goes to ``$GREENROOM_BENCH_FIGURES/pushgrasp-variants-fig4.png`` (default folder runs/bench).
 - ``edge_losses``: blocks lost off the workspace in 30-block clutter with the ONNX policy, simulator
   before and after the friction / lost-block fixes (``friction_model``, ``lost_rule``).
 - ``grasp_ceiling``: the simulator's grasp-success ceiling with a scripted oracle grasp
@@ -267,6 +269,7 @@ def bench_variants(quick: bool) -> list[BenchResult]:
     the same budget first (``greenroom train pushgrasp variant=NAME``); variants without a run are listed
     as skipped."""
     from .config import VARIANTS
+    from .plots import curve_checkpoints, variants_curve_plot
 
     runs = variant_runs()
     rows = []
@@ -277,10 +280,21 @@ def bench_variants(quick: bool) -> list[BenchResult]:
                                                 f"variant={variant})"}))
             continue
         config, learner, iteration = _load_learner(runs[variant])
+        curves = curve_checkpoints(runs[variant].path / "transitions.csv")
         rows += _protocol_rows("vpg", config, learner.q_maps, learner, {"policy": str(runs[variant].path),
-                               "iteration": iteration, "variant": variant}, quick, prefix=f"variant_{variant}_",
-                               method=variant)
+                               "iteration": iteration, "variant": variant, "training_curves": curves}, quick,
+                               prefix=f"variant_{variant}_", method=variant)
+    if runs:
+        figure = figures_dir() / "pushgrasp-variants-fig4.png"
+        variants_curve_plot({v: runs[v].path / "transitions.csv" for v in VARIANTS if v in runs}, figure)
+        for row in rows:
+            row.details.setdefault("figure", str(figure))
     return rows
+
+
+def figures_dir() -> Path:
+    """Where benches write figures: ``$GREENROOM_BENCH_FIGURES`` (e.g. benchmarks/results), else runs/bench."""
+    return Path(os.environ.get("GREENROOM_BENCH_FIGURES") or "runs/bench")
 
 
 def bench_deployment_protocol(quick: bool) -> list[BenchResult]:

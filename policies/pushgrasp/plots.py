@@ -77,6 +77,50 @@ def learning_curve_plot(transitions: Path, out: Path, window: int = 200) -> Path
     return out
 
 
+def curve_checkpoints(transitions: Path, every: int = 1000, window: int = 200) -> dict[str, dict[int, float]]:
+    """Fig. 4's curves sampled every ``every`` iterations (%): grasp success over the last ``window``
+    grasps, push-then-grasp success over the last ``window`` such grasps, and the share of pushes
+    among the last ``every`` actions."""
+    iterations, primitives, outcomes, episodes = read_transitions(transitions)
+    grasp = grasp_success_curve(primitives, outcomes, window)
+    after = grasp_success_curve(primitives, outcomes, window, after_push(primitives, episodes))
+    out: dict[str, dict[int, float]] = {"grasp_success": {}, "push_then_grasp_success": {}, "push_share": {}}
+    for mark in range(every, int(iterations.max(initial=0)) + 2, every):   # after `mark` actions (0-based)
+        i = int(np.searchsorted(iterations, mark, side="left")) - 1
+        if i < 0:
+            continue
+        recent = primitives[max(0, i + 1 - every):i + 1]
+        out["grasp_success"][mark] = round(100 * float(grasp[i]), 1)
+        out["push_then_grasp_success"][mark] = round(100 * float(after[i]), 1)
+        out["push_share"][mark] = round(100 * float(np.mean(recent == 0)), 1)
+    return out
+
+
+def variants_curve_plot(transitions: dict[str, Path], out: Path, window: int = 200) -> Path:
+    """VPG's Fig. 4 over variants: grasp success over the last ``window`` grasps per variant (solid)
+    and its push-then-grasp success (dotted, variants that push), against training iterations."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for k, (variant, path) in enumerate(transitions.items()):
+        iterations, primitives, outcomes, episodes = read_transitions(path)
+        color = f"C{k}"
+        ax.plot(iterations, 100 * grasp_success_curve(primitives, outcomes, window), color=color, label=variant)
+        if (primitives == 0).any():
+            ax.plot(iterations, 100 * grasp_success_curve(primitives, outcomes, window,
+                                                          after_push(primitives, episodes)),
+                    ":", color=color, label=f"{variant} push-then-grasp")
+    ax.set_xlabel("training step (actions)")
+    ax.set_ylabel(f"grasp success over the last {window} grasps (%)")
+    ax.set_ylim(0, 100)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out
+
+
 def qmap_figure(obs: dict[str, np.ndarray], maps: tuple[np.ndarray, np.ndarray], out: Path) -> Path:
     """Colour/height heightmaps + the best push and grasp rotation's Q map, best pixel marked."""
     plt = _pyplot()

@@ -121,3 +121,24 @@ def test_push_then_grasp_curve_follows_episodes() -> None:
     curve = grasp_success_curve(primitives, outcomes, window=2, only=after_push(primitives, episodes))
     # push-then-grasps: #1 ok, #5 fail, #6 ok; VPG weights the first values by count / window
     assert curve.tolist() == pytest.approx([0.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5])
+
+
+def test_training_curves_are_sampled_from_the_transitions_log(tmp_path) -> None:
+    from greenroom.policies.pushgrasp.plots import curve_checkpoints, variants_curve_plot
+
+    # iterations 0..3999: pushes on even iterations up to 1999, then grasps only; every grasp after a
+    # push succeeds, other grasps succeed on every 4th iteration
+    rows = ["iteration,primitive,outcome,episode"]
+    for i in range(4000):
+        push = i < 2000 and i % 2 == 0
+        outcome = 0.5 if push else float(i < 2000 or i % 4 == 1)
+        rows.append(f"{i},{P if push else G},{outcome},0")
+    log = tmp_path / "transitions.csv"
+    log.write_text("\n".join(rows) + "\n")
+    curves = curve_checkpoints(log, every=1000, window=200)
+    assert list(curves["grasp_success"]) == [1000, 2000, 3000, 4000]
+    assert curves["push_share"] == {1000: 50.0, 2000: 50.0, 3000: 0.0, 4000: 0.0}
+    assert curves["grasp_success"][2000] == 100.0 and curves["grasp_success"][4000] == 25.0
+    assert curves["push_then_grasp_success"][4000] == 100.0      # the last 200 such grasps all succeeded
+    figure = variants_curve_plot({"vpg": log, "grasping-only": log}, tmp_path / "fig4.png")
+    assert figure.stat().st_size > 10_000
