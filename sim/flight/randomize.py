@@ -21,7 +21,7 @@ from ..core import rotations
 from .attitude import AttitudeTilt
 from .config import FlightEnvConfig
 from .dynamics import CommandPipeline
-from .ranges import MAX_LIGHTS
+from .ranges import MAX_LIGHTS, LightDraws, SlotColorDraws, SlotTextureDraws
 from .scene import CAMERA_BASE_QUAT, CAMERA_NAME, DRONE_NAME
 from .world import SLOTS, WorldLayout
 
@@ -39,51 +39,66 @@ class DynamicsParams:
     drag: float              # linear drag rate (1/s)
 
 
-def apply_textures(model: mujoco.MjModel, values: dict[str, Any], bank_size: int) -> list[int]:
-    """Give each slot material a bank texture and a texture scale; returns the texture per slot."""
+def apply_textures(model: mujoco.MjModel, values: dict[str, Any], bank_size: int,
+                   per_slot: SlotTextureDraws) -> dict[str, tuple]:
+    """Give each slot material a bank texture and a texture scale; returns what was drawn per slot
+    (``slot_textures``: bank index, ``slot_texrepeat``: repeats per metre)."""
     rng = np.random.default_rng(values["seed"])
     assignment = rng.integers(0, bank_size, len(SLOTS))
+    scales = []
     for slot_id, tex in enumerate(assignment):
         model.mat_texid[slot_id, _RGB_ROLE] = int(tex)
-        scale = values["texrepeat"] * float(rng.uniform(0.7, 1.4))
+        scale = values["texrepeat"] * per_slot.scale.sample(rng)
         model.mat_texrepeat[slot_id] = (scale, scale)
-    return [int(t) for t in assignment]
+        scales.append(scale)
+    return {"slot_textures": tuple(int(t) for t in assignment), "slot_texrepeat": tuple(scales)}
 
 
-def apply_colors(model: mujoco.MjModel, values: dict[str, Any]) -> None:
-    """Per-slot tint (blend of white and a random colour), brightness and shading."""
+def apply_colors(model: mujoco.MjModel, values: dict[str, Any], per_slot: SlotColorDraws) -> dict[str, tuple]:
+    """Per-slot tint (blend of white and a random colour), brightness and shading; returns the
+    material values written per slot."""
     rng = np.random.default_rng(values["seed"])
+    drawn: dict[str, list] = {"slot_rgba": [], "slot_specular": [], "slot_shininess": [], "slot_emission": []}
     for slot_id in range(len(SLOTS)):
-        color = rng.uniform(0.0, 1.0, 3)
+        color = np.array(per_slot.color.sample(rng))
         rgb = values["brightness"] * ((1 - values["tint_strength"]) + values["tint_strength"] * color)
         model.mat_rgba[slot_id] = (*np.clip(rgb, 0.0, 1.0), 1.0)
-        model.mat_specular[slot_id] = values["specular"] * rng.uniform(0.5, 1.5)
-        model.mat_shininess[slot_id] = min(1.0, values["shininess"] * rng.uniform(0.5, 1.5))
-        model.mat_emission[slot_id] = values["emission"] * rng.uniform(0.5, 1.5)
+        model.mat_specular[slot_id] = values["specular"] * per_slot.specular_scale.sample(rng)
+        model.mat_shininess[slot_id] = min(1.0, values["shininess"] * per_slot.shininess_scale.sample(rng))
+        model.mat_emission[slot_id] = values["emission"] * per_slot.emission_scale.sample(rng)
+        drawn["slot_rgba"].append(tuple(float(v) for v in model.mat_rgba[slot_id]))
+        for name, field_ in (("slot_specular", model.mat_specular), ("slot_shininess", model.mat_shininess),
+                             ("slot_emission", model.mat_emission)):
+            drawn[name].append(float(field_[slot_id]))
+    return {name: tuple(v) for name, v in drawn.items()}
 
 
-def apply_lights(model: mujoco.MjModel, values: dict[str, Any], layout: WorldLayout) -> list[list[float]]:
-    """Switch on ``count`` lights over random free floor spots near the ceiling; returns positions."""
+def apply_lights(model: mujoco.MjModel, values: dict[str, Any], layout: WorldLayout,
+                 per_light: LightDraws) -> dict[str, tuple]:
+    """Switch on ``count`` lights over random free floor spots near the ceiling; returns, for the
+    active lights, ``positions`` (m, world), ``directions`` (unit vectors) and ``diffuse_rgb``."""
     rng = np.random.default_rng(values["seed"])
     spots = layout.light_spots
     picks = rng.choice(len(spots), size=MAX_LIGHTS, replace=len(spots) < MAX_LIGHTS)
-    positions = []
+    drawn: dict[str, list] = {"positions": [], "directions": [], "diffuse_rgb": []}
     for k in range(MAX_LIGHTS):
         x, y = spots[picks[k]]
         z = layout.ceiling_height - 0.1
-        tilt, azimuth = values["direction_tilt"] * rng.uniform(0, 1), rng.uniform(0, 2 * math.pi)
+        tilt, azimuth = values["direction_tilt"] * per_light.tilt_fraction.sample(rng), per_light.azimuth.sample(rng)
         model.light_pos[k] = (x, y, z)
         model.light_dir[k] = (math.sin(tilt) * math.cos(azimuth), math.sin(tilt) * math.sin(azimuth), -math.cos(tilt))
-        model.light_diffuse[k] = values["diffuse"] * rng.uniform(0.7, 1.3, 3)   # slightly coloured
+        model.light_diffuse[k] = values["diffuse"] * np.array(per_light.diffuse_scale.sample(rng))
         model.light_ambient[k] = values["ambient"]
         model.light_specular[k] = 0.2
         model.light_active[k] = k < values["count"]
         if k < values["count"]:
-            positions.append([float(x), float(y), float(z)])
+            drawn["positions"].append((float(x), float(y), float(z)))
+            drawn["directions"].append(tuple(float(v) for v in model.light_dir[k]))
+            drawn["diffuse_rgb"].append(tuple(float(v) for v in model.light_diffuse[k]))
     model.vis.headlight.diffuse[:] = values["headlight_diffuse"]
     model.vis.headlight.ambient[:] = values["headlight_ambient"]
     model.vis.headlight.specular[:] = 0.0
-    return positions
+    return {name: tuple(v) for name, v in drawn.items()}
 
 
 def apply_camera(model: mujoco.MjModel, values: dict[str, Any], config: FlightEnvConfig) -> None:
@@ -167,9 +182,10 @@ def apply_episode(model: mujoco.MjModel, samples: dict[str, Any], config: Flight
     """Write one episode's appearance, camera and dynamics samples into ``model`` and complete
     ``samples`` (in place) with what was derived from them (world samples, texture assignment,
     light positions), every list turned into a tuple (immutable leaves: infos share them)."""
-    assignment = apply_textures(model, samples["textures"], config.texture_bank)
-    apply_colors(model, samples["colors"])
-    light_positions = apply_lights(model, samples["lights"], layout)
+    ranges = config.randomization
+    slot_textures = apply_textures(model, samples["textures"], config.texture_bank, ranges.textures.per_slot)
+    slot_colors = apply_colors(model, samples["colors"], ranges.colors.per_slot)
+    lights = apply_lights(model, samples["lights"], layout, ranges.lights.per_light)
     apply_camera(model, samples["camera"], config)
     cam = model.camera(CAMERA_NAME).id
     mount = (model.cam_pos[cam].copy(), model.cam_quat[cam].copy())
@@ -182,8 +198,9 @@ def apply_episode(model: mujoco.MjModel, samples: dict[str, Any], config: Flight
     samples["doors"] = dict(world_samples["doors"])
     samples["textures"] = {**samples["textures"], "bank_seed": world_samples["textures"]["seed"],
                            "photo_fraction": world_samples["textures"]["photo_fraction"],
-                           "bank": list(bank_names), "slot_textures": assignment}
-    samples["lights"] = {**samples["lights"], "positions": light_positions}
+                           "bank": list(bank_names), **slot_textures}
+    samples["colors"] = {**samples["colors"], **slot_colors}
+    samples["lights"] = {**samples["lights"], **lights}
     for group in samples.values():
         for key, value in group.items():
             if isinstance(value, list):

@@ -113,6 +113,35 @@ class DoorRanges(Group):
 
 
 @dataclass(frozen=True)
+class SlotTextureDraws:
+    """Per appearance slot, every episode (the ``textures`` seed's generator; recorded as
+    ``info["randomization"]["textures"]["slot_texrepeat"]``)."""
+
+    scale: Uniform = Uniform(0.7, 1.4)                   # slot texrepeat = texrepeat x U(0.7, 1.4)
+
+
+@dataclass(frozen=True)
+class SlotColorDraws:
+    """Per appearance slot, every episode (the ``colors`` seed's generator; recorded as
+    ``slot_rgba``, ``slot_specular``, ``slot_shininess``, ``slot_emission``)."""
+
+    color: UniformVec = UniformVec((0.0, 0.0, 0.0), (1.0, 1.0, 1.0))   # tint colour (RGB, 0..1)
+    specular_scale: Uniform = Uniform(0.5, 1.5)          # slot specular = specular x U(0.5, 1.5)
+    shininess_scale: Uniform = Uniform(0.5, 1.5)         # slot shininess = shininess x U(0.5, 1.5), <= 1
+    emission_scale: Uniform = Uniform(0.5, 1.5)          # slot emission = emission x U(0.5, 1.5)
+
+
+@dataclass(frozen=True)
+class LightDraws:
+    """Per light, every episode (the ``lights`` seed's generator; recorded for the active lights
+    as ``directions`` and ``diffuse_rgb``)."""
+
+    tilt_fraction: Uniform = Uniform(0.0, 1.0)           # tilt = direction_tilt x U(0, 1) (rad)
+    azimuth: Uniform = Uniform(0.0, 6.283185307179586)   # tilt direction (rad)
+    diffuse_scale: UniformVec = UniformVec((0.7, 0.7, 0.7), (1.3, 1.3, 1.3))   # RGB x diffuse: slightly coloured
+
+
+@dataclass(frozen=True)
 class TextureRanges(Group):
     """Texture bank (procedural families and the user's photos) and its use on surfaces.
 
@@ -123,6 +152,7 @@ class TextureRanges(Group):
     seed: IntUniform = SEED_RANGE                        # bank + assignment seed
     photo_fraction: Uniform = Uniform(0.0, 1.0, nominal=0.5)  # share of bank from textures_dir
     texrepeat: LogUniform = LogUniform(0.25, 2.0, nominal=0.5)  # texture repeats per metre
+    per_slot: SlotTextureDraws = field(default_factory=SlotTextureDraws)
 
 
 @dataclass(frozen=True)
@@ -135,6 +165,7 @@ class ColorRanges(Group):
     specular: Uniform = Uniform(0.0, 0.6, nominal=0.2)   # material specular ~ U(0, 0.6)
     shininess: Uniform = Uniform(0.0, 0.8, nominal=0.3)  # material shininess ~ U(0, 0.8)
     emission: Uniform = Uniform(0.0, 0.2, nominal=0.0)   # material emission ~ U(0, 0.2)
+    per_slot: SlotColorDraws = field(default_factory=SlotColorDraws)
 
 
 @dataclass(frozen=True)
@@ -148,6 +179,7 @@ class LightRanges(Group):
     direction_tilt: Uniform = Uniform(0.0, 0.8, nominal=0.0)  # tilt from straight down (rad)
     headlight_diffuse: Uniform = Uniform(0.1, 0.7, nominal=0.4)   # camera headlight ~ U(0.1, 0.7)
     headlight_ambient: Uniform = Uniform(0.05, 0.4, nominal=0.2)  # ~ U(0.05, 0.4)
+    per_light: LightDraws = field(default_factory=LightDraws)
 
 
 @dataclass(frozen=True)

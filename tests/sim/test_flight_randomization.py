@@ -108,3 +108,33 @@ def test_user_photos_end_up_in_the_texture_bank(tmp_path: Path):
     (tmp_path / "zz_broken.jpg").write_bytes(b"\xff\xd8 truncated jpeg")
     with pytest.raises(TextureError, match="zz_broken.jpg cannot be read"):
         FlightEnv(cfg)
+
+
+def test_per_slot_and_per_light_draws_come_from_config_ranges_and_are_recorded():
+    from greenroom.sim.core.randomization import Uniform
+    from greenroom.sim.flight.ranges import SlotTextureDraws
+    from greenroom.sim.flight.world import SLOTS
+
+    env = FlightEnv(BASE)
+    try:
+        r = env.reset(seed=5)[1]["randomization"]
+        per_slot = BASE.randomization.colors.per_slot
+        assert len(r["textures"]["slot_texrepeat"]) == len(r["colors"]["slot_rgba"]) == len(SLOTS)
+        for k, scale in enumerate(r["textures"]["slot_texrepeat"]):
+            assert env.model.mat_texrepeat[k][0] == pytest.approx(scale)
+            assert 0.7 * r["textures"]["texrepeat"] - 1e-9 <= scale <= 1.4 * r["textures"]["texrepeat"] + 1e-9
+        for k, specular in enumerate(r["colors"]["slot_specular"]):
+            assert env.model.mat_specular[k] == pytest.approx(specular)
+            assert specular <= per_slot.specular_scale.high * r["colors"]["specular"] + 1e-6
+        assert len(r["lights"]["directions"]) == len(r["lights"]["diffuse_rgb"]) == r["lights"]["count"]
+        np.testing.assert_allclose(env.model.light_dir[0], r["lights"]["directions"][0], atol=1e-6)
+    finally:
+        env.close()
+    fixed = replace(BASE.randomization, textures=replace(BASE.randomization.textures,
+                                                         per_slot=SlotTextureDraws(scale=Uniform(1.0, 1.0))))
+    env = FlightEnv(replace(BASE, randomization=fixed))
+    try:
+        r = env.reset(seed=5)[1]["randomization"]["textures"]
+        assert r["slot_texrepeat"] == pytest.approx((r["texrepeat"],) * len(r["slot_texrepeat"]))
+    finally:
+        env.close()
