@@ -24,6 +24,8 @@
   before and after the friction / lost-block fixes (``friction_model``, ``lost_rule``).
 - ``grasp_ceiling``: the simulator's grasp-success ceiling with a scripted oracle grasp
   (``ceiling.py``) on isolated blocks and on blocks touching others, at 8 and 16 rotations.
+- ``q_maxima``: push vs grasp map maxima of the latest trained run on the first frame of every test
+  scene (``qscale.py``): how often greedy picks a grasp, and how far the maxima exceed 1 / (1 - gamma).
 """
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ import numpy as np
 
 from ..common.bench import BenchResult, check, median_time
 from .ceiling import bench_grasp_ceiling
+from .qscale import bench_q_maxima
 from ..common.rundir import RunDir, read_metrics, runs_root
 
 
@@ -165,14 +168,20 @@ SYNERGY = ("runs", "completed_runs", "push_share", "grasp_success_after_push", "
            "mean_actions", "runs_with_lost_objects", "lost_objects_per_run", "runs_hitting_action_cap", "runs_ended")
 
 
-def latest_trained_run() -> RunDir | None:
+def latest_trained_run(variant: str = "vpg") -> RunDir | None:
+    """``$GREENROOM_PUSHGRASP_RUN``, else the newest run of ``variant`` with a checkpoint under
+    ``runs/pushgrasp`` (runs of the other variants, trained for the variants table, are skipped)."""
+    from ..common.config import load_config
+    from .config import PushGraspTrainConfig
+
     env = os.environ.get("GREENROOM_PUSHGRASP_RUN")
     if env:
         return RunDir.open(Path(env))
     root = runs_root() / "pushgrasp"
     for path in sorted(root.glob("*"), reverse=True) if root.is_dir() else []:
         run = RunDir(path)
-        if (path / "config.yaml").is_file() and run.latest_checkpoint() is not None:
+        if (path / "config.yaml").is_file() and run.latest_checkpoint() is not None \
+                and load_config(PushGraspTrainConfig, run.config_path).variant == variant:
             return run
     return None
 
@@ -373,4 +382,5 @@ BENCHMARKS = {
     "variants": bench_variants,
     "grasp_ceiling": bench_grasp_ceiling,
     "edge_losses": bench_edge_losses,
+    "q_maxima": bench_q_maxima,
 }

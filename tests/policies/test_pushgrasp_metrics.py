@@ -142,3 +142,20 @@ def test_training_curves_are_sampled_from_the_transitions_log(tmp_path) -> None:
     assert curves["push_then_grasp_success"][4000] == 100.0      # the last 200 such grasps all succeeded
     figure = variants_curve_plot({"vpg": log, "grasping-only": log}, tmp_path / "fig4.png")
     assert figure.stat().st_size > 10_000
+
+
+def test_q_scale_counts_greedy_grasps_and_maxima_above_the_value_bound() -> None:
+    from greenroom.policies.pushgrasp.qscale import measure
+
+    def maps(push: float, grasp: float) -> tuple[np.ndarray, np.ndarray]:
+        p, g = np.zeros((2, 4, 4), np.float32), np.zeros((2, 4, 4), np.float32)
+        p[1, 2, 3], g[0, 1, 1] = push, grasp
+        return p, g
+
+    scale = measure([maps(0.5, 1.0), maps(1.2, 0.9), maps(0.8, 2.4), maps(1.0, 1.0)], gamma=0.5)
+    assert scale.bound == 2.0
+    assert scale.greedy_grasp_share == 75.0          # ties go to the grasp, as VPG's argmax does
+    assert scale.over_bound_share == 25.0
+    summary = scale.summary()
+    assert summary["grasp_max_mean"] == pytest.approx((1.0 + 0.9 + 2.4 + 1.0) / 4)
+    assert summary["grasp_over_push"] == pytest.approx((2.0 + 0.75 + 3.0 + 1.0) / 4)
