@@ -74,3 +74,26 @@ def test_speed_table_is_the_committed_result() -> None:
     h224, h112 = r["heightmap_640x480_224px"]["value"], r["heightmap_640x480_112px"]["value"]
     assert f"| {h224:.1f} / {h112:.1f} ms |" in tour
     assert f"| {r['onnx_all_16_maps_112px_1thread']['value']:.1f} ms |" in tour
+
+
+def test_retrain_table_and_q_maxima_are_the_committed_results() -> None:
+    tour = _tour()
+    deployment = _results("pushgrasp-deployment-retrained.json")
+    vpg = _results("pushgrasp-vpg-protocol-retrained.json")
+    paper = {"table1": "100.0 / 67.7 / 60.9", "table2": "82.7 / 77.2 / 60.1"}
+    for table, label in (("table1", "I: 30 random blocks"), ("table2", "II: VPG's 11 hard cases")):
+        cells = [" / ".join(f"{rows[f'{prefix}_{table}_{m}']['value']:.1f}"
+                            for m in ("completion", "grasp_success", "action_efficiency"))
+                 for rows, prefix in ((deployment, "deployment_protocol"), (vpg, "vpg_protocol"))]
+        assert f"| {label} | {cells[0]} | {cells[1]} | {paper[table]} |" in tour
+    assert f"{deployment['deployment_protocol_table1_completion']['details']['runs_per_case']} runs per case;" in tour
+    assert f"{vpg['vpg_protocol_table1_completion']['details']['runs_per_case']} runs per case;" in tour
+    shares = [rows[f"{prefix}_{t}_completion"]["details"]["push_share"]
+              for rows, prefix in ((deployment, "deployment_protocol"), (vpg, "vpg_protocol")) for t in ("table1", "table2")]
+    assert f"{shares[0]:.1f} / {shares[1]:.1f} % of its deployment actions" in tour
+    assert f"{shares[2]:.1f} / {shares[3]:.1f} % under VPG's protocol" in tour
+    q = _results("pushgrasp-q-maxima.json")
+    for scene, count in (("vpg", "11 of 11 hard cases"), ("clutter", "5 of 5")):
+        share, ratio = q[f"q_maxima_{scene}_greedy_grasp_share"], q[f"q_maxima_{scene}_grasp_over_push"]
+        assert share["value"] == 100.0 and f"{count}" in tour and f"({ratio['value']:.2f}x" in tour
+    assert q["q_maxima_clutter_grasp_over_bound_share"]["value"] == 100.0 and "every grasp maximum is above" in tour
