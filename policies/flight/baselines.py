@@ -100,8 +100,35 @@ def _grid_env(config: FlightTrainConfig, rank: int = 0):  # type: ignore[no-unty
     return GridActions(FlightEnv(config.env))
 
 
+def monitor_path(model_path: Path) -> Path:
+    """The SB3 monitor log (``*.monitor.csv``) written beside a PPO model while it trains."""
+    return model_path.with_name(model_path.stem + ".monitor.csv")
+
+
+def ppo_learning_curve(model_path: Path, bin_s: float = 60.0) -> list[dict[str, float]]:
+    """PPO's learning curve from its monitor log: per ``bin_s`` seconds of training, the episodes
+    that ended in it and their mean flown distance (m) and return."""
+    import csv
+
+    path = monitor_path(model_path)
+    if not path.is_file():
+        return []
+    with path.open() as handle:
+        next(handle)                     # SB3's JSON header line
+        rows = [(float(r["t"]), float(r["distance"]), float(r["r"])) for r in csv.DictReader(handle)]
+    curve = []
+    for start in np.arange(0.0, max((t for t, _, _ in rows), default=0.0) + 1e-9, bin_s):
+        inside = [(d, r) for t, d, r in rows if start <= t < start + bin_s]
+        if inside:
+            curve.append({"t_end_s": float(start + bin_s), "episodes": len(inside),
+                          "mean_distance_m": float(np.mean([d for d, _ in inside])),
+                          "mean_return": float(np.mean([r for _, r in inside]))})
+    return curve
+
+
 def train_ppo(config: FlightTrainConfig, budget_s: float, path: Path, seed: int = 0) -> Any:
-    """Train SB3 PPO (CnnPolicy) for ``budget_s`` wall-clock seconds; save to ``path`` (.zip).
+    """Train SB3 PPO (CnnPolicy) for ``budget_s`` wall-clock seconds; save to ``path`` (.zip),
+    its training episodes to :func:`monitor_path` (SB3 ``VecMonitor``, with the flown distance).
 
     Same compute as our trainer: ``rollout.workers`` env processes (SB3 ``SubprocVecEnv``,
     spawn; our trainer runs that many rollout processes), the learner on ``threads`` torch
@@ -110,8 +137,8 @@ def train_ppo(config: FlightTrainConfig, budget_s: float, path: Path, seed: int 
     from functools import partial
 
     from stable_baselines3 import PPO
-    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
     from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecMonitor
 
     if config.env.image_size < 36:
         raise ValueError(f"the PPO baseline's CnnPolicy (NatureCNN) needs images >= 36 px, env.image_size is "
@@ -133,6 +160,8 @@ def train_ppo(config: FlightTrainConfig, budget_s: float, path: Path, seed: int 
     workers = config.rollout.workers
     makers = [partial(_grid_env, config, rank) for rank in range(workers)]
     env = SubprocVecEnv(makers, start_method="spawn") if workers > 1 else DummyVecEnv(makers)
+    # episode return, length, wall time and flown distance of every training episode: the learning curve
+    env = VecMonitor(env, filename=str(monitor_path(path)), info_keywords=("distance",))
     model = PPO("CnnPolicy", env, n_steps=256, batch_size=64, n_epochs=4, learning_rate=3e-4, gamma=0.95,
                 seed=seed, verbose=0, device="auto")
     started = time.perf_counter()
@@ -170,6 +199,6 @@ def load_or_train_ppo(config: FlightTrainConfig, budget_s: float, folder: Path) 
     model = train_ppo(config, budget_s, path, seed=config.seed)
     meta = {"budget_s": budget_s, "train_seconds": time.perf_counter() - started, "timesteps": int(model.num_timesteps),
             "envs": config.rollout.workers, "threads": config.threads,
-            "image_size": config.env.image_size}
+            "image_size": config.env.image_size, "learning_curve": ppo_learning_curve(path)}
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")
     return model, meta

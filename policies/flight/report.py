@@ -74,8 +74,9 @@ def _trajectories(path: Path, maps: dict[str, np.ndarray], seed: int) -> None:
     plt.close(fig)
 
 
-def learning_curve(path: Path, metrics_csv: Path) -> bool:
-    """Plot training loss and the behaviour policy's flight distance from a run's metrics.csv."""
+def learning_curve(path: Path, metrics_csv: Path, ppo_curve: list[dict[str, float]] | None = None) -> bool:
+    """Plot training loss and the behaviour policy's flight distance from a run's metrics.csv, and
+    beside it the PPO baseline's (mean distance of its training episodes per minute of wall clock)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -95,7 +96,10 @@ def learning_curve(path: Path, metrics_csv: Path) -> bool:
         ax2.plot(*zip(*greedy), marker="o", color="tab:green", label="greedy policy, fixed training worlds")
     if len(behaviour) >= 2:   # finished epsilon-greedy episodes are rare within a sampling round
         ax2.plot(*zip(*behaviour), marker="x", linestyle=":", color="tab:gray", label="epsilon-greedy while sampling")
-    if greedy or len(behaviour) >= 2:
+    if ppo_curve:
+        ax2.plot([b["t_end_s"] for b in ppo_curve], [b["mean_distance_m"] for b in ppo_curve], marker="s",
+                 linestyle="--", color="tab:orange", label="PPO baseline, its training episodes")
+    if greedy or len(behaviour) >= 2 or ppo_curve:
         ax2.legend(fontsize=8)
     ax2.set(xlabel="training time (s)", ylabel="mean episode distance (m)", title="learning curve")
     fig.tight_layout()
@@ -149,7 +153,9 @@ def write_report(out: Path, summary: dict[str, Any], episodes: list[Any], maps: 
     if maps:
         _trajectories(out / "trajectories.png", maps, summary["seeds"][0])
         files["trajectories"] = out / "trajectories.png"
-    if run is not None and learning_curve(out / "learning_curve.png", run.path / "metrics.csv"):
+    ppo = summary.get("notes", {}).get("ppo")
+    ppo_curve = ppo.get("learning_curve") if isinstance(ppo, dict) else None
+    if run is not None and learning_curve(out / "learning_curve.png", run.path / "metrics.csv", ppo_curve):
         files["learning_curve"] = out / "learning_curve.png"
     if write_video(out / "policy.mp4", frames, values, config.env.control_hz):
         files["video"] = out / "policy.mp4"

@@ -128,8 +128,27 @@ def test_ppo_baseline_gets_the_trainers_parallel_envs(tmp_path) -> None:  # type
     from greenroom.policies.flight.baselines import load_or_train_ppo, ppo_action_table
 
     config = resolve_config(FlightTrainConfig, "smoke", ["env.image_size=48", "rollout.workers=2"])
-    model, meta = load_or_train_ppo(config, 4.0, tmp_path)
+    model, meta = load_or_train_ppo(config, 6.0, tmp_path)
     assert meta["envs"] == 2 and model.n_envs == 2 and meta["timesteps"] > 0
+    # the learning curve comes from SB3's monitor log of every training episode
+    from greenroom.policies.flight.baselines import monitor_path, ppo_learning_curve
+
+    lines = monitor_path(tmp_path / "ppo.zip").read_text().splitlines()
+    assert lines[0].startswith("#") and lines[1].split(",")[:4] == ["r", "l", "t", "distance"]
+    assert len(lines) > 2, "no training episode ended"
+    curve = ppo_learning_curve(tmp_path / "ppo.zip", bin_s=1.0)
+    assert sum(b["episodes"] for b in curve) == len(lines) - 2
+    assert all(b["mean_distance_m"] >= 0 for b in curve) and meta["learning_curve"] == ppo_learning_curve(tmp_path / "ppo.zip")
     table = ppo_action_table(config)
     assert model.action_space.n == len(table) == 9 + 2
     np.testing.assert_allclose(table[-2:, 3], [config.env.actions.turn_rate, -config.env.actions.turn_rate])
+
+
+def test_learning_curve_plot_shows_the_ppo_baseline_beside_the_policy(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from greenroom.policies.flight.report import learning_curve
+
+    metrics = tmp_path / "metrics.csv"
+    metrics.write_text("time/elapsed_s,losses/value,charts/greedy_distance_m\n10,1.0,3.0\n20,0.5,6.0\n")
+    ppo = [{"t_end_s": 60.0, "episodes": 4, "mean_distance_m": 2.5, "mean_return": 1.0}]
+    assert learning_curve(tmp_path / "with.png", metrics, ppo) and learning_curve(tmp_path / "without.png", metrics)
+    assert (tmp_path / "with.png").read_bytes() != (tmp_path / "without.png").read_bytes()
