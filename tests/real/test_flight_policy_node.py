@@ -176,14 +176,17 @@ def _startup_log(model: Path, *params: str) -> str:
 
 def test_limits_that_clamp_the_policys_action_set_are_warned_at_start(model: Path, ros_domain: int) -> None:
     """A clearance policy (up to 1.5 m/s, yaw rates up to 1.5 rad/s) under tighter node limits is
-    told at start-up; limits that cover it, and the shipped cad2rl policy under the defaults, are not."""
+    told at start-up; limits that cover it are not. The shipped policy (clearance) under the node's
+    conservative default of 1 m/s is told about the speed alone."""
     from greenroom.real.common.share import shipped_policy
 
     tight = _startup_log(model, "max_forward_speed:=1.0", "max_yaw_rate:=1.0")
     assert "action set (clearance) commands more than the node's limits allow" in tight, tight
     assert "speed 1.50 > max_forward_speed 1.00" in tight and "|yaw rate| 1.50 > max_yaw_rate 1.00" in tight, tight
     assert "commands more than" not in _startup_log(model, "max_forward_speed:=1.5", "max_vertical_speed:=1.5")
-    assert "commands more than" not in _startup_log(shipped_policy("flight"))
+    shipped = _startup_log(shipped_policy("flight"))
+    assert "speed 1.50 > max_forward_speed 1.00" in shipped and "yaw rate" not in shipped.split("clamped")[0], shipped
+    assert "commands more than" not in _startup_log(shipped_policy("flight"), "max_forward_speed:=1.5")
 
 
 # ---------------------------------------------------------------------------------- behaviour

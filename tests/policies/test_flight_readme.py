@@ -1,0 +1,55 @@
+"""The README's flight tour quotes the committed bench results exactly (corners, bundled policy, speed)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+RESULTS = REPO / "benchmarks" / "results"
+CORNER_RUNS = ("flight-corners.json", "flight-corners-onpolicy.json", "flight-corners-onpolicy-long.json")
+
+
+def _tour() -> str:
+    readme = (REPO / "README.md").read_text()
+    start = readme.index("## Tour: flight")
+    return readme[start:readme.index("\n## ", start + 1)]
+
+
+def _rows(name: str) -> dict[str, dict]:
+    return {r["name"]: r for r in json.loads((RESULTS / name).read_text())["results"]}
+
+
+def _cell(metrics: dict) -> str:
+    return f"{metrics['mean_distance_m']:.1f} / {100 * metrics['success_rate']:.0f}"
+
+
+def test_corners_table_is_the_committed_results() -> None:
+    tour = _tour()
+    for name in CORNER_RUNS:
+        details = _rows(name)["cpu training time"]["details"]
+        assert details["episodes"] == 30 and details["cap_m"] == 40.0
+        policy = details["metrics"]["policy"]
+        row = (f"(`{name}`) | {_cell(policy['heldout-worlds'])} | {_cell(policy['heldout-appearance'])} | "
+               f"{details['train_seconds'] / 60:.1f} min |")
+        assert row in tour, row
+    details = _rows(CORNER_RUNS[-1])["cpu training time"]["details"]
+    for method, label in (("gt_oracle", "ground-truth planner"), ("oracle", "depth oracle"),
+                          ("straight", "straight ahead"), ("random", "random cells")):
+        m = details["metrics"][method]
+        assert f"| {label} | {_cell(m['heldout-worlds'])} | {_cell(m['heldout-appearance'])} | - |" in tour, label
+    cad2rl = details["cad2rl_oracles_heldout_worlds"]["oracle"]
+    assert f"{cad2rl['mean_distance_m']:.1f} m, {100 * cad2rl['success_rate']:.0f} % success" in tour
+    # "all missed" must stay true of every policy row
+    for name in CORNER_RUNS:
+        rows = _rows(name)
+        assert not any(r["passed"] for r in rows.values() if r["passed"] is not None), name
+
+
+def test_bundled_policy_line_is_the_committed_result() -> None:
+    rows = _rows("flight-bundled.json")
+    tour = " ".join(_tour().split())
+    for world_set, words in (("heldout-worlds", "on the held-out worlds"), ("heldout-appearance", "on the held-out appearance set")):
+        row = rows[f"policy mean distance ({world_set})"]
+        success = 100 * row["details"]["metrics"]["policy"]["success_rate"]
+        assert f"{row['value']:.1f} m and {success:.0f} % success {words}" in tour or \
+            f"{row['value']:.1f} m and {success:.0f} % {words}" in tour, world_set
