@@ -97,3 +97,31 @@ def test_retrain_table_and_q_maxima_are_the_committed_results() -> None:
         share, ratio = q[f"q_maxima_{scene}_greedy_grasp_share"], q[f"q_maxima_{scene}_grasp_over_push"]
         assert share["value"] == 100.0 and f"{count}" in tour and f"({ratio['value']:.2f}x" in tour
     assert q["q_maxima_clutter_grasp_over_bound_share"]["value"] == 100.0 and "every grasp maximum is above" in tour
+
+
+def test_variants_table_is_the_committed_result() -> None:
+    """The variants table (VPG's Tables I-III at one training budget) and what the tour says of it."""
+    rows, tour = _results("pushgrasp-variants.json"), _tour()
+    trained = []
+    for variant in ("vpg", "vpg-noreward", "vpg-myopic", "grasping-only", "pg-reactive"):
+        first = rows[f"variant_{variant}_table1_completion"]
+        if "skipped" in first["details"]:
+            assert f"| {variant} | not trained |" in tour
+            continue
+        trained.append(variant)
+        cells = [" / ".join(f"{rows[f'variant_{variant}_{t}_{m}']['value']:.1f}"
+                            for m in ("completion", "grasp_success", "action_efficiency")) for t in ("table1", "table2")]
+        shares = " / ".join(f"{rows[f'variant_{variant}_{t}_completion']['details']['push_share']:.1f}"
+                            for t in ("table1", "table2"))
+        assert f"| {variant} | {cells[0]} | {cells[1]} | {shares} |" in tour, variant
+        assert first["details"]["iteration"] == 8000 and not first["details"]["quick"]
+    assert {"vpg", "grasping-only"} <= set(trained)
+    runs = rows["variant_vpg_table1_completion"]["details"]["runs_per_case"]
+    assert f"{runs} runs per case" in tour
+    assert (RESULTS / "pushgrasp-variants-fig4.png").is_file() and "pushgrasp-variants-fig4.png" in tour
+    # the sentence on VPG vs grasping-only follows the table
+    for table, words in (("table1", "clutter"), ("table2", "hard cases")):
+        vpg = rows[f"variant_vpg_{table}_completion"]["value"]
+        grasp_only = rows[f"variant_grasping-only_{table}_completion"]["value"]
+        verdict = "beats" if vpg > grasp_only else "does not beat"
+        assert f"VPG {verdict} grasping-only on completion in {words}" in tour, (table, vpg, grasp_only)
