@@ -19,7 +19,7 @@ import numpy as np
 
 from .fixtures import (DOOR_HEIGHT, DOOR_WIDTH, Doorway, FurnitureDraw, Primitive, door_leaf, draw_shape,
                        draw_yaw, footprint_half, furniture_parts)
-from .ranges import LayoutRanges, PlanShapes
+from .ranges import DoorRanges, FurnitureRotationRanges, LayoutRanges, PlanShapes
 
 CELL = 0.25                    # occupancy cell side (m); also the wall thickness
 SPINE_HALF_WIDTH = 0.55        # furniture-free half width around the main hallway centre line (m)
@@ -28,8 +28,9 @@ FURNITURE_SLOTS = 3
 SLOTS = ("floor", "ceiling", *(f"wall{i}" for i in range(WALL_SLOTS)),
          *(f"furniture{i}" for i in range(FURNITURE_SLOTS)))
 _HEADINGS = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
-NO_ROTATION = {"seed": 0, "rotated_share": 0.0, "max_yaw_deg": 0.0}
-NO_DOORS = {"seed": 0, "closed_prob": 0.0, "half_open_prob": 0.0, "open_prob": 0.0, "half_open_deg": 45.0}
+# the nominal samples of the switched-off groups: no turned furniture, no door leaves
+NO_ROTATION = FurnitureRotationRanges(enabled=False).sample(np.random.default_rng(0))
+NO_DOORS = DoorRanges(enabled=False).sample(np.random.default_rng(0))
 __all__ = ["CELL", "DOOR_HEIGHT", "DOOR_WIDTH", "Primitive", "SLOTS", "SPINE_HALF_WIDTH", "WorldLayout",
            "generate_layout"]
 
