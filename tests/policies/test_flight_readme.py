@@ -53,3 +53,26 @@ def test_bundled_policy_line_is_the_committed_result() -> None:
         success = 100 * row["details"]["metrics"]["policy"]["success_rate"]
         assert f"{row['value']:.1f} m and {success:.0f} % success {words}" in tour or \
             f"{row['value']:.1f} m and {success:.0f} % {words}" in tour, world_set
+
+
+def _speed_value(value: float) -> str:
+    return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def test_speed_table_is_the_committed_result() -> None:
+    """Every row of flight-speed.json is in the tour's speed table, with its target and verdict."""
+    tour = _tour()
+    results = json.loads((RESULTS / "flight-speed.json").read_text())["results"]
+    assert results, "flight-speed.json has no rows"
+    missed = []
+    for r in results:
+        verdict = "" if r["passed"] is None else (" (met)" if r["passed"] else " (missed)")
+        row = f"| {r['group']}: {r['name']} | {_speed_value(r['value'])} {r['unit']} | {r['target'] or '-'}{verdict} |"
+        assert row in tour, row
+        if r["passed"] is False:
+            missed.append(r)
+    # the sentence after the table names each missed target with its measured value
+    prose = " ".join(tour.split())
+    assert "Two targets are missed" in prose and len(missed) == 2
+    for r in missed:
+        assert f"{_speed_value(r['value'])}x" in prose, r["name"]
