@@ -15,6 +15,9 @@ grasp held a block, from one reset until the run ends (VPG evaluate.py, shared/d
   ``grasp_success_after_push`` = success rate of the grasps whose previous action in the same
   run was a push, ``grasp_success_without_push`` = of the other grasps (first action or after a
   grasp), each with its count so a rate over a handful of grasps reads as such.
+- **stuck on one spot** (this project): ``no_change_runs_on_one_spot`` counts the runs that ended
+  after 10 no-change actions all of the same primitive within ``SPOT_PX`` pixels of the last one
+  (any rotation): the greedy policy repeating one failing action until the end rule fires.
 
 All percentages are 0-100; a mean over no runs is reported as NaN (not 0: "nothing measured"
 must not read as "0 % success").
@@ -27,6 +30,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 PUSH, GRASP = 0, 1
+SPOT_PX = 2            # heightmap pixels: actions this close count as "the same spot"
+STUCK_ACTIONS = 10     # VPG's end rule: 10 consecutive no-change actions
 
 
 @dataclass
@@ -38,10 +43,26 @@ class RunResult:
     grasped: list[bool] = field(default_factory=list)
     lost: int = 0          # blocks that left the workspace (pushed or knocked off): they cannot be grasped
     ended: str = ""        # why the run stopped: cleared, no_change, action_cap, empty (nothing left, not all grasped)
+    pixels: list[tuple[int, int]] = field(default_factory=list)  # (row, col) of each action, when recorded
 
-    def record(self, primitive: int, grasp_success: bool) -> None:
+    def record(self, primitive: int, grasp_success: bool, pixel: tuple[int, int] | None = None) -> None:
         self.primitives.append(int(primitive))
         self.grasped.append(bool(grasp_success) and primitive == GRASP)
+        if pixel is not None:
+            self.pixels.append((int(pixel[0]), int(pixel[1])))
+
+    @property
+    def final_repeats(self) -> int:
+        """How many of the last actions share the last one's primitive and lie within ``SPOT_PX`` of it."""
+        if not self.pixels or len(self.pixels) != len(self.primitives):
+            return 0
+        last, (row, col) = self.primitives[-1], self.pixels[-1]
+        count = 0
+        for primitive, (r, c) in zip(reversed(self.primitives), reversed(self.pixels)):
+            if primitive != last or max(abs(r - row), abs(c - col)) > SPOT_PX:
+                break
+            count += 1
+        return count
 
     @property
     def actions(self) -> int:
@@ -109,6 +130,7 @@ def summarize(results: list[RunResult]) -> dict[str, float]:
         "grasps_after_push": after_n,
         "grasp_success_without_push": 100.0 * without_s / without_n if without_n else math.nan,
         "grasps_without_push": without_n,
+        "no_change_runs_on_one_spot": sum(r.ended == "no_change" and r.final_repeats >= STUCK_ACTIONS for r in results),
         "runs_hitting_action_cap": sum(r.ended == "action_cap" for r in results),
         "runs_ended": {reason: sum(r.ended == reason for r in results) for reason in sorted({r.ended for r in results})},
     }

@@ -20,6 +20,27 @@ def run(objects: int, actions: list[tuple[int, bool]], lost: int = 0) -> RunResu
     return result
 
 
+
+def test_runs_stuck_on_one_spot_are_counted() -> None:
+    """A no-change run whose last 10 actions are one primitive within 2 px of one spot is 'stuck';
+    a spread of failures, a switch of primitive, or a run that ended otherwise is not."""
+    def spotted(ended: str, steps: list[tuple[int, tuple[int, int]]]) -> RunResult:
+        result = RunResult(objects=5, ended=ended)
+        for primitive, pixel in steps:
+            result.record(primitive, False, pixel)
+        return result
+
+    stuck = spotted("no_change", [(G, (10, 10))] * 2 + [(G, (40, 40 + i % 3)) for i in range(10)])
+    assert stuck.final_repeats == 10
+    spread = spotted("no_change", [(G, (40, 40 + 3 * i)) for i in range(10)])
+    assert spread.final_repeats == 1
+    switched = spotted("no_change", [(G, (40, 40))] * 9 + [(P, (40, 40))])
+    assert switched.final_repeats == 1
+    other_end = spotted("action_cap", [(G, (40, 40))] * 12)
+    unrecorded = run(5, [(G, False)] * 12)
+    assert unrecorded.final_repeats == 0
+    assert summarize([stuck, spread, switched, other_end, unrecorded])["no_change_runs_on_one_spot"] == 1
+
 def test_completion_grasp_success_and_efficiency_follow_vpg() -> None:
     # 3 objects: push, grasp ok, grasp fail, grasp ok, grasp ok -> complete; 3/4 grasps; 3/5 actions
     a = run(3, [(P, False), (G, True), (G, False), (G, True), (G, True)])
