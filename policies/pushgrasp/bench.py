@@ -9,6 +9,8 @@
 - ``parallel_collection``: training iterations per second, one process vs 2 simulator actors
   feeding one learner (``parallel.actors=2``, local processes), measured one after the other
   in the same bench run with the same preset and seed, start-up iterations left out.
+- ``parallel_curve``: the learning curves per iteration of a one-process and an actors run
+  (``curve_parity.py``): Fig. 4 checkpoints and the grasp-success difference with its interval.
 - ``vpg_protocol``: Tables I (30 random blocks) and II (VPG's 11 hard cases) under VPG's own
   protocol (``protocols.py``: 30 runs per case, test-time learning, no failure mask, 10 no-change
   end rule) with the latest trained run (``$GREENROOM_PUSHGRASP_RUN`` or the newest
@@ -37,6 +39,7 @@ import numpy as np
 
 from ..common.bench import BenchResult, check, median_time
 from .ceiling import bench_grasp_ceiling
+from .curve_parity import bench_parallel_curve
 from .qscale import bench_q_maxima
 from ..common.rundir import RunDir, read_metrics, runs_root
 
@@ -165,7 +168,8 @@ TABLES = {"clutter": "table1", "vpg": "table2"}
 METRICS = ("completion", "grasp_success", "action_efficiency")
 SYNERGY = ("runs", "completed_runs", "push_share", "grasp_success_after_push", "grasps_after_push",
            "grasp_success_without_push", "grasps_without_push", "grasp_success_all", "action_efficiency_all",
-           "mean_actions", "runs_with_lost_objects", "lost_objects_per_run", "runs_hitting_action_cap", "runs_ended")
+           "mean_actions", "runs_with_lost_objects", "lost_objects_per_run", "runs_hitting_action_cap", "runs_ended",
+           "no_change_runs_on_one_spot")
 
 
 def latest_trained_run(variant: str = "vpg") -> RunDir | None:
@@ -377,6 +381,7 @@ BENCHMARKS = {
     "heightmap": bench_heightmap,
     "onnx_inference": bench_onnx_inference,
     "parallel_collection": bench_parallel_collection,
+    "parallel_curve": bench_parallel_curve,
     "vpg_protocol": bench_vpg_protocol,
     "deployment_protocol": bench_deployment_protocol,
     "variants": bench_variants,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 
@@ -99,6 +100,10 @@ def test_retrain_table_and_q_maxima_are_the_committed_results() -> None:
     assert q["q_maxima_clutter_grasp_over_bound_share"]["value"] == 100.0 and "every grasp maximum is above" in tour
 
 
+def _pct(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:.1f}"
+
+
 def test_variants_table_is_the_committed_result() -> None:
     """The variants table (VPG's Tables I-III at one training budget) and what the tour says of it."""
     rows, tour = _results("pushgrasp-variants.json"), _tour()
@@ -109,13 +114,25 @@ def test_variants_table_is_the_committed_result() -> None:
             assert f"| {variant} | not trained |" in tour
             continue
         trained.append(variant)
-        cells = [" / ".join(f"{rows[f'variant_{variant}_{t}_{m}']['value']:.1f}"
+        cells = [" / ".join(_pct(rows[f"variant_{variant}_{t}_{m}"]["value"])
                             for m in ("completion", "grasp_success", "action_efficiency")) for t in ("table1", "table2")]
-        shares = " / ".join(f"{rows[f'variant_{variant}_{t}_completion']['details']['push_share']:.1f}"
-                            for t in ("table1", "table2"))
-        assert f"| {variant} | {cells[0]} | {cells[1]} | {shares} |" in tour, variant
+        details = [rows[f"variant_{variant}_{t}_completion"]["details"] for t in ("table1", "table2")]
+        every_grasp = " / ".join(_pct(d["grasp_success_all"]) for d in details)
+        shares = " / ".join(_pct(d["push_share"]) for d in details)
+        assert f"| {variant} | {cells[0]} | {cells[1]} | {every_grasp} | {shares} |" in tour, variant
+        # "-": no completed run, so VPG's per-completion grasp success and efficiency are undefined
+        for d, table in zip(details, ("table1", "table2")):
+            assert (d["completed_runs"] == 0) == math.isnan(rows[f"variant_{variant}_{table}_grasp_success"]["value"])
         assert first["details"]["iteration"] == 8000 and not first["details"]["quick"]
     assert {"vpg", "grasping-only"} <= set(trained)
+    # "Only pg-reactive and vpg-noreward (on the hard cases) push ...; only pg-reactive ever grasps right after a push"
+    pushing = {(v, t) for v in trained for t in ("table1", "table2")
+               if rows[f"variant_{v}_{t}_completion"]["details"]["push_share"] > 0}
+    after_push = {v for v in trained for t in ("table1", "table2")
+                  if rows[f"variant_{v}_{t}_completion"]["details"]["grasps_after_push"] > 0}
+    if "Only pg-reactive and vpg-noreward (on the hard cases) push" in " ".join(tour.split()):
+        assert pushing == {("pg-reactive", "table1"), ("pg-reactive", "table2"), ("vpg-noreward", "table2")}, pushing
+        assert after_push == {"pg-reactive"}, after_push
     runs = rows["variant_vpg_table1_completion"]["details"]["runs_per_case"]
     assert f"{runs} runs per case" in tour
     assert (RESULTS / "pushgrasp-variants-fig4.png").is_file() and "pushgrasp-variants-fig4.png" in tour
