@@ -10,13 +10,19 @@ held-out worlds: what the action set alone changes.
 
 Targets (issue 15, item 3): mean collision-free distance >= 75 % of the 40 m cap and success
 >= 50 % on both sets; policy >= 0.9x the ground-truth planner; policy >= 3x straight ahead;
-training <= 20 min. The PPO baseline is not part of this bench (see ``quality`` / the
-evaluation's ``ppo`` baseline).
+training <= 20 min. Beside them the fair learned baseline: SB3 PPO trained with the trainer's
+env processes and threads for the run's own training wall-clock (``baselines.train_ppo``), its
+learning curve from SB3's monitor log in the details; ``GREENROOM_BENCH_FLIGHT_PPO=0`` leaves it
+out (``--quick`` always does: the smoke preset's images are too small for its CNN). With
+``$GREENROOM_BENCH_FIGURES`` set, the evaluation's learning-curve figure (policy and PPO) is
+copied there as ``flight-corners-learning-curve.png``.
 """
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from tqdm.auto import tqdm
@@ -63,8 +69,10 @@ def bench_corners(quick: bool) -> list[BenchResult]:
     preset = "smoke" if quick else "cpu"
     run = bench_run(preset, "flight-corners")
     episodes = 5 if quick else 30
-    summary = evaluate(run, None, preset, [f"eval.episodes={episodes}",
-                                           "eval.baselines=[straight,random,oracle,gt_oracle]", "eval.video_episodes=1"])
+    with_ppo = not quick and os.environ.get("GREENROOM_BENCH_FLIGHT_PPO", "1") != "0"
+    baselines = "straight,random,oracle,gt_oracle" + (",ppo" if with_ppo else "")
+    summary = evaluate(run, None, preset, [f"eval.episodes={episodes}", f"eval.baselines=[{baselines}]",
+                                           "eval.video_episodes=1"])
     from ..common.config import load_config
 
     config = load_config(FlightTrainConfig, run.config_path)
@@ -79,10 +87,16 @@ def bench_corners(quick: bool) -> list[BenchResult]:
                                "actions": config.env.actions.to_dict(), "max_steps": config.env.max_steps,
                                "train_seconds": train_s, "eval_out": summary["out_dir"],
                                "metrics": summary["metrics"], "cad2rl_oracles_heldout_worlds": cad2rl,
-                               "learning_curve": curve,
+                               "learning_curve": curve, "ppo": summary["notes"].get("ppo", "not run"),
                                "load_average_1_5_15_at_end": [round(x, 2) for x in os.getloadavg()],
                                "note": "train_seconds is the run's wall clock on a shared 2-core machine; read it with "
                                        "the machine's load (other jobs ran beside it)"}
+    figures = os.environ.get("GREENROOM_BENCH_FIGURES")
+    if figures and "learning_curve" in summary.get("files", {}):
+        figure = Path(figures) / "flight-corners-learning-curve.png"
+        figure.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(summary["files"]["learning_curve"], figure)
+        details["learning_curve_figure"] = str(figure)
     results = [BenchResult("corners", "cpu training time", train_s / 60.0, "min", "<= 20",
                            check(train_s, "<=", TRAIN_BUDGET_S), details)]
     for world_set in ("heldout-worlds", "heldout-appearance"):
@@ -101,9 +115,11 @@ def bench_corners(quick: bool) -> list[BenchResult]:
                         check(policy["mean_distance_m"] / max(rows["straight"]["mean_distance_m"], 1e-9), ">=", 3)),
         ]
         for method, label in (("oracle", "depth oracle"), ("gt_oracle", "ground-truth planner"),
-                              ("straight", "straight ahead"), ("random", "random cells")):
-            results.append(BenchResult("corners", f"{label} mean distance ({world_set})", rows[method]["mean_distance_m"],
-                                       "m", "", None, {"success_rate": rows[method]["success_rate"]}))
+                              ("straight", "straight ahead"), ("random", "random cells"), ("ppo", "PPO")):
+            if method in rows:
+                results.append(BenchResult("corners", f"{label} mean distance ({world_set})",
+                                           rows[method]["mean_distance_m"], "m", "", None,
+                                           {"success_rate": rows[method]["success_rate"]}))
     for method, label in (("oracle", "depth oracle"), ("gt_oracle", "ground-truth planner")):
         results.append(BenchResult("corners", f"{label} on cad2rl actions mean distance (heldout-worlds)",
                                    cad2rl[method]["mean_distance_m"], "m", "", None,
