@@ -50,3 +50,33 @@ def test_equal_learners_show_no_difference_and_unequal_ones_do(tmp_path) -> None
     assert all(gap > 0 for gap in worse["checkpoint_gap_points"])
     with pytest.raises(ValueError, match="burn-in"):
         compare(single, write_log(tmp_path / "short.csv", 900, 0.6, seed=4))
+
+
+def test_bench_compares_the_named_runs_and_skips_short_ones(tmp_path, monkeypatch) -> None:
+    from greenroom.policies.common.config import resolve_config, save_config
+    from greenroom.policies.pushgrasp.config import PushGraspTrainConfig
+    from greenroom.policies.pushgrasp.curve_parity import bench_parallel_curve
+
+    def run_dir(name: str, iterations: int, rate: float, seed: int, actors: int) -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        save_config(resolve_config(PushGraspTrainConfig, "cpu", [f"parallel.actors={actors}"]), folder / "config.yaml")
+        write_log(folder / "transitions.csv", iterations, rate, seed)
+        return folder
+
+    single, parallel = run_dir("single", 2200, 0.6, 1, 0), run_dir("parallel", 2600, 0.6, 2, 2)
+    monkeypatch.setenv("GREENROOM_BENCH_FIGURES", str(tmp_path / "figures"))
+    monkeypatch.setenv("GREENROOM_PUSHGRASP_CURVE_RUNS", f"{single},{parallel}")
+    difference, gap = bench_parallel_curve(quick=False)
+    assert difference.name == "parallel_curve_difference" and difference.details["common_iterations"] == 2200
+    assert difference.passed is (not difference.details["difference_detected"])
+    assert difference.details["checkpoints"] == [1000, 2000]
+    assert gap.value == pytest.approx(np.mean(np.abs(difference.details["checkpoint_gap_points"])))
+    assert (tmp_path / "figures" / "pushgrasp-parallel-curve.png").is_file()
+    short = run_dir("short", 800, 0.6, 3, 0)
+    monkeypatch.setenv("GREENROOM_PUSHGRASP_CURVE_RUNS", f"{short},{parallel}")
+    (row,) = bench_parallel_curve(quick=False)
+    assert "burn-in" in row.details["skipped"]
+    monkeypatch.setenv("GREENROOM_PUSHGRASP_CURVE_RUNS", str(single))
+    with pytest.raises(ValueError, match="two run folders"):
+        bench_parallel_curve(quick=False)
