@@ -107,7 +107,10 @@ def monitor_path(model_path: Path) -> Path:
 
 def ppo_learning_curve(model_path: Path, bin_s: float = 60.0) -> list[dict[str, float]]:
     """PPO's learning curve from its monitor log: per ``bin_s`` seconds of training, the episodes
-    that ended in it and their mean flown distance (m) and return."""
+    that ended in it and their mean flown distance (m) and return.
+
+    Read with ``csv`` rather than SB3's ``load_results``: that one merges every ``*monitor.csv`` of
+    a folder, while an evaluation folder may hold other runs' logs."""
     import csv
 
     path = monitor_path(model_path)
