@@ -37,6 +37,19 @@ def test_corners_table_is_the_committed_results() -> None:
                           ("straight", "straight ahead"), ("random", "random cells")):
         m = details["metrics"][method]
         assert f"| {label} | {_cell(m['heldout-worlds'])} | {_cell(m['heldout-appearance'])} | - |" in tour, label
+    # the fair learned baseline: SB3 PPO with the trainer's env processes and the run's own training wall-clock
+    ppo, meta = details["metrics"]["ppo"], details["ppo"]
+    assert abs(meta["budget_s"] - details["train_seconds"]) < 1.0 and meta["learning_curve"], meta
+    assert (f"| PPO (SB3 `CnnPolicy`, {meta['envs']} env processes, the last policy row's wall-clock) | "
+            f"{_cell(ppo['heldout-worlds'])} | {_cell(ppo['heldout-appearance'])} | {meta['train_seconds'] / 60:.1f} min |"
+            ) in tour
+    assert (RESULTS / "flight-corners-learning-curve.png").is_file() and "flight-corners-learning-curve.png" in tour
+    prose = " ".join(tour.split())
+    assert f"it ran {meta['timesteps']:,} env steps" in prose
+    if "which are below flying straight" in prose:
+        straight = details["metrics"]["straight"]
+        assert all(ppo[s]["mean_distance_m"] < straight[s]["mean_distance_m"] for s in ("heldout-worlds", "heldout-appearance"))
+        assert max(b["mean_distance_m"] for b in meta["learning_curve"]) > ppo["heldout-worlds"]["mean_distance_m"]
     cad2rl = details["cad2rl_oracles_heldout_worlds"]["oracle"]
     assert f"{cad2rl['mean_distance_m']:.1f} m, {100 * cad2rl['success_rate']:.0f} % success" in tour
     # "all missed" must stay true of every policy row
