@@ -4,7 +4,7 @@ The ``parallel_curve`` bench compares a ``vpg`` run trained in one process (``pa
 with one trained by simulator actors (``parallel.actors >= 1``), both from their transitions.csv
 (one row per executed action, so the x axis is the training iteration of either mode):
 
-- VPG's Fig. 4 measures every 1,000 iterations (:func:`.plots.curve_checkpoints`) over the
+- VPG's Fig. 4 measures every 1,000 iterations (:func:`.plots.checkpoints_of`) over the
   iterations both runs reached: grasp success over the last 200 grasps and the share of pushes;
 - grasp success over every grasp of iterations ``[burn_in, common end)`` of each run, and the
   difference (parallel - single) with a 95 % normal-approximation interval of a difference of two
@@ -26,7 +26,7 @@ import numpy as np
 
 from ..common.bench import BenchResult
 from ..common.rundir import RunDir, runs_root
-from .plots import curve_checkpoints, read_transitions, variants_curve_plot
+from .plots import checkpoints_of, read_transitions, variants_curve_plot
 
 BURN_IN = 1000   # iterations left out of the overall comparison (epsilon 0.5 -> 0.41, mostly exploration)
 Z95 = 1.959964
@@ -42,9 +42,10 @@ class GraspRate:
         return self.successes / self.grasps if self.grasps else math.nan
 
 
-def grasp_rate(transitions: Path, start: int, end: int) -> GraspRate:
-    """Successful / attempted grasps among the actions of iterations ``[start, end)``."""
-    iterations, primitives, outcomes, _ = read_transitions(transitions)
+def grasp_rate(log: tuple[np.ndarray, ...], start: int, end: int) -> GraspRate:
+    """Successful / attempted grasps among the actions of iterations ``[start, end)`` of a log
+    (:func:`.plots.read_transitions`' columns)."""
+    iterations, primitives, outcomes, _ = log
     grasps = (iterations >= start) & (iterations < end) & (primitives == 1)
     return GraspRate(int(np.sum(outcomes[grasps] >= 1.0)), int(np.sum(grasps)))
 
@@ -58,15 +59,16 @@ def difference_interval(single: GraspRate, parallel: GraspRate) -> tuple[float, 
 
 def compare(single: Path, parallel: Path, burn_in: int = BURN_IN) -> dict:
     """The comparison of two transitions.csv files (see module docstring), as plain numbers."""
-    end = min(int(read_transitions(single)[0].max(initial=-1)), int(read_transitions(parallel)[0].max(initial=-1))) + 1
+    logs = {"single": read_transitions(single), "parallel": read_transitions(parallel)}   # each file read once
+    end = min(int(log[0].max(initial=-1)) for log in logs.values()) + 1
     if end <= burn_in:
         raise ValueError(f"the runs share only {end} iterations, not more than the burn-in of {burn_in}: "
                          f"{single}, {parallel}")
-    curves = {name: curve_checkpoints(path) for name, path in (("single", single), ("parallel", parallel))}
+    curves = {name: checkpoints_of(log) for name, log in logs.items()}
     marks = sorted(set(curves["single"]["grasp_success"]) & set(curves["parallel"]["grasp_success"]))
     marks = [m for m in marks if m <= end]
     gaps = [curves["parallel"]["grasp_success"][m] - curves["single"]["grasp_success"][m] for m in marks]
-    rates = {name: grasp_rate(path, burn_in, end) for name, path in (("single", single), ("parallel", parallel))}
+    rates = {name: grasp_rate(log, burn_in, end) for name, log in logs.items()}
     diff, low, high = difference_interval(rates["single"], rates["parallel"])
     return {"common_iterations": end, "burn_in": burn_in, "checkpoints": marks,
             "curves": {name: {k: {m: v[m] for m in marks} for k, v in c.items()} for name, c in curves.items()},

@@ -81,7 +81,13 @@ def curve_checkpoints(transitions: Path, every: int = 1000, window: int = 200) -
     """Fig. 4's curves sampled every ``every`` iterations (%): grasp success over the last ``window``
     grasps, push-then-grasp success over the last ``window`` such grasps, and the share of pushes
     among the last ``every`` actions."""
-    iterations, primitives, outcomes, episodes = read_transitions(transitions)
+    return checkpoints_of(read_transitions(transitions), every, window)
+
+
+def checkpoints_of(log: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], every: int = 1000,
+                   window: int = 200) -> dict[str, dict[int, float]]:
+    """:func:`curve_checkpoints` of an already read log (:func:`read_transitions`' columns)."""
+    iterations, primitives, outcomes, episodes = log
     grasp = grasp_success_curve(primitives, outcomes, window)
     after = grasp_success_curve(primitives, outcomes, window, after_push(primitives, episodes))
     out: dict[str, dict[int, float]] = {"grasp_success": {}, "push_then_grasp_success": {}, "push_share": {}}

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from greenroom.policies.pushgrasp.curve_parity import GraspRate, compare, difference_interval, grasp_rate
+from greenroom.policies.pushgrasp.plots import read_transitions
 
 
 def write_log(path: Path, iterations: int, success_rate: float, seed: int) -> Path:
@@ -25,8 +26,8 @@ def test_grasp_rate_counts_the_grasps_of_an_iteration_range(tmp_path) -> None:
     path = tmp_path / "t.csv"
     with path.open("w") as handle:
         handle.write("iteration,primitive,outcome,episode\n0,1,1,0\n1,0,0.5,0\n2,1,0,0\n3,1,1,0\n4,1,1,0\n")
-    assert grasp_rate(path, 1, 4) == GraspRate(successes=1, grasps=2)   # iterations 1-3: a push, a miss, a hit
-    assert grasp_rate(path, 0, 10).rate == pytest.approx(3 / 4)
+    assert grasp_rate(read_transitions(path), 1, 4) == GraspRate(successes=1, grasps=2)   # iterations 1-3: a push, a miss, a hit
+    assert grasp_rate(read_transitions(path), 0, 10).rate == pytest.approx(3 / 4)
 
 
 def test_difference_interval_is_the_two_proportion_normal_interval() -> None:
