@@ -12,6 +12,7 @@ eval.seed_start + eval.episodes)`` used by evaluation (checked in ``__post_init_
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 from ...sim.flight.config import FlightEnvConfig
@@ -129,18 +130,26 @@ class Stage2Config:
 @dataclass(frozen=True)
 class RolloutConfig:
     """Where rollouts run: ``process`` (multiprocessing workers, default) or ``ray`` (tasks on a
-    Ray cluster: ``ray_address`` None = start a local instance, "auto" = join the running one)."""
+    Ray cluster: ``ray_address`` None = start a local instance, "auto" = join the running one).
+
+    chunk_states: labelled states per task; 0 (default) = :meth:`FlightTrainConfig.chunk_for`:
+    one whole episode of samples (``ceil(env.max_steps / sample_every)``), fewer only so that
+    every worker gets a task. A task's states come from consecutive steps of its episodes, so a
+    window shorter than an episode starts at a random step of its first episode (the steps
+    before it are flown, not sampled): the labelled states cover whole episodes either way.
+    """
 
     backend: str = "process"
     workers: int = 2
     ray_address: str | None = None
-    chunk_states: int = 16
+    chunk_states: int = 0
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
             raise ValueError(f"rollout.backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
-        if self.workers < 1 or self.chunk_states < 1:
-            raise ValueError(f"rollout.workers and chunk_states must be >= 1, got {self.workers}, {self.chunk_states}")
+        if self.workers < 1 or self.chunk_states < 0:
+            raise ValueError(f"rollout.workers must be >= 1 and chunk_states >= 0 (0 = one episode), got "
+                             f"{self.workers}, {self.chunk_states}")
 
 
 @dataclass(frozen=True)
@@ -218,6 +227,15 @@ class FlightTrainConfig:
     def train_seed(self, k: int) -> int:
         """Episode seed of the k-th training episode: never in the held-out evaluation range."""
         return (self.seed * 1_000_003 + k) % self.eval.seed_start
+
+    def chunk_for(self, sample_every: int, states: int) -> int:
+        """States per rollout task when ``states`` are collected every ``sample_every`` steps:
+        ``rollout.chunk_states``, or (0) one whole episode of samples, capped so that each of
+        ``rollout.workers`` gets a task."""
+        if self.rollout.chunk_states:
+            return self.rollout.chunk_states
+        episode = math.ceil(self.env.max_steps / sample_every)
+        return max(1, min(episode, math.ceil(states / self.rollout.workers)))
 
     @property
     def labels_per_state(self) -> int:

@@ -12,7 +12,11 @@ env's action set (``FlightEnv.actions``: speed from clearance, turn in place), e
 the free-space labels in stage 1 (i.e. the depth oracle) and on the current network in stage 2
 (a random cell with probability epsilon), record a state every
 ``sample_every`` steps, label it, restore it (stage 2 branches move the env) and go on; a new
-episode starts after a collision or truncation.
+episode starts after a collision or truncation. A task whose window (``states * sample_every``
+steps) is shorter than an episode first flies a random number of unsampled steps (uniform in
+``[0, max_steps - window]``, its first episode only), so late states (corners, dead ends far
+down a hallway) are sampled as often as early ones; without that, small tasks labelled only the
+first metres of every episode.
 """
 from __future__ import annotations
 
@@ -59,6 +63,8 @@ class RolloutResult:
     episode_distances: list[float] = field(default_factory=list)
     episode_collisions: list[bool] = field(default_factory=list)
     seconds: float = 0.0
+    state_steps: list[int] = field(default_factory=list)
+    """Episode step (0 = the reset) of each sampled state."""
 
     @staticmethod
     def concat(results: list[RolloutResult]) -> RolloutResult:
@@ -66,7 +72,7 @@ class RolloutResult:
             np.concatenate([r.images for r in results]), np.concatenate([r.targets for r in results]),
             np.concatenate([r.mask for r in results]), sum(r.env_steps for r in results),
             [d for r in results for d in r.episode_distances], [c for r in results for c in r.episode_collisions],
-            sum(r.seconds for r in results))
+            sum(r.seconds for r in results), [t for r in results for t in r.state_steps])
 
 
 class Worker:
@@ -125,24 +131,31 @@ class Worker:
         rng = np.random.default_rng(task.rng_seed)
         images, targets, masks = [], [], []
         result = RolloutResult(np.empty(0), np.empty(0), np.empty(0))
+        window = task.states * stage.sample_every
+        skip = int(rng.integers(cfg.env.max_steps - window + 1)) if window < cfg.env.max_steps else 0
         episode = 0
         while len(images) < task.states:
             # One episode stream per task (FlightEnv seeding: episode k of stream s is the same in
             # every process): the first reset picks the stream, later ones continue it.
             obs, _ = self.env.reset(seed=cfg.train_seed(task.task_id) if episode == 0 else None)
+            first = skip if episode == 0 else 0
             episode += 1
             phase = int(rng.integers(stage.sample_every))
             for t in range(cfg.env.max_steps):
-                free = self._free_space() if task.kind in (FREE_SPACE, POLICY_FREE_SPACE) else None
-                if t % stage.sample_every == phase and len(images) < task.states:
+                sample = t >= first and (t - first) % stage.sample_every == phase and len(images) < task.states
+                needs_free = task.kind == FREE_SPACE or (sample and task.kind == POLICY_FREE_SPACE)
+                free = self._free_space() if needs_free else None
+                if sample:
                     target, mask, steps = self._label(task.kind, free, rng)
                     images.append(obs.copy()), targets.append(target), masks.append(mask)
+                    result.state_steps.append(t)
                     result.env_steps += steps
                 values = self.values(obs) if on_policy else free
                 index = int(rng.integers(cells)) if rng.random() < stage.epsilon else int(np.argmax(values))
                 action = self.env.actions.twist_for(values, index)
                 # stage 1 steers by ground truth: only the images of sampled states are rendered
-                set_render(self.env, on_policy or (t + 1) % stage.sample_every == phase)
+                nxt = t + 1
+                set_render(self.env, on_policy or (nxt >= first and (nxt - first) % stage.sample_every == phase))
                 obs, _, terminated, truncated, info = self.env.step(action)
                 result.env_steps += 1
                 if terminated or truncated:

@@ -50,8 +50,10 @@ def task_seed(config: FlightTrainConfig, task_id: int) -> int:
 
 def make_tasks(config: FlightTrainConfig, kind: str, states: int, first_task_id: int,
                weights: dict[str, np.ndarray] | None) -> list[RolloutTask]:
-    """Split ``states`` into tasks of ``rollout.chunk_states`` with consecutive ids from ``first_task_id``."""
-    chunk = config.rollout.chunk_states
+    """Split ``states`` into tasks of :meth:`FlightTrainConfig.chunk_for` states (stage 1's
+    ``sample_every`` for FREE_SPACE, stage 2's otherwise) with consecutive ids from ``first_task_id``."""
+    sample_every = (config.stage1 if kind == FREE_SPACE else config.stage2).sample_every
+    chunk = config.chunk_for(sample_every, states)
     sizes = [chunk] * (states // chunk) + ([states % chunk] if states % chunk else [])
     return [RolloutTask(kind, first_task_id + i, n, task_seed(config, first_task_id + i), weights)
             for i, n in enumerate(sizes)]
