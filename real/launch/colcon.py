@@ -182,6 +182,11 @@ def ros2(*args: str, env: Mapping[str, str], timeout: float = 60.0) -> subproces
                           timeout=timeout, stdin=subprocess.DEVNULL)
 
 
+def _default_sigint() -> None:
+    """In the child between fork and exec: SIGINT back to its default action."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Ros2Launch:
     """``ros2 launch -n PACKAGE FILE ARGS`` as a process group, its output in ``log``.
 
@@ -196,9 +201,14 @@ class Ros2Launch:
         self.log_path = Path(log)
         self._log: IO[bytes] = self.log_path.open("wb")
         # cwd: by default the log's folder, not a source checkout whose greenroom/ would shadow the install
+        # A parent started in the background of a non-interactive shell (``make test &``, ``nohup ... &``)
+        # ignores SIGINT, and an ignored signal stays ignored across exec: ``ros2 launch`` would then
+        # sleep through stop()'s SIGINT (Ctrl-C) and only die of the SIGTERM, unclean. Give it the default.
+        sigint_ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
         self.process = subprocess.Popen(self.command, env=dict(env, PYTHONUNBUFFERED="1"), stdin=subprocess.DEVNULL,
                                         stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
-                                        cwd=cwd or self.log_path.parent)
+                                        cwd=cwd or self.log_path.parent,
+                                        preexec_fn=_default_sigint if sigint_ignored else None)
         self.pgid = self.process.pid
 
     def output(self, tail: int = 6000) -> str:

@@ -130,3 +130,26 @@ def test_a_node_that_dies_fails_the_check(ros2_env: dict[str, str], tmp_path: Pa
         launch.stop()
     assert code == 0, "LaunchService.run() now fails on a dead node: Ros2Launch's watch could be simplified"
     assert not launch.group_alive()
+
+
+def test_stop_is_clean_when_the_parent_ignores_sigint(ros2_env: dict[str, str], tmp_path: Path) -> None:
+    """A test run started as ``make test &`` or ``nohup ... &`` ignores SIGINT, and an ignored signal
+    stays ignored across exec; Ros2Launch gives ``ros2 launch`` SIGINT back so stop() ends it as
+    Ctrl-C does (exit 0), not by the SIGTERM that follows 20 s later (-15)."""
+    import signal
+
+    path = tmp_path / "sleep.launch.yaml"
+    path.write_text("launch:\n- executable:\n    cmd: sleep 120\n    name: sleeper\n")
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        launch = Ros2Launch(str(path), [], ros2_env, tmp_path / "launch.log", package=None)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    try:
+        launch.wait_until(lambda: "process started" in launch.output(), 60.0, "the sleeper")
+        started = time.monotonic()
+        code = launch.stop()
+    finally:
+        launch.stop()
+    assert code == 0 and time.monotonic() - started < 15, launch.output()
+    assert not launch.group_alive()
