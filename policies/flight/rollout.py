@@ -141,8 +141,12 @@ class Worker:
             first = skip if episode == 0 else 0
             episode += 1
             phase = int(rng.integers(stage.sample_every))
+
+            def on_grid(step: int, first: int = first, phase: int = phase) -> bool:
+                return step >= first and (step - first) % stage.sample_every == phase
+
             for t in range(cfg.env.max_steps):
-                sample = t >= first and (t - first) % stage.sample_every == phase and len(images) < task.states
+                sample = on_grid(t) and len(images) < task.states
                 needs_free = task.kind == FREE_SPACE or (sample and task.kind == POLICY_FREE_SPACE)
                 free = self._free_space() if needs_free else None
                 if sample:
@@ -154,8 +158,7 @@ class Worker:
                 index = int(rng.integers(cells)) if rng.random() < stage.epsilon else int(np.argmax(values))
                 action = self.env.actions.twist_for(values, index)
                 # stage 1 steers by ground truth: only the images of sampled states are rendered
-                nxt = t + 1
-                set_render(self.env, on_policy or (nxt >= first and (nxt - first) % stage.sample_every == phase))
+                set_render(self.env, on_policy or on_grid(t + 1))
                 obs, _, terminated, truncated, info = self.env.step(action)
                 result.env_steps += 1
                 if terminated or truncated:
