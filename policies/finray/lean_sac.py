@@ -79,7 +79,8 @@ class LeanSAC(SAC):
         """``replay_buffer.sample`` for a plain one-env ReplayBuffer, viewing the gathered rows as tensors.
 
         SB3 copies each gathered array once more into a new tensor; this draws the same indices
-        from the same numpy stream (env indices included) and wraps the gathered rows instead.
+        from the same numpy stream (env indices included) and wraps the gathered rows instead
+        (moved to the model's device: a no-op on CPU, one host-to-device copy on CUDA).
         """
         buffer = self.replay_buffer
         if type(buffer) is not ReplayBuffer or buffer.optimize_memory_usage or self._vec_normalize_env is not None:
@@ -87,7 +88,7 @@ class LeanSAC(SAC):
         rows = np.random.randint(0, buffer.buffer_size if buffer.full else buffer.pos, size=batch_size)
         envs = np.random.randint(0, high=buffer.n_envs, size=batch_size)
         dones = buffer.dones[rows, envs] * (1 - buffer.timeouts[rows, envs])
-        return ReplayBufferSamples(*(torch.from_numpy(x) for x in (
+        return ReplayBufferSamples(*(torch.from_numpy(x).to(self.device) for x in (
             buffer.observations[rows, envs], buffer.actions[rows, envs], buffer.next_observations[rows, envs],
             dones.reshape(-1, 1), buffer.rewards[rows, envs].reshape(-1, 1))))
 

@@ -15,8 +15,12 @@ from greenroom.sim.finray.config import FinRayEnvConfig
 from greenroom.sim.finray.env import FinRayEnv
 
 
-def _filled(cls: type, env: FinRayEnv, **kwargs: object) -> SAC:
-    model = cls("MlpPolicy", env, batch_size=64, learning_starts=0, seed=3, device="cpu",
+CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (the paper preset's learner)")
+DEVICES = ["cpu", pytest.param("cuda", marks=CUDA)]
+
+
+def _filled(cls: type, env: FinRayEnv, device: str = "cpu", **kwargs: object) -> SAC:
+    model = cls("MlpPolicy", env, batch_size=64, learning_starts=0, seed=3, device=device,
                 policy_kwargs={"net_arch": [32, 32], "optimizer_kwargs": {"fused": True}}, **kwargs)
     model.set_logger(configure(folder=None, format_strings=[]))
     rng = np.random.default_rng(0)
@@ -27,8 +31,8 @@ def _filled(cls: type, env: FinRayEnv, **kwargs: object) -> SAC:
     return model
 
 
-def _train_both(env: FinRayEnv, steps: int, **kwargs: object) -> tuple[SAC, SAC]:
-    reference, lean = _filled(SAC, env, **kwargs), _filled(LeanSAC, env, **kwargs)
+def _train_both(env: FinRayEnv, steps: int, device: str = "cpu", **kwargs: object) -> tuple[SAC, SAC]:
+    reference, lean = _filled(SAC, env, device, **kwargs), _filled(LeanSAC, env, device, **kwargs)
     lean.policy.load_state_dict(reference.policy.state_dict())
     for model in (reference, lean):
         np.random.seed(11)  # replay sampling
@@ -37,13 +41,16 @@ def _train_both(env: FinRayEnv, steps: int, **kwargs: object) -> tuple[SAC, SAC]
     return reference, lean
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("ent_coef", ["auto", 0.2])
-def test_lean_step_matches_sb3_train(ent_coef: object) -> None:
+def test_lean_step_matches_sb3_train(ent_coef: object, device: str) -> None:
+    """On CPU and, where there is one, on CUDA (the replay batch must reach the model's device)."""
     torch.set_num_threads(1)
     env = FinRayEnv(FinRayEnvConfig.smoke())
-    reference, lean = _train_both(env, 40, ent_coef=ent_coef)
+    reference, lean = _train_both(env, 40, device, ent_coef=ent_coef)
     assert lean._n_updates == reference._n_updates == 40
-    initial = _filled(SAC, env, ent_coef=ent_coef).policy.state_dict()  # same seed: the untrained networks
+    assert all(p.device.type == device for p in lean.policy.parameters())
+    initial = _filled(SAC, env, device, ent_coef=ent_coef).policy.state_dict()  # same seed: the untrained networks
     moved = 0.0
     for name, ref_param in reference.policy.state_dict().items():
         torch.testing.assert_close(lean.policy.state_dict()[name], ref_param, rtol=1e-4, atol=1e-5,
