@@ -334,9 +334,10 @@ def bench_deployment_protocol(quick: bool) -> list[BenchResult]:
         return _protocol_rows("deployment", config, maps_fn, None, source, quick)
 
 
-EDGE_SETTINGS = {"before": {"friction_model": "material", "lost_rule": "centre"},
-                 "friction_fix": {"friction_model": "contact", "lost_rule": "centre"},
-                 "after": {"friction_model": "contact", "lost_rule": "out_of_view"},
+# the first three descend at 0.5 m/s, the default when they were measured (now 0.1: slow_descent)
+EDGE_SETTINGS = {"before": {"friction_model": "material", "lost_rule": "centre", "grasp_descent_speed": 0.5},
+                 "friction_fix": {"friction_model": "contact", "lost_rule": "centre", "grasp_descent_speed": 0.5},
+                 "after": {"friction_model": "contact", "lost_rule": "out_of_view", "grasp_descent_speed": 0.5},
                  "slow_descent": {"friction_model": "contact", "lost_rule": "out_of_view", "grasp_descent_speed": 0.1}}
 
 

@@ -162,3 +162,44 @@ def test_parallel_curve_sentence_is_the_committed_result() -> None:
     assert not row["details"]["quick"] and "skipped" not in row["details"]
     assert parallel_curve_sentence(row, rows["parallel_curve_mean_abs_checkpoint_gap"]) in " ".join(_tour().split())
     assert (RESULTS / "pushgrasp-parallel-curve.png").is_file()
+
+
+PAPER = {"table1": (100.0, 67.7, 60.9), "table2": (82.7, 77.2, 60.1)}
+METRICS = ("completion", "grasp_success", "action_efficiency")
+
+
+def test_bundled_policy_tables_are_the_committed_results() -> None:
+    """The bundled policy (slow grasp descent) under both protocols, and each claim said of it."""
+    tour = _tour()
+    deployment = _results("pushgrasp-deployment-slow-descent.json")
+    vpg = _results("pushgrasp-vpg-protocol-slow-descent.json")
+    protocols = ((deployment, "deployment_protocol"), (vpg, "vpg_protocol"))
+    missed = set()
+    for table, label in (("table1", "I: 30 random blocks"), ("table2", "II: VPG's 11 hard cases")):
+        cells = []
+        for rows, prefix in protocols:
+            values = [rows[f"{prefix}_{table}_{m}"]["value"] for m in METRICS]
+            cells.append(" / ".join(f"{v:.1f}" for v in values))
+            missed |= {(table, m) for m, v, p in zip(METRICS, values, PAPER[table]) if v < p}
+            details = rows[f"{prefix}_{table}_completion"]["details"]
+            assert details["runs_per_case"] == 10 and not details["quick"]
+            assert "20261204-180652" in details["policy"]  # the run the bundled ONNX was exported from
+        paper = " / ".join(f"{p:.1f}" for p in PAPER[table])
+        assert f"| {label} | {cells[0]} | {cells[1]} | {paper} |" in tour
+    # "reaches every paper number of both tables under both protocols except Table I completion"
+    assert missed == {("table1", "completion")}, missed
+    assert "except Table I completion" in tour
+    ends = [rows[f"{prefix}_table1_completion"]["details"]["runs_ended"] for rows, prefix in protocols]
+    assert ends[0].get("empty", 0) == 4 and "4 of 10 ended with a block lost" in tour
+    assert ends[1].get("no_change", 0) == 5 and ends[1].get("empty", 0) == 2
+    assert "5 of 10 ended after 10 consecutive no-change actions and 2 with a lost block" in tour
+    shares = [rows[f"{prefix}_{t}_completion"]["details"]["push_share"] for rows, prefix in protocols
+              for t in ("table1", "table2")]
+    assert f"pushes in {shares[0]:.1f} / {shares[1]:.1f} % of its deployment actions" in tour
+    assert f"{shares[2]:.1f} / {shares[3]:.1f} % under VPG's protocol" in tour
+    held = []
+    for rows, prefix in protocols:
+        for t in ("table1", "table2"):
+            d = rows[f"{prefix}_{t}_completion"]["details"]
+            held.append(f"{round(d['grasp_success_after_push'] * d['grasps_after_push'] / 100)} of {d['grasps_after_push']}")
+    assert f"held {held[0]} / {held[1]} times (deployment) and {held[2]} / {held[3]}" in tour

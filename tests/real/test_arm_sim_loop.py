@@ -149,15 +149,15 @@ def test_learned_export_drives_the_loop(tmp_path: Path) -> None:
         assert code == 0, loop.output()
 
 
-# The bundled policy (trained before issue 13) loses a block off the workspace in scene 3 every
-# time: its first grasp is empty and knocks a neighbour more than 1 cm past the edge (7 of 7 runs,
-# 2026-12-03). Strictly that is a failure, not a clear; the retrained policy of issue 13 must pass
-# and lose the xfail. Scene 11 is not marked: it cleared cleanly in 4 of 5 runs and lost a block in
-# one (the real-time loop is not deterministic), so it stays a plain strict test. Since 2026-12-04 a
-# block counts as lost only when no part of it is over the workspace (VPG's view); scene 3 still
-# lost one with the bundled policy (1 of 1 run), scene 11 cleared (1 of 1).
+# The bundled policy loses a block off the workspace in scene 3. The policy of before issue 13:
+# its first grasp was empty and knocked a neighbour past the edge (7 of 7 runs, 2026-12-03; 1 of 1
+# with the out-of-view rule). The policy bundled since 2026-12-04 (trained with the slow grasp
+# descent): 3 of 3 runs lost a block before its first primitive (a grasp) had finished; scene 11
+# cleared in 3 of 3. The executor moves at its own joint speed limit, not at the
+# simulator's grasp descent speed. Strictly that is a failure, not a clear, so scene 3 stays an
+# expected failure (strict: a policy that clears it must drop the mark). Scene 11 is a plain test.
 SCENE_3_LOSES_A_BLOCK = pytest.mark.xfail(strict=True, reason="the bundled pushgrasp policy knocks a block off the "
-                                                              "workspace in scene 3; needs the retrained policy of issue 13")
+                                                              "workspace in scene 3 during its first grasp (issue 13)")
 
 
 @pytest.mark.parametrize("seed", [pytest.param("3", marks=SCENE_3_LOSES_A_BLOCK), "11"])
