@@ -152,7 +152,7 @@ def test_learned_export_drives_the_loop(tmp_path: Path) -> None:
 # The bundled policy loses a block off the workspace in scene 3. The policy of before issue 13:
 # its first grasp was empty and knocked a neighbour past the edge (7 of 7 runs, 2026-12-03; 1 of 1
 # with the out-of-view rule). The policy bundled since 2026-12-04 (trained with the slow grasp
-# descent): 3 of 3 runs lost a block before its first primitive (a grasp) had finished; scene 11
+# descent): 4 of 4 runs lost a block before its first primitive (a grasp) had finished; scene 11
 # cleared in 3 of 3. The executor moves at its own joint speed limit, not at the
 # simulator's grasp descent speed. Strictly that is a failure, not a clear, so scene 3 stays an
 # expected failure (strict: a policy that clears it must drop the mark). Scene 11 is a plain test.
