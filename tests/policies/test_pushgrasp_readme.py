@@ -7,6 +7,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / "benchmarks" / "results"
+# VPG's Tables I and II (completion / grasp success / action efficiency, %), as the README cites them
+PAPER = {"table1": (100.0, 67.7, 60.9), "table2": (82.7, 77.2, 60.1)}
+PAPER_CELLS = {table: " / ".join(f"{v:.1f}" for v in values) for table, values in PAPER.items()}
+METRICS = ("completion", "grasp_success", "action_efficiency")
 
 
 def _tour() -> str:
@@ -58,11 +62,10 @@ def test_edge_loss_table_is_the_committed_result() -> None:
 
 def test_deployment_protocol_table_is_the_committed_result() -> None:
     r, tour = _results("pushgrasp-deployment-bundled.json"), _tour()
-    paper = {"table1": "100.0 / 67.7 / 60.9", "table2": "82.7 / 77.2 / 60.1"}
     for table, label in (("table1", "I: 30 random blocks"), ("table2", "II: VPG's 11 hard cases")):
         c, g, e = (r[f"deployment_protocol_{table}_{m}"]["value"]
-                   for m in ("completion", "grasp_success", "action_efficiency"))
-        assert f"| {label} | {c:.1f} / {g:.1f} / {e:.1f} | {paper[table]} |" in tour
+                   for m in METRICS)
+        assert f"| {label} | {c:.1f} / {g:.1f} / {e:.1f} | {PAPER_CELLS[table]} |" in tour
     details = r["deployment_protocol_table1_completion"]["details"]
     assert f"{details['runs_per_case']} runs per case" in tour and details["runs_per_case"] < 30
     assert "not the paper's protocol" in tour  # the label travels with the figures
@@ -81,12 +84,11 @@ def test_retrain_table_and_q_maxima_are_the_committed_results() -> None:
     tour = _tour()
     deployment = _results("pushgrasp-deployment-retrained.json")
     vpg = _results("pushgrasp-vpg-protocol-retrained.json")
-    paper = {"table1": "100.0 / 67.7 / 60.9", "table2": "82.7 / 77.2 / 60.1"}
     for table, label in (("table1", "I: 30 random blocks"), ("table2", "II: VPG's 11 hard cases")):
         cells = [" / ".join(f"{rows[f'{prefix}_{table}_{m}']['value']:.1f}"
-                            for m in ("completion", "grasp_success", "action_efficiency"))
+                            for m in METRICS)
                  for rows, prefix in ((deployment, "deployment_protocol"), (vpg, "vpg_protocol"))]
-        assert f"| {label} | {cells[0]} | {cells[1]} | {paper[table]} |" in tour
+        assert f"| {label} | {cells[0]} | {cells[1]} | {PAPER_CELLS[table]} |" in tour
     assert f"{deployment['deployment_protocol_table1_completion']['details']['runs_per_case']} runs per case;" in tour
     assert f"{vpg['vpg_protocol_table1_completion']['details']['runs_per_case']} runs per case;" in tour
     shares = [rows[f"{prefix}_{t}_completion"]["details"]["push_share"]
@@ -115,7 +117,7 @@ def test_variants_table_is_the_committed_result() -> None:
             continue
         trained.append(variant)
         cells = [" / ".join(_pct(rows[f"variant_{variant}_{t}_{m}"]["value"])
-                            for m in ("completion", "grasp_success", "action_efficiency")) for t in ("table1", "table2")]
+                            for m in METRICS) for t in ("table1", "table2")]
         details = [rows[f"variant_{variant}_{t}_completion"]["details"] for t in ("table1", "table2")]
         every_grasp = " / ".join(_pct(d["grasp_success_all"]) for d in details)
         shares = " / ".join(_pct(d["push_share"]) for d in details)
@@ -164,10 +166,6 @@ def test_parallel_curve_sentence_is_the_committed_result() -> None:
     assert (RESULTS / "pushgrasp-parallel-curve.png").is_file()
 
 
-PAPER = {"table1": (100.0, 67.7, 60.9), "table2": (82.7, 77.2, 60.1)}
-METRICS = ("completion", "grasp_success", "action_efficiency")
-
-
 def test_bundled_policy_tables_are_the_committed_results() -> None:
     """The bundled policy (slow grasp descent) under both protocols, and each claim said of it."""
     tour = _tour()
@@ -184,8 +182,7 @@ def test_bundled_policy_tables_are_the_committed_results() -> None:
             details = rows[f"{prefix}_{table}_completion"]["details"]
             assert details["runs_per_case"] == 10 and not details["quick"]
             assert "20261204-180652" in details["policy"]  # the run the bundled ONNX was exported from
-        paper = " / ".join(f"{p:.1f}" for p in PAPER[table])
-        assert f"| {label} | {cells[0]} | {cells[1]} | {paper} |" in tour
+        assert f"| {label} | {cells[0]} | {cells[1]} | {PAPER_CELLS[table]} |" in tour
     # "reaches every paper number of both tables under both protocols except Table I completion"
     assert missed == {("table1", "completion")}, missed
     assert "except Table I completion" in tour
