@@ -36,8 +36,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Iterator
 
-from .runner import restore_default_signals
-
 # Versions verified with this repository; setuptools is the newest colcon-core allows.
 COLCON_REQUIREMENTS = (
     "colcon-core==0.21.3", "colcon-ros==0.5.0", "colcon-python-setup-py==0.2.9", "colcon-package-selection==0.2.10",
@@ -184,6 +182,11 @@ def ros2(*args: str, env: Mapping[str, str], timeout: float = 60.0) -> subproces
                           timeout=timeout, stdin=subprocess.DEVNULL)
 
 
+def _default_sigint() -> None:
+    """In the child between fork and exec: SIGINT back to its default action."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Ros2Launch:
     """``ros2 launch -n PACKAGE FILE ARGS`` as a process group, its output in ``log``.
 
@@ -205,7 +208,7 @@ class Ros2Launch:
         self.process = subprocess.Popen(self.command, env=dict(env, PYTHONUNBUFFERED="1"), stdin=subprocess.DEVNULL,
                                         stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
                                         cwd=cwd or self.log_path.parent,
-                                        preexec_fn=restore_default_signals if sigint_ignored else None)
+                                        preexec_fn=_default_sigint if sigint_ignored else None)
         self.pgid = self.process.pid
 
     def output(self, tail: int = 6000) -> str:

@@ -146,19 +146,11 @@ def _plan(nodes: Sequence[NodeSpec], scratch: Path) -> list[_Child]:
     return children
 
 
-def restore_default_signals() -> None:
-    """In a child between fork and exec: SIGINT and SIGTERM back to their default actions.
-
-    A process started with ``cmd &`` from a script (``make test &``, ``nohup ... &``) inherits
-    SIGINT as ignored, and exec keeps ignored signals ignored: its child would sleep through the
-    Ctrl-C that is meant to stop it cleanly.
-    """
+def _prepare_child() -> None:  # runs in the child between fork and exec
+    # A runner started with `cmd &` from a script inherits SIGINT as ignored, and exec keeps
+    # ignored signals ignored: give the node the default dispositions back.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
-def _prepare_child() -> None:  # runs in the child between fork and exec
-    restore_default_signals()
     try:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     except (OSError, AttributeError):  # not Linux: children outlive a killed runner
