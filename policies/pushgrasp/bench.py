@@ -23,7 +23,8 @@
   carry the variant's training curves every 1,000 iterations, and the Fig. 4 plot of all variants
   goes to ``$GREENROOM_BENCH_FIGURES/pushgrasp-variants-fig4.png`` (default folder runs/bench).
 - ``edge_losses``: blocks lost off the workspace in 30-block clutter with the ONNX policy, simulator
-  before and after the friction / lost-block fixes (``friction_model``, ``lost_rule``).
+  before and after the friction / lost-block fixes (``friction_model``, ``lost_rule``,
+  ``grasp_descent_speed``, ``rolling_model``).
 - ``grasp_ceiling``: the simulator's grasp-success ceiling with a scripted oracle grasp
   (``ceiling.py``) on isolated blocks and on blocks touching others, at 8 and 16 rotations.
 - ``q_maxima``: push vs grasp map maxima of the latest trained run on the first frame of every test
@@ -229,7 +230,8 @@ def _protocol_rows(name: str, config, maps_fn, learner, source: dict, quick: boo
         r = results[scenario]
         details = {"protocol": protocol.label, **source, "quick": quick, "test_lr": config.evaluate.test_lr,
                    "runs_per_case": config.evaluate.runs_per_case,
-                   "objects": config.evaluate.clutter_objects if scenario == "clutter" else "VPG test case"}
+                   "objects": config.evaluate.clutter_objects if scenario == "clutter" else "VPG test case",
+                   "simulator": {k: getattr(config.env, k) for k in SIMULATOR_SETTINGS}}
         prefix_ = prefix or f"{name}_protocol_"
         if "skipped" in r:
             rows.append(BenchResult("pushgrasp", f"{prefix_}{table}_completion", float("nan"), "%", "", False,
@@ -334,11 +336,19 @@ def bench_deployment_protocol(quick: bool) -> list[BenchResult]:
         return _protocol_rows("deployment", config, maps_fn, None, source, quick)
 
 
-# the first three descend at 0.5 m/s, the default when they were measured (now 0.1: slow_descent)
-EDGE_SETTINGS = {"before": {"friction_model": "material", "lost_rule": "centre", "grasp_descent_speed": 0.5},
-                 "friction_fix": {"friction_model": "contact", "lost_rule": "centre", "grasp_descent_speed": 0.5},
-                 "after": {"friction_model": "contact", "lost_rule": "out_of_view", "grasp_descent_speed": 0.5},
-                 "slow_descent": {"friction_model": "contact", "lost_rule": "out_of_view", "grasp_descent_speed": 0.1}}
+# the simulator settings a protocol row records (the edge-loss bench varies them)
+SIMULATOR_SETTINGS = ("friction_model", "lost_rule", "grasp_descent_speed", "rolling_model")
+
+# the first three descend at 0.5 m/s, the default when they were measured (now 0.1: slow_descent); the first
+# four keep the blocks' rolling resistance of before the rolling fix (rolling_fix: the sampled contact value)
+_LEGACY = {"rolling_model": "legacy"}
+EDGE_SETTINGS = {"before": {"friction_model": "material", "lost_rule": "centre", "grasp_descent_speed": 0.5, **_LEGACY},
+                 "friction_fix": {"friction_model": "contact", "lost_rule": "centre", "grasp_descent_speed": 0.5, **_LEGACY},
+                 "after": {"friction_model": "contact", "lost_rule": "out_of_view", "grasp_descent_speed": 0.5, **_LEGACY},
+                 "slow_descent": {"friction_model": "contact", "lost_rule": "out_of_view", "grasp_descent_speed": 0.1,
+                                  **_LEGACY},
+                 "rolling_fix": {"friction_model": "contact", "lost_rule": "out_of_view", "grasp_descent_speed": 0.1,
+                                 "rolling_model": "contact"}}
 
 
 def bench_edge_losses(quick: bool) -> list[BenchResult]:
@@ -349,7 +359,9 @@ def bench_edge_losses(quick: bool) -> list[BenchResult]:
     the sampled values (contact = their product) and a block lost once its centre is 1 cm outside;
     ``friction_fix`` = sampled values are contact coefficients; ``after`` = also a block is lost
     only when no part of it is over the workspace (VPG: out of the camera's view); ``slow_descent`` =
-    ``after`` with the grasp's descent and lift at 0.1 m/s instead of 0.5.
+    ``after`` with the grasp's descent and lift at 0.1 m/s instead of 0.5; ``rolling_fix`` =
+    ``slow_descent`` with the sampled rolling resistance of each contact (before: a side-lying
+    cylinder, once rolling, never slowed down and left the table).
     ``$GREENROOM_BENCH_RUNS`` sets the runs per setting (default 6; quick 1).
     """
     import dataclasses

@@ -74,6 +74,10 @@ class Friction(Group):
 
     block_lateral: Uniform = Uniform(0.4, 1.0, nominal=0.7)   # block-block contact coefficient ~ U(0.4, 1.0)
     table_lateral: Uniform = Uniform(0.3, 0.9, nominal=0.6)   # block-table contact coefficient ~ U(0.3, 0.9)
+    # rolling resistance of block-table and block-block contacts, m (Bullet: the largest rolling torque per
+    # newton of normal force; = the rolling-resistance coefficient x the contact radius): 1e-4 m is
+    # c_rr 0.005 for a 2 cm cylinder (hard wood on wood), 1e-3 m is 0.05 (a cloth-covered table) ~ logU
+    rolling: LogUniform = LogUniform(1e-4, 1e-3, nominal=3e-4)
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,9 @@ class PushGraspEnvConfig:
     fill_holes: bool = True
     friction_model: str = "contact"      # "contact": sampled friction = contact coefficients; "material": the
                                          # pre-fix behaviour (sampled values as Bullet body factors: contact = product)
+    rolling_model: str = "contact"       # "contact": sampled rolling resistance of each contact; "legacy": the
+                                         # pre-fix blocks (factor 1e-4, table 0: contacts ~4e-5 m, and a cylinder
+                                         # lying on its side kept rolling, even sped up, until it left the table)
     grasp_descent_speed: float = 0.1     # m/s of the fingertips' straight descent to a grasp (and of the lift);
                                          # was 0.5: a policy trained at 0.1 grasps far more reliably (README)
     lost_rule: str = "out_of_view"       # a block is lost when no part is over the workspace (VPG's view);
@@ -133,6 +140,8 @@ class PushGraspEnvConfig:
             raise ValueError(f"image size must be >= 32 px; got {self.image_width}x{self.image_height}")
         if self.friction_model not in ("contact", "material"):
             raise ValueError(f"friction_model must be 'contact' or 'material'; got {self.friction_model!r}")
+        if self.rolling_model not in ("contact", "legacy"):
+            raise ValueError(f"rolling_model must be 'contact' or 'legacy'; got {self.rolling_model!r}")
         if not 0.01 <= self.grasp_descent_speed <= 2.0:
             raise ValueError(f"grasp_descent_speed must be in [0.01, 2] m/s; got {self.grasp_descent_speed}")
         if self.lost_rule not in ("out_of_view", "centre"):

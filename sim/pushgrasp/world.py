@@ -31,6 +31,8 @@ BASE_POSITION = (-0.03, 0.0, 0.0)
 # what it had before the friction fix (block 0.7 x itself, block 0.7 x Bullet's default 0.5), inside the
 # randomized ranges; the CI arm scenes were measured with them
 NOMINAL_FRICTION = (0.49, 0.35)
+NOMINAL_ROLLING = 3e-4  # m, the Friction group's nominal rolling resistance
+LEGACY_BLOCK_ROLLING = 1e-4  # rolling_model "legacy": the blocks' factor before the rolling fix (table 0)
 
 
 @dataclass
@@ -87,7 +89,7 @@ class PushGraspWorld:
         self.objects = []
         self._shapes: dict[str, tuple[int, int]] = {}
         self._textures = self._load_textures()
-        self.set_friction(*getattr(self, "_friction", NOMINAL_FRICTION))
+        self.set_friction(*getattr(self, "_friction", (*NOMINAL_FRICTION, NOMINAL_ROLLING)))
 
     def _load_textures(self) -> list[int]:
         folder = cache_dir() / "textures"
@@ -150,25 +152,39 @@ class PushGraspWorld:
         texture = self._textures[table["texture_seed"] % len(self._textures)] if table["textured"] > 0.5 else -1
         p.changeVisualShape(self.plane, -1, rgbaColor=[grey, grey, grey, 1], textureUniqueId=texture,
                             physicsClientId=self.client)
-        self.set_friction(values["friction"]["block_lateral"], values["friction"]["table_lateral"])
+        friction = values["friction"]
+        self.set_friction(friction["block_lateral"], friction["table_lateral"], friction["rolling"])
         self.block_mass = values["mass"]["block_mass"]
         self._appearance = values["block_appearance"]
 
-    def set_friction(self, block_block: float, block_table: float) -> None:
-        """Contact friction coefficients of block-block and block-table contacts (for blocks added next).
+    def set_friction(self, block_block: float, block_table: float, rolling: float = NOMINAL_ROLLING) -> None:
+        """Contact friction coefficients of block-block and block-table contacts and their rolling
+        resistance (m), for blocks added next.
 
-        Bullet multiplies the two bodies' coefficients of a contact. ``friction_model`` "contact":
-        the bodies get the factors block sqrt(mu_bb), table mu_bt / sqrt(mu_bb), fingers
+        Bullet multiplies the two bodies' lateral coefficients of a contact. ``friction_model``
+        "contact": the bodies get the factors block sqrt(mu_bb), table mu_bt / sqrt(mu_bb), fingers
         finger_friction * sqrt(mu_bb), so finger-block = finger_friction * mu_bb. "material" (the
         pre-fix ablation) sets the values as the factors: block-table contacts of 0.12-0.9 (mean
         0.42) over the randomization ranges, block-block 0.16-1.0.
+
+        Rolling: Bullet's contact value is rolling_a * lateral_b + rolling_b * lateral_a.
+        ``rolling_model`` "contact": block factor rolling / (2 lateral_block), so block-block =
+        ``rolling``; the table's factor makes block-table = ``rolling`` too (or, when the blocks'
+        share alone exceeds it -- block_table > 2 block_block, outside the default ranges -- the
+        table adds nothing). "legacy": blocks 1e-4, table 0.
         """
-        self._friction = (block_block, block_table)
+        self._friction = (block_block, block_table, rolling)
         contact = self.config.friction_model == "contact"
         self.block_friction = float(np.sqrt(block_block)) if contact else block_block
         table_factor = block_table / self.block_friction if contact else block_table
         finger_factor = self.arm.spec.finger_friction * (self.block_friction if contact else 1.0)
-        p.changeDynamics(self.plane, -1, lateralFriction=table_factor, physicsClientId=self.client)
+        if self.config.rolling_model == "contact":
+            self.block_rolling = rolling / (2.0 * self.block_friction)
+            table_rolling = max(0.0, rolling - self.block_rolling * table_factor) / self.block_friction
+        else:
+            self.block_rolling, table_rolling = LEGACY_BLOCK_ROLLING, 0.0
+        p.changeDynamics(self.plane, -1, lateralFriction=table_factor, rollingFriction=table_rolling,
+                         physicsClientId=self.client)
         for finger in self.arm.fingers:
             p.changeDynamics(self.arm.body, finger, lateralFriction=finger_factor, physicsClientId=self.client)
 
@@ -194,8 +210,8 @@ class PushGraspWorld:
         body = p.createMultiBody(self.block_mass, collision, visual, list(spec.position),
                                  spec.quaternion(), physicsClientId=self.client)
         p.changeVisualShape(body, -1, rgbaColor=[*spec.color, 1.0], textureUniqueId=texture, physicsClientId=self.client)
-        p.changeDynamics(body, -1, lateralFriction=self.block_friction, rollingFriction=1e-4, spinningFriction=1e-3,
-                         physicsClientId=self.client)
+        p.changeDynamics(body, -1, lateralFriction=self.block_friction, rollingFriction=self.block_rolling,
+                         spinningFriction=1e-3, physicsClientId=self.client)
         self.objects.append(body)
         return body
 
