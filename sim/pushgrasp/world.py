@@ -26,6 +26,7 @@ from .robot import Arm, ArmSpec
 from .testcases import ObjectSpec
 
 TIME_STEP = 1.0 / 240.0
+FLOOR_DEPTH = 0.5  # m below the table top
 BASE_POSITION = (-0.03, 0.0, 0.0)
 # block-block, block-table contact coefficients of a world without randomization (the ROS sim bridge):
 # what it had before the friction fix (block 0.7 x itself, block 0.7 x Bullet's default 0.5), inside the
@@ -77,9 +78,11 @@ class PushGraspWorld:
         p.setGravity(0, 0, -9.81, physicsClientId=self.client)
         p.setTimeStep(TIME_STEP, physicsClientId=self.client)
         p.setPhysicsEngineParameter(numSolverIterations=30, physicsClientId=self.client)
-        # a large floor far below catches fallen blocks; the table top (z = 0) is a textured box
-        p.loadURDF(str(Path(pybullet_data.getDataPath()) / "plane.urdf"), [0, 0, -0.5], physicsClientId=self.client)
-        half = [0.7, 0.7, 0.02]
+        # a large floor far below catches fallen blocks; the table top (z = 0) is a textured box, solid
+        # down to the floor: a finger pressing a block into a thin (4 cm) top pushed it past the box's
+        # mid-plane, and Bullet's penetration recovery then pushed it out underneath (a block lost)
+        p.loadURDF(str(Path(pybullet_data.getDataPath()) / "plane.urdf"), [0, 0, -FLOOR_DEPTH], physicsClientId=self.client)
+        half = [0.7, 0.7, FLOOR_DEPTH / 2]
         self.plane = p.createMultiBody(
             0, p.createCollisionShape(p.GEOM_BOX, halfExtents=half, physicsClientId=self.client),
             p.createVisualShape(p.GEOM_BOX, halfExtents=half, rgbaColor=[0.6, 0.6, 0.6, 1], physicsClientId=self.client),
