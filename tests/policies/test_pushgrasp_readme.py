@@ -50,7 +50,7 @@ def test_parallel_speedup_is_the_committed_result() -> None:
 
 def test_edge_loss_table_is_the_committed_result() -> None:
     r, tour = _results("pushgrasp-edge-losses.json"), _tour()
-    for name in ("before", "friction_fix", "after", "slow_descent"):
+    for name in ("before", "friction_fix", "after", "slow_descent", "rolling_fix"):
         row = r[f"edge_lost_objects_per_run_{name}"]
         d = row["details"]
         assert d["objects"] == 30 and not d["quick"]
@@ -58,6 +58,12 @@ def test_edge_loss_table_is_the_committed_result() -> None:
                 f"{d['completion']:.0f} % |") in tour, name
     runs = r["edge_lost_objects_per_run_after"]["details"]["runs"]
     assert f"the same {runs} seeds per setting" in tour
+    # "with rolling resistance none of the 4 runs lost a block and all 4 completed"
+    fixed = r["edge_lost_objects_per_run_rolling_fix"]
+    assert fixed["value"] == 0 and fixed["details"]["completion"] == 100.0 and fixed["details"]["runs"] == 4
+    assert fixed["details"]["settings"]["rolling_model"] == "contact"
+    slow, after = (r[f"edge_lost_objects_per_run_{n}"]["details"]["grasp_success_all"] for n in ("slow_descent", "after"))
+    assert f"({after:.1f} -> {slow:.1f} % of all grasps)" in tour
 
 
 def test_deployment_protocol_table_is_the_committed_result() -> None:
@@ -166,13 +172,14 @@ def test_parallel_curve_sentence_is_the_committed_result() -> None:
     assert (RESULTS / "pushgrasp-parallel-curve.png").is_file()
 
 
-def test_bundled_policy_tables_are_the_committed_results() -> None:
-    """The bundled policy (slow grasp descent) under both protocols, and each claim said of it."""
-    tour = _tour()
-    deployment = _results("pushgrasp-deployment-slow-descent.json")
-    vpg = _results("pushgrasp-vpg-protocol-slow-descent.json")
-    protocols = ((deployment, "deployment_protocol"), (vpg, "vpg_protocol"))
-    missed = set()
+def _bundled_rows(name: str) -> tuple[tuple[dict, str], tuple[dict, str]]:
+    return ((_results(f"pushgrasp-deployment-{name}.json"), "deployment_protocol"),
+            (_results(f"pushgrasp-vpg-protocol-{name}.json"), "vpg_protocol"))
+
+
+def _check_bundled_table(protocols, runs_per_case: int, simulator: dict | None) -> set:
+    """The table's rows are the results of the run the bundled ONNX was exported from; returns the missed paper numbers."""
+    tour, missed = _tour(), set()
     for table, label in (("table1", "I: 30 random blocks"), ("table2", "II: VPG's 11 hard cases")):
         cells = []
         for rows, prefix in protocols:
@@ -180,23 +187,50 @@ def test_bundled_policy_tables_are_the_committed_results() -> None:
             cells.append(" / ".join(f"{v:.1f}" for v in values))
             missed |= {(table, m) for m, v, p in zip(METRICS, values, PAPER[table]) if v < p}
             details = rows[f"{prefix}_{table}_completion"]["details"]
-            assert details["runs_per_case"] == 10 and not details["quick"]
+            assert details["runs_per_case"] == runs_per_case and not details["quick"]
             assert "20261204-180652" in details["policy"]  # the run the bundled ONNX was exported from
+            if simulator is not None:
+                assert details["simulator"] == simulator
         assert f"| {label} | {cells[0]} | {cells[1]} | {PAPER_CELLS[table]} |" in tour
-    # "reaches every paper number of both tables under both protocols except Table I completion"
+    return missed
+
+
+def test_bundled_policy_table_is_the_committed_result() -> None:
+    """The bundled policy in the current simulator at VPG's 30 runs per case, and each claim said of it."""
+    from greenroom.sim.pushgrasp.config import PushGraspEnvConfig
+
+    tour, protocols = _tour(), _bundled_rows("rolling-fix")
+    now = PushGraspEnvConfig()
+    simulator = {k: getattr(now, k) for k in ("friction_model", "lost_rule", "grasp_descent_speed", "rolling_model")}
+    missed = _check_bundled_table(protocols, 30, simulator)
+    # "reaches every paper number of both tables under both protocols except Table I completion (86.7 and 73.3"
     assert missed == {("table1", "completion")}, missed
-    assert "except Table I completion" in tour
-    ends = [rows[f"{prefix}_table1_completion"]["details"]["runs_ended"] for rows, prefix in protocols]
-    assert ends[0].get("empty", 0) == 4 and "4 of 10 ended with a block lost" in tour
-    assert ends[1].get("no_change", 0) == 5 and ends[1].get("empty", 0) == 2
-    assert "5 of 10 ended after 10 consecutive no-change actions and 2 with a lost block" in tour
-    shares = [rows[f"{prefix}_{t}_completion"]["details"]["push_share"] for rows, prefix in protocols
-              for t in ("table1", "table2")]
-    assert f"pushes in {shares[0]:.1f} / {shares[1]:.1f} % of its deployment actions" in tour
-    assert f"{shares[2]:.1f} / {shares[3]:.1f} % under VPG's protocol" in tour
-    held = []
+    completion = [rows[f"{prefix}_table1_completion"]["value"] for rows, prefix in protocols]
+    assert f"except Table I completion ({completion[0]:.1f} and {completion[1]:.1f} vs 100.0)" in tour
+    ends = [rows[f"{prefix}_{t}_completion"]["details"]["runs_ended"] for rows, prefix in protocols
+            for t in ("table1", "table2")]
+    assert (ends[0].get("empty"), ends[0].get("no_change")) == (3, 1)
+    assert "deployment protocol 3 of 30 ended with a block lost and 1 after 10 consecutive no-change actions" in tour
+    assert (ends[2].get("no_change"), ends[2].get("empty")) == (6, 2)
+    assert "6 of 30 ended after 10 consecutive no-change actions and 2 with a lost block" in tour
+    assert ends[1].get("empty") == ends[3].get("empty") == 31
+    assert "On the hard cases 31 of 330 runs ended with a block lost under each protocol" in tour
+    shares, held = [], []
     for rows, prefix in protocols:
         for t in ("table1", "table2"):
             d = rows[f"{prefix}_{t}_completion"]["details"]
+            shares.append(d["push_share"])
             held.append(f"{round(d['grasp_success_after_push'] * d['grasps_after_push'] / 100)} of {d['grasps_after_push']}")
+    assert f"pushes in {shares[0]:.1f} / {shares[1]:.1f} % of its deployment actions" in tour
+    assert f"{shares[2]:.1f} / {shares[3]:.1f} % under VPG's protocol" in tour
     assert f"held {held[0]} / {held[1]} times (deployment) and {held[2]} / {held[3]}" in tour
+
+
+def test_bundled_policy_before_the_rolling_fix_is_the_committed_result() -> None:
+    tour, protocols = _tour(), _bundled_rows("slow-descent")
+    assert _check_bundled_table(protocols, 10, None) == {("table1", "completion")}
+    assert "There too only Table I completion missed the paper" in tour
+    ends = [rows[f"{prefix}_table1_completion"]["details"]["runs_ended"] for rows, prefix in protocols]
+    assert ends[0].get("empty", 0) == 4 and "4 of 10 clutter runs ended with a block lost" in tour
+    assert ends[1].get("no_change", 0) == 5 and ends[1].get("empty", 0) == 2
+    assert "5 of 10 ended after 10 consecutive no-change actions and 2 with a lost block" in tour

@@ -149,18 +149,10 @@ def test_learned_export_drives_the_loop(tmp_path: Path) -> None:
         assert code == 0, loop.output()
 
 
-# The bundled policy loses a block off the workspace in scene 3. The policy of before issue 13:
-# its first grasp was empty and knocked a neighbour past the edge (7 of 7 runs, 2026-12-03; 1 of 1
-# with the out-of-view rule). The policy bundled since 2026-12-04 (trained with the slow grasp
-# descent): 4 of 4 runs lost a block before its first primitive (a grasp) had finished; scene 11
-# cleared in 3 of 3. The executor moves at its own joint speed limit, not at the
-# simulator's grasp descent speed. Strictly that is a failure, not a clear, so scene 3 stays an
-# expected failure (strict: a policy that clears it must drop the mark). Scene 11 is a plain test.
-SCENE_3_LOSES_A_BLOCK = pytest.mark.xfail(strict=True, reason="the bundled pushgrasp policy knocks a block off the "
-                                                              "workspace in scene 3 during its first grasp (issue 13)")
-
-
-@pytest.mark.parametrize("seed", [pytest.param("3", marks=SCENE_3_LOSES_A_BLOCK), "11"])
+# Scenes 3 and 11, both strict. Scene 3 was an expected failure until the simulator's rolling fix
+# (2026-12-04): a block lying on its side rolled on without slowing and left the workspace before
+# the first grasp had finished (4 of 4 runs). With rolling resistance it clears (3 of 3 runs).
+@pytest.mark.parametrize("seed", ["3", "11"])
 def test_trained_policy_clears_four_blocks(tmp_path: Path, seed: str) -> None:
     model = Path(os.environ.get("GREENROOM_ARM_POLICY", BUNDLED_POLICY))
     assert model.is_file(), f"{model} is missing (the bundled policy is part of the repository)"

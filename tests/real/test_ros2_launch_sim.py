@@ -131,7 +131,7 @@ def test_arm_sim_clears_four_blocks(ros2_env: dict[str, str], tmp_path: Path) ->
     # test_arm_sim_loop's own judging (_clears: a 4-block scene, cleared, all motions successful,
     # waypoints inside the box, clean exit) with this runner in place of greenroom launch
     sim_loop.SimLoop = Ros2SimLoop  # in this private copy of the module only
-    # scene 11: the strict one of test_trained_policy_clears_four_blocks (scene 3 is its known xfail)
+    # scene 11: the strict one of test_trained_policy_clears_four_blocks (scene 3 is the other)
     results = sim_loop._clears(ARM_MODEL, tmp_path, max_actions=20, timeout=400.0, seed="11", max_lost=0)
     # every block left in the gripper (objects_lost stayed 0), as test_arm_sim_loop requires of greenroom launch
     assert any(r["primitive"] == "grasp" and (r["grasp_width_m"] or 0.0) > 0.004 for r in results), results
