@@ -234,3 +234,23 @@ def test_bundled_policy_before_the_rolling_fix_is_the_committed_result() -> None
     assert ends[0].get("empty", 0) == 4 and "4 of 10 clutter runs ended with a block lost" in tour
     assert ends[1].get("no_change", 0) == 5 and ends[1].get("empty", 0) == 2
     assert "5 of 10 ended after 10 consecutive no-change actions and 2 with a lost block" in tour
+
+
+def test_retrain_with_rolling_resistance_is_the_committed_result() -> None:
+    """The retrain in the current simulator: its table, push shares, and why the bundled policy stays."""
+    tour, protocols = _tour(), _bundled_rows("retrained-rolling")
+    for table, label in (("table1", "I: 30 random blocks"), ("table2", "II: VPG's 11 hard cases")):
+        cells = [" / ".join(f"{rows[f'{prefix}_{table}_{m}']['value']:.1f}" for m in METRICS) for rows, prefix in protocols]
+        assert f"| {label} | {cells[0]} | {cells[1]} | {PAPER_CELLS[table]} |" in tour
+        for rows, prefix in protocols:
+            details = rows[f"{prefix}_{table}_completion"]["details"]
+            assert details["runs_per_case"] == 10 and "20261204-221854" in details["policy"]
+            assert details["simulator"]["rolling_model"] == "contact"
+    deployment = protocols[0][0]
+    shares = [deployment[f"deployment_protocol_{t}_completion"]["details"]["push_share"] for t in ("table1", "table2")]
+    assert f"({shares[0]:.1f} / {shares[1]:.1f} % of its deployment actions, Table I / II)" in tour
+    assert deployment["deployment_protocol_table1_completion"]["details"]["runs_ended"]["no_change"] == 3
+    # "completes fewer clutter runs than the bundled policy": at 10 vs 30 runs, as shares
+    bundled = _bundled_rows("rolling-fix")
+    for (rows, prefix), (old, _) in zip(protocols, bundled):
+        assert rows[f"{prefix}_table1_completion"]["value"] < old[f"{prefix}_table1_completion"]["value"]
