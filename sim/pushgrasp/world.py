@@ -18,7 +18,7 @@ import pybullet_data
 
 from .blocks import BLOCK_NAMES, PALETTE, cache_dir, write_block_files
 from .camera import LightSettings, corrupt_depth, render_rgbd
-from .config import PushGraspEnvConfig
+from .config import Friction, PushGraspEnvConfig
 from .geometry import GRASP, plan_primitive
 from .heightmap import Intrinsics, fill_holes, heightmap, look_at_pose
 from .meshes import mesh_boxes
@@ -32,7 +32,7 @@ BASE_POSITION = (-0.03, 0.0, 0.0)
 # what it had before the friction fix (block 0.7 x itself, block 0.7 x Bullet's default 0.5), inside the
 # randomized ranges; the CI arm scenes were measured with them
 NOMINAL_FRICTION = (0.49, 0.35)
-NOMINAL_ROLLING = 3e-4  # m, the Friction group's nominal rolling resistance
+NOMINAL_ROLLING = Friction().rolling.nominal_value()  # m, the Friction group's nominal rolling resistance
 LEGACY_BLOCK_ROLLING = 1e-4  # rolling_model "legacy": the blocks' factor before the rolling fix (table 0)
 
 

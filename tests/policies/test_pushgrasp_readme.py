@@ -177,8 +177,12 @@ def _bundled_rows(name: str) -> tuple[tuple[dict, str], tuple[dict, str]]:
             (_results(f"pushgrasp-vpg-protocol-{name}.json"), "vpg_protocol"))
 
 
-def _check_bundled_table(protocols, runs_per_case: int, simulator: dict | None) -> set:
-    """The table's rows are the results of the run the bundled ONNX was exported from; returns the missed paper numbers."""
+BUNDLED_RUN = "20261204-180652"  # the training run the bundled ONNX was exported from
+
+
+def _check_bundled_table(protocols, runs_per_case: int, simulator: dict | None, run: str = BUNDLED_RUN) -> set:
+    """The README's table of ``protocols`` is their committed results, measured on training run ``run`` with
+    ``runs_per_case`` (and the ``simulator`` settings, when given); returns the missed paper numbers."""
     tour, missed = _tour(), set()
     for table, label in (("table1", "I: 30 random blocks"), ("table2", "II: VPG's 11 hard cases")):
         cells = []
@@ -188,21 +192,26 @@ def _check_bundled_table(protocols, runs_per_case: int, simulator: dict | None) 
             missed |= {(table, m) for m, v, p in zip(METRICS, values, PAPER[table]) if v < p}
             details = rows[f"{prefix}_{table}_completion"]["details"]
             assert details["runs_per_case"] == runs_per_case and not details["quick"]
-            assert "20261204-180652" in details["policy"]  # the run the bundled ONNX was exported from
+            assert run in details["policy"]
             if simulator is not None:
                 assert details["simulator"] == simulator
         assert f"| {label} | {cells[0]} | {cells[1]} | {PAPER_CELLS[table]} |" in tour
     return missed
 
 
-def test_bundled_policy_table_is_the_committed_result() -> None:
-    """The bundled policy in the current simulator at VPG's 30 runs per case, and each claim said of it."""
+def _current_simulator() -> dict:
+    """The default simulator settings, as the protocol benches record them."""
+    from greenroom.policies.pushgrasp.bench import SIMULATOR_SETTINGS
     from greenroom.sim.pushgrasp.config import PushGraspEnvConfig
 
-    tour, protocols = _tour(), _bundled_rows("rolling-fix")
     now = PushGraspEnvConfig()
-    simulator = {k: getattr(now, k) for k in ("friction_model", "lost_rule", "grasp_descent_speed", "rolling_model")}
-    missed = _check_bundled_table(protocols, 30, simulator)
+    return {k: getattr(now, k) for k in SIMULATOR_SETTINGS}
+
+
+def test_bundled_policy_table_is_the_committed_result() -> None:
+    """The bundled policy in the current simulator at VPG's 30 runs per case, and each claim said of it."""
+    tour, protocols = _tour(), _bundled_rows("rolling-fix")
+    missed = _check_bundled_table(protocols, 30, _current_simulator())
     # "reaches every paper number of both tables under both protocols except Table I completion (86.7 and 73.3"
     assert missed == {("table1", "completion")}, missed
     completion = [rows[f"{prefix}_table1_completion"]["value"] for rows, prefix in protocols]
@@ -239,13 +248,7 @@ def test_bundled_policy_before_the_rolling_fix_is_the_committed_result() -> None
 def test_retrain_with_rolling_resistance_is_the_committed_result() -> None:
     """The retrain in the current simulator: its table, push shares, and why the bundled policy stays."""
     tour, protocols = _tour(), _bundled_rows("retrained-rolling")
-    for table, label in (("table1", "I: 30 random blocks"), ("table2", "II: VPG's 11 hard cases")):
-        cells = [" / ".join(f"{rows[f'{prefix}_{table}_{m}']['value']:.1f}" for m in METRICS) for rows, prefix in protocols]
-        assert f"| {label} | {cells[0]} | {cells[1]} | {PAPER_CELLS[table]} |" in tour
-        for rows, prefix in protocols:
-            details = rows[f"{prefix}_{table}_completion"]["details"]
-            assert details["runs_per_case"] == 10 and "20261204-221854" in details["policy"]
-            assert details["simulator"]["rolling_model"] == "contact"
+    _check_bundled_table(protocols, 10, _current_simulator(), run="20261204-221854")
     deployment = protocols[0][0]
     shares = [deployment[f"deployment_protocol_{t}_completion"]["details"]["push_share"] for t in ("table1", "table2")]
     assert f"({shares[0]:.1f} / {shares[1]:.1f} % of its deployment actions, Table I / II)" in tour
