@@ -127,6 +127,11 @@ class PushGraspEnvConfig:
                                          # was 0.5: a policy trained at 0.1 grasps far more reliably (README)
     lost_rule: str = "out_of_view"       # a block is lost when no part is over the workspace (VPG's view);
                                          # "centre": the pre-fix rule (its centre > 1 cm outside)
+    mesh_model: str = "hull"             # external .obj blocks (VPG's): "hull" = a convex mesh collides as its hull,
+                                         # a concave one as voxel boxes; "boxes": all voxel boxes (the pre-fix model,
+                                         # whose staircase cylinders and prisms never came to rest in contact)
+    placement_separation_steps: int = 120  # steps at load in which overlaps of a placed test case resolve by position
+                                         # only (velocities cleared); 0: the pre-fix load (it flung blocks away)
     randomization: PushGraspRandomization = field(default_factory=PushGraspRandomization)
 
     def __post_init__(self) -> None:
@@ -146,6 +151,10 @@ class PushGraspEnvConfig:
             raise ValueError(f"grasp_descent_speed must be in [0.01, 2] m/s; got {self.grasp_descent_speed}")
         if self.lost_rule not in ("out_of_view", "centre"):
             raise ValueError(f"lost_rule must be 'out_of_view' or 'centre'; got {self.lost_rule!r}")
+        if self.mesh_model not in ("hull", "boxes"):
+            raise ValueError(f"mesh_model must be 'hull' or 'boxes'; got {self.mesh_model!r}")
+        if not 0 <= self.placement_separation_steps <= 2400:
+            raise ValueError(f"placement_separation_steps must be in 0..2400; got {self.placement_separation_steps}")
         rows, cols = self.workspace.shape(self.resolution)
         if rows != cols:
             raise ValueError(f"the workspace must map to a square heightmap; got {rows}x{cols}")

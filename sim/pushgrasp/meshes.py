@@ -1,10 +1,17 @@
-"""Collision geometry for external (VPG) meshes: voxelize, then merge voxels into boxes (numpy).
+"""Collision geometry for external (VPG) meshes: a convex mesh is its own hull; a concave one
+is voxelized and the voxels merged into boxes (numpy).
 
 VPG's blocks include arches whose cut-outs other blocks sit in (test case 00 interlocks a
 cylinder with two arches). A convex hull fills the cut-out, and pybullet's V-HACD returns two
 parts for these small, thin meshes, so both make the hard cases explode apart at load. Instead
-the mesh is voxelized (``voxel`` metres, inside test by ray parity) and runs of voxels are
+a concave mesh is voxelized (``voxel`` metres, inside test by ray parity) and runs of voxels are
 merged into a few axis-aligned boxes that form a compound collision shape (exact to half a voxel).
+
+Convex meshes (:func:`is_convex`: the mesh fills its hull) collide as the hull itself. Boxes
+would turn their slopes and round sides into staircases, and staircases in contact never come
+to rest: before 2026-12-05, VPG's cylinders and triangular prisms (``0.obj``, ``2.obj``,
+``7.obj``, ``8.obj``) in untouched hard cases 00, 05, 08 and 09 kept walking at 0.1 to 0.3 m/s
+for seconds, and blocks walked off the workspace between actions.
 """
 from __future__ import annotations
 
@@ -81,6 +88,21 @@ def merge_boxes(occupancy: np.ndarray) -> list[tuple[int, int, int, int, int, in
                 merged.append(list(r))
         runs = merged
     return [tuple(r) for r in runs]  # type: ignore[misc]
+
+
+def mesh_volume(vertices: np.ndarray, faces: np.ndarray) -> float:
+    """Enclosed volume (m^3) of a closed triangle mesh (divergence theorem)."""
+    a, b, c = vertices[faces[:, 0]], vertices[faces[:, 1]], vertices[faces[:, 2]]
+    return float(abs(np.einsum("ij,ij->i", a, np.cross(b, c)).sum()) / 6.0)
+
+
+def is_convex(path: Path, tolerance: float = 0.05) -> bool:
+    """True when the mesh fills its convex hull to within ``tolerance`` of the hull's volume."""
+    from scipy.spatial import ConvexHull
+
+    vertices, faces = read_obj(path)
+    hull = ConvexHull(vertices).volume
+    return hull > 0 and mesh_volume(vertices, faces) >= (1.0 - tolerance) * hull
 
 
 def mesh_boxes(path: Path, voxel: float = 0.004) -> tuple[np.ndarray, np.ndarray]:

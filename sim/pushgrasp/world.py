@@ -21,7 +21,7 @@ from .camera import LightSettings, corrupt_depth, render_rgbd
 from .config import Friction, PushGraspEnvConfig
 from .geometry import GRASP, plan_primitive
 from .heightmap import Intrinsics, fill_holes, heightmap, look_at_pose
-from .meshes import mesh_boxes
+from .meshes import is_convex, mesh_boxes
 from .robot import Arm, ArmSpec
 from .testcases import ObjectSpec
 
@@ -120,9 +120,12 @@ class PushGraspWorld:
             if not path.is_file():
                 raise FileNotFoundError(f"block mesh {mesh} is neither a project block ({', '.join(BLOCK_NAMES)}) "
                                         "nor an existing .obj file")
-            half_extents, centers = mesh_boxes(path)
-            collision = p.createCollisionShapeArray([p.GEOM_BOX] * len(half_extents), halfExtents=half_extents.tolist(),
-                                                    collisionFramePositions=centers.tolist(), physicsClientId=self.client)
+            if self.config.mesh_model == "hull" and is_convex(path):  # a mesh file collides as its hull
+                collision = p.createCollisionShape(p.GEOM_MESH, fileName=str(path), physicsClientId=self.client)
+            else:
+                half_extents, centers = mesh_boxes(path)
+                collision = p.createCollisionShapeArray([p.GEOM_BOX] * len(half_extents), halfExtents=half_extents.tolist(),
+                                                        collisionFramePositions=centers.tolist(), physicsClientId=self.client)
             visual = p.createVisualShape(p.GEOM_MESH, fileName=str(path), physicsClientId=self.client)
         if collision < 0 or visual < 0:
             raise ValueError(f"pybullet could not load the block mesh {mesh}")
@@ -231,11 +234,24 @@ class PushGraspWorld:
             self.arm.step(40)
         self.settle()
 
-    def place(self, objects: list[ObjectSpec]) -> None:
-        """Place an arrangement (test case) as given, then let it settle."""
+    def place(self, objects: list[ObjectSpec], separate_steps: int | None = None) -> None:
+        """Place an arrangement (test case) as given, then let it settle.
+
+        Poses written by another simulator overlap a little in this one (VPG's test cases: up to
+        a few millimetres between neighbours). Bullet pushes overlapping bodies apart with
+        whatever speed it takes, which flung blocks off the workspace at load (4 of 66 hard-case
+        resets). For ``separate_steps`` steps (default: the config's
+        ``placement_separation_steps``) the blocks' velocities are cleared after each step, so
+        the overlaps resolve by position only (gravity included); then the scene settles as usual.
+        """
         looks = self.block_colors(len(objects))
         for spec, (_, texture) in zip(objects, looks):
             self.add_block(spec, texture)
+        steps = self.config.placement_separation_steps if separate_steps is None else separate_steps
+        for _ in range(steps):
+            self.arm.step(1)
+            for body in self.objects:
+                p.resetBaseVelocity(body, [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], physicsClientId=self.client)
         self.settle()
 
     def settle(self, max_steps: int = 480) -> None:

@@ -245,3 +245,64 @@ def test_a_block_pressed_into_the_table_top_comes_back_up() -> None:
         assert z == pytest.approx(0.02, abs=0.005)  # resting on the top again (cube half-height 2 cm)
     finally:
         world.close()
+
+
+def _write_prism_obj(path, outline_xz: np.ndarray, depth: float) -> None:
+    """A closed OBJ prism: the polygon ``outline_xz`` (counter-clockwise in x-z) extruded along y."""
+    n = len(outline_xz)
+    lines = [f"v {x} {-depth / 2} {z}" for x, z in outline_xz] + [f"v {x} {depth / 2} {z}" for x, z in outline_xz]
+    lines += ["f " + " ".join(str(i + 1) for i in reversed(range(n))), "f " + " ".join(str(n + i + 1) for i in range(n))]
+    lines += [f"f {i + 1} {(i + 1) % n + 1} {n + (i + 1) % n + 1} {n + i + 1}" for i in range(n)]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_convex_meshes_are_told_from_concave_ones(tmp_path) -> None:
+    """External meshes: a convex one collides as its hull (exact), a concave one (an arch) as boxes."""
+    from greenroom.sim.pushgrasp.meshes import is_convex
+
+    _write_prism_obj(tmp_path / "bar.obj", np.array([[-0.03, 0], [0.03, 0], [0.03, 0.02], [-0.03, 0.02]]), 0.03)
+    half_disc = [[0.025 * np.cos(a), 0.025 * np.sin(a)] for a in np.linspace(0, np.pi, 13)]
+    _write_prism_obj(tmp_path / "half.obj", np.array(half_disc), 0.03)
+    _write_prism_obj(tmp_path / "arch.obj", np.array([[-0.03, 0], [-0.01, 0], [-0.01, 0.01], [0.01, 0.01], [0.01, 0],
+                                                      [0.03, 0], [0.03, 0.02], [-0.03, 0.02]]), 0.03)
+    assert is_convex(tmp_path / "bar.obj") and is_convex(tmp_path / "half.obj")
+    assert not is_convex(tmp_path / "arch.obj")
+    world = PushGraspWorld(PushGraspEnvConfig.smoke())
+    try:
+        shapes = {name: p.getCollisionShapeData(world.add_block(ObjectSpec(str(tmp_path / f"{name}.obj"), (1.0, 0.0, 0.0),
+                                                                           (-0.5, 0.1 * i, 0.05))), -1,
+                                                physicsClientId=world.client)
+                  for i, name in enumerate(("half", "arch"))}
+        assert [s[2] for s in shapes["half"]] == [p.GEOM_MESH]
+        assert len(shapes["arch"]) > 1 and {s[2] for s in shapes["arch"]} == {p.GEOM_BOX}
+    finally:
+        world.close()
+
+
+def test_untouched_vpg_test_cases_stay_put(vpg_shared, env) -> None:
+    """Placed and left alone, VPG's hard cases stay where they settled. With VPG's convex blocks
+    (cylinders, prisms) built from voxel boxes, cases 00, 08 and 09 kept walking: blocks
+    travelled up to 15 cm in 5 s untouched, and some walked off the workspace between actions."""
+    world = env.world
+    for index in (0, 8, 9):
+        objects = load_vpg_test_case(vpg_shared / "test-cases" / f"test-10-obj-{index:02d}.txt", vpg_shared / "blocks")
+        env.reset(seed=index, options={"objects": objects})
+        start = world.object_positions()
+        world.arm.step(720)  # 3 s
+        travelled = np.linalg.norm(world.object_positions() - start, axis=1)
+        assert travelled.max() < 0.01, (index, travelled)
+
+
+@pytest.mark.parametrize("index, seed", [(0, 10022), (8, 10008), (8, 10030), (9, 10053)])
+def test_placing_a_vpg_test_case_loses_no_block(vpg_shared, index: int, seed: int) -> None:
+    """Test-case poses from V-REP overlap a little in pybullet; resolving the overlaps at load
+    flung a block off the workspace in these resets (the hard-case bench's first run seeds, 4 of
+    66 resets) until placement separated them by position only."""
+    env = PushGraspEnv(PushGraspEnvConfig.cpu())
+    try:
+        objects = load_vpg_test_case(vpg_shared / "test-cases" / f"test-10-obj-{index:02d}.txt", vpg_shared / "blocks")
+        obs, info = env.reset(seed=seed, options={"objects": objects})
+        assert info["num_objects"] == len(objects)
+        assert all(env.world.in_view(body) for body in env.world.objects)
+    finally:
+        env.close()
