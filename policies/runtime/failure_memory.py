@@ -7,6 +7,12 @@ the training code; a robot running the exported ONNX policy has neither. ``Failu
 deployment-side equivalent: it remembers the cells of the actions that changed nothing and masks
 them (that primitive, every rotation, within ``radius_m``) until the scene changes.
 
+A scene can also change without progress: a block at the workspace edge pushed one way, then
+back, then the same way again (seen on VPG's hard case 08: about 490 pushes back and forth until the block
+left the workspace). VPG's no-change rule never fires on it, every push changes the heightmap. So
+an action whose heightmap is unchanged from one seen up to ``cycle_window`` actions before counts as
+a failure as well: it is masked and the memory is kept.
+
 "Changed" is the simulator's and VPG's own test (:func:`greenroom.sim.pushgrasp.heightmap.changed_cells`
 above the area-scaled 300-cell threshold), applied to the heightmap before and after an action,
 so the memory works from camera frames alone: the ROS node needs no success signal.
@@ -31,8 +37,10 @@ class FailureMemory:
 
     resolution: float
     radius_m: float = 0.02
+    cycle_window: int = 4  # an action that returns the scene to one of the last N heightmaps made no progress
     failed: list[tuple[int, int, int]] = field(default_factory=list)  # (primitive, row, col)
     _pending: tuple[tuple[int, int, int, int], np.ndarray] | None = None
+    _recent: list[np.ndarray] = field(default_factory=list)  # heightmaps the last actions were chosen on
 
     @property
     def radius_cells(self) -> int:
@@ -45,7 +53,8 @@ class FailureMemory:
     def observe(self, height_map: np.ndarray) -> bool | None:
         """Judge the pending action against ``height_map``: True changed, False failed, None nothing pending.
 
-        A change clears the memory (the scene is new); a failure adds the action's cell.
+        A change to a new scene clears the memory; a failure (no change, or back to a heightmap of
+        the last ``cycle_window`` actions) adds the action's cell.
         """
         if self._pending is None:
             return None
@@ -53,13 +62,17 @@ class FailureMemory:
         self._pending = None
         if before.shape != np.shape(height_map):
             self.failed.clear()
+            self._recent.clear()
             return None
-        changed = changed_cells(before, height_map) > change_threshold(self.resolution)
-        if changed:
+        self._recent = (self._recent + [before])[-self.cycle_window:]
+        threshold = change_threshold(self.resolution)
+        changed = changed_cells(before, height_map) > threshold
+        revisited = changed and any(changed_cells(seen, height_map) <= threshold for seen in self._recent[:-1])
+        if changed and not revisited:
             self.failed.clear()
         else:
             self.failed.append((action[0], action[2], action[3]))
-        return changed
+        return changed and not revisited
 
     def mask(self, maps: np.ndarray, height_map: np.ndarray | None = None) -> np.ndarray:
         """``maps`` (2, k, S, S) with the remembered failures' neighbourhoods set to -inf (a copy).
@@ -83,4 +96,5 @@ class FailureMemory:
 
     def reset(self) -> None:
         self.failed.clear()
+        self._recent.clear()
         self._pending = None

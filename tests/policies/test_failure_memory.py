@@ -67,3 +67,30 @@ def test_small_noise_is_no_change_and_a_fully_masked_map_is_forgotten() -> None:
     out = memory.mask(maps, noisy)
     assert out is maps and memory.failed == []  # both primitives masked everywhere: start afresh
     assert memory.observe(noisy) is None  # nothing pending any more
+
+
+def test_pushing_a_block_back_and_forth_is_caught() -> None:
+    """A push that returns the scene to a heightmap of a few actions before made no progress,
+    though it changed the heightmap: both pushes of a ping-pong end up masked and the third choice
+    is taken (a run on VPG's hard case 08 pushed back and forth for about 490 actions without this)."""
+    memory = FailureMemory(RES)
+    here, there = _scene(), np.zeros((112, 112), np.float32)
+    there[40:50, 80:90] = 0.04  # the same block 8 cm to the right
+    push_right, push_left, third = (0, 0, 45, 55), (0, 4, 45, 91), (1, 0, 20, 20)
+    maps = np.zeros((2, 8, 112, 112), np.float32)
+    maps[push_right], maps[push_left], maps[third] = 1.0, 1.0, 0.5
+    maps_here, maps_there = maps.copy(), maps.copy()
+    maps_here[push_left], maps_there[push_right] = 0.0, 0.0  # each side's best push moves the block across
+
+    assert _greedy(memory.mask(maps_here, here)) == push_right
+    memory.executed(push_right, here)
+    assert _greedy(memory.mask(maps_there, there)) == push_left  # a new scene: nothing masked
+    memory.executed(push_left, there)
+    assert memory.observe(here) is False  # back where it was two actions ago
+    assert memory.failed == [(0, 45, 91)]
+    assert _greedy(memory.mask(maps_here, here)) == push_right  # still allowed: it led somewhere new once
+    memory.executed(push_right, here)
+    assert _greedy(memory.mask(maps_there, there)) == third  # both pushes of the cycle are masked now
+    assert memory.failed == [(0, 45, 91), (0, 45, 55)]
+    memory.reset()
+    assert memory.failed == [] and memory.observe(here) is None
