@@ -55,7 +55,8 @@ class SimLoop:
         probe.subscribe(PoseArray, "/arm/waypoints", reliable(10))
 
     def output(self) -> str:
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         return self.log_path.read_text(errors="replace")[-4000:]
 
     def wait(self, condition, timeout: float, what: str) -> None:
