@@ -11,11 +11,13 @@
   in the same bench run with the same preset and seed, start-up iterations left out.
 - ``parallel_curve``: the learning curves per iteration of a one-process and an actors run
   (``curve_parity.py``): Fig. 4 checkpoints and the grasp-success difference with its interval.
-- ``vpg_protocol``: Tables I (30 random blocks) and II (VPG's 11 hard cases) under VPG's own
+- ``vpg_protocol``: Tables I (30 random blocks; ``table1_vpg_blocks``: the same test with VPG's 8
+  meshes, as VPG's code runs it) and II (VPG's 11 hard cases) under VPG's own
   protocol (``protocols.py``: 30 runs per case, test-time learning, no failure mask, 10 no-change
   end rule) with the latest trained run (``$GREENROOM_PUSHGRASP_RUN`` or the newest
   ``runs/pushgrasp/*`` with a checkpoint), next to the paper's VPG row; with the synergy measures
   (share of pushes, grasp success right after a push vs without) in the details.
+  ``$GREENROOM_BENCH_TABLES`` (e.g. ``table1,table2``) runs some of the tables only.
 - ``deployment_protocol``: the same tables with the ONNX policy as deployed (failure mask, no
   learning), labelled as such.
 - ``variants``: the paper's variants table (Tables I-III): the newest run of each variant under
@@ -24,7 +26,8 @@
   goes to ``$GREENROOM_BENCH_FIGURES/pushgrasp-variants-fig4.png`` (default folder runs/bench).
 - ``edge_losses``: blocks lost off the workspace in 30-block clutter with the ONNX policy, simulator
   before and after the friction / lost-block fixes (``friction_model``, ``lost_rule``,
-  ``grasp_descent_speed``, ``rolling_model``).
+  ``grasp_descent_speed``, ``rolling_model``); ``mesh_losses``: the same on VPG's hard cases, VPG's
+  meshes as voxel boxes loaded as given vs convex hulls and overlaps separated at load (``losses.py``).
 - ``grasp_ceiling``: the simulator's grasp-success ceiling with a scripted oracle grasp
   (``ceiling.py``) on isolated blocks and on blocks touching others, at 8 and 16 rotations.
 - ``q_maxima``: push vs grasp map maxima of the latest trained run on the first frame of every test
@@ -41,6 +44,7 @@ import numpy as np
 from ..common.bench import BenchResult, check, median_time
 from .ceiling import bench_grasp_ceiling
 from .curve_parity import bench_parallel_curve
+from .losses import bench_edge_losses, bench_mesh_losses
 from .qscale import bench_q_maxima
 from ..common.rundir import RunDir, read_metrics, runs_root
 
@@ -165,7 +169,8 @@ def bench_onnx_inference(quick: bool) -> list[BenchResult]:
 
 
 BUNDLED_POLICY = Path(__file__).resolve().parents[2] / "assets" / "policies" / "pushgrasp" / "pushgrasp.onnx"
-TABLES = {"clutter": "table1", "vpg": "table2"}
+# scenario -> table name in the result rows; table1_vpg_blocks: Table I's test with VPG's own 8 meshes
+TABLES = {"clutter": "table1", "clutter_vpg": "table1_vpg_blocks", "vpg": "table2"}
 METRICS = ("completion", "grasp_success", "action_efficiency")
 SYNERGY = ("runs", "completed_runs", "push_share", "grasp_success_after_push", "grasps_after_push",
            "grasp_success_without_push", "grasps_without_push", "grasp_success_all", "action_efficiency_all",
@@ -203,6 +208,19 @@ def _load_learner(run: RunDir):
     return config, learner, int(state["iteration"])  # type: ignore[index]
 
 
+def bench_tables() -> dict[str, str]:
+    """``$GREENROOM_BENCH_TABLES``: the protocol benches' tables (comma-separated, e.g.
+    ``table1,table2``) instead of all of ``TABLES``."""
+    value = os.environ.get("GREENROOM_BENCH_TABLES", "")
+    if not value:
+        return dict(TABLES)
+    wanted = [v.strip() for v in value.split(",") if v.strip()]
+    unknown = [w for w in wanted if w not in TABLES.values()]
+    if unknown or not wanted:
+        raise ValueError(f"GREENROOM_BENCH_TABLES has unknown tables {unknown}; valid: {', '.join(TABLES.values())}")
+    return {scenario: table for scenario, table in TABLES.items() if table in wanted}
+
+
 def bench_runs() -> int | None:
     """``$GREENROOM_BENCH_RUNS``: runs per case of the protocol benches instead of VPG's 30 (a smaller run
     than the paper's, recorded as ``runs_per_case`` in each row's details)."""
@@ -222,15 +240,17 @@ def _protocol_rows(name: str, config, maps_fn, learner, source: dict, quick: boo
 
     protocol = PROTOCOLS[name]
     config = protocol_config(config, name, quick, runs=bench_runs())
+    tables = bench_tables()
     with tempfile.TemporaryDirectory() as tmp:
         results = evaluate_policy(config, maps_fn, Path(tmp), learner=learner if protocol.learning else None,
-                                  scenarios=tuple(TABLES), max_layouts=2 if quick else None, label=f"{name} protocol: ")
+                                  scenarios=tuple(tables), max_layouts=2 if quick else None, label=f"{name} protocol: ")
     rows = []
-    for scenario, table in TABLES.items():
+    for scenario, table in tables.items():
         r = results[scenario]
         details = {"protocol": protocol.label, **source, "quick": quick, "test_lr": config.evaluate.test_lr,
                    "runs_per_case": config.evaluate.runs_per_case,
-                   "objects": config.evaluate.clutter_objects if scenario == "clutter" else "VPG test case",
+                   "objects": "VPG test case" if scenario == "vpg" else config.evaluate.clutter_objects,
+                   "blocks": "project" if scenario == "clutter" else "VPG's meshes",
                    "simulator": {k: getattr(config.env, k) for k in SIMULATOR_SETTINGS}}
         prefix_ = prefix or f"{name}_protocol_"
         if "skipped" in r:
@@ -337,57 +357,8 @@ def bench_deployment_protocol(quick: bool) -> list[BenchResult]:
 
 
 # the simulator settings a protocol row records (the edge-loss bench varies them)
-SIMULATOR_SETTINGS = ("friction_model", "lost_rule", "grasp_descent_speed", "rolling_model")
-
-# the first three descend at 0.5 m/s, the default when they were measured (now 0.1: slow_descent); the first
-# four keep the blocks' rolling resistance of before the rolling fix (rolling_fix: the sampled contact value)
-_LEGACY = {"rolling_model": "legacy"}
-EDGE_SETTINGS = {"before": {"friction_model": "material", "lost_rule": "centre", "grasp_descent_speed": 0.5, **_LEGACY},
-                 "friction_fix": {"friction_model": "contact", "lost_rule": "centre", "grasp_descent_speed": 0.5, **_LEGACY},
-                 "after": {"friction_model": "contact", "lost_rule": "out_of_view", "grasp_descent_speed": 0.5, **_LEGACY},
-                 "slow_descent": {"friction_model": "contact", "lost_rule": "out_of_view", "grasp_descent_speed": 0.1,
-                                  **_LEGACY},
-                 "rolling_fix": {"friction_model": "contact", "lost_rule": "out_of_view", "grasp_descent_speed": 0.1,
-                                 "rolling_model": "contact"}}
-
-
-def bench_edge_losses(quick: bool) -> list[BenchResult]:
-    """Blocks lost off the workspace in 30-block clutter, simulator before / after the fixes.
-
-    The bundled ONNX policy (or ``$GREENROOM_PUSHGRASP_ONNX``) under the deployment protocol on
-    Table I's clutter, the same seeds for each setting: ``before`` = Bullet friction factors set to
-    the sampled values (contact = their product) and a block lost once its centre is 1 cm outside;
-    ``friction_fix`` = sampled values are contact coefficients; ``after`` = also a block is lost
-    only when no part of it is over the workspace (VPG: out of the camera's view); ``slow_descent`` =
-    ``after`` with the grasp's descent and lift at 0.1 m/s instead of 0.5; ``rolling_fix`` =
-    ``slow_descent`` with the sampled rolling resistance of each contact (before: a side-lying
-    cylinder, once rolling, never slowed down and left the table).
-    ``$GREENROOM_BENCH_RUNS`` sets the runs per setting (default 6; quick 1).
-    """
-    import dataclasses
-
-    from ..common.config import resolve_config
-    from .config import PushGraspTrainConfig
-    from .evaluate import evaluate_policy, onnx_policy
-    from .protocols import protocol_config
-
-    runs = 1 if quick else (bench_runs() or 6)
-    onnx = Path(os.environ.get("GREENROOM_PUSHGRASP_ONNX", BUNDLED_POLICY))
-    config, maps_fn = onnx_policy(onnx, resolve_config(PushGraspTrainConfig, "cpu"))
-    config = protocol_config(config, "deployment", quick)
-    config = dataclasses.replace(config, evaluate=dataclasses.replace(config.evaluate, runs=runs))
-    rows = []
-    for name, settings in EDGE_SETTINGS.items():
-        cfg = dataclasses.replace(config, env=dataclasses.replace(config.env, **settings))
-        with tempfile.TemporaryDirectory() as tmp:
-            r = evaluate_policy(cfg, maps_fn, Path(tmp), scenarios=("clutter",), label=f"edge losses {name}: ")["clutter"]
-        details = {"policy": str(onnx), "settings": settings, "objects": cfg.evaluate.clutter_objects, "quick": quick,
-                   **{k: r[k] for k in ("runs", "completion", "grasp_success_all", "runs_with_lost_objects",
-                                        "mean_actions", "push_share", "runs_ended")}}
-        rows.append(BenchResult("pushgrasp", f"edge_lost_objects_per_run_{name}", float(r["lost_objects_per_run"]),
-                                "blocks", "", None, details))
-    return rows
-
+SIMULATOR_SETTINGS = ("friction_model", "lost_rule", "grasp_descent_speed", "rolling_model", "mesh_model",
+                      "placement_separation_steps")
 
 BENCHMARKS = {
     "train_iteration": bench_train_iteration,
@@ -400,5 +371,6 @@ BENCHMARKS = {
     "variants": bench_variants,
     "grasp_ceiling": bench_grasp_ceiling,
     "edge_losses": bench_edge_losses,
+    "mesh_losses": bench_mesh_losses,
     "q_maxima": bench_q_maxima,
 }

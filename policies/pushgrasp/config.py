@@ -75,9 +75,9 @@ class EvalConfig:
         if self.runs < 1 or self.runs_per_case < 0 or self.max_actions_per_object < 0:
             raise ValueError("evaluate.runs >= 1, evaluate.runs_per_case >= 0 and evaluate.max_actions_per_object >= 0 "
                              f"are required; got {self.runs}, {self.runs_per_case}, {self.max_actions_per_object}")
-        unknown = [s for s in self.scenarios if s not in ("random", "clutter", "hard", "vpg")]
+        unknown = [s for s in self.scenarios if s not in ("random", "clutter", "clutter_vpg", "hard", "vpg")]
         if unknown:
-            raise ValueError(f"evaluate.scenarios has unknown {unknown}; valid: random, clutter, hard, vpg")
+            raise ValueError(f"evaluate.scenarios has unknown {unknown}; valid: random, clutter, clutter_vpg, hard, vpg")
 
 
 BACKENDS = ("local", "ray")

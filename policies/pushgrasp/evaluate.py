@@ -1,7 +1,8 @@
 """Evaluation: completion, grasp success, action efficiency and the synergy measures over N runs.
 
 Scenarios: ``random`` (10 random blocks), ``clutter`` (30 random blocks: the paper's Table I
-test), ``hard`` (project-generated hard arrangements), ``vpg`` (VPG's test-case files with their
+test), ``clutter_vpg`` (the same with the blocks drawn from VPG's 8 meshes, as VPG's code runs
+Table I; skipped without them), ``hard`` (project-generated hard arrangements), ``vpg`` (VPG's test-case files with their
 meshes: Table II). Hard and vpg run every layout ``runs_per_case`` times (default
 ceil(runs / layouts)), so no layout counts more than another. A run ends when its successful
 grasps reach its number of objects, after ``env.max_no_change`` (10) consecutive no-change
@@ -46,7 +47,9 @@ PAPER = {
     "vpg": {"grasping-only": (40.6, 51.7, 51.7), "pg-reactive": (48.2, 59.0, 46.4), "vpg": (82.7, 77.2, 60.1),
             "vpg-myopic": (79.1, 74.3, 53.7)},
 }
-PAPER_TABLE = {"clutter": "Table I (30 random objects)", "vpg": "Table II/III (VPG's 11 hard cases)"}
+PAPER["clutter_vpg"] = PAPER["clutter"]  # Table I's test with the blocks drawn from VPG's own 8 meshes
+PAPER_TABLE = {"clutter": "Table I (30 random objects)", "clutter_vpg": "Table I (30 random objects)",
+               "vpg": "Table II/III (VPG's 11 hard cases)"}
 
 MapsFn = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
@@ -121,8 +124,13 @@ def scenario_layouts(config: PushGraspTrainConfig, scenario: str) -> list[dict[s
         return [{"num_objects": ev.clutter_objects}]
     if scenario == "hard":
         return [{"objects": case} for case in hard_cases(ev.hard_cases, seed=ev.seed, workspace=config.env.workspace)]
-    cases_dir = Path(ev.vpg_cases_dir) if ev.vpg_cases_dir else SHARED_VPG / "test-cases"
     mesh_dir = Path(ev.vpg_mesh_dir) if ev.vpg_mesh_dir else SHARED_VPG / "blocks"
+    if scenario == "clutter_vpg":  # Table I's test as VPG's code runs it: random blocks of its 8 meshes
+        if not any(mesh_dir.glob("*.obj")):
+            raise FileNotFoundError(f"no VPG block meshes in {mesh_dir} (set evaluate.vpg_mesh_dir or drop "
+                                    "'clutter_vpg' from evaluate.scenarios)")
+        return [{"num_objects": ev.clutter_objects, "blocks": str(mesh_dir)}]
+    cases_dir = Path(ev.vpg_cases_dir) if ev.vpg_cases_dir else SHARED_VPG / "test-cases"
     files = sorted(cases_dir.glob("*.txt")) if cases_dir.is_dir() else []
     if not files:
         raise FileNotFoundError(f"no VPG test cases in {cases_dir} (set evaluate.vpg_cases_dir or drop 'vpg' from "

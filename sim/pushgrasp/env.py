@@ -33,7 +33,8 @@ grasped). The terms are in ``info["reward_terms"]``.
 
 ## Reset options
 ``{"objects": [ObjectSpec, ...]}`` places an arrangement (e.g. from ``load_vpg_test_case``);
-``{"num_objects": n}`` drops n random blocks; default: ``config.num_objects`` random blocks.
+``{"num_objects": n}`` drops n random blocks; default: ``config.num_objects`` random blocks;
+``"blocks"``: a folder of .obj meshes to draw them from instead of ``config.blocks`` (this reset only).
 
 ## Info
 ``grasp_success``, ``changed`` (bool), ``changed_cells``, ``num_objects``, ``reward_terms``,
@@ -103,19 +104,20 @@ class PushGraspEnv(gym.Env):
             world.place(list(options["objects"]))
         else:
             n = int(options.get("num_objects", self.config.num_objects))
-            meshes = self._mesh_set()
+            meshes = self._mesh_set(options.get("blocks"))
             world.drop_random(n, self.np_random, meshes)
         world.remove_lost_objects()
 
-    def _mesh_set(self) -> list[str] | None:
-        if self.config.blocks == "project":
+    def _mesh_set(self, blocks: str | None = None) -> list[str] | None:
+        blocks = blocks or self.config.blocks
+        if blocks == "project":
             return None
         from pathlib import Path
 
-        folder = Path(self.config.blocks)
+        folder = Path(blocks)
         meshes = sorted(str(f) for f in folder.glob("*.obj")) if folder.is_dir() else []
         if not meshes:
-            raise FileNotFoundError(f"env.blocks={self.config.blocks!r} is neither 'project' nor a folder of .obj meshes")
+            raise FileNotFoundError(f"blocks {blocks!r} is neither 'project' nor a folder of .obj meshes")
         return meshes
 
     def step(self, action):

@@ -118,10 +118,22 @@ def test_runtime_imports_neither_torch_nor_pybullet() -> None:
 @pytest.mark.slow
 def test_edge_losses_bench_compares_the_simulator_settings() -> None:
     """Quick edge_losses: one row per simulator setting, each run with its own friction model / lost rule."""
-    from greenroom.policies.pushgrasp.bench import EDGE_SETTINGS, bench_edge_losses
+    from greenroom.policies.pushgrasp.losses import EDGE_SETTINGS, bench_edge_losses
 
     rows = bench_edge_losses(quick=True)
     assert [r.name for r in rows] == [f"edge_lost_objects_per_run_{n}" for n in EDGE_SETTINGS]
     for row, settings in zip(rows, EDGE_SETTINGS.values()):
         assert row.details["settings"] == settings and row.details["runs"] == 1 and row.details["quick"]
+        assert row.value >= 0 and sum(row.details["runs_ended"].values()) == 1
+
+
+@pytest.mark.slow
+def test_mesh_losses_bench_compares_the_mesh_models(vpg_shared) -> None:
+    """Quick mesh_losses: one hard-case run per mesh setting, each with its own mesh model and load."""
+    from greenroom.policies.pushgrasp.losses import MESH_SETTINGS, bench_mesh_losses
+
+    rows = bench_mesh_losses(quick=True)
+    assert [r.name for r in rows] == [f"mesh_lost_objects_per_run_{n}" for n in MESH_SETTINGS]
+    for row, settings in zip(rows, MESH_SETTINGS.values()):
+        assert row.details["settings"] == settings and row.details["scenario"] == "vpg" and row.details["runs"] == 1
         assert row.value >= 0 and sum(row.details["runs_ended"].values()) == 1
