@@ -34,7 +34,8 @@ with a clear error and a non-zero exit status.
 
 A deterministic greedy policy repeats a grasp that slipped on an unchanged scene. With
 ``avoid_repeated_failures`` (default True) the node compares each heightmap with the one of its
-previous decision and, when nothing changed, masks that action's cells until the scene changes
+previous decision and, when nothing changed (or the scene is back to one of the last 4 decisions',
+a block pushed back and forth), masks that action's cells until the scene changes
 (:mod:`greenroom.policies.runtime.failure_memory`; VPG uses test-time learning, which needs torch).
 """
 from __future__ import annotations
@@ -93,7 +94,8 @@ PARAMS: tuple[Param, ...] = (  # all read at start-up (read-only)
           read_only=True),
     Param("threads", 1, "ONNX Runtime intra-op threads", 1, 64, read_only=True),
     Param("avoid_repeated_failures", True,
-          "do not choose again the cells of an action after which the heightmap did not change", read_only=True),
+          "do not choose again the cells of an action after which the heightmap did not change (or came back to "
+          "one of the last 4 decisions')", read_only=True),
     Param("image_qos", "auto", "camera subscriptions' reliability: auto (follow the publishers), best_effort or "
           "reliable (a reliable subscription gets nothing from a best-effort camera)", read_only=True,
           check=one_of("image_qos", QOS_MODES)),
