@@ -250,7 +250,7 @@ def _protocol_rows(name: str, config, maps_fn, learner, source: dict, quick: boo
         details = {"protocol": protocol.label, **source, "quick": quick, "test_lr": config.evaluate.test_lr,
                    "runs_per_case": config.evaluate.runs_per_case,
                    "objects": "VPG test case" if scenario == "vpg" else config.evaluate.clutter_objects,
-                   "blocks": "project" if scenario == "clutter" else "VPG's meshes",
+                   "blocks": config.env.blocks if scenario == "clutter" else "VPG's meshes",
                    "simulator": {k: getattr(config.env, k) for k in SIMULATOR_SETTINGS}}
         prefix_ = prefix or f"{name}_protocol_"
         if "skipped" in r:

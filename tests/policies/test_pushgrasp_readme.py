@@ -301,3 +301,21 @@ def test_retrain_with_rolling_resistance_is_the_committed_result() -> None:
     bundled = _bundled_rows("mesh-fix")
     for (rows, prefix), (old, _) in zip(protocols, bundled):
         assert rows[f"{prefix}_table1_completion"]["value"] < old[f"{prefix}_table1_completion"]["value"]
+
+
+def test_retrain_on_vpg_meshes_is_the_committed_result() -> None:
+    """The retrain on VPG's meshes: its table, and the claims why the bundled policy stays."""
+    tour, protocols = _tour(), _bundled_rows("retrained-vpg-meshes")
+    tables = (("table1_vpg_blocks", "I: 30 random blocks of VPG's 8 meshes"), TABLES[1])
+    _check_bundled_table(protocols, 30, _current_simulator(), run="20261205-005752", tables=tables)
+    for rows, prefix in protocols:  # its clutter is its training blocks: the same runs as table1_vpg_blocks
+        assert all(rows[f"{prefix}_table1_{m}"]["value"] == rows[f"{prefix}_table1_vpg_blocks_{m}"]["value"]
+                   for m in METRICS)
+    deployment, bundled = protocols[0][0], _bundled_rows("mesh-fix")[0][0]
+    new, old = (deployment["deployment_protocol_table1_vpg_blocks_completion"]["value"],
+                bundled["deployment_protocol_table1_vpg_blocks_completion"]["value"])
+    assert new < old and f"({new:.1f} vs {old:.1f}," in tour
+    hard = [rows["deployment_protocol_table2_completion"]["value"] for rows in (deployment, bundled)]
+    assert hard[0] < hard[1] and f"({hard[0]:.1f} vs {hard[1]:.1f})" in tour
+    ended = deployment["deployment_protocol_table1_vpg_blocks_completion"]["details"]["runs_ended"]["no_change"]
+    assert f"{ended} of 30 ended after 10 consecutive no-change actions" in tour
