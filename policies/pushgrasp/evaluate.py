@@ -2,8 +2,8 @@
 
 Scenarios: ``random`` (10 random blocks), ``clutter`` (30 random blocks: the paper's Table I
 test), ``clutter_vpg`` (the same with the blocks drawn from VPG's 8 meshes, as VPG's code runs
-Table I; skipped without them), ``hard`` (project-generated hard arrangements), ``vpg`` (VPG's test-case files with their
-meshes: Table II). Hard and vpg run every layout ``runs_per_case`` times (default
+Table I; skipped without them), ``hard`` (project-generated hard arrangements), ``vpg`` (VPG's
+test-case files with their meshes: Table II). Hard and vpg run every layout ``runs_per_case`` times (default
 ceil(runs / layouts)), so no layout counts more than another. A run ends when its successful
 grasps reach its number of objects, after ``env.max_no_change`` (10) consecutive no-change
 actions, when the workspace is empty, or at the action cap (``max_actions_per_object`` x objects,

@@ -8,10 +8,10 @@ deployment-side equivalent: it remembers the cells of the actions that changed n
 them (that primitive, every rotation, within ``radius_m``) until the scene changes.
 
 A scene can also change without progress: a block at the workspace edge pushed one way, then
-back, then the same way again (seen on VPG's hard case 08: about 490 pushes back and forth until the block
-left the workspace). VPG's no-change rule never fires on it, every push changes the heightmap. So
-an action whose heightmap is unchanged from one seen up to ``cycle_window`` actions before counts as
-a failure as well: it is masked and the memory is kept.
+back, then the same way again (seen on VPG's hard case 08: about 490 pushes back and forth until
+the block left the workspace). VPG's no-change rule never fires on it, every push changes the
+heightmap. So an action whose heightmap is unchanged from one seen up to ``cycle_window`` actions
+before counts as a failure as well: it is masked and the memory is kept.
 
 "Changed" is the simulator's and VPG's own test (:func:`greenroom.sim.pushgrasp.heightmap.changed_cells`
 above the area-scaled 300-cell threshold), applied to the heightmap before and after an action,

@@ -9,9 +9,10 @@ merged into a few axis-aligned boxes that form a compound collision shape (exact
 
 Convex meshes (:func:`is_convex`: the mesh fills its hull) collide as the hull itself. Boxes
 would turn their slopes and round sides into staircases, and staircases in contact never come
-to rest: before 2026-12-05, VPG's cylinders and triangular prisms (``0.obj``, ``2.obj``,
-``7.obj``, ``8.obj``) in untouched hard cases 00, 05, 08 and 09 kept walking at 0.1 to 0.3 m/s
-for seconds, and blocks walked off the workspace between actions.
+to rest: before 2026-12-05, VPG's cylinders, half-cylinders and prisms (``0.obj``, ``2.obj``,
+``7.obj``, ``8.obj``) in untouched hard cases 00, 08 and 09 kept walking at 0.1 to 0.3 m/s for
+seconds, and blocks walked off the workspace between actions. (The half-cylinder of case 05 still
+rocks in place for seconds at low rolling resistance, with either model.)
 """
 from __future__ import annotations
 

@@ -234,21 +234,20 @@ class PushGraspWorld:
             self.arm.step(40)
         self.settle()
 
-    def place(self, objects: list[ObjectSpec], separate_steps: int | None = None) -> None:
+    def place(self, objects: list[ObjectSpec]) -> None:
         """Place an arrangement (test case) as given, then let it settle.
 
         Poses written by another simulator overlap a little in this one (VPG's test cases: up to
         a few millimetres between neighbours). Bullet pushes overlapping bodies apart with
         whatever speed it takes, which flung blocks off the workspace at load (4 of 66 hard-case
-        resets). For ``separate_steps`` steps (default: the config's
-        ``placement_separation_steps``) the blocks' velocities are cleared after each step, so
-        the overlaps resolve by position only (gravity included); then the scene settles as usual.
+        resets). For the config's ``placement_separation_steps`` steps the blocks' velocities are
+        cleared after each step, so the overlaps resolve by position only (gravity included); then
+        the scene settles as usual.
         """
         looks = self.block_colors(len(objects))
         for spec, (_, texture) in zip(objects, looks):
             self.add_block(spec, texture)
-        steps = self.config.placement_separation_steps if separate_steps is None else separate_steps
-        for _ in range(steps):
+        for _ in range(self.config.placement_separation_steps):
             self.arm.step(1)
             for body in self.objects:
                 p.resetBaseVelocity(body, [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], physicsClientId=self.client)
