@@ -15,13 +15,10 @@ transition records (``policy_version``).
 Backends: ``local`` = multiprocessing (spawn) processes with bounded queues; ``ray`` = Ray
 actors with ``ray.util.queue.Queue`` s (``ray_address``: "local" starts a one-machine Ray on
 127.0.0.1, else an existing cluster). The same :func:`actor_loop` runs in both (the fin-ray
-design, ``policies/finray/actors.py``).
+design; the pool plumbing both share is :mod:`greenroom.policies.common.actor_pool`).
 """
 from __future__ import annotations
 
-import importlib.util
-import multiprocessing as mp
-import os
 import queue
 import time
 from dataclasses import dataclass
@@ -29,10 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..common.ray_local import ensure_ray
-
-# actors yield the CPU to the learner when they share a core (the fin-ray measurement)
-ACTOR_NICENESS = 5
+from ..common.actor_pool import learner_alive, make_actors, put_until_stopped, start_actor
 
 
 @dataclass
@@ -62,9 +56,7 @@ def actor_loop(actor_id: int, config: Any, transitions: Any, weights: Any, stop:
     from .trainer import epsilon_at
 
     torch.set_num_threads(config.parallel.actor_threads)
-    os.nice(ACTOR_NICENESS)
-    if hasattr(transitions, "cancel_join_thread"):  # multiprocessing: exit without flushing to a dead learner
-        transitions.cancel_join_thread()
+    parent = start_actor(transitions)
     node = _ray_node_id()
     learner = Learner(config, "cpu")
     version, iteration = _wait_for_weights(learner, weights, stop)
@@ -74,11 +66,10 @@ def actor_loop(actor_id: int, config: Any, transitions: Any, weights: Any, stop:
     rng = np.random.default_rng(seed)
     n = config.parallel.actors  # episode seeds: seed + episode * n (actor seeds differ by 0..n-1)
     episode = 0
-    parent = os.getppid()
     try:
         obs, _ = env.reset(seed=seed + episode * n)
         maps = learner.q_maps(obs["color"], obs["height"])
-        while not stop.is_set() and parent == os.getppid():
+        while not stop.is_set() and learner_alive(parent):
             try:
                 version, iteration, state = weights.get_nowait()
                 load_weights(learner, state)
@@ -98,12 +89,7 @@ def actor_loop(actor_id: int, config: Any, transitions: Any, weights: Any, stop:
                 next_obs, _ = env.reset(seed=seed + episode * n)
                 next_maps = learner.q_maps(next_obs["color"], next_obs["height"])
             obs, maps = next_obs, next_maps
-            while not stop.is_set() and parent == os.getppid():
-                try:
-                    transitions.put(item, timeout=0.2)
-                    break
-                except queue.Full:
-                    continue
+            put_until_stopped(transitions, item, stop, parent)
     finally:
         env.close()
 
@@ -140,128 +126,29 @@ def _ray_node_id() -> str:
         return ""
 
 
-def _latest_only_put(q: Any, item: Any) -> None:
-    """Replace whatever is waiting in a one-slot queue with ``item``."""
-    try:
-        q.get_nowait()
-    except queue.Empty:
-        pass
-    try:
-        q.put_nowait(item)
-    except queue.Full:
-        pass
+class ActorPool:
+    """The push-grasp actors (``parallel.backend``: local processes or Ray actors) and their transitions."""
 
-
-class _Pool:
-    weights: list[Any]
+    def __init__(self, config: Any, seeds: list[int]) -> None:
+        self.actors = make_actors("pushgrasp-actor", actor_loop, config, seeds, config.parallel.queue_depth * len(seeds),
+                                  config.parallel.backend, config.parallel.ray_address, close_timeout_s=15.0)
+        self.backend, self.nodes = self.actors.backend, self.actors.nodes
 
     def broadcast(self, version: int, iteration: int, state: dict[str, Any]) -> None:
         """Offer the learner's weights to every actor, replacing a version it has not picked up."""
-        for q in self.weights:
-            _latest_only_put(q, (version, iteration, state))
-
-
-class LocalActorPool(_Pool):
-    """Actor processes (multiprocessing, spawn: safe after torch has started threads)."""
-
-    backend = "local"
-    nodes: list[str] = []
-
-    def __init__(self, config: Any, seeds: list[int]) -> None:
-        ctx = mp.get_context("spawn")
-        self.transitions = ctx.Queue(maxsize=config.parallel.queue_depth * len(seeds))
-        self.weights = [ctx.Queue(maxsize=1) for _ in seeds]
-        self.stop_event = ctx.Event()
-        self.procs = [ctx.Process(target=actor_loop, name=f"pushgrasp-actor-{i}", daemon=True,
-                                  args=(i, config, self.transitions, self.weights[i], self.stop_event, seed))
-                      for i, seed in enumerate(seeds)]
-        for p in self.procs:
-            p.start()
+        self.actors.broadcast(version, iteration, state)
 
     def get(self, timeout: float) -> Transition | None:
         """The next transition (None after ``timeout`` s); raises when an actor died."""
         try:
-            return self.transitions.get(timeout=timeout)
+            return self.actors.transitions.get(timeout=timeout)
         except queue.Empty:
-            dead = [p.name for p in self.procs if not p.is_alive()]
-            if dead:
-                raise RuntimeError(f"actor process(es) {', '.join(dead)} died (exit codes "
-                                   f"{[p.exitcode for p in self.procs]}); see their traceback above") from None
+            self.actors.raise_if_failed()
             return None
 
     def close(self) -> None:
-        self.stop_event.set()
-        deadline = time.monotonic() + 15.0
-        for p in self.procs:
-            while p.is_alive() and time.monotonic() < deadline:
-                try:  # drain so a blocked put can return
-                    self.transitions.get(timeout=0.05)
-                except queue.Empty:
-                    pass
-                p.join(timeout=0.05)
-            if p.is_alive():
-                p.terminate()
-                p.join(timeout=5)
-        for q in (self.transitions, *self.weights):
-            q.cancel_join_thread()
-            q.close()
+        self.actors.close()
 
 
-class _RayStop:
-    """Ray actors are ended with ``ray.kill``."""
-
-    def is_set(self) -> bool:
-        return False
-
-
-class _RayPushGraspActor:
-    def node_id(self) -> str:
-        return _ray_node_id()
-
-    def run(self, actor_id: int, config: Any, transitions: Any, weights: Any, seed: int) -> None:
-        actor_loop(actor_id, config, transitions, weights, _RayStop(), seed)
-
-
-class RayActorPool(_Pool):
-    """Ray actors running :func:`actor_loop` (one CPU each), queues are ``ray.util.queue.Queue`` s."""
-
-    backend = "ray"
-
-    def __init__(self, config: Any, seeds: list[int]) -> None:
-        if importlib.util.find_spec("ray") is None:
-            raise ModuleNotFoundError("parallel.backend=ray needs Ray: pip install greenroom[ray]")
-        # "local": a one-machine Ray bound to loopback
-        self._owns_ray = ensure_ray(config.parallel.ray_address, len(seeds), log_to_driver=True)
-        import ray
-        from ray.util.queue import Queue
-
-        self._ray = ray
-        self.transitions = Queue(maxsize=config.parallel.queue_depth * len(seeds), actor_options={"num_cpus": 0})
-        self.weights = [Queue(maxsize=1, actor_options={"num_cpus": 0}) for _ in seeds]
-        remote = ray.remote(num_cpus=1)(_RayPushGraspActor)
-        self.actors = [remote.remote() for _ in seeds]
-        self.nodes = ray.get([a.node_id.remote() for a in self.actors])  # where each actor was placed
-        self.runs = [a.run.remote(i, config, self.transitions, self.weights[i], seed)
-                     for i, (a, seed) in enumerate(zip(self.actors, seeds))]
-
-    def get(self, timeout: float) -> Transition | None:
-        try:
-            return self.transitions.get(timeout=timeout)
-        except queue.Empty:
-            done, _ = self._ray.wait(self.runs, timeout=0)
-            for ref in done:
-                self._ray.get(ref)  # raises the actor's exception
-            return None
-
-    def close(self) -> None:
-        for a in self.actors:
-            self._ray.kill(a)
-        self.transitions.shutdown()
-        for q in self.weights:
-            q.shutdown()
-        if self._owns_ray:
-            self._ray.shutdown()
-
-
-def make_pool(config: Any, seeds: list[int]) -> LocalActorPool | RayActorPool:
-    return RayActorPool(config, seeds) if config.parallel.backend == "ray" else LocalActorPool(config, seeds)
+def make_pool(config: Any, seeds: list[int]) -> ActorPool:
+    return ActorPool(config, seeds)
