@@ -18,6 +18,8 @@
   ``runs/pushgrasp/*`` with a checkpoint), next to the paper's VPG row; with the synergy measures
   (share of pushes, grasp success right after a push vs without) in the details.
   ``$GREENROOM_BENCH_TABLES`` (e.g. ``table1,table2``) runs some of the tables only.
+- ``vpg_protocol_training_lr``: the same with test-time learning at the run's training lr (the
+  ``cpu`` preset's 1e-3) instead of VPG's 1e-4: VPG's code tests at its training rate.
 - ``deployment_protocol``: the same tables with the ONNX policy as deployed (failure mask, no
   learning), labelled as such.
 - ``variants``: the paper's variants table (Tables I-III): the newest run of each variant under
@@ -281,6 +283,23 @@ def bench_vpg_protocol(quick: bool) -> list[BenchResult]:
     return _protocol_rows("vpg", config, learner.q_maps, learner, {"policy": str(run.path), "iteration": iteration}, quick)
 
 
+def bench_vpg_protocol_training_lr(quick: bool) -> list[BenchResult]:
+    """VPG's protocol with test-time learning at the run's own training lr instead of ``evaluate.test_lr``.
+
+    VPG's code tests with the optimizer it trained with (1e-4 both); the ``cpu`` preset trains its small
+    trunk at 1e-3, so "the training rate" and "VPG's 1e-4" part here. Rows ``vpg_protocol_training_lr_*``."""
+    import dataclasses
+
+    run = latest_trained_run()
+    if run is None:
+        return [BenchResult("pushgrasp", "vpg_protocol_training_lr_table1_completion", float("nan"), "%", "", None,
+                            {"skipped": "no trained pushgrasp run with a checkpoint"})]
+    config, learner, iteration = _load_learner(run)
+    config = dataclasses.replace(config, evaluate=dataclasses.replace(config.evaluate, test_lr=config.lr))
+    return _protocol_rows("vpg", config, learner.q_maps, learner, {"policy": str(run.path), "iteration": iteration},
+                          quick, prefix="vpg_protocol_training_lr_")
+
+
 def variant_runs() -> dict[str, RunDir]:
     """The newest run with a checkpoint of each variant under ``runs/pushgrasp`` (or ``$GREENROOM_PUSHGRASP_RUNS``,
     a comma-separated list of run folders)."""
@@ -367,6 +386,7 @@ BENCHMARKS = {
     "parallel_collection": bench_parallel_collection,
     "parallel_curve": bench_parallel_curve,
     "vpg_protocol": bench_vpg_protocol,
+    "vpg_protocol_training_lr": bench_vpg_protocol_training_lr,
     "deployment_protocol": bench_deployment_protocol,
     "variants": bench_variants,
     "grasp_ceiling": bench_grasp_ceiling,

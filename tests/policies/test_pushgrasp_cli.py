@@ -137,3 +137,24 @@ def test_mesh_losses_bench_compares_the_mesh_models(vpg_shared) -> None:
     for row, settings in zip(rows, MESH_SETTINGS.values()):
         assert row.details["settings"] == settings and row.details["scenario"] == "vpg" and row.details["runs"] == 1
         assert row.value >= 0 and sum(row.details["runs_ended"].values()) == 1
+
+
+@pytest.mark.slow
+def test_training_lr_bench_learns_at_the_runs_training_rate(trained, monkeypatch, tmp_path) -> None:
+    """Quick vpg_protocol_training_lr: VPG's protocol rows with test-time learning at the run's training lr."""
+    import shutil
+
+    from greenroom.policies.pushgrasp.bench import bench_vpg_protocol_training_lr
+
+    run = shutil.copytree(trained[0], tmp_path / "run")
+    config = (run / "config.yaml").read_text()
+    assert "\nlr: 0.0001\n" in config and "test_lr: 0.0001" in config
+    (run / "config.yaml").write_text(config.replace("\nlr: 0.0001\n", "\nlr: 0.0005\n"))  # a rate unlike test_lr
+    monkeypatch.setenv("GREENROOM_PUSHGRASP_RUN", str(run))
+    monkeypatch.setenv("GREENROOM_BENCH_TABLES", "table1")
+    rows = bench_vpg_protocol_training_lr(quick=True)
+    assert [r.name for r in rows] == [f"vpg_protocol_training_lr_table1_{m}"
+                                      for m in ("completion", "grasp_success", "action_efficiency")]
+    details = rows[0].details
+    assert details["test_lr"] == 0.0005 and details["quick"] and details["policy"] == str(run)
+    assert "VPG protocol" in details["protocol"] and details["runs"] == 1
