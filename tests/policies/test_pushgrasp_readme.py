@@ -5,6 +5,8 @@ import json
 import math
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / "benchmarks" / "results"
 # VPG's Tables I and II (completion / grasp success / action efficiency, %), as the README cites them
@@ -113,9 +115,11 @@ def _pct(value: float) -> str:
     return "-" if math.isnan(value) else f"{value:.1f}"
 
 
-def test_variants_table_is_the_committed_result() -> None:
-    """The variants table (VPG's Tables I-III at one training budget) and what the tour says of it."""
-    rows, tour = _results("pushgrasp-variants.json"), _tour()
+@pytest.mark.parametrize("name", ["pushgrasp-variants", "pushgrasp-variants-before-fixes"])
+def test_variants_table_is_the_committed_result(name: str) -> None:
+    """A variants table (VPG's Tables I-III at one training budget; now and before the simulator fixes) and
+    what the tour says of it."""
+    rows, tour = _results(f"{name}.json"), _tour()
     trained = []
     for variant in ("vpg", "vpg-noreward", "vpg-myopic", "grasping-only", "pg-reactive"):
         first = rows[f"variant_{variant}_table1_completion"]
@@ -139,12 +143,13 @@ def test_variants_table_is_the_committed_result() -> None:
                if rows[f"variant_{v}_{t}_completion"]["details"]["push_share"] > 0}
     after_push = {v for v in trained for t in ("table1", "table2")
                   if rows[f"variant_{v}_{t}_completion"]["details"]["grasps_after_push"] > 0}
-    if "Only pg-reactive and vpg-noreward (on the hard cases) push" in " ".join(tour.split()):
+    if name.endswith("before-fixes"):  # "Only pg-reactive and vpg-noreward (on the hard cases) push"
+        assert "Only pg-reactive and vpg-noreward (on the hard cases) push" in tour
         assert pushing == {("pg-reactive", "table1"), ("pg-reactive", "table2"), ("vpg-noreward", "table2")}, pushing
         assert after_push == {"pg-reactive"}, after_push
     runs = rows["variant_vpg_table1_completion"]["details"]["runs_per_case"]
     assert f"{runs} runs per case" in tour
-    assert (RESULTS / "pushgrasp-variants-fig4.png").is_file() and "pushgrasp-variants-fig4.png" in tour
+    assert (RESULTS / f"{name}-fig4.png").is_file() and f"`benchmarks/results/{name}-fig4.png`" in tour
     # the sentence on VPG vs grasping-only follows the table
     for table, words in (("table1", "clutter"), ("table2", "hard cases")):
         vpg = rows[f"variant_vpg_{table}_completion"]["value"]
@@ -319,3 +324,17 @@ def test_retrain_on_vpg_meshes_is_the_committed_result() -> None:
     assert hard[0] < hard[1] and f"({hard[0]:.1f} vs {hard[1]:.1f})" in tour
     ended = deployment["deployment_protocol_table1_vpg_blocks_completion"]["details"]["runs_ended"]["no_change"]
     assert f"{ended} of 30 ended after 10 consecutive no-change actions" in tour
+
+
+def test_training_lr_row_is_the_committed_result() -> None:
+    """VPG's protocol at the run's training lr (Table I): the README's figures and its claims."""
+    rows, tour = _results("pushgrasp-vpg-protocol-training-lr.json"), _tour()
+    cells = " / ".join(f"{rows[f'vpg_protocol_training_lr_table1_{m}']['value']:.1f}" for m in METRICS)
+    details = rows["vpg_protocol_training_lr_table1_completion"]["details"]
+    assert details["test_lr"] == 1e-3 and details["runs_per_case"] == 30 and BUNDLED_RUN in details["policy"]
+    assert f"30 runs): {cells}, no run ended after 10 no-change actions" in tour
+    assert "no_change" not in details["runs_ended"] and details["runs_ended"]["empty"] == 5
+    base = _results("pushgrasp-vpg-protocol-mesh-fix.json")["vpg_protocol_table1_completion"]["details"]
+    assert base["test_lr"] == 1e-4 and base["runs_ended"]["no_change"] == 6 and base["no_change_runs_on_one_spot"] == 4
+    assert "in 6 of 30 runs (4 of them on one spot" in tour and "5 of 30 ended with a block lost (2 at 1e-4)" in tour
+    assert base["runs_ended"]["empty"] == 2
