@@ -377,7 +377,7 @@ def bench_deployment_protocol(quick: bool) -> list[BenchResult]:
 
 # the simulator settings a protocol row records (the edge-loss bench varies them)
 SIMULATOR_SETTINGS = ("friction_model", "lost_rule", "grasp_descent_speed", "rolling_model", "mesh_model",
-                      "placement_separation_steps")
+                      "placement_separation_steps", "put_back_model")
 
 BENCHMARKS = {
     "train_iteration": bench_train_iteration,

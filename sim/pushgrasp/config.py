@@ -132,6 +132,10 @@ class PushGraspEnvConfig:
                                          # whose staircase cylinders and prisms never came to rest in contact)
     placement_separation_steps: int = 120  # steps at load in which overlaps of a placed test case resolve by position
                                          # only (velocities cleared); 0: the pre-fix load (it flung blocks away)
+    put_back_model: str = "legacy"       # a grasp that lifts a second block (or drags one): "gentle" = put it all
+                                         # back down at the descent speed, then remove the grasped block; "legacy":
+                                         # remove it first, put back at 0.5 m/s (fingers snapped onto the second
+                                         # block and flung it off the workspace)
     randomization: PushGraspRandomization = field(default_factory=PushGraspRandomization)
 
     def __post_init__(self) -> None:
@@ -155,6 +159,8 @@ class PushGraspEnvConfig:
             raise ValueError(f"mesh_model must be 'hull' or 'boxes'; got {self.mesh_model!r}")
         if not 0 <= self.placement_separation_steps <= 2400:
             raise ValueError(f"placement_separation_steps must be in 0..2400; got {self.placement_separation_steps}")
+        if self.put_back_model not in ("gentle", "legacy"):
+            raise ValueError(f"put_back_model must be 'gentle' or 'legacy'; got {self.put_back_model!r}")
         rows, cols = self.workspace.shape(self.resolution)
         if rows != cols:
             raise ValueError(f"the workspace must map to a square heightmap; got {rows}x{cols}")

@@ -347,18 +347,22 @@ class PushGraspWorld:
             result.opening = arm.opening()
             held = self._held_object()
             result.grasp_success = result.opening > cfg.grasp_open_threshold and held is not None
-            if result.grasp_success:
-                p.removeBody(held, physicsClientId=self.client)  # VPG teleports the grasped object away
-                self.objects.remove(held)
-            if self._touching_fingers():
+            if cfg.put_back_model == "legacy" and result.grasp_success:
+                self._remove(held)  # VPG teleports the grasped object away
+            if self._touching_fingers(besides=held if result.grasp_success else None):
                 # a failed grasp can drag a block along (wedged on a finger), a good one can lift a
                 # second block with the first: put it back down where it was taken instead of
-                # teleporting home with it (it would fall, or be flung, off the workspace)
+                # teleporting home with it (it would fall, or be flung, off the workspace); "gentle":
+                # at the descent speed and before the grasped block leaves (removing it first let the
+                # fingers snap onto the second block and fling it off the workspace)
                 put_down = plan.target + np.array([0.0, 0.0, 0.02])
-                arm.move_linear(plan.approach, put_down, plan.yaw, speed=0.5)
+                gentle = cfg.put_back_model == "gentle"
+                arm.move_linear(plan.approach, put_down, plan.yaw, speed=cfg.grasp_descent_speed if gentle else 0.5)
                 arm.set_gripper(open_=True)
                 arm.step(40)
                 arm.move_linear(put_down, plan.approach, plan.yaw, speed=0.5)
+            if result.grasp_success and held in self.objects:
+                self._remove(held)  # VPG teleports the grasped object away
         else:
             arm.go_home()
             arm.hold_closed_instantly()
@@ -374,9 +378,14 @@ class PushGraspWorld:
         result.removed_out_of_workspace = self.remove_lost_objects()
         return result
 
-    def _touching_fingers(self) -> bool:
+    def _remove(self, body: int) -> None:
+        p.removeBody(body, physicsClientId=self.client)
+        self.objects.remove(body)
+
+    def _touching_fingers(self, besides: int | None = None) -> bool:
+        """Whether a block other than ``besides`` touches a finger."""
         return any(p.getContactPoints(self.arm.body, body, linkIndexA=f, physicsClientId=self.client)
-                   for body in self.objects for f in self.arm.fingers)
+                   for body in self.objects if body != besides for f in self.arm.fingers)
 
     def _held_object(self) -> int | None:
         """The block touching both fingers and lifted above 3 cm, if any."""

@@ -217,16 +217,22 @@ def _current_simulator() -> dict:
     return {k: getattr(now, k) for k in SIMULATOR_SETTINGS}
 
 
+def _simulator_without_put_back() -> dict:
+    """The current settings as rows recorded them before ``put_back_model`` was a setting (its default,
+    ``legacy``, is what those rows ran)."""
+    return {k: v for k, v in _current_simulator().items() if k != "put_back_model"}
+
+
 def _simulator_before_the_mesh_fix() -> dict:
     """The settings recorded before VPG's meshes got their hulls (those rows have no mesh settings)."""
-    return {k: v for k, v in _current_simulator().items() if k not in ("mesh_model", "placement_separation_steps")}
+    return {k: v for k, v in _simulator_without_put_back().items() if k not in ("mesh_model", "placement_separation_steps")}
 
 
 def test_bundled_policy_table_is_the_committed_result() -> None:
     """The bundled policy in the current simulator at VPG's 30 runs per case, and each claim said of it."""
     tour, protocols = _tour(), _bundled_rows("mesh-fix")
     tables = (TABLES[0], ("table1_vpg_blocks", "I: 30 random blocks of VPG's 8 meshes"), TABLES[1])
-    missed = _check_bundled_table(protocols, 30, _current_simulator(), tables=tables)
+    missed = _check_bundled_table(protocols, 30, _simulator_without_put_back(), tables=tables)
     # "reaches every paper number of Table II and Table I's grasp success and action efficiency under both
     # protocols; it misses Table I completion (86.7 and 73.3 vs 100.0 with the project's blocks, 36.7 and 36.7"
     assert missed == {("table1", "completion"), ("table1_vpg_blocks", "completion")}, missed
@@ -280,7 +286,7 @@ def test_mesh_loss_table_is_the_committed_result() -> None:
         assert (f"| {row['value']:.2f} | {d['runs_with_lost_objects']:.1f} % | {d['grasp_success_all']:.1f} % | "
                 f"{d['completion']:.1f} % |") in tour, name
     assert r["mesh_lost_objects_per_run_hull"]["details"]["settings"] == {
-        k: v for k, v in _current_simulator().items() if k in ("mesh_model", "placement_separation_steps")}
+        k: v for k, v in _simulator_without_put_back().items() if k in ("mesh_model", "placement_separation_steps")}
     assert "the same 3 seeds per case for both settings" in tour
 
 
@@ -312,7 +318,7 @@ def test_retrain_on_vpg_meshes_is_the_committed_result() -> None:
     """The retrain on VPG's meshes: its table, and the claims why the bundled policy stays."""
     tour, protocols = _tour(), _bundled_rows("retrained-vpg-meshes")
     tables = (("table1_vpg_blocks", "I: 30 random blocks of VPG's 8 meshes"), TABLES[1])
-    _check_bundled_table(protocols, 30, _current_simulator(), run="20261205-005752", tables=tables)
+    _check_bundled_table(protocols, 30, _simulator_without_put_back(), run="20261205-005752", tables=tables)
     for rows, prefix in protocols:  # its clutter is its training blocks: the same runs as table1_vpg_blocks
         assert all(rows[f"{prefix}_table1_{m}"]["value"] == rows[f"{prefix}_table1_vpg_blocks_{m}"]["value"]
                    for m in METRICS)
@@ -332,9 +338,28 @@ def test_training_lr_row_is_the_committed_result() -> None:
     cells = " / ".join(f"{rows[f'vpg_protocol_training_lr_table1_{m}']['value']:.1f}" for m in METRICS)
     details = rows["vpg_protocol_training_lr_table1_completion"]["details"]
     assert details["test_lr"] == 1e-3 and details["runs_per_case"] == 30 and BUNDLED_RUN in details["policy"]
+    assert details["simulator"] == _simulator_without_put_back()
     assert f"30 runs): {cells}, no run ended after 10 no-change actions" in tour
     assert "no_change" not in details["runs_ended"] and details["runs_ended"]["empty"] == 5
     base = _results("pushgrasp-vpg-protocol-mesh-fix.json")["vpg_protocol_table1_completion"]["details"]
     assert base["test_lr"] == 1e-4 and base["runs_ended"]["no_change"] == 6 and base["no_change_runs_on_one_spot"] == 4
     assert "in 6 of 30 runs (4 of them on one spot" in tour and "5 of 30 ended with a block lost (2 at 1e-4)" in tour
     assert base["runs_ended"]["empty"] == 2
+
+
+def test_current_variants_claims_are_the_committed_result() -> None:
+    """The current variants table's sentences: runs cleared per table, grasps right after a push."""
+    rows, tour = _results("pushgrasp-variants.json"), _tour()
+    cleared = {(v, t): rows[f"variant_{v}_{t}_completion"]["details"]["runs_ended"].get("cleared", 0)
+               for v in ("vpg", "grasping-only") for t in ("table1", "table2")}
+    assert f"({cleared['vpg', 'table1']} vs {cleared['grasping-only', 'table1']} of 10 runs cleared;" in tour
+    assert f"({cleared['vpg', 'table2']} vs {cleared['grasping-only', 'table2']} of 110)" in tour
+    no_change = rows["variant_grasping-only_table1_completion"]["details"]["runs_ended"]["no_change"]
+    assert f"grasping-only's other {no_change} ended after 10 consecutive no-change actions" in tour
+    held = []
+    for t in ("table1", "table2"):
+        d = rows[f"variant_vpg_{t}_completion"]["details"]
+        assert d["runs_per_case"] == 10 and d["simulator"]["put_back_model"] == "legacy"
+        held.append(f"{round(d['grasp_success_after_push'] * d['grasps_after_push'] / 100)} of {d['grasps_after_push']}")
+    assert f"held {held[0]} times in clutter and {held[1]} on the hard cases" in tour
+    assert BUNDLED_RUN in rows["variant_vpg_table1_completion"]["details"]["policy"]

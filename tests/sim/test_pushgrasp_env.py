@@ -224,7 +224,8 @@ def test_a_block_partly_over_the_edge_stays_in_play(rule: str, kept: bool) -> No
 
 
 @pytest.mark.parametrize("field, value", [("grasp_descent_speed", 0.0), ("friction_model", "rubber"),
-                                          ("lost_rule", "edge"), ("rolling_model", "sticky")])
+                                          ("lost_rule", "edge"), ("rolling_model", "sticky"),
+                                          ("put_back_model", "fast")])
 def test_simulator_ablation_settings_are_checked(field: str, value) -> None:
     with pytest.raises(ValueError, match=field):
         replace(PushGraspEnvConfig.smoke(), **{field: value})
@@ -245,6 +246,39 @@ def test_a_block_pressed_into_the_table_top_comes_back_up() -> None:
         assert z == pytest.approx(0.02, abs=0.005)  # resting on the top again (cube half-height 2 cm)
     finally:
         world.close()
+
+
+@pytest.mark.parametrize("model, blocks_when_opening", [("gentle", 2), ("legacy", 1)])
+def test_a_second_lifted_block_is_put_back_with_the_grasped_one(model: str, blocks_when_opening: int) -> None:
+    """A grasp closing on two cubes side by side lifts both. The grasped one leaves (VPG teleports it
+    away), the other must come back down. "gentle" lowers both and opens the gripper before the
+    grasped one leaves: removing it first (legacy) left the other held by one finger, and in a
+    30-block run the fingers snapped onto it and flung it off the workspace (deployment run 5)."""
+    environment = PushGraspEnv(replace(PushGraspEnvConfig.smoke(), num_rotations=8, resolution=0.004,
+                                       image_width=320, image_height=240, put_back_model=model))
+    try:
+        half = 0.02
+        cubes = [ObjectSpec("cube", (0.9, 0.2, 0.2), (-0.5 + dx, 0.0, half + 0.001), (0.0, 0.0, 0.0))
+                 for dx in (-half - 0.0005, half + 0.0005)]
+        environment.reset(seed=1, options={"objects": cubes})
+        world, calls = environment.world, []
+        set_gripper = world.arm.set_gripper
+
+        def recording_set_gripper(open_: bool) -> None:
+            calls.append((open_, len(world.objects)))
+            set_gripper(open_)
+
+        world.arm.set_gripper = recording_set_gripper
+        row, col = world_to_pixel(-0.5, 0.0, environment.config.workspace, environment.config.resolution)
+        _, _, _, _, info = environment.step(np.array([GRASP, 0, row, col]))
+        assert info["grasp_success"] and info["num_objects"] == 1 and info["lost_objects"] == 0
+        closing = calls.index((False, 2))
+        put_back = next(count for open_, count in calls[closing:] if open_)  # the first opening after the grasp
+        assert put_back == blocks_when_opening       # before the grasped block left (gentle) or after (legacy)
+        x, y, z = world.object_positions()[0]
+        assert abs(x + 0.5) < 0.05 and abs(y) < 0.03 and z < 0.03  # back on the table where it was taken
+    finally:
+        environment.close()
 
 
 def _write_prism_obj(path, outline_xz: np.ndarray, depth: float) -> None:
