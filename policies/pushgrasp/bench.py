@@ -17,7 +17,8 @@
   end rule) with the latest trained run (``$GREENROOM_PUSHGRASP_RUN`` or the newest
   ``runs/pushgrasp/*`` with a checkpoint), next to the paper's VPG row; with the synergy measures
   (share of pushes, grasp success right after a push vs without) in the details.
-  ``$GREENROOM_BENCH_TABLES`` (e.g. ``table1,table2``) runs some of the tables only.
+  ``$GREENROOM_BENCH_TABLES`` (e.g. ``table1,table2``) runs some of the tables only;
+  ``$GREENROOM_BENCH_SIMULATOR`` (e.g. ``put_back_model=gentle``) changes simulator settings.
 - ``vpg_protocol_training_lr``: the same with test-time learning at the run's training lr (the
   ``cpu`` preset's 1e-3) instead of VPG's 1e-4: VPG's code tests at its training rate.
 - ``deployment_protocol``: the same tables with the ONNX policy as deployed (failure mask, no
@@ -44,6 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from ..common.bench import BenchResult, check, median_time
+from .bench_settings import SIMULATOR_SETTINGS, bench_runs, bench_simulator, bench_tables  # noqa: F401 (re-exported)
 from .ceiling import bench_grasp_ceiling
 from .curve_parity import bench_parallel_curve
 from .losses import bench_edge_losses, bench_mesh_losses
@@ -171,8 +173,6 @@ def bench_onnx_inference(quick: bool) -> list[BenchResult]:
 
 
 BUNDLED_POLICY = Path(__file__).resolve().parents[2] / "assets" / "policies" / "pushgrasp" / "pushgrasp.onnx"
-# scenario -> table name in the result rows; table1_vpg_blocks: Table I's test with VPG's own 8 meshes
-TABLES = {"clutter": "table1", "clutter_vpg": "table1_vpg_blocks", "vpg": "table2"}
 METRICS = ("completion", "grasp_success", "action_efficiency")
 SYNERGY = ("runs", "completed_runs", "push_share", "grasp_success_after_push", "grasps_after_push",
            "grasp_success_without_push", "grasps_without_push", "grasp_success_all", "action_efficiency_all",
@@ -210,30 +210,6 @@ def _load_learner(run: RunDir):
     return config, learner, int(state["iteration"])  # type: ignore[index]
 
 
-def bench_tables() -> dict[str, str]:
-    """``$GREENROOM_BENCH_TABLES``: the protocol benches' tables (comma-separated, e.g.
-    ``table1,table2``) instead of all of ``TABLES``."""
-    value = os.environ.get("GREENROOM_BENCH_TABLES", "")
-    if not value:
-        return dict(TABLES)
-    wanted = [v.strip() for v in value.split(",") if v.strip()]
-    unknown = [w for w in wanted if w not in TABLES.values()]
-    if unknown or not wanted:
-        raise ValueError(f"GREENROOM_BENCH_TABLES has unknown tables {unknown}; valid: {', '.join(TABLES.values())}")
-    return {scenario: table for scenario, table in TABLES.items() if table in wanted}
-
-
-def bench_runs() -> int | None:
-    """``$GREENROOM_BENCH_RUNS``: runs per case of the protocol benches instead of VPG's 30 (a smaller run
-    than the paper's, recorded as ``runs_per_case`` in each row's details)."""
-    value = os.environ.get("GREENROOM_BENCH_RUNS", "")
-    if not value:
-        return None
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"GREENROOM_BENCH_RUNS must be a positive integer; got {value!r}")
-    return int(value)
-
-
 def _protocol_rows(name: str, config, maps_fn, learner, source: dict, quick: bool, prefix: str = "",
                    method: str = "vpg") -> list[BenchResult]:
     """Tables I (clutter) and II (VPG's 11 cases) under protocol ``name``, next to the paper's ``method`` row."""
@@ -241,7 +217,7 @@ def _protocol_rows(name: str, config, maps_fn, learner, source: dict, quick: boo
     from .protocols import PROTOCOLS, protocol_config
 
     protocol = PROTOCOLS[name]
-    config = protocol_config(config, name, quick, runs=bench_runs())
+    config = protocol_config(bench_simulator(config), name, quick, runs=bench_runs())
     tables = bench_tables()
     with tempfile.TemporaryDirectory() as tmp:
         results = evaluate_policy(config, maps_fn, Path(tmp), learner=learner if protocol.learning else None,
@@ -374,10 +350,6 @@ def bench_deployment_protocol(quick: bool) -> list[BenchResult]:
         config, maps_fn = onnx_policy(onnx, base)
         return _protocol_rows("deployment", config, maps_fn, None, source, quick)
 
-
-# the simulator settings a protocol row records (the edge-loss bench varies them)
-SIMULATOR_SETTINGS = ("friction_model", "lost_rule", "grasp_descent_speed", "rolling_model", "mesh_model",
-                      "placement_separation_steps", "put_back_model")
 
 BENCHMARKS = {
     "train_iteration": bench_train_iteration,

@@ -158,3 +158,18 @@ def test_training_lr_bench_learns_at_the_runs_training_rate(trained, monkeypatch
     details = rows[0].details
     assert details["test_lr"] == 0.0005 and details["quick"] and details["policy"] == str(run)
     assert "VPG protocol" in details["protocol"] and details["runs"] == 1
+
+
+def test_bench_simulator_settings_are_applied_and_checked(monkeypatch) -> None:
+    """GREENROOM_BENCH_SIMULATOR: the protocol benches' simulator settings; unknown keys name the valid ones."""
+    from greenroom.policies.pushgrasp.bench_settings import bench_simulator
+    from greenroom.policies.pushgrasp.config import PushGraspTrainConfig
+
+    config = PushGraspTrainConfig.smoke()
+    assert bench_simulator(config) is config
+    monkeypatch.setenv("GREENROOM_BENCH_SIMULATOR", "put_back_model=gentle, mesh_model=boxes")
+    changed = bench_simulator(config)
+    assert (changed.env.put_back_model, changed.env.mesh_model) == ("gentle", "boxes")
+    monkeypatch.setenv("GREENROOM_BENCH_SIMULATOR", "num_objects=3")
+    with pytest.raises(ValueError, match="put_back_model"):
+        bench_simulator(config)

@@ -363,3 +363,22 @@ def test_current_variants_claims_are_the_committed_result() -> None:
         held.append(f"{round(d['grasp_success_after_push'] * d['grasps_after_push'] / 100)} of {d['grasps_after_push']}")
     assert f"held {held[0]} times in clutter and {held[1]} on the hard cases" in tour
     assert BUNDLED_RUN in rows["variant_vpg_table1_completion"]["details"]["policy"]
+
+
+def test_put_back_table_is_the_committed_result() -> None:
+    """The bundled policy with env.put_back_model=gentle (Tables I and II, 30 runs per case) and the claims
+    comparing it with the same runs under the default."""
+    tour = _tour()
+    gentle = _bundled_rows("put-back")
+    labels = (("table1", "I: 30 random blocks, gentle put-back"), ("table2", "II: VPG's 11 hard cases, gentle put-back"))
+    _check_bundled_table(gentle, 30, {**_current_simulator(), "put_back_model": "gentle"}, tables=labels)
+    assert _current_simulator()["put_back_model"] == "legacy" and "`legacy` stays the default" in tour
+    legacy = _bundled_rows("mesh-fix")
+    completion = [(rows[f"{prefix}_table1_completion"]["value"], old[f"{prefix}_table1_completion"]["value"])
+                  for (rows, prefix), (old, _) in zip(gentle, legacy)]
+    assert (f"Table I completion {completion[0][0]:.1f} vs {completion[0][1]:.1f} and {completion[1][0]:.1f} vs "
+            f"{completion[1][1]:.1f}") in tour
+    lost = [rows["vpg_protocol_table1_completion"]["details"]["runs_ended"]["empty"] for rows in (gentle[1][0], legacy[1][0])]
+    assert lost[0] == lost[1] + 1 and "one more run ended with a lost block" in tour
+    for (rows, prefix), (old, _) in zip(gentle, legacy):  # "Table II the same" (completion)
+        assert rows[f"{prefix}_table2_completion"]["value"] == old[f"{prefix}_table2_completion"]["value"]

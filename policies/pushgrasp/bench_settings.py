@@ -1,0 +1,53 @@
+"""Environment settings of the push-grasp protocol benches: which tables, how many runs, which simulator.
+
+``$GREENROOM_BENCH_TABLES`` (tables), ``$GREENROOM_BENCH_RUNS`` (runs per case) and
+``$GREENROOM_BENCH_SIMULATOR`` (simulator settings) let a bench run part of VPG's protocol or an
+ablation without new code; every row records what it ran.
+"""
+from __future__ import annotations
+
+import os
+
+# scenario -> table name in the result rows; table1_vpg_blocks: Table I's test with VPG's own 8 meshes
+TABLES = {"clutter": "table1", "clutter_vpg": "table1_vpg_blocks", "vpg": "table2"}
+# the simulator settings a protocol row records (the edge-loss bench varies them)
+SIMULATOR_SETTINGS = ("friction_model", "lost_rule", "grasp_descent_speed", "rolling_model", "mesh_model",
+                      "placement_separation_steps", "put_back_model")
+
+
+def bench_tables() -> dict[str, str]:
+    """``$GREENROOM_BENCH_TABLES``: the protocol benches' tables (comma-separated, e.g.
+    ``table1,table2``) instead of all of ``TABLES``."""
+    value = os.environ.get("GREENROOM_BENCH_TABLES", "")
+    if not value:
+        return dict(TABLES)
+    wanted = [v.strip() for v in value.split(",") if v.strip()]
+    unknown = [w for w in wanted if w not in TABLES.values()]
+    if unknown or not wanted:
+        raise ValueError(f"GREENROOM_BENCH_TABLES has unknown tables {unknown}; valid: {', '.join(TABLES.values())}")
+    return {scenario: table for scenario, table in TABLES.items() if table in wanted}
+
+
+def bench_simulator(config):
+    """``config`` with ``$GREENROOM_BENCH_SIMULATOR`` applied: comma-separated ``key=value`` simulator
+    settings (:data:`SIMULATOR_SETTINGS`, e.g. ``put_back_model=gentle``) for the protocol benches, which
+    otherwise run the training run's own settings (recorded in each row's ``simulator`` details)."""
+    from ..common.config import apply_overrides
+
+    items = [v.strip() for v in os.environ.get("GREENROOM_BENCH_SIMULATOR", "").split(",") if v.strip()]
+    unknown = [item for item in items if item.partition("=")[0] not in SIMULATOR_SETTINGS or "=" not in item]
+    if unknown:
+        raise ValueError(f"GREENROOM_BENCH_SIMULATOR has {unknown}; use key=value with keys from "
+                         f"{', '.join(SIMULATOR_SETTINGS)}")
+    return apply_overrides(config, [f"env.{item}" for item in items]) if items else config
+
+
+def bench_runs() -> int | None:
+    """``$GREENROOM_BENCH_RUNS``: runs per case of the protocol benches instead of VPG's 30 (a smaller run
+    than the paper's, recorded as ``runs_per_case`` in each row's details)."""
+    value = os.environ.get("GREENROOM_BENCH_RUNS", "")
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"GREENROOM_BENCH_RUNS must be a positive integer; got {value!r}")
+    return int(value)
