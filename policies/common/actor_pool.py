@@ -141,13 +141,21 @@ class _RayStop:
         return False
 
 
+def ray_node_id() -> str:
+    """The Ray node this process runs on; "" outside Ray (local processes)."""
+    try:
+        import ray
+
+        return ray.get_runtime_context().get_node_id() if ray.is_initialized() else ""
+    except ImportError:
+        return ""
+
+
 class _RayActor:
     """Where a Ray actor runs its task's ``target``."""
 
     def node_id(self) -> str:
-        import ray
-
-        return ray.get_runtime_context().get_node_id()
+        return ray_node_id()
 
     def run(self, target: ActorTarget, actor_id: int, config: Any, transitions: Any, weights: Any, seed: int) -> None:
         target(actor_id, config, transitions, weights, _RayStop(), seed)

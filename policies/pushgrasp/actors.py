@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..common.actor_pool import learner_alive, make_actors, put_until_stopped, start_actor
+from ..common.actor_pool import learner_alive, make_actors, put_until_stopped, ray_node_id, start_actor
 
 
 @dataclass
@@ -57,7 +57,7 @@ def actor_loop(actor_id: int, config: Any, transitions: Any, weights: Any, stop:
 
     torch.set_num_threads(config.parallel.actor_threads)
     parent = start_actor(transitions)
-    node = _ray_node_id()
+    node = ray_node_id()
     learner = Learner(config, "cpu")
     version, iteration = _wait_for_weights(learner, weights, stop)
     if version is None:
@@ -115,15 +115,6 @@ def load_weights(learner: Any, state: dict[str, np.ndarray]) -> None:
     import torch
 
     learner.net.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
-
-
-def _ray_node_id() -> str:
-    try:
-        import ray
-
-        return ray.get_runtime_context().get_node_id() if ray.is_initialized() else ""
-    except ImportError:
-        return ""
 
 
 class ActorPool:
