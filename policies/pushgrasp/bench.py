@@ -27,6 +27,8 @@
   VPG's protocol, next to the paper's row for that variant where it has one; each row's details
   carry the variant's training curves every 1,000 iterations, and the Fig. 4 plot of all variants
   goes to ``$GREENROOM_BENCH_FIGURES/pushgrasp-variants-fig4.png`` (default folder runs/bench).
+  ``variants_curves``: only that Fig. 4 plot and each variant's final training grasp success, no
+  protocol runs (variants benched in separate runs share one figure).
 - ``edge_losses``: blocks lost off the workspace in 30-block clutter with the ONNX policy, simulator
   before and after the friction / lost-block fixes (``friction_model``, ``lost_rule``,
   ``grasp_descent_speed``, ``rolling_model``); ``mesh_losses``: the same on VPG's hard cases, VPG's
@@ -322,6 +324,31 @@ def bench_variants(quick: bool) -> list[BenchResult]:
     return rows
 
 
+def bench_variants_curves(quick: bool) -> list[BenchResult]:
+    """VPG's Fig. 4 over every trained variant (the training logs only): one row per variant, the grasp
+    success over its last 200 training grasps, with its curves every 1,000 iterations."""
+    from .config import VARIANTS
+    from .plots import curve_checkpoints, variants_curve_plot
+
+    runs = variant_runs()
+    figure = figures_dir() / "pushgrasp-variants-fig4.png"
+    if runs:
+        variants_curve_plot({v: runs[v].path / "transitions.csv" for v in VARIANTS if v in runs}, figure)
+    rows = []
+    for variant in VARIANTS:
+        if variant not in runs:
+            rows.append(BenchResult("pushgrasp", f"variant_curve_{variant}_grasp_success", float("nan"), "%", "",
+                                    None, {"skipped": f"no trained run of variant {variant}"}))
+            continue
+        curves = curve_checkpoints(runs[variant].path / "transitions.csv")
+        last = max(curves["grasp_success"], default=None)
+        rows.append(BenchResult("pushgrasp", f"variant_curve_{variant}_grasp_success",
+                                float("nan") if last is None else curves["grasp_success"][last], "%", "", None,
+                                {"policy": str(runs[variant].path), "iteration": last, "training_curves": curves,
+                                 "figure": str(figure)}))
+    return rows
+
+
 def figures_dir() -> Path:
     """Where benches write figures: ``$GREENROOM_BENCH_FIGURES`` (e.g. benchmarks/results), else runs/bench."""
     return Path(os.environ.get("GREENROOM_BENCH_FIGURES") or "runs/bench")
@@ -361,6 +388,7 @@ BENCHMARKS = {
     "vpg_protocol_training_lr": bench_vpg_protocol_training_lr,
     "deployment_protocol": bench_deployment_protocol,
     "variants": bench_variants,
+    "variants_curves": bench_variants_curves,
     "grasp_ceiling": bench_grasp_ceiling,
     "edge_losses": bench_edge_losses,
     "mesh_losses": bench_mesh_losses,

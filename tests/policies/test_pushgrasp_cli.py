@@ -173,3 +173,28 @@ def test_bench_simulator_settings_are_applied_and_checked(monkeypatch) -> None:
     monkeypatch.setenv("GREENROOM_BENCH_SIMULATOR", "num_objects=3")
     with pytest.raises(ValueError, match="put_back_model"):
         bench_simulator(config)
+
+
+def test_variants_curves_bench_plots_every_trained_variant(trained, monkeypatch, tmp_path) -> None:
+    """variants_curves: Fig. 4 and each variant's final training grasp success, from the runs' logs only;
+    variants with no run are listed as skipped."""
+    import shutil
+
+    from greenroom.policies.pushgrasp.bench import bench_variants_curves
+
+    runs = []
+    for variant, every in (("vpg", 2), ("pg-reactive", 4)):  # grasps succeed on every 2nd / 4th iteration
+        run = shutil.copytree(trained[0], tmp_path / variant)
+        config = (run / "config.yaml").read_text()
+        (run / "config.yaml").write_text(config.replace(config.splitlines()[0], f"variant: {variant}", 1))
+        lines = ["iteration,primitive,outcome,episode"] + [f"{i},1,{float(i % every == 0)},0" for i in range(2000)]
+        (run / "transitions.csv").write_text("\n".join(lines) + "\n")
+        runs.append(str(run))
+    monkeypatch.setenv("GREENROOM_PUSHGRASP_RUNS", ",".join(runs))
+    monkeypatch.setenv("GREENROOM_BENCH_FIGURES", str(tmp_path / "figures"))
+    rows = {r.name: r for r in bench_variants_curves(quick=True)}
+    assert rows["variant_curve_vpg_grasp_success"].value == 50.0
+    assert rows["variant_curve_pg-reactive_grasp_success"].value == 25.0
+    assert rows["variant_curve_vpg_grasp_success"].details["iteration"] == 2000
+    assert "skipped" in rows["variant_curve_grasping-only_grasp_success"].details
+    assert (tmp_path / "figures" / "pushgrasp-variants-fig4.png").stat().st_size > 10_000

@@ -111,6 +111,26 @@ def test_retrain_table_and_q_maxima_are_the_committed_results() -> None:
     assert q["q_maxima_clutter_grasp_over_bound_share"]["value"] == 100.0 and "every grasp maximum is above" in tour
 
 
+# variants trained after pushgrasp-variants.json was benched: each benched alone into pushgrasp-variants-<name>.json
+LATE_VARIANTS = ("vpg-noreward", "vpg-myopic", "pg-reactive")
+VARIANTS = ("vpg", "vpg-noreward", "vpg-myopic", "grasping-only", "pg-reactive")
+
+
+def _variant_rows(name: str) -> dict[str, dict]:
+    """The rows of a variants table: ``name``.json, with every late variant's own file's rows in place of its
+    skipped row (for the current table; the table before the fixes is one file)."""
+    rows = _results(f"{name}.json")
+    if name != "pushgrasp-variants":
+        return rows
+    for variant in LATE_VARIANTS:
+        late = RESULTS / f"{name}-{variant}.json"
+        if late.is_file():
+            own = {k: v for k, v in _results(late.name).items() if k.startswith(f"variant_{variant}_")}
+            assert "skipped" not in own[f"variant_{variant}_table1_completion"]["details"], late
+            rows = {k: v for k, v in rows.items() if not k.startswith(f"variant_{variant}_")} | own
+    return rows
+
+
 def _pct(value: float) -> str:
     return "-" if math.isnan(value) else f"{value:.1f}"
 
@@ -119,9 +139,9 @@ def _pct(value: float) -> str:
 def test_variants_table_is_the_committed_result(name: str) -> None:
     """A variants table (VPG's Tables I-III at one training budget; now and before the simulator fixes) and
     what the tour says of it."""
-    rows, tour = _results(f"{name}.json"), _tour()
+    rows, tour = _variant_rows(name), _tour()
     trained = []
-    for variant in ("vpg", "vpg-noreward", "vpg-myopic", "grasping-only", "pg-reactive"):
+    for variant in VARIANTS:
         first = rows[f"variant_{variant}_table1_completion"]
         if "skipped" in first["details"]:
             assert f"| {variant} | not trained |" in tour
@@ -349,7 +369,7 @@ def test_training_lr_row_is_the_committed_result() -> None:
 
 def test_current_variants_claims_are_the_committed_result() -> None:
     """The current variants table's sentences: runs cleared per table, grasps right after a push."""
-    rows, tour = _results("pushgrasp-variants.json"), _tour()
+    rows, tour = _variant_rows("pushgrasp-variants"), _tour()
     cleared = {(v, t): rows[f"variant_{v}_{t}_completion"]["details"]["runs_ended"].get("cleared", 0)
                for v in ("vpg", "grasping-only") for t in ("table1", "table2")}
     assert f"({cleared['vpg', 'table1']} vs {cleared['grasping-only', 'table1']} of 10 runs cleared;" in tour
@@ -363,6 +383,18 @@ def test_current_variants_claims_are_the_committed_result() -> None:
         held.append(f"{round(d['grasp_success_after_push'] * d['grasps_after_push'] / 100)} of {d['grasps_after_push']}")
     assert f"held {held[0]} times in clutter and {held[1]} on the hard cases" in tour
     assert BUNDLED_RUN in rows["variant_vpg_table1_completion"]["details"]["policy"]
+    # "Of all five variants VPG completes the most runs in clutter and on the hard cases"
+    for t in ("table1", "table2"):
+        vpg = rows[f"variant_vpg_{t}_completion"]["value"]
+        assert all(vpg > rows[f"variant_{v}_{t}_completion"]["value"] for v in VARIANTS if v != "vpg"), t
+    assert "Of all five variants VPG completes the most runs in clutter and on the hard cases" in tour
+    reactive = [rows[f"variant_pg-reactive_{t}_completion"] for t in ("table1", "table2")]
+    shares = " / ".join(f"{r['details']['push_share']:.1f}" for r in reactive)
+    completion = " / ".join(f"{r['value']:.1f}" for r in reactive)
+    assert f"pg-reactive pushes in {shares} % of its actions and completes {completion} %" in tour
+    assert "far below the paper's 54.5 / 48.2 %" in tour and all(r["value"] < 48.2 for r in reactive)
+    ended = reactive[1]["details"]["runs_ended"]
+    assert f"{ended['empty']} of its {reactive[1]['details']['runs']} hard-case runs ended with a block lost" in tour
 
 
 def test_put_back_table_is_the_committed_result() -> None:
@@ -382,3 +414,27 @@ def test_put_back_table_is_the_committed_result() -> None:
     assert lost[0] == lost[1] + 1 and "one more run ended with a lost block" in tour
     for (rows, prefix), (old, _) in zip(gentle, legacy):  # "Table II the same" (completion)
         assert rows[f"{prefix}_table2_completion"]["value"] == old[f"{prefix}_table2_completion"]["value"]
+
+
+def test_variants_fig4_is_every_benched_variants_run() -> None:
+    """Fig. 4 of the current table (``--only variants_curves``) draws the very runs the table benched, at the
+    same iteration, and the late variants were benched like the rest (same simulator, runs per case)."""
+    rows, curves, tour = _variant_rows("pushgrasp-variants"), _results("pushgrasp-variants-curves.json"), _tour()
+    base = rows["variant_vpg_table1_completion"]["details"]
+    for variant in VARIANTS:
+        first = rows[f"variant_{variant}_table1_completion"]["details"]
+        curve = curves[f"variant_curve_{variant}_grasp_success"]
+        if "skipped" in first:
+            assert "skipped" in curve["details"], variant
+            continue
+        assert Path(curve["details"]["policy"]).name == Path(first["policy"]).name, variant
+        assert curve["details"]["iteration"] == first["iteration"] == 8000, variant
+        assert Path(curve["details"]["figure"]).name == "pushgrasp-variants-fig4.png"
+        for table in ("table1", "table2"):
+            d = rows[f"variant_{variant}_{table}_completion"]["details"]
+            assert d["simulator"] == base["simulator"] and d["runs_per_case"] == base["runs_per_case"], variant
+            assert not d["quick"]
+    assert "`benchmarks/results/pushgrasp-variants-curves.json`" in tour
+    for variant in LATE_VARIANTS:
+        if (RESULTS / f"pushgrasp-variants-{variant}.json").is_file():
+            assert f"`benchmarks/results/pushgrasp-variants-{variant}.json`" in tour, variant
