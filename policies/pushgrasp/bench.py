@@ -301,7 +301,7 @@ def bench_variants(quick: bool) -> list[BenchResult]:
     the same budget first (``greenroom train pushgrasp variant=NAME``); variants without a run are listed
     as skipped."""
     from .config import VARIANTS
-    from .plots import curve_checkpoints, variants_curve_plot
+    from .plots import curve_checkpoints
 
     runs = variant_runs()
     rows = []
@@ -317,23 +317,31 @@ def bench_variants(quick: bool) -> list[BenchResult]:
                                "iteration": iteration, "variant": variant, "training_curves": curves}, quick,
                                prefix=f"variant_{variant}_", method=variant)
     if runs:
-        figure = figures_dir() / "pushgrasp-variants-fig4.png"
-        variants_curve_plot({v: runs[v].path / "transitions.csv" for v in VARIANTS if v in runs}, figure)
+        figure = variants_figure(runs)
         for row in rows:
             row.details.setdefault("figure", str(figure))
     return rows
+
+
+def variants_figure(runs: dict[str, RunDir]) -> Path:
+    """Draw VPG's Fig. 4 over ``runs`` (one per variant, in the paper's order) when there are any; its path."""
+    from .config import VARIANTS
+    from .plots import variants_curve_plot
+
+    figure = figures_dir() / "pushgrasp-variants-fig4.png"
+    if runs:
+        variants_curve_plot({v: runs[v].path / "transitions.csv" for v in VARIANTS if v in runs}, figure)
+    return figure
 
 
 def bench_variants_curves(quick: bool) -> list[BenchResult]:
     """VPG's Fig. 4 over every trained variant (the training logs only): one row per variant, the grasp
     success over its last 200 training grasps, with its curves every 1,000 iterations."""
     from .config import VARIANTS
-    from .plots import curve_checkpoints, variants_curve_plot
+    from .plots import curve_checkpoints
 
     runs = variant_runs()
-    figure = figures_dir() / "pushgrasp-variants-fig4.png"
-    if runs:
-        variants_curve_plot({v: runs[v].path / "transitions.csv" for v in VARIANTS if v in runs}, figure)
+    figure = variants_figure(runs)
     rows = []
     for variant in VARIANTS:
         if variant not in runs:
