@@ -231,7 +231,8 @@ def _protocol_rows(name: str, config, maps_fn, learner, source: dict, quick: boo
                    "runs_per_case": config.evaluate.runs_per_case,
                    "objects": "VPG test case" if scenario == "vpg" else config.evaluate.clutter_objects,
                    "blocks": config.env.blocks if scenario == "clutter" else "VPG's meshes",
-                   "simulator": {k: getattr(config.env, k) for k in SIMULATOR_SETTINGS}}
+                   "simulator": {k: getattr(config.env, k) for k in SIMULATOR_SETTINGS},
+                   "push_edge_min_inward": config.env.geometry.push_edge_min_inward}
         prefix_ = prefix or f"{name}_protocol_"
         if "skipped" in r:
             rows.append(BenchResult("pushgrasp", f"{prefix_}{table}_completion", float("nan"), "%", "", False,

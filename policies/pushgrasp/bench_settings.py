@@ -13,6 +13,8 @@ TABLES = {"clutter": "table1", "clutter_vpg": "table1_vpg_blocks", "vpg": "table
 # the simulator settings a protocol row records (the edge-loss bench varies them)
 SIMULATOR_SETTINGS = ("friction_model", "lost_rule", "grasp_descent_speed", "rolling_model", "mesh_model",
                       "placement_separation_steps", "put_back_model")
+# primitive geometry a protocol bench may change (recorded as its own detail)
+GEOMETRY_SETTINGS = ("push_edge_min_inward",)
 
 
 def bench_tables() -> dict[str, str]:
@@ -30,16 +32,18 @@ def bench_tables() -> dict[str, str]:
 
 def bench_simulator(config):
     """``config`` with ``$GREENROOM_BENCH_SIMULATOR`` applied: comma-separated ``key=value`` simulator
-    settings (:data:`SIMULATOR_SETTINGS`, e.g. ``put_back_model=gentle``) for the protocol benches, which
-    otherwise run the training run's own settings (recorded in each row's ``simulator`` details)."""
+    settings (:data:`SIMULATOR_SETTINGS`, e.g. ``put_back_model=gentle``, or the primitive geometry's
+    :data:`GEOMETRY_SETTINGS`, e.g. ``push_edge_min_inward=0.7``) for the protocol benches, which
+    otherwise run the training run's own settings (recorded in each row's details)."""
     from ..common.config import apply_overrides
 
     items = [v.strip() for v in os.environ.get("GREENROOM_BENCH_SIMULATOR", "").split(",") if v.strip()]
-    unknown = [item for item in items if item.partition("=")[0] not in SIMULATOR_SETTINGS or "=" not in item]
+    valid = (*SIMULATOR_SETTINGS, *GEOMETRY_SETTINGS)
+    unknown = [item for item in items if item.partition("=")[0] not in valid or "=" not in item]
     if unknown:
-        raise ValueError(f"GREENROOM_BENCH_SIMULATOR has {unknown}; use key=value with keys from "
-                         f"{', '.join(SIMULATOR_SETTINGS)}")
-    return apply_overrides(config, [f"env.{item}" for item in items]) if items else config
+        raise ValueError(f"GREENROOM_BENCH_SIMULATOR has {unknown}; use key=value with keys from {', '.join(valid)}")
+    paths = [f"env.geometry.{item}" if item.partition("=")[0] in GEOMETRY_SETTINGS else f"env.{item}" for item in items]
+    return apply_overrides(config, paths) if items else config
 
 
 def bench_runs() -> int | None:

@@ -30,6 +30,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ...sim.pushgrasp.env import PushGraspEnv
+from ...sim.pushgrasp.geometry import mask_invalid_pushes, valid_push_mask
 from ...sim.pushgrasp.testcases import hard_cases, load_vpg_test_case
 from ..runtime.failure_memory import FailureMemory
 from ..common.config import apply_overrides, load_config, resolve_config
@@ -54,8 +55,13 @@ PAPER_TABLE = {"clutter": "Table I (30 random objects)", "clutter_vpg": "Table I
 MapsFn = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
-def greedy(maps: tuple[np.ndarray, np.ndarray], grasp_only: bool) -> tuple[int, int, int, int]:
+def greedy(maps: tuple[np.ndarray, np.ndarray], grasp_only: bool,
+           push_valid: np.ndarray | None = None) -> tuple[int, int, int, int]:
+    """Argmax over both maps (grasp wins ties); ``push_valid`` (:func:`valid_push_mask`) drops the pushes
+    that cannot move."""
     push, grasp = maps
+    if push_valid is not None:
+        push = mask_invalid_pushes(push, push_valid)
     primitive = 1 if (grasp_only or grasp.max() >= push.max()) else 0
     chosen = grasp if primitive else push
     r, y, x = np.unravel_index(int(np.argmax(chosen)), chosen.shape)
@@ -63,14 +69,20 @@ def greedy(maps: tuple[np.ndarray, np.ndarray], grasp_only: bool) -> tuple[int, 
 
 
 def choose(maps: tuple[np.ndarray, np.ndarray], height: np.ndarray, grasp_only: bool,
-           memory: FailureMemory | None) -> tuple[int, int, int, int]:
+           memory: FailureMemory | None, push_valid: np.ndarray | None = None) -> tuple[int, int, int, int]:
     """:func:`greedy`, skipping the cells ``memory`` masks (then remembered as executed on ``height``)."""
     if memory is None:
-        return greedy(maps, grasp_only)
+        return greedy(maps, grasp_only, push_valid)
     masked = memory.mask(np.stack(maps), height)
-    action = greedy((masked[0], masked[1]), grasp_only)
+    action = greedy((masked[0], masked[1]), grasp_only, push_valid)
     memory.executed(action, height)
     return action
+
+
+def env_push_mask(env_config: Any) -> np.ndarray:
+    """:func:`valid_push_mask` of an env config's heightmap, workspace and primitive geometry."""
+    return valid_push_mask(env_config.heightmap_size, env_config.workspace, env_config.resolution,
+                           env_config.num_rotations, env_config.geometry)
 
 
 LearnFn = Callable[..., "tuple[np.ndarray, np.ndarray] | None"]
@@ -89,6 +101,7 @@ def rollout(env: PushGraspEnv, maps_fn: MapsFn, options: dict[str, Any], seed: i
     obs, info = env.reset(seed=seed, options=options)
     result = RunResult(objects=info["num_objects"])
     memory = FailureMemory(env.config.resolution) if avoid_repeats else None
+    push_valid = env_push_mask(env.config)
     maps = None
     while True:
         if max_actions and result.actions >= max_actions:
@@ -97,7 +110,7 @@ def rollout(env: PushGraspEnv, maps_fn: MapsFn, options: dict[str, Any], seed: i
         maps = maps if maps is not None else maps_fn(obs["color"], obs["height"])
         if on_first is not None and result.actions == 0:
             on_first(obs, maps)
-        action = choose(maps, obs["height"], grasp_only, memory)
+        action = choose(maps, obs["height"], grasp_only, memory, push_valid)
         next_obs, _, terminated, truncated, info = env.step(np.array(action))
         result.record(action[0], bool(info["grasp_success"]), (action[2], action[3]))
         result.lost += int(info.get("lost_objects", 0))

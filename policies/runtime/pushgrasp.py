@@ -28,7 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ...sim.pushgrasp.geometry import GRASP, PRIMITIVES, PUSH, PrimitiveGeometry, PrimitivePlan, plan_primitive
+from ...sim.pushgrasp.geometry import (GRASP, PRIMITIVES, PUSH, PrimitiveGeometry, PrimitivePlan, mask_invalid_pushes,
+                                       plan_primitive, valid_push_mask)
 from ...sim.pushgrasp.heightmap import Intrinsics, Workspace, fill_holes, heightmap
 from .contract import Contract, ContractError, check_number, load_contract_for
 from .failure_memory import FailureMemory
@@ -166,8 +167,12 @@ class PushGraspRuntimePolicy:
         return maps
 
     def best_action(self, maps: np.ndarray) -> tuple[tuple[int, int, int, int], float]:
-        """Greedy (primitive, rotation, row, col) over the (2, k, S, S) maps, and its value."""
-        push, grasp = maps
+        """Greedy (primitive, rotation, row, col) over the (2, k, S, S) maps, and its value; pushes that
+        cannot move (:func:`valid_push_mask`: outward or along the edge) are never chosen."""
+        push = mask_invalid_pushes(maps[PUSH], valid_push_mask(self.size, self.workspace, self.resolution,
+                                                               self.num_rotations, self.geometry))
+        grasp = maps[GRASP]
+        maps = np.stack([push, grasp])
         primitive = GRASP if (self.grasp_only or grasp.max() >= push.max()) else PUSH
         chosen = maps[primitive]
         rotation, row, col = np.unravel_index(int(np.argmax(chosen)), chosen.shape)

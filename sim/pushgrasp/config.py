@@ -106,6 +106,8 @@ class PushGraspEnvConfig:
     resolution: float = 0.004            # heightmap cell size, m (paper 0.002)
     num_rotations: int = 16              # k orientations (paper 16)
     num_objects: int = 10                # blocks dropped per episode (paper sim 10)
+    num_objects_max: int = 0             # > num_objects: each default reset drops U{num_objects..this} blocks
+                                         # (denser clutter in training; 0: always num_objects)
     image_width: int = 320               # rendered RGB-D size, px (paper 640x480)
     image_height: int = 240
     camera_height: float = 0.75          # nominal camera height above the table, m
@@ -145,6 +147,9 @@ class PushGraspEnvConfig:
             raise ValueError(f"num_rotations must be a positive even number (grasp symmetry); got {self.num_rotations}")
         if not 0 <= self.num_objects <= 60:
             raise ValueError(f"num_objects must be in 0..60; got {self.num_objects}")
+        if self.num_objects_max and not self.num_objects <= self.num_objects_max <= 60:
+            raise ValueError(f"num_objects_max must be 0 or in num_objects..60 ({self.num_objects}..60); "
+                             f"got {self.num_objects_max}")
         if self.image_width < 32 or self.image_height < 32:
             raise ValueError(f"image size must be >= 32 px; got {self.image_width}x{self.image_height}")
         if self.friction_model not in ("contact", "material"):

@@ -33,7 +33,9 @@ grasped). The terms are in ``info["reward_terms"]``.
 
 ## Reset options
 ``{"objects": [ObjectSpec, ...]}`` places an arrangement (e.g. from ``load_vpg_test_case``);
-``{"num_objects": n}`` drops n random blocks; default: ``config.num_objects`` random blocks;
+``{"num_objects": n}`` drops n random blocks; default: ``config.num_objects`` random blocks (with
+``config.num_objects_max``: a number drawn uniformly from ``num_objects..num_objects_max`` with the
+reset's generator, reported in ``info["num_objects"]``);
 ``"blocks"``: a folder of .obj meshes to draw them from instead of ``config.blocks`` (this reset only).
 
 ## Info
@@ -90,6 +92,8 @@ class PushGraspEnv(gym.Env):
         options = dict(options or {})
         episode_seed = int(self.np_random.integers(0, 2**31 - 1))
         self._randomization = sample_groups(self.config.randomization.groups(), episode_seed)
+        if "objects" not in options and "num_objects" not in options:
+            options["num_objects"] = self._default_object_count()  # kept for a recovery's re-population
         self._last_layout = options
         self._populate(options)
         self.no_change, self.actions = 0, 0
@@ -107,6 +111,10 @@ class PushGraspEnv(gym.Env):
             meshes = self._mesh_set(options.get("blocks"))
             world.drop_random(n, self.np_random, meshes)
         world.remove_lost_objects()
+
+    def _default_object_count(self) -> int:
+        low, high = self.config.num_objects, self.config.num_objects_max
+        return int(self.np_random.integers(low, high + 1)) if high > low else low
 
     def _mesh_set(self, blocks: str | None = None) -> list[str] | None:
         blocks = blocks or self.config.blocks

@@ -8,7 +8,11 @@ An action is ``(primitive, rotation, row, col)`` on a heightmap (VPG's ``[0=push
   ``x = x_min + (col + 0.5) res``, ``y = y_min + (row + 0.5) res``, ``z = z_min + height[row, col]``.
 - **push**: the closed gripper's fingertips start ``push_depth_offset`` above the cell's surface and move
   ``push_length`` (VPG: 0.10 m) along ``(cos theta, sin theta)``, stopping ``push_edge_margin`` inside
-  the workspace edge (VPG stops at the edge itself, which pushes edge blocks out).
+  the workspace edge (VPG stops at the edge itself, which pushes edge blocks out). A push that starts
+  within ``push_edge_margin`` of an edge must head inward, at least ``push_edge_min_inward`` (a
+  cosine, default 0: not outward) across that edge, or it does not move (:func:`push_reach`; 0.7
+  also stops fingers sliding along the edge, which can shove a block lying half over it out). Pushes that cannot travel :data:`MIN_PUSH_TRAVEL` are not
+  actions: :func:`valid_push_mask` removes them before the argmax.
 - **grasp**: top-down, jaws closing along ``(cos theta, sin theta)`` (so r and r + k/2 are the same
   grasp), fingertips ``grasp_depth`` below the cell's surface (VPG code: 0.04 m sim; paper: 0.03 m),
   never below ``min_grasp_height`` above the table.
@@ -16,6 +20,7 @@ An action is ``(primitive, rotation, row, col)`` on a heightmap (VPG's ``[0=push
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -23,6 +28,7 @@ from .heightmap import Workspace
 
 PUSH, GRASP = 0, 1
 PRIMITIVES = ("push", "grasp")
+MIN_PUSH_TRAVEL = 0.01  # m: a push that may travel less is no action (valid_push_mask)
 
 
 @dataclass(frozen=True)
@@ -36,11 +42,16 @@ class PrimitiveGeometry:
     approach_height: float = 0.15      # pre-grasp / pre-push height above the target
     push_clearance_radius: float = 0.01  # push start height uses the max height within this radius
     push_edge_margin: float = 0.04     # pushes end this far inside the workspace edge (keeps blocks in)
+    push_edge_min_inward: float = 0.0  # inside that margin a push must head inward this much (a cosine; 0: any
+                                       # push but an outward one; 0.7 also stops pushes along the edge: no
+                                       # effect measured on Table I, README)
 
     def __post_init__(self) -> None:
         for name, value in asdict(self).items():
             if value < 0:
                 raise ValueError(f"primitive geometry {name} must be >= 0 m; got {value}")
+        if self.push_edge_min_inward > 1:
+            raise ValueError(f"primitive geometry push_edge_min_inward is a cosine in [0, 1]; got {self.push_edge_min_inward}")
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -73,24 +84,62 @@ def local_max_height(height_map: np.ndarray, row: int, col: int, radius_cells: i
     return float(height_map[r0:row + radius_cells + 1, c0:col + radius_cells + 1].max())
 
 
-def inside_length(start: np.ndarray, direction: np.ndarray, length: float, workspace: Workspace,
-                  margin: float) -> float:
-    """How far (m, in [0, length]) a push from ``start`` along unit ``direction`` may go and end inside
-    the workspace shrunk by ``margin``.
+def push_reach(starts: np.ndarray, direction: np.ndarray, length: float, workspace: Workspace,
+               margin: float, min_inward: float = 0.0) -> np.ndarray:
+    """How far (m, in [0, length]) pushes from ``starts`` (n, >=2; x, y first) along unit ``direction``
+    may go and end inside the workspace shrunk by ``margin``; (n,).
 
     VPG clips the push end to the workspace edge, but the block ahead of the fingers then ends up
     past the edge; stopping ``margin`` (about a block's half size plus a finger) short keeps it in.
-    A push that starts outside the shrunk box heading outward gets length 0 (no motion).
+    A push that starts outside the shrunk box gets length 0 unless it heads inward across that edge
+    by at least ``min_inward`` (the direction's component towards the inside; an outward push never
+    moves).
     """
-    allowed = length
+    starts = np.atleast_2d(np.asarray(starts, dtype=float))
+    allowed = np.full(len(starts), float(length))
     bounds = ((workspace.x_min + margin, workspace.x_max - margin), (workspace.y_min + margin, workspace.y_max - margin))
     for axis, (low, high) in enumerate(bounds):
-        step = float(direction[axis])
+        step, at = float(direction[axis]), starts[:, axis]
         if step > 1e-9:
-            allowed = min(allowed, (high - start[axis]) / step)
+            allowed = np.minimum(allowed, (high - at) / step)
         elif step < -1e-9:
-            allowed = min(allowed, (low - start[axis]) / step)
-    return max(0.0, allowed)
+            allowed = np.minimum(allowed, (low - at) / step)
+        tol = 1e-9
+        allowed[(at < low) & (step < min_inward - tol)] = 0.0   # in the band at the low edge, not inward enough
+        allowed[(at > high) & (-step < min_inward - tol)] = 0.0  # ... at the high edge
+    return np.maximum(0.0, allowed)
+
+
+def inside_length(start: np.ndarray, direction: np.ndarray, length: float, workspace: Workspace,
+                  margin: float, min_inward: float = 0.0) -> float:
+    """:func:`push_reach` of one push start (x, y[, z])."""
+    return float(push_reach(np.asarray(start)[None], direction, length, workspace, margin, min_inward)[0])
+
+
+@lru_cache(maxsize=8)
+def valid_push_mask(size: int, workspace: Workspace, resolution: float, num_rotations: int,
+                    geometry: PrimitiveGeometry) -> np.ndarray:
+    """(k, S, S) bool: the pushes (rotation, row, col) that may travel at least :data:`MIN_PUSH_TRAVEL`.
+
+    Depends on the cells' xy only (read-only, cached): outward pushes at the edge and pushes along
+    it (:func:`push_reach`) are False. Choosers set the others' Q to -inf before the argmax.
+    """
+    rows, cols = np.mgrid[0:size, 0:size]
+    starts = np.stack([workspace.x_min + (cols.ravel() + 0.5) * resolution,
+                       workspace.y_min + (rows.ravel() + 0.5) * resolution], axis=1)
+    mask = np.empty((num_rotations, size, size), dtype=bool)
+    for rotation in range(num_rotations):
+        angle = rotation_angle(rotation, num_rotations)
+        reach = push_reach(starts, np.array([np.cos(angle), np.sin(angle)]), geometry.push_length, workspace,
+                           geometry.push_edge_margin, geometry.push_edge_min_inward)
+        mask[rotation] = (reach >= MIN_PUSH_TRAVEL).reshape(size, size)
+    mask.flags.writeable = False
+    return mask
+
+
+def mask_invalid_pushes(push_maps: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """``push_maps`` (k, S, S) with the pushes :func:`valid_push_mask` rules out at -inf (a copy)."""
+    return np.where(valid, push_maps, -np.inf).astype(push_maps.dtype, copy=False)
 
 
 @dataclass(frozen=True)
@@ -133,7 +182,7 @@ def plan_primitive(action: tuple[int, int, int, int], height_map: np.ndarray, wo
         z = floor + local_max_height(height_map, row, col, radius) + geometry.push_depth_offset
         target = np.array([point[0], point[1], max(z, floor + geometry.min_grasp_height)])
         end = target + inside_length(target, direction, geometry.push_length, workspace,
-                                     geometry.push_edge_margin) * direction
+                                     geometry.push_edge_margin, geometry.push_edge_min_inward) * direction
     approach = target + np.array([0.0, 0.0, geometry.approach_height])
     yaw = angle if primitive == GRASP else angle + np.pi / 2
     return PrimitivePlan(primitive, angle, float(np.mod(yaw, np.pi)), target, end, approach)

@@ -170,8 +170,10 @@ def test_bench_simulator_settings_are_applied_and_checked(monkeypatch) -> None:
     monkeypatch.setenv("GREENROOM_BENCH_SIMULATOR", "put_back_model=gentle, mesh_model=boxes")
     changed = bench_simulator(config)
     assert (changed.env.put_back_model, changed.env.mesh_model) == ("gentle", "boxes")
+    monkeypatch.setenv("GREENROOM_BENCH_SIMULATOR", "push_edge_min_inward=0.7")
+    assert bench_simulator(config).env.geometry.push_edge_min_inward == 0.7
     monkeypatch.setenv("GREENROOM_BENCH_SIMULATOR", "num_objects=3")
-    with pytest.raises(ValueError, match="put_back_model"):
+    with pytest.raises(ValueError, match="put_back_model.*push_edge_min_inward"):
         bench_simulator(config)
 
 

@@ -95,6 +95,27 @@ def test_training_step_reduces_the_loss_on_a_fixed_sample() -> None:
     assert abs(grasp[1, 25, 30] - 1.0) < abs(losses[0]) + 1.0
 
 
+def test_training_and_evaluation_never_choose_a_push_that_cannot_move() -> None:
+    """The trainer's and the evaluation's greedy choice skip pushes along or out of the edge
+    (valid_push_mask) even when their value is the highest; the best movable push wins instead."""
+    from greenroom.policies.pushgrasp.evaluate import env_push_mask, greedy
+
+    config = PushGraspTrainConfig.smoke()
+    learner = Learner(config)
+    k, size = config.env.num_rotations, config.env.heightmap_size
+    valid = env_push_mask(config.env)
+    assert not valid.all()
+    push = np.zeros((k, size, size), np.float32)
+    push[np.nonzero(~valid)] = 5.0        # every immovable push is worth the most ...
+    movable = tuple(int(i[0]) for i in np.nonzero(valid))
+    push[movable] = 2.0                   # ... one movable push is next
+    grasp = np.full((k, size, size), 1.0, np.float32)
+    choice = learner.choose((push, grasp), epsilon=0.0, rng=np.random.default_rng(0))
+    assert choice.action == (0, *movable) and choice.predicted == 2.0
+    assert greedy((push, grasp), grasp_only=False, push_valid=valid) == (0, *movable)
+    assert greedy((push, grasp), grasp_only=False)[0] == 0 and not valid[greedy((push, grasp), False)[1:]]
+
+
 def test_labels_follow_vpg() -> None:
     learner = Learner(PushGraspTrainConfig.smoke())
     maps = (np.full((4, 8, 8), 0.4, np.float32), np.full((4, 8, 8), 0.8, np.float32))

@@ -438,3 +438,25 @@ def test_variants_fig4_is_every_benched_variants_run() -> None:
     for variant in LATE_VARIANTS:
         if (RESULTS / f"pushgrasp-variants-{variant}.json").is_file():
             assert f"`benchmarks/results/pushgrasp-variants-{variant}.json`" in tour, variant
+
+
+def test_edge_rule_ablation_is_the_committed_result() -> None:
+    """push_edge_min_inward=0.7 on Table I (deployment, the same 30 runs as the bundled table): the README's
+    cells and counts, and why the default stays 0."""
+    from greenroom.sim.pushgrasp.geometry import PrimitiveGeometry
+
+    tour = _tour()
+    rows = {"edge": _results("pushgrasp-deployment-edge-rule.json"), "base": _results("pushgrasp-deployment-mesh-fix.json")}
+    cells, counts = {}, {}
+    for key, r in rows.items():
+        cells[key] = " / ".join(f"{r[f'deployment_protocol_table1_{m}']['value']:.1f}" for m in METRICS)
+        d = r["deployment_protocol_table1_completion"]["details"]
+        assert d["runs_per_case"] == 30 and BUNDLED_RUN in d["policy"]
+        assert {k: v for k, v in d["simulator"].items() if k != "put_back_model"} == _simulator_without_put_back()
+        assert d["simulator"].get("put_back_model", "legacy") == "legacy"
+        counts[key] = (round(d["lost_objects_per_run"] * d["runs"]), d["runs_ended"]["empty"], d["runs_ended"]["no_change"])
+    assert rows["edge"]["deployment_protocol_table1_completion"]["details"]["push_edge_min_inward"] == 0.7
+    (el, ee, en), (bl, be, bn) = counts["edge"], counts["base"]
+    assert (f"30 runs): {cells['edge']} against {cells['base']} without it; {el} vs {bl} blocks lost, {ee} vs {be} "
+            f"runs ended with a lost block, {en} vs {bn} after 10 consecutive no-change actions") in tour
+    assert "the default stays 0" in tour and PrimitiveGeometry().push_edge_min_inward == 0.0

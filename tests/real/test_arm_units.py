@@ -173,6 +173,7 @@ def test_motion_refusals(kin: ArmKinematics) -> None:
 
 def test_runtime_decides_inside_the_workspace(pushgrasp_export: Path) -> None:
     from greenroom.policies.runtime.pushgrasp import PushGraspRuntimePolicy
+    from greenroom.sim.pushgrasp.geometry import valid_push_mask
     from greenroom.sim.pushgrasp.heightmap import Intrinsics, look_at_pose
 
     policy = PushGraspRuntimePolicy(pushgrasp_export)
@@ -192,6 +193,11 @@ def test_runtime_decides_inside_the_workspace(pushgrasp_export: Path) -> None:
     assert np.all(points[:, 1] >= ws.y_min - 1e-9) and np.all(points[:, 1] <= ws.y_max + 1e-9)
     primitive, rotation, row, col = decision.action
     assert decision.q_value == pytest.approx(float(decision.q_maps[primitive, rotation, row, col]))
+    valid = valid_push_mask(policy.size, policy.workspace, policy.resolution, policy.num_rotations, policy.geometry)
+    maps = np.zeros_like(decision.q_maps)
+    maps[0][~valid] = 5.0  # the robot never pushes along or out of the workspace edge, whatever the values
+    action, value = policy.best_action(maps)
+    assert action[0] == 1 and value == 0.0
     with pytest.raises(ValueError, match="trained on"):
         policy.set_workspace([0.3, 0.5, -0.2, 0.2, 0.0, 0.4])
     policy.set_workspace([0.3, 0.748, -0.224, 0.224, 0.0, 0.4])

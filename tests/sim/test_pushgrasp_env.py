@@ -93,6 +93,21 @@ def test_recovers_from_a_broken_simulator_state(env) -> None:
     assert not info["recovered"]
 
 
+def test_denser_training_clutter_draws_the_block_count_per_reset() -> None:
+    """``num_objects_max``: each default reset drops U{num_objects..num_objects_max} blocks, the same
+    count for the same seed; an explicit ``num_objects`` option still wins; bad ranges are refused."""
+    environment = PushGraspEnv(replace(PushGraspEnvConfig.smoke(), num_objects=1, num_objects_max=4))
+    try:
+        counts = [environment.reset(seed=seed)[1]["num_objects"] for seed in range(8)]
+        assert all(1 <= c <= 4 for c in counts) and len(set(counts)) > 1, counts
+        assert environment.reset(seed=3)[1]["num_objects"] == counts[3]
+        assert environment.reset(seed=3, options={"num_objects": 2})[1]["num_objects"] == 2
+    finally:
+        environment.close()
+    with pytest.raises(ValueError, match="num_objects_max"):
+        replace(PushGraspEnvConfig.smoke(), num_objects=10, num_objects_max=5)
+
+
 def test_reset_after_ten_no_change_actions() -> None:
     environment = PushGraspEnv(replace(PushGraspEnvConfig.smoke(), max_no_change=3))
     try:

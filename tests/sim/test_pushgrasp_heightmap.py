@@ -7,7 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from greenroom.sim.pushgrasp.geometry import GRASP, PUSH, PrimitiveGeometry, plan_primitive, pixel_to_world, world_to_pixel
+from greenroom.sim.pushgrasp.geometry import (GRASP, MIN_PUSH_TRAVEL, PUSH, PrimitiveGeometry, plan_primitive, pixel_to_world,
+                                             valid_push_mask, world_to_pixel)
 from greenroom.sim.pushgrasp.heightmap import (Intrinsics, Workspace, change_threshold, changed_cells, fill_holes,
                                                heightmap, look_at_pose)
 
@@ -136,6 +137,44 @@ def test_pushes_stop_short_of_the_workspace_edge(rotation: int) -> None:
             assert np.allclose(step / length, [np.cos(push.angle), np.sin(push.angle), 0.0], atol=1e-9)
         lengths.append(length)
     assert lengths[4] == pytest.approx(geometry.push_length)  # from the centre: the full 10 cm
+
+
+def test_pushes_in_the_edge_band_must_head_inward() -> None:
+    """Run 8 of the Table I trace: fingers sliding along the edge (1.8 cm inside it) shoved a block lying
+    half over it out. Within ``push_edge_margin`` of an edge a push moves only if it heads inward by
+    ``push_edge_min_inward``; the default 0 keeps the rule before (only outward pushes stop)."""
+    ws, geometry = Workspace(), PrimitiveGeometry(push_edge_min_inward=0.7)
+    hmap = np.zeros((112, 112), np.float32)
+    col = 4  # x_min + 1.8 cm: inside the 4 cm band of the x_min edge
+    along_edge = plan_primitive((PUSH, 6, 56, col), hmap, ws, 0.004, 8, geometry)  # -y, parallel to the edge
+    assert np.allclose(along_edge.end, along_edge.target)
+    inward = plan_primitive((PUSH, 0, 56, col), hmap, ws, 0.004, 8, geometry)  # +x, straight in
+    assert np.linalg.norm(inward.end - inward.target) == pytest.approx(geometry.push_length)
+    diagonal = plan_primitive((PUSH, 7, 56, col), hmap, ws, 0.004, 8, geometry)  # +x -y: cos 45 deg inward
+    assert np.linalg.norm(diagonal.end - diagonal.target) == pytest.approx(geometry.push_length)
+    before = PrimitiveGeometry()
+    old_rule = plan_primitive((PUSH, 6, 56, col), hmap, ws, 0.004, 8, before)
+    assert np.linalg.norm(old_rule.end - old_rule.target) == pytest.approx(geometry.push_length)
+    with pytest.raises(ValueError, match="push_edge_min_inward"):
+        PrimitiveGeometry(push_edge_min_inward=1.5)
+
+
+@pytest.mark.parametrize("min_inward", [0.0, 0.7])
+def test_valid_push_mask_is_the_pushes_that_move(min_inward: float) -> None:
+    """The mask choosers apply before the argmax is exactly the pushes plan_primitive lets travel
+    MIN_PUSH_TRAVEL or more (checked cell by cell on a coarse map)."""
+    ws, geometry = Workspace(), PrimitiveGeometry(push_edge_min_inward=min_inward)
+    resolution = 0.016  # 28 x 28 cells
+    size = ws.shape(resolution)[0]
+    mask = valid_push_mask(size, ws, resolution, 8, geometry)
+    hmap = np.zeros((size, size), np.float32)
+    for rotation in range(8):
+        for row in range(size):
+            for col in range(size):
+                plan = plan_primitive((PUSH, rotation, row, col), hmap, ws, resolution, 8, geometry)
+                moves = np.linalg.norm(plan.end - plan.target) >= MIN_PUSH_TRAVEL
+                assert mask[rotation, row, col] == moves, (rotation, row, col)
+    assert mask[:, size // 2, size // 2].all() and not mask.flags.writeable
 
 
 def test_heightmap_module_imports_neither_pybullet_nor_torch() -> None:
