@@ -460,3 +460,28 @@ def test_edge_rule_ablation_is_the_committed_result() -> None:
     assert (f"30 runs): {cells['edge']} against {cells['base']} without it; {el} vs {bl} blocks lost, {ee} vs {be} "
             f"runs ended with a lost block, {en} vs {bn} after 10 consecutive no-change actions") in tour
     assert "the default stays 0" in tour and PrimitiveGeometry().push_edge_min_inward == 0.0
+
+
+def test_dense_clutter_training_row_is_the_committed_result() -> None:
+    """The policy trained on 10 to 30 blocks (env.num_objects_max=30) against the bundled one on Table I, both
+    protocols at 30 runs: the README's rows and the claim that it completes no more clutter runs."""
+    tour = _tour()
+    measured = {}
+    for key, suffix in (("dense", "dense-clutter"), ("bundled", "mesh-fix")):
+        cells, lost, pushes, completion = [], [], [], []
+        for file, prefix in ((f"pushgrasp-deployment-{suffix}.json", "deployment_protocol"),
+                             (f"pushgrasp-vpg-protocol-{suffix}.json", "vpg_protocol")):
+            rows = _results(file)
+            d = rows[f"{prefix}_table1_completion"]["details"]
+            assert d["runs_per_case"] == 30 and d["objects"] == 30
+            cells.append(" / ".join(f"{rows[f'{prefix}_table1_{m}']['value']:.1f}" for m in METRICS))
+            lost.append(str(round(d["lost_objects_per_run"] * d["runs"])))
+            pushes.append(f"{d['push_share']:.1f}")
+            completion.append(rows[f"{prefix}_table1_completion"]["value"])
+        measured[key] = completion
+        label = "trained on 10 to 30 blocks" if key == "dense" else "the bundled policy (10 blocks)"
+        assert f"| {label} | {cells[0]} | {cells[1]} | {' / '.join(lost)} | {' / '.join(pushes)} |" in tour
+    dense = _results("pushgrasp-deployment-dense-clutter.json")["deployment_protocol_table1_completion"]["details"]
+    assert "20261205-094308" in dense["policy"]
+    assert all(d <= b for d, b in zip(measured["dense"], measured["bundled"]))
+    assert "It completes no more clutter runs" in tour
