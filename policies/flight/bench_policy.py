@@ -14,6 +14,8 @@
   README quotes these figures from ``benchmarks/results/flight-bundled.json``.
 - ``corners``: issue 15's targets (whole hallways with corners, both oracles, cad2rl vs the
   clearance action set): :mod:`.bench_corners`.
+- ``turn_threshold``: the action set's turn-in-place threshold chosen on validation worlds, then
+  both thresholds on the held-out sets: :mod:`.bench_turn`.
 """
 from __future__ import annotations
 
@@ -179,5 +181,12 @@ def bench_corners(quick: bool) -> list[BenchResult]:
     return run(quick)
 
 
+def bench_turn_threshold(quick: bool) -> list[BenchResult]:
+    """When to turn in place: see :mod:`.bench_turn`."""
+    from .bench_turn import bench_turn_threshold as run
+
+    return run(quick)
+
+
 POLICY_BENCHMARKS = {"quality": bench_quality, "onnx": bench_onnx, "rollout": bench_rollout,
-                     "bundled": bench_bundled, "corners": bench_corners}
+                     "bundled": bench_bundled, "corners": bench_corners, "turn_threshold": bench_turn_threshold}

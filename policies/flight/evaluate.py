@@ -127,10 +127,14 @@ def _resolve(run: RunDir | None, onnx: Path | None, preset: str, overrides: list
         from ..common.export import config_sha256
         from ..runtime.contract import load_contract_for
 
-        saved = load_config(FlightTrainConfig, beside)
-        if config_sha256(saved) != load_contract_for(onnx).config_sha256:
+        import yaml
+
+        # the file as written at export is what the contract hashed; settings added since then load
+        # with their defaults (the behaviour those exports were made with)
+        written = yaml.safe_load(beside.read_text())
+        if config_sha256(written if isinstance(written, dict) else {}) != load_contract_for(onnx).config_sha256:
             raise ValueError(f"{beside} does not match the config hash in {onnx}'s contract; re-export the model")
-        return apply_overrides(saved, overrides)
+        return apply_overrides(load_config(FlightTrainConfig, beside), overrides)
     # no training config beside the model: the preset, flying the contract's action set (cad2rl for
     # contracts older than action sets), so the oracles fly the same actions as the policy
 

@@ -86,6 +86,7 @@ class ActionHead(nn.Module):
         self.register_buffer("turn", torch.tensor([[0.0, 0.0, 0.0, c.turn_rate]], dtype=torch.float32))
         self.min_speed, self.max_speed = float(c.min_speed), float(c.max_speed)
         self.turn_below, self.forward_speed = float(c.turn_below), float(grid.forward_speed)
+        self.speed_from = float(c.speed_from)
         self.max_vz = float(grid.max_vertical_speed)
 
     def forward(self, values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -94,7 +95,7 @@ class ActionHead(nn.Module):
         if not self.clearance:
             return index, unit
         v = values.gather(1, index[:, None])[:, 0]
-        frac = torch.clamp((v - self.turn_below) / (1.0 - self.turn_below), 0.0, 1.0)
+        frac = torch.clamp((v - self.speed_from) / (1.0 - self.speed_from), 0.0, 1.0)
         scale = (self.min_speed + (self.max_speed - self.min_speed) * frac) / self.forward_speed
         vz = torch.clamp(unit[:, 2] * scale, -self.max_vz, self.max_vz)
         fly = torch.cat([unit[:, :2] * scale[:, None], vz[:, None], unit[:, 3:4]], dim=1)

@@ -23,9 +23,10 @@ Modes:
   * ``v < turn_below``: hover and yaw left (counter-clockwise) at ``turn_rate`` rad/s, Twist
     ``[0, 0, 0, turn_rate]`` (:meth:`ActionSet.turn_sign` says why always left).
   * else: the cell's direction at speed ``s = min_speed + (max_speed - min_speed) *
-    clip((v - turn_below) / (1 - turn_below), 0, 1)`` m/s: the grid Twist with its linear part
+    clip((v - speed_from) / (1 - speed_from), 0, 1)`` m/s: the grid Twist with its linear part
     scaled by ``s / forward_speed`` (vz clipped to the grid's ``max_vertical_speed``; yaw rate
-    unchanged).
+    unchanged). ``speed_from`` (default 0.3) was ``turn_below`` itself before the two were
+    separate settings; contracts without it mean 0.3, the ``turn_below`` they were made with.
 """
 from __future__ import annotations
 
@@ -45,8 +46,8 @@ class ActionConfig:
     """How a value grid becomes a Twist (see the module docstring).
 
     mode: "clearance" or "cad2rl"; min_speed, max_speed: horizontal speed (m/s) at value
-    ``turn_below`` and at value 1 (clearance mode); turn_below: below this chosen-cell value
-    the drone turns in place; turn_rate: yaw rate of a turn in place (rad/s).
+    ``speed_from`` (and below) and at value 1 (clearance mode); turn_below: below this
+    chosen-cell value the drone turns in place; turn_rate: yaw rate of a turn in place (rad/s).
     """
 
     mode: str = "clearance"
@@ -54,6 +55,7 @@ class ActionConfig:
     max_speed: float = 1.5
     turn_below: float = 0.3
     turn_rate: float = 1.2
+    speed_from: float = 0.3
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -62,6 +64,8 @@ class ActionConfig:
             raise ValueError(f"actions needs 0 < min_speed <= max_speed (m/s), got {self.min_speed}, {self.max_speed}")
         if not 0 <= self.turn_below < 1:
             raise ValueError(f"actions.turn_below must be in [0, 1), got {self.turn_below}")
+        if not 0 <= self.speed_from < 1:
+            raise ValueError(f"actions.speed_from must be in [0, 1), got {self.speed_from}")
         if self.turn_rate <= 0:
             raise ValueError(f"actions.turn_rate must be > 0 rad/s, got {self.turn_rate}")
 
@@ -101,11 +105,21 @@ class ActionSet:
         """From a :class:`~greenroom.sim.flight.config.FlightEnvConfig`."""
         return cls(DirectionGrid.from_config(env_config), env_config.actions)
 
+    def for_oracles(self) -> "ActionSet":
+        """The same actions, turning in place only below ``speed_from``: ``turn_below`` above it is a
+        margin for a learned value grid's errors, which the oracles (exact free distances) do not
+        make; with the defaults (equal) this is the same action set."""
+        from dataclasses import replace
+
+        if self.config.mode != "clearance" or self.config.turn_below <= self.config.speed_from:
+            return self
+        return ActionSet(self.grid, replace(self.config, turn_below=self.config.speed_from))
+
     def speed(self, value: float) -> float:
         """Horizontal speed (m/s) of a chosen cell of this value in clearance mode."""
         c = self.config
-        span = 1.0 - c.turn_below
-        return float(c.min_speed + (c.max_speed - c.min_speed) * np.clip((value - c.turn_below) / span, 0.0, 1.0))
+        span = 1.0 - c.speed_from
+        return float(c.min_speed + (c.max_speed - c.min_speed) * np.clip((value - c.speed_from) / span, 0.0, 1.0))
 
     def turn_sign(self, values: np.ndarray, index: int) -> float:
         """+1: a turn in place from a value grid always goes left (counter-clockwise). A side

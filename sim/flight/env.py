@@ -105,7 +105,7 @@ class FlightEnv(gym.Env):
     ## Ground truth and tools
     :meth:`free_distances` (ray-cast free distance along every grid direction),
     :meth:`ring_distances` (horizontal rays all around), :meth:`depth_oracle_twist` and
-    :meth:`map_oracle_twist` (:mod:`.oracles`, on :attr:`actions`), :meth:`get_state` / :meth:`set_state` (branching Monte Carlo rollouts),
+    :meth:`map_oracle_twist` (:mod:`.oracles`, on :attr:`oracle_actions`: :attr:`actions` turning only below ``speed_from``), :meth:`get_state` / :meth:`set_state` (branching Monte Carlo rollouts),
     :meth:`top_down_map`. ``render_enabled = False`` skips the camera in :meth:`step` (the
     returned image is the last rendered one, stale; physics, rewards and info are unaffected;
     :meth:`reset` always renders), :meth:`render_now` renders the current state.
@@ -131,6 +131,7 @@ class FlightEnv(gym.Env):
         self.metadata = {**self.metadata, "render_fps": cfg.control_hz}
         self.grid = DirectionGrid.from_config(cfg)
         self.actions = ActionSet(self.grid, cfg.actions)
+        self.oracle_actions = self.actions.for_oracles()
         self.render_enabled = True
         self._photos = load_photos(cfg.textures_dir, cfg.texture_size) if cfg.textures_dir else []
         limits = np.array(cfg.action_limits, dtype=np.float32)
@@ -368,12 +369,13 @@ class FlightEnv(gym.Env):
                                    count, self.config.max_range)
 
     def depth_oracle_twist(self) -> np.ndarray:
-        """Twist of the depth oracle on :attr:`actions` (:func:`.oracles.depth_oracle`)."""
-        return depth_oracle(self.free_distances(ACROSS), self.actions, self.config.collision_radius)
+        """Twist of the depth oracle on :attr:`actions` (:func:`.oracles.depth_oracle`; its turn threshold:
+        :meth:`ActionSet.for_oracles`)."""
+        return depth_oracle(self.free_distances(ACROSS), self.oracle_actions, self.config.collision_radius)
 
     def map_oracle_twist(self) -> np.ndarray:
         """Twist of the ground-truth map + all-around-rays planner on :attr:`actions` (:func:`.oracles.map_oracle`)."""
-        return map_oracle(self.pose(), self.layout.spine, self.ring_distances(), self.actions,
+        return map_oracle(self.pose(), self.layout.spine, self.ring_distances(), self.oracle_actions,
                           self.config.collision_radius)
 
     def get_state(self) -> FlightState:

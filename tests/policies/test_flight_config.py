@@ -91,11 +91,14 @@ def test_policy_graph_picks_the_argmax_twist() -> None:
     np.testing.assert_array_equal(twist.numpy(), grid.twists()[index.numpy()])
 
 
-def test_action_head_is_the_numpy_action_set() -> None:
+@pytest.mark.parametrize("action_config", [ActionConfig(turn_below=0.3, speed_from=0.3),
+                                           ActionConfig(turn_below=0.55, speed_from=0.3)])
+def test_action_head_is_the_numpy_action_set(action_config: ActionConfig) -> None:
     """The graph's clearance actions equal ActionSet.act on values that hit every branch: a
-    turn in place (all values low), the speed ramp, full speed, and the ramp's ends."""
+    turn in place (all values low), the speed ramp, full speed, and the ramp's ends; also with a
+    turn threshold above the ramp's start."""
     config = FlightTrainConfig.smoke()
-    actions = ActionSet(DirectionGrid.from_config(config.env), ActionConfig())
+    actions = ActionSet(DirectionGrid.from_config(config.env), action_config)
     head = ActionHead(actions)
     rng = np.random.default_rng(0)
     batch = np.concatenate([rng.uniform(0.0, 0.29, (50, 9)), rng.uniform(0.0, 1.0, (200, 9)),

@@ -108,3 +108,42 @@ def test_speed_table_is_the_committed_result() -> None:
     assert "Two targets are missed" in prose and len(missed) == 2
     for r in missed:
         assert f"{_speed_value(r['value'])}x" in prose, r["name"]
+
+
+def test_turn_threshold_block_is_the_committed_result() -> None:
+    """``--only turn_threshold``: the validation sweep, the held-out table (own and chosen threshold, the
+    oracles unchanged by it) and the targets the README says are met and missed."""
+    tour = " ".join(_tour().split())
+    rows = _rows("flight-turn-threshold.json")
+    chosen = rows["chosen turn_below"]
+    thresholds = chosen["details"]["thresholds"]
+    validation = {t: rows[f"validation worlds mean distance (turn_below={t:g})"] for t in thresholds}
+    assert validation[chosen["value"]]["value"] == max(r["value"] for r in validation.values())
+    assert min(thresholds) < chosen["value"] < max(thresholds) and chosen["passed"]  # not on an edge of the sweep
+    assert all(r["details"]["seed_start"] == 2_000_000 and r["details"]["episodes"] == 30 for r in validation.values())
+    sweep = " | ".join(f"{r['value']:.1f} / {100 * r['details']['success_rate']:.0f}" for r in validation.values())
+    assert f"| validation worlds, m / success % | {sweep} |" in tour
+    own = rows["own: policy mean distance (heldout-worlds)"]["details"]
+    best = rows["chosen: policy mean distance (heldout-worlds)"]["details"]
+    assert own["seeds"] == best["seeds"] and max(own["seeds"]) < 2_000_000 and len(own["seeds"]) == 30
+    for method in ("gt_oracle", "oracle", "straight"):  # the oracles keep their own threshold
+        assert own["metrics"][method] == best["metrics"][method], method
+    for label, details in ((f"`turn_below` {own['turn_below']:g} (its own)", own),
+                           (f"`turn_below` {chosen['value']:g} (chosen)", best)):
+        m = details["metrics"]["policy"]
+        assert f"| policy, {label} | {_cell(m['heldout-worlds'])} | {_cell(m['heldout-appearance'])} |" in tour
+    for method, label in (("gt_oracle", "ground-truth planner"), ("oracle", "depth oracle"), ("straight", "straight ahead")):
+        m = best["metrics"][method]
+        assert f"| {label} | {_cell(m['heldout-worlds'])} | {_cell(m['heldout-appearance'])} |" in tour
+    passed = {n for n, r in rows.items() if n.startswith("chosen: ") and r["passed"]}
+    assert passed == {f"chosen: policy {what}" for what in (
+        "mean distance (heldout-worlds)", "success rate (heldout-worlds)", "/ straight ahead (heldout-worlds)",
+        "/ straight ahead (heldout-appearance)")}, passed
+    v = {n: r["value"] for n, r in rows.items()}
+    assert (f"({v['chosen: policy / straight ahead (heldout-worlds)']:.1f}x, "
+            f"{v['chosen: policy / straight ahead (heldout-appearance)']:.1f}x). It misses >= 0.9x the ground-truth "
+            f"planner ({v['chosen: policy / ground-truth planner (heldout-worlds)']:.2f}x, "
+            f"{v['chosen: policy / ground-truth planner (heldout-appearance)']:.2f}x)") in tour
+    from greenroom.sim.flight.actions import ActionConfig
+
+    assert ActionConfig().turn_below == 0.3 and "Training still uses the default 0.3" in tour

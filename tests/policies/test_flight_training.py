@@ -32,7 +32,7 @@ def _greenroom(args: list[str], runs: Path, timeout: float = 180) -> subprocess.
 
 
 @pytest.mark.slow
-def test_smoke_train_export_evaluate_round_trip(runs_dir: Path) -> None:
+def test_smoke_train_export_evaluate_round_trip(runs_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     train = _greenroom(["train", "flight", "--preset", "smoke"], runs_dir)
     run = Path(train.stdout.strip().splitlines()[-1])
     assert (run / "checkpoints" / "latest").is_file() and (run / "metrics.csv").is_file()
@@ -62,6 +62,35 @@ def test_smoke_train_export_evaluate_round_trip(runs_dir: Path) -> None:
     onnx_out = Path(by_onnx["out_dir"])   # never beside the model (read-only or an installed package)
     assert onnx_out.parent == runs_dir / "eval" / "flight" and (onnx_out / "eval.json").is_file()
     assert not (exported.parent / "eval").exists()
+
+    # the config beside the model is checked as written (settings added later load with defaults)
+    import yaml
+    from greenroom.policies.flight.evaluate import _resolve
+
+    beside = exported.with_suffix(".config.yaml")
+    written = yaml.safe_load(beside.read_text())
+    beside.write_text(yaml.safe_dump({k: written[k] for k in reversed(list(written))}))  # same settings
+    assert _resolve(None, exported, "smoke", []).lr == written["lr"]
+    beside.write_text(yaml.safe_dump({**written, "lr": written["lr"] * 2}))
+    with pytest.raises(ValueError, match="does not match the config hash"):
+        _resolve(None, exported, "smoke", [])
+    beside.write_text(yaml.safe_dump(written))
+
+    # the turn-in-place threshold is chosen on validation worlds only, then both fly the held-out sets
+    from greenroom.policies.flight.bench_turn import VALIDATION_SEED_START, bench_turn_threshold
+
+    monkeypatch.setenv("GREENROOM_BENCH_FLIGHT_RUN", str(run))
+    monkeypatch.setenv("GREENROOM_RUNS", str(runs_dir))
+    rows = {r.name: r for r in bench_turn_threshold(quick=True)}
+    chosen = rows["chosen turn_below"]
+    validation = {t: rows[f"validation worlds mean distance (turn_below={t:g})"] for t in chosen.details["thresholds"]}
+    assert chosen.value in validation and validation[chosen.value].value == max(r.value for r in validation.values())
+    assert all(r.details["seed_start"] == VALIDATION_SEED_START for r in validation.values())
+    for label in ("own", "chosen"):
+        held_out = rows[f"{label}: policy mean distance (heldout-worlds)"].details
+        assert FlightTrainConfig.smoke().eval.seed_start <= min(held_out["seeds"]) <= max(held_out["seeds"]) < VALIDATION_SEED_START
+        assert set(held_out["metrics"]) == {"policy", "straight", "oracle", "gt_oracle"}
+    assert rows["own: policy mean distance (heldout-worlds)"].details["turn_below"] == chosen.details["own_turn_below"]
 
 
 @pytest.mark.slow

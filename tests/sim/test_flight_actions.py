@@ -55,6 +55,28 @@ def test_clearance_speed_ramp_and_turn_in_place() -> None:
     assert actions.limits_needed()[0] == pytest.approx(1.5) and actions.limits_needed()[3] == pytest.approx(1.5)
 
 
+def test_turn_threshold_is_separate_from_the_speed_ramp_and_the_oracles_keep_theirs() -> None:
+    """``turn_below`` above ``speed_from``: a cell valued between them turns in place; above it the speed
+    is the ramp from ``speed_from`` (unchanged). The oracles turn only below ``speed_from``; with the
+    two equal (contracts from before ``speed_from``) nothing differs."""
+    grid = _grid()
+    centre = grid.center_index()
+    actions = ActionSet(grid, ActionConfig(turn_below=0.55, speed_from=0.3))
+    values = np.zeros(grid.size)
+    values[centre] = 0.5
+    np.testing.assert_allclose(actions.act(values)[1], [0, 0, 0, 1.2], atol=1e-6)  # margin: turn in place
+    oracle = actions.for_oracles()
+    assert oracle.config.turn_below == 0.3 and oracle.config.speed_from == 0.3
+    np.testing.assert_allclose(oracle.act(values)[1], [0.4 + 1.1 * 0.2 / 0.7, 0, 0, 0], atol=1e-6)
+    values[centre] = 0.65
+    np.testing.assert_allclose(actions.act(values)[1], oracle.act(values)[1], atol=1e-7)  # same speed above both
+    default = ActionSet(grid, ActionConfig(turn_below=0.3))
+    assert default.for_oracles() is default
+    assert ActionConfig.from_dict({k: v for k, v in ActionConfig().to_dict().items() if k != "speed_from"}).speed_from == 0.3
+    with pytest.raises(ValueError, match="speed_from"):
+        ActionConfig(speed_from=1.0)
+
+
 def test_action_config_round_trip_and_errors() -> None:
     c = ActionConfig(max_speed=1.2)
     assert ActionConfig.from_dict(c.to_dict()) == c
