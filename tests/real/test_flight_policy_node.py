@@ -140,6 +140,10 @@ def test_bad_model_contract_or_parameter_exits_nonzero_and_publishes_nothing(
 
         try:
             probe.spin_until(all_exited, 60, "every misconfigured node to exit")
+        except TimeoutError:  # name the cases still running, with their logs
+            alive = {name: p.output()[-1500:] for name, p in procs.items() if p.poll() is None}
+            raise TimeoutError(f"still running after 60 s: {list(alive)}\n"
+                               + "\n".join(f"--- {name}\n{out}" for name, out in alive.items())) from None
         finally:
             for p in procs.values():
                 p.stop()
