@@ -147,3 +147,31 @@ def test_turn_threshold_block_is_the_committed_result() -> None:
     from greenroom.sim.flight.actions import ActionConfig
 
     assert ActionConfig().turn_below == 0.3 and "Training still uses the default 0.3" in tour
+
+
+def test_turn_threshold_trained_run_is_the_committed_result() -> None:
+    """The run trained with the chosen threshold, through the same bench: the README's sentence."""
+    tour = " ".join(_tour().split())
+    rows = _rows("flight-turn-threshold-trained.json")
+    chosen = rows["chosen turn_below"]
+    own = rows["own: policy mean distance (heldout-worlds)"]["details"]
+    best = rows["chosen: policy mean distance (heldout-worlds)"]["details"]
+    first = _rows("flight-turn-threshold.json")["chosen turn_below"]["value"]
+    assert own["turn_below"] == first and own["seeds"] == _rows("flight-turn-threshold.json")[
+        "own: policy mean distance (heldout-worlds)"]["details"]["seeds"]
+
+    def cell(m: dict) -> str:
+        return f"{m['mean_distance_m']:.1f} m / {100 * m['success_rate']:.0f} %"
+
+    assert (f"at its own {own['turn_below']:g} it flies {cell(own['metrics']['policy']['heldout-worlds'])} on the held-out "
+            f"worlds and {cell(own['metrics']['policy']['heldout-appearance'])} on the held-out appearance set; its "
+            f"validation sweep picks {chosen['value']:g} ({cell(best['metrics']['policy']['heldout-worlds'])}, "
+            f"{cell(best['metrics']['policy']['heldout-appearance'])}), the upper edge of the sweep, and flies less far "
+            f"there than at {own['turn_below']:g}") in tour
+    assert chosen["value"] == max(chosen["details"]["thresholds"]) and not chosen["passed"]
+    for world_set in ("heldout-worlds", "heldout-appearance"):
+        assert best["metrics"]["policy"][world_set]["mean_distance_m"] < own["metrics"]["policy"][world_set]["mean_distance_m"]
+    applied = _rows("flight-turn-threshold.json")["chosen: policy mean distance (heldout-worlds)"]["details"]["metrics"]["policy"]
+    for world_set in ("heldout-worlds", "heldout-appearance"):  # "about as far as applying it"
+        assert abs(own["metrics"]["policy"][world_set]["mean_distance_m"] - applied[world_set]["mean_distance_m"]) < 2.0
+    assert "Training with the higher threshold flies about as far as applying it to the run trained with 0.3" in tour
