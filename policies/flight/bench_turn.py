@@ -47,7 +47,8 @@ def bench_turn_threshold(quick: bool) -> list[BenchResult]:
 
     preset = "smoke" if quick else "cpu"
     run = bench_run(preset, "flight-corners")
-    own = load_config(FlightTrainConfig, run.config_path).env.actions.turn_below
+    run_config = load_config(FlightTrainConfig, run.config_path)
+    own, cap = run_config.env.actions.turn_below, run_config.env.max_distance
     thresholds = (own, 0.45) if quick else THRESHOLDS
     episodes = 3 if quick else VALIDATION_EPISODES
     validation: dict[float, dict[str, Any]] = {}
@@ -64,7 +65,6 @@ def bench_turn_threshold(quick: bool) -> list[BenchResult]:
                                None if quick else check(chosen, "<", max(thresholds)) and chosen > min(thresholds),
                                {"run": str(run.path), "own_turn_below": own, "thresholds": list(thresholds),
                                 "rule": "longest mean distance on the validation worlds"}))
-    cap = load_config(FlightTrainConfig, run.config_path).env.max_distance
     for label, turn_below in (("own", own), ("chosen", chosen)):
         summary = _evaluate(run, preset, turn_below, 5 if quick else 30, "straight,oracle,gt_oracle")
         metrics = summary["metrics"]

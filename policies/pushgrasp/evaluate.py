@@ -30,7 +30,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ...sim.pushgrasp.env import PushGraspEnv
-from ...sim.pushgrasp.geometry import mask_invalid_pushes, valid_push_mask
+from ...sim.pushgrasp.geometry import mask_invalid_pushes
 from ...sim.pushgrasp.testcases import hard_cases, load_vpg_test_case
 from ..runtime.failure_memory import FailureMemory
 from ..common.config import apply_overrides, load_config, resolve_config
@@ -79,12 +79,6 @@ def choose(maps: tuple[np.ndarray, np.ndarray], height: np.ndarray, grasp_only: 
     return action
 
 
-def env_push_mask(env_config: Any) -> np.ndarray:
-    """:func:`valid_push_mask` of an env config's heightmap, workspace and primitive geometry."""
-    return valid_push_mask(env_config.heightmap_size, env_config.workspace, env_config.resolution,
-                           env_config.num_rotations, env_config.geometry)
-
-
 LearnFn = Callable[..., "tuple[np.ndarray, np.ndarray] | None"]
 
 
@@ -101,7 +95,7 @@ def rollout(env: PushGraspEnv, maps_fn: MapsFn, options: dict[str, Any], seed: i
     obs, info = env.reset(seed=seed, options=options)
     result = RunResult(objects=info["num_objects"])
     memory = FailureMemory(env.config.resolution) if avoid_repeats else None
-    push_valid = env_push_mask(env.config)
+    push_valid = env.config.valid_pushes()
     maps = None
     while True:
         if max_actions and result.actions >= max_actions:

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ...sim.pushgrasp.geometry import GRASP, PUSH, mask_invalid_pushes, valid_push_mask
+from ...sim.pushgrasp.geometry import GRASP, PUSH, mask_invalid_pushes
 from .config import PushGraspTrainConfig
 from .model import PushGraspNet
 
@@ -63,9 +63,7 @@ class Learner:
     def choose(self, maps: tuple[np.ndarray, np.ndarray], epsilon: float, rng: np.random.Generator) -> Choice:
         """Greedy action over both maps; with probability epsilon explore (VPG: the primitive only)."""
         push, grasp = maps
-        env = self.config.env
-        push = mask_invalid_pushes(push, valid_push_mask(env.heightmap_size, env.workspace, env.resolution,
-                                                         env.num_rotations, env.geometry))
+        push = mask_invalid_pushes(push, self.config.env.valid_pushes())
         explore = bool(rng.random() < epsilon)
         if self.config.grasp_only:
             primitive = GRASP

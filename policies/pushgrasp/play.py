@@ -15,7 +15,7 @@ from ...sim.pushgrasp.env import PushGraspEnv
 from ..common.config import resolve_config
 from ..runtime.failure_memory import FailureMemory
 from .config import PushGraspTrainConfig
-from .evaluate import choose, env_push_mask
+from .evaluate import choose
 from .plots import qmap_figure
 
 
@@ -66,7 +66,7 @@ def play(preset: str, overrides: list[str], out_dir: Path, policy: Path | None, 
             if step == 0:
                 qmap_figure(obs, maps, out_dir / "qmaps-play.png")
             frames.append(_frame(env.render(), obs["color"]))
-            action = choose(maps, obs["height"], grasp_only, memory, env_push_mask(env.config))
+            action = choose(maps, obs["height"], grasp_only, memory, env.config.valid_pushes())
             obs, _, terminated, truncated, _ = env.step(np.array(action))
             if terminated or truncated:
                 break

@@ -168,13 +168,12 @@ class PushGraspRuntimePolicy:
 
     def best_action(self, maps: np.ndarray) -> tuple[tuple[int, int, int, int], float]:
         """Greedy (primitive, rotation, row, col) over the (2, k, S, S) maps, and its value; pushes that
-        cannot move (:func:`valid_push_mask`: outward or along the edge) are never chosen."""
+        cannot move with the contract's geometry (:func:`valid_push_mask`) are never chosen."""
         push = mask_invalid_pushes(maps[PUSH], valid_push_mask(self.size, self.workspace, self.resolution,
                                                                self.num_rotations, self.geometry))
         grasp = maps[GRASP]
-        maps = np.stack([push, grasp])
         primitive = GRASP if (self.grasp_only or grasp.max() >= push.max()) else PUSH
-        chosen = maps[primitive]
+        chosen = grasp if primitive == GRASP else push
         rotation, row, col = np.unravel_index(int(np.argmax(chosen)), chosen.shape)
         return (primitive, int(rotation), int(row), int(col)), float(chosen[rotation, row, col])
 

@@ -170,6 +170,12 @@ class PushGraspEnvConfig:
         if rows != cols:
             raise ValueError(f"the workspace must map to a square heightmap; got {rows}x{cols}")
 
+    def valid_pushes(self):
+        """(k, S, S) bool: the pushes that can move (:func:`.geometry.valid_push_mask`; cached, read-only)."""
+        from .geometry import valid_push_mask
+
+        return valid_push_mask(self.heightmap_size, self.workspace, self.resolution, self.num_rotations, self.geometry)
+
     @property
     def heightmap_size(self) -> int:
         return self.workspace.shape(self.resolution)[0]

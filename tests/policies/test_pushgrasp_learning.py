@@ -98,12 +98,12 @@ def test_training_step_reduces_the_loss_on_a_fixed_sample() -> None:
 def test_training_and_evaluation_never_choose_a_push_that_cannot_move() -> None:
     """The trainer's and the evaluation's greedy choice skip pushes along or out of the edge
     (valid_push_mask) even when their value is the highest; the best movable push wins instead."""
-    from greenroom.policies.pushgrasp.evaluate import env_push_mask, greedy
+    from greenroom.policies.pushgrasp.evaluate import greedy
 
     config = PushGraspTrainConfig.smoke()
     learner = Learner(config)
     k, size = config.env.num_rotations, config.env.heightmap_size
-    valid = env_push_mask(config.env)
+    valid = config.env.valid_pushes()
     assert not valid.all()
     push = np.zeros((k, size, size), np.float32)
     push[np.nonzero(~valid)] = 5.0        # every immovable push is worth the most ...
