@@ -86,6 +86,9 @@ class _Actors:
     def raise_if_failed(self) -> None:
         raise NotImplementedError
 
+    def before_read(self) -> None:
+        """Call before reading ``transitions``: raises if that read could wait forever on a dead actor."""
+
     def close(self) -> None:
         raise NotImplementedError
 
@@ -115,16 +118,23 @@ class LocalActors(_Actors):
             raise RuntimeError(f"actor process(es) {', '.join(dead)} died (exit codes "
                                f"{[p.exitcode for p in self.procs]}); see their traceback above")
 
+    def before_read(self) -> None:
+        """An actor that crashed part-way through putting a chunk left half a message, which a read would
+        wait on forever: report the crash instead (the window between this check and the read remains)."""
+        self.raise_if_failed()
+
     def close(self) -> None:
+        """Stop the actors (terminating any still running after ``close_timeout_s``); never reads the queue.
+
+        Reading here could hang: an actor that exits while its queue feeder thread is part-way through
+        a chunk larger than a pipe buffer leaves half a message behind, and ``Queue.get`` (even with a
+        timeout) then blocks forever on the missing bytes. Nothing needs the reads either: actors put
+        with a timeout and check the stop flag, and do not wait for their feeder threads at exit.
+        """
         self.stop_event.set()
         deadline = time.monotonic() + self.close_timeout_s
         for p in self.procs:
-            while p.is_alive() and time.monotonic() < deadline:
-                try:  # drain so a blocked put can return
-                    self.transitions.get(timeout=0.05)
-                except queue.Empty:
-                    pass
-                p.join(timeout=0.05)
+            p.join(timeout=max(0.0, deadline - time.monotonic()))
             if p.is_alive():
                 p.terminate()
                 p.join(timeout=5)

@@ -121,6 +121,7 @@ class ActorPool:
 
     def get(self, timeout: float) -> list[Chunk]:
         """Every chunk waiting now (blocking up to ``timeout`` s for the first); raises when an actor died."""
+        self.actors.before_read()
         chunks = _drain(self.actors.transitions, timeout)
         if not chunks:
             self.actors.raise_if_failed()

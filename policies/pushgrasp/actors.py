@@ -131,6 +131,7 @@ class ActorPool:
 
     def get(self, timeout: float) -> Transition | None:
         """The next transition (None after ``timeout`` s); raises when an actor died."""
+        self.actors.before_read()
         try:
             return self.actors.transitions.get(timeout=timeout)
         except queue.Empty:

@@ -13,7 +13,8 @@ one of the node's ``startup_errors`` (e.g. a bad contract) is printed as one cle
 other exception raised while building the node (a missing dependency, a bug) is printed with its
 traceback. Either way the *original* error is what the user sees (a half-built node is then
 destroyed without letting its own clean-up hide it) and the process exits with status 1 before
-anything is published. The process ends with ``os._exit`` once the node and ROS are shut down
+anything is published. Shutdown is bounded: a node still running ``SHUTDOWN_BUDGET_S`` after it
+began to stop prints every thread's stack (the step that blocked) and exits with status 1. The process ends with ``os._exit`` once the node and ROS are shut down
 (see :func:`run_node`).
 
 Executor: rclpy's ``EventsExecutor`` where this rclpy has it (Kilted and later), else the
@@ -29,6 +30,7 @@ from stamp to callback at 640x480 when it did; see that module).
 """
 from __future__ import annotations
 
+import faulthandler
 import os
 import signal
 import sys
@@ -43,6 +45,11 @@ from rclpy.signals import SignalHandlerOptions
 from .allocator import keep_freed_memory
 
 SPIN_PERIOD_S = 0.05  # longest wait in one spin_once: how late a SIGINT/SIGTERM is acted on
+# From the first stop signal (or the start of shutdown), a node has this long to exit; past it the
+# interpreter's C-level watchdog (faulthandler) prints every thread's stack, so the log names the
+# step that blocked, and exits with status 1. Below launch's escalation (SIGINT, 5 s, SIGTERM, 5 s,
+# SIGKILL), which would kill the node without a word.
+SHUTDOWN_BUDGET_S = 8.0
 
 
 EXECUTOR_ENV = "GREENROOM_EXECUTOR"
@@ -76,8 +83,14 @@ def run_node(factory: Callable[[], Node], args: Sequence[str] | None, prog: str,
     is printed and the exit status is 1 (the recorder does this when a topic never appears).
     """
     stop_signals: list[int] = []
+
+    def on_stop_signal(received: int, _frame: object) -> None:
+        if not stop_signals:
+            _arm_shutdown_watchdog()
+        stop_signals.append(received)
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda received, _frame: stop_signals.append(received))
+        signal.signal(signum, on_stop_signal)
     keep_freed_memory()
     try:
         rclpy.init(args=list(args) if args is not None else None, signal_handler_options=SignalHandlerOptions.NO)
@@ -109,6 +122,8 @@ def run_node(factory: Callable[[], Node], args: Sequence[str] | None, prog: str,
         _report(f"{prog}: error: a callback raised:\n{traceback.format_exc().rstrip()}")
         status = 1
     finally:
+        if not stop_signals:  # stopping for another reason (a start-up error, a failure, ROS shut down)
+            _arm_shutdown_watchdog()
         _quietly(prog, executor.shutdown)
         if node is not None:
             _quietly(prog, node.destroy_node)
@@ -122,6 +137,15 @@ def run_node(factory: Callable[[], Node], args: Sequence[str] | None, prog: str,
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(status)
+
+
+def _arm_shutdown_watchdog() -> None:
+    """Exit with status 1 and every thread's stack if the node is still running in SHUTDOWN_BUDGET_S.
+
+    faulthandler's watchdog is a C thread: it fires even while the main thread is blocked inside a
+    native call that holds the GIL (DDS, a simulator), where neither a Python thread nor a second
+    signal's Python handler would ever run."""
+    faulthandler.dump_traceback_later(SHUTDOWN_BUDGET_S, exit=True)
 
 
 def _report(text: str) -> None:

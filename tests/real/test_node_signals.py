@@ -31,3 +31,40 @@ def test_node_exits_zero_on_signal_while_spinning(ros_domain: int, signum: int) 
     assert code == 0, out[-3000:]
     assert "Traceback" not in out, out[-3000:]
     assert stopped_s < 5.0, f"took {stopped_s:.1f} s to stop"
+
+
+STUCK_NODE = '''
+import sys, time
+from rclpy.node import Node
+from greenroom.real.common.spin import run_node
+
+class StuckInShutdown(Node):
+    def __init__(self):
+        super().__init__("stuck_in_shutdown")
+        print("spinning", flush=True)
+
+    def destroy_node(self):
+        time.sleep(600)  # a shutdown step that never returns
+
+run_node(StuckInShutdown, None, "stuck_in_shutdown")
+'''
+
+
+def test_a_node_stuck_in_shutdown_exits_with_the_blocking_step(ros_domain: int, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from greenroom.real.common.spin import SHUTDOWN_BUDGET_S
+
+    script = tmp_path / "stuck.py"
+    script.write_text(STUCK_NODE)
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "spinning", proc.stderr.read()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=SHUTDOWN_BUDGET_S + 20)
+    finally:
+        proc.kill()
+    # stopped by the watchdog (not left for launch's SIGKILL), with the stack of the step that blocked
+    assert proc.returncode == 1, err[-3000:]
+    assert "in destroy_node" in err and "stuck.py" in err, err[-3000:]
