@@ -4,7 +4,7 @@
 
     greenroom train TASK [--preset smoke|cpu|paper] [key=value ...] [--resume RUN]
     greenroom evaluate [RUN] [--onnx FILE] [--task TASK] [--preset P] [key=value ...]
-    greenroom export RUN [--out DIR]
+    greenroom export RUN [--out DIR] [key=value ...]      (flight: env.actions.* only)
     greenroom play TASK [--preset P] [--out DIR] [--policy FILE] [key=value ...]
     greenroom bench TASK [--only NAME,...] [--quick] [--json FILE]
     greenroom launch FILE [name:=value ...]
@@ -81,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="export a run's policy to ONNX + contract, with a parity check")
     p.add_argument("run", type=Path, metavar="RUN")
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default RUN/export)")
+    p.add_argument("overrides", nargs="*", metavar="key=value",
+                   help="deployment settings (flight: the action set, e.g. env.actions.turn_below=0.55)")
 
     p = sub.add_parser("play", help="roll out a policy (or a scripted one) and write a video and plots")
     task_arg(p), preset_arg(p), overrides_arg(p)
@@ -235,7 +237,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from .policies.common.rundir import RunDir
     from .policies.common.task import load_task
 
-    path = load_task(_task_of_run(args.run)).export(RunDir.open(args.run), args.out)
+    path = load_task(_task_of_run(args.run)).export(RunDir.open(args.run), args.out, args.overrides)
     print(path)
     return 0
 

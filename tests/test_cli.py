@@ -41,6 +41,16 @@ def test_export_of_a_missing_run_says_so(tmp_path: Path, capsys: pytest.CaptureF
     assert "does not exist" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("task", ["pushgrasp", "finray"])
+def test_export_overrides_only_where_the_task_allows_them(task: str, tmp_path: Path) -> None:
+    from greenroom.policies.common.config import ConfigError
+    from greenroom.policies.common.rundir import RunDir
+    from greenroom.policies.common.task import load_task
+
+    with pytest.raises(ConfigError, match=f"greenroom export {task}: takes no overrides"):
+        load_task(task).export(RunDir(tmp_path), None, ["lr=0.1"])  # refused before the run is read
+
+
 def test_unknown_config_key_names_valid_keys(runs_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["train", "flight", "--preset", "smoke", "env.no_such_key=1"]) == 2
     err = capsys.readouterr().err

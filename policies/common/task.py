@@ -13,6 +13,7 @@ from types import ModuleType
 from typing import Any
 
 from .bench import BenchResult
+from .config import ConfigError
 from .rundir import RunDir
 
 TASK_MODULES = {
@@ -36,7 +37,7 @@ class Task:
     validate      nothing (override: check user files named by the config)
     train         ``<package>.trainer.train(config, run, resume=...)``
     evaluate      ``<package>.evaluate.evaluate(run, onnx, preset, overrides) -> dict``
-    export        ``<package>.export.export_run(run, out_dir) -> Path``
+    export        ``<package>.export.export_run(run, out_dir[, overrides]) -> Path``
     play          ``<package>.play.play(preset, overrides, out_dir, policy) -> list[Path]``
     benchmarks    ``<package>.bench.BENCHMARKS``
     ============  =====================================================
@@ -72,8 +73,16 @@ class Task:
     def evaluate(self, run: RunDir | None, onnx: Path | None, preset: str, overrides: list[str]) -> dict[str, Any]:
         return self._module("evaluate").evaluate(run, onnx, preset, overrides)
 
-    def export(self, run: RunDir, out_dir: Path | None) -> Path:
-        return self._module("export").export_run(run, out_dir)
+    def export(self, run: RunDir, out_dir: Path | None, overrides: list[str] | None = None) -> Path:
+        """``overrides``: deployment settings the task's export module allows (its ``EXPORT_OVERRIDES``
+        key prefix, e.g. flight's action set); a task without one takes none."""
+        module = self._module("export")
+        if not overrides:
+            return module.export_run(run, out_dir)
+        if not getattr(module, "EXPORT_OVERRIDES", ""):
+            raise ConfigError(f"greenroom export {self.name}: takes no overrides (got {' '.join(overrides)}); "
+                              f"everything is what the run was trained with")
+        return module.export_run(run, out_dir, overrides)
 
     def play(self, preset: str, overrides: list[str], out_dir: Path, policy: Path | None) -> list[Path]:
         return self._module("play").play(preset, overrides, out_dir, policy)

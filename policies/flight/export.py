@@ -4,7 +4,9 @@ Output (default ``RUN/export/``): ``policy.onnx`` (uint8 image (batch, H, W, 3) 
 ``values`` (batch, rows, cols), ``index`` (batch,), ``twist`` (batch, 4) from the env's action
 set, recorded in the contract as ``spec["actions"]``; see
 :mod:`greenroom.policies.runtime.flight`), ``policy.contract.json``, ``policy.config.yaml`` (the
-training config, whose hash is in the contract) and ``parity.json``.
+training config, whose hash is in the contract) and ``parity.json``. ``env.actions.KEY=VALUE``
+overrides change the action set in the graph, contract and config (e.g. the ``turn_below`` the
+``turn_threshold`` bench chose on validation worlds); nothing the network was trained with can change.
 
 Parity: torch and ONNX Runtime are compared on ``config.export_observations`` (>= 256)
 observations recorded in the simulator: the newest frames of the run's training data, topped up
@@ -22,7 +24,7 @@ import torch
 
 from ...sim.flight.actions import ActionSet
 from ...sim.flight.grid import DirectionGrid
-from ..common.config import load_config, save_config
+from ..common.config import ConfigError, apply_overrides, load_config, save_config
 from ..common.export import ParityError, check_parity, contract_from_onnx, export_onnx
 from ..common.rundir import RunDir, atomic_write_json, load_weights
 from ..runtime.flight import INPUT, OUTPUTS, FlightRuntimePolicy
@@ -105,8 +107,25 @@ def load_trained_network(run: RunDir) -> tuple[FlightTrainConfig, FlightValueNet
     return config, net.eval(), checkpoint
 
 
-def export_run(run: RunDir, out_dir: Path | None = None) -> Path:
-    """Export a run's latest checkpoint (``greenroom export RUN [--out DIR]``)."""
+EXPORT_OVERRIDES = "env.actions."
+"""Keys ``greenroom export RUN key=value`` may change: the action set, i.e. how the value grid
+becomes a Twist (inside the ONNX graph, recorded in the contract and the config beside it). The
+rest is what the network was trained with."""
+
+
+def deployment_config(config: FlightTrainConfig, overrides: list[str] | tuple[str, ...]) -> FlightTrainConfig:
+    """``config`` with export-time ``overrides`` applied; ConfigError for a key outside the action set."""
+    valid = ", ".join(f"{EXPORT_OVERRIDES}{name}" for name in config.env.actions.to_dict())
+    for item in overrides:
+        if not item.split("=", 1)[0].strip().startswith(EXPORT_OVERRIDES):
+            raise ConfigError(f"export override {item!r}: only the action set can change at export ({valid}); "
+                              f"the rest is what the network was trained with")
+    return apply_overrides(config, list(overrides))
+
+
+def export_run(run: RunDir, out_dir: Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Path:
+    """Export a run's latest checkpoint (``greenroom export RUN [--out DIR] [env.actions.KEY=VALUE ...]``)."""
     config, net, _ = load_trained_network(run)
+    config = deployment_config(config, overrides)
     observations = recorded_observations(run, config, net, config.export_observations)
     return export_policy(net, config, Path(out_dir) if out_dir is not None else run.export_dir, observations)

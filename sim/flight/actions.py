@@ -27,6 +27,11 @@ Modes:
     scaled by ``s / forward_speed`` (vz clipped to the grid's ``max_vertical_speed``; yaw rate
     unchanged). ``speed_from`` (default 0.3) was ``turn_below`` itself before the two were
     separate settings; contracts without it mean 0.3, the ``turn_below`` they were made with.
+    ``turn_below`` defaults to 0.5 (it was 0.3): a value grid learned from one image errs, and the
+    drone crashed where it flew on toward cells valued just above 0.3. On the validation worlds of
+    ``greenroom bench flight --only turn_threshold`` both runs trained with 0.3 flew farthest at
+    0.5-0.55 (README "When to turn in place"). Contracts and configs record it, so exports made
+    with 0.3 keep it.
 """
 from __future__ import annotations
 
@@ -53,7 +58,7 @@ class ActionConfig:
     mode: str = "clearance"
     min_speed: float = 0.4
     max_speed: float = 1.5
-    turn_below: float = 0.3
+    turn_below: float = 0.5
     turn_rate: float = 1.2
     speed_from: float = 0.3
 

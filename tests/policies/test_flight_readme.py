@@ -85,6 +85,14 @@ def test_bundled_policy_line_is_the_committed_result() -> None:
         success = 100 * row["details"]["metrics"]["policy"]["success_rate"]
         assert f"{row['value']:.1f} m and {success:.0f} % success {words}" in tour or \
             f"{row['value']:.1f} m and {success:.0f} % {words}" in tour, world_set
+    # the policy it replaced, from its own committed result, flew less far on both sets
+    previous = _rows("flight-bundled-previous.json")
+    cells = []
+    for world_set in ("heldout-worlds", "heldout-appearance"):
+        row = previous[f"policy mean distance ({world_set})"]
+        cells.append(f"{row['value']:.1f} m / {100 * row['details']['metrics']['policy']['success_rate']:.0f} %")
+        assert row["value"] < rows[f"policy mean distance ({world_set})"]["value"]
+    assert f"flew {cells[0]} and {cells[1]}" in tour
 
 
 def _speed_value(value: float) -> str:
@@ -146,7 +154,38 @@ def test_turn_threshold_block_is_the_committed_result() -> None:
             f"{v['chosen: policy / ground-truth planner (heldout-appearance)']:.2f}x)") in tour
     from greenroom.sim.flight.actions import ActionConfig
 
-    assert ActionConfig().turn_below == 0.3 and "Training still uses the default 0.3" in tour
+    assert ActionConfig().turn_below == 0.5 and "the default `env.actions.turn_below` is now 0.5" in tour
+
+
+def test_default_turn_threshold_follows_the_validation_sweeps() -> None:
+    """The default (0.5) is the threshold with the longest validation distance averaged over the runs
+    trained with 0.3; 0.3 flies least far on the validation worlds in every run; the seed-1 sentence."""
+    from greenroom.sim.flight.actions import ActionConfig
+
+    tour = " ".join(_tour().split())
+    sweeps = {}
+    for name in ("flight-turn-threshold.json", "flight-turn-threshold-seed1.json", "flight-turn-threshold-trained.json"):
+        rows = _rows(name)
+        thresholds = rows["chosen turn_below"]["details"]["thresholds"]
+        sweeps[name] = {t: rows[f"validation worlds mean distance (turn_below={t:g})"]["value"] for t in thresholds}
+        assert min(sweeps[name], key=sweeps[name].get) == 0.3, name  # "0.3 flies least far"
+    trained_with_03 = [sweeps["flight-turn-threshold.json"], sweeps["flight-turn-threshold-seed1.json"]]
+    mean = {t: sum(s[t] for s in trained_with_03) / 2 for t in trained_with_03[0]}
+    best = max(mean, key=mean.get)
+    assert best == ActionConfig().turn_below == 0.5
+    assert f"it flies farthest ({mean[0.5]:.1f} m; 0.55: {mean[0.55]:.1f} m)" in tour
+    seed1 = _rows("flight-turn-threshold-seed1.json")
+    assert seed1["own: policy mean distance (heldout-worlds)"]["details"]["turn_below"] == 0.3
+    assert seed1["chosen turn_below"]["value"] == 0.5
+
+    def cell(label: str, world_set: str) -> str:
+        m = seed1[f"{label}: policy mean distance ({world_set})"]["details"]["metrics"]["policy"][world_set]
+        return f"{m['mean_distance_m']:.1f} m / {100 * m['success_rate']:.0f} %"
+
+    v = sweeps["flight-turn-threshold-seed1.json"]
+    assert (f"its validation sweep picks 0.5 ({v[0.3]:.1f} m at 0.3, {v[0.5]:.1f} m at 0.5), and on the held-out sets "
+            f"it flies {cell('chosen', 'heldout-worlds')} and {cell('chosen', 'heldout-appearance')} at 0.5, against "
+            f"{cell('own', 'heldout-worlds')} and {cell('own', 'heldout-appearance')} at its own 0.3") in tour
 
 
 def test_turn_threshold_trained_run_is_the_committed_result() -> None:

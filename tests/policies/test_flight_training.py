@@ -76,6 +76,19 @@ def test_smoke_train_export_evaluate_round_trip(runs_dir: Path, monkeypatch: pyt
         _resolve(None, exported, "smoke", [])
     beside.write_text(yaml.safe_dump(written))
 
+    # export-time action set: the graph, contract and config get the override, the weights stay
+    relaxed = Path(_greenroom(["export", str(run), "--out", str(runs_dir / "relaxed"), "env.actions.turn_below=0.55"],
+                              runs_dir).stdout.strip().splitlines()[-1])
+    relaxed_policy = FlightRuntimePolicy(relaxed)  # checks the graph's twists against the contract's action set
+    assert relaxed_policy.actions.config.turn_below == 0.55 and policy.actions.config.turn_below != 0.55
+    frames = np.load(sorted((run / "data").glob("*.npz"))[-1])["images"][:64]
+    np.testing.assert_allclose(relaxed_policy.act_batch(frames)[0], policy.act_batch(frames)[0], atol=1e-6)  # same values
+    assert yaml.safe_load(relaxed.with_suffix(".config.yaml").read_text())["env"]["actions"]["turn_below"] == 0.55
+    refused = subprocess.run(CLI + ["export", str(run), "--out", str(runs_dir / "bad"), "env.image_size=96"],
+                             capture_output=True, text=True, timeout=120, env={**os.environ, "GREENROOM_RUNS": str(runs_dir)})
+    assert refused.returncode == 2 and "env.actions.turn_below" in refused.stderr, refused.stderr
+    assert not (runs_dir / "bad").exists()
+
     # the turn-in-place threshold is chosen on validation worlds only, then both fly the held-out sets
     from greenroom.policies.flight.bench_turn import VALIDATION_SEED_START, bench_turn_threshold
 
