@@ -164,7 +164,8 @@ def test_default_turn_threshold_follows_the_validation_sweeps() -> None:
 
     tour = " ".join(_tour().split())
     sweeps = {}
-    for name in ("flight-turn-threshold.json", "flight-turn-threshold-seed1.json", "flight-turn-threshold-trained.json"):
+    for name in ("flight-turn-threshold.json", "flight-turn-threshold-seed1.json", "flight-turn-threshold-trained.json",
+                 "flight-turn-threshold-default-seed2.json"):
         rows = _rows(name)
         thresholds = rows["chosen turn_below"]["details"]["thresholds"]
         sweeps[name] = {t: rows[f"validation worlds mean distance (turn_below={t:g})"]["value"] for t in thresholds}
@@ -214,3 +215,30 @@ def test_turn_threshold_trained_run_is_the_committed_result() -> None:
     for world_set in ("heldout-worlds", "heldout-appearance"):  # "about as far as applying it"
         assert abs(own["metrics"]["policy"][world_set]["mean_distance_m"] - applied[world_set]["mean_distance_m"]) < 2.0
     assert "Training with the higher threshold flies about as far as applying it to the run trained with 0.3" in tour
+
+
+def test_run_trained_with_the_default_threshold_is_the_committed_result() -> None:
+    """Seed 2 trained with the default 0.5: its own and its chosen threshold, the targets it meets on
+    the held-out worlds, and why the shipped policy stays (the held-out appearance set)."""
+    from greenroom.sim.flight.actions import ActionConfig
+
+    tour = " ".join(_tour().split())
+    rows = _rows("flight-turn-threshold-default-seed2.json")
+    own = rows["own: policy mean distance (heldout-worlds)"]["details"]
+    best = rows["chosen: policy mean distance (heldout-worlds)"]["details"]
+    assert own["turn_below"] == ActionConfig().turn_below and rows["chosen turn_below"]["value"] == 0.55
+
+    def cell(details: dict, world_set: str) -> str:
+        m = details["metrics"]["policy"][world_set]
+        return f"{m['mean_distance_m']:.1f} m / {100 * m['success_rate']:.0f} %"
+
+    assert (f"at its own 0.5 it flies {cell(own, 'heldout-worlds')} on the held-out worlds and "
+            f"{cell(own, 'heldout-appearance')} on the held-out appearance set") in tour
+    ratio = rows["chosen: policy / ground-truth planner (heldout-worlds)"]["value"]
+    assert f"at 0.55 it flies {cell(best, 'heldout-worlds')} on the held-out worlds, {ratio:.2f}x the ground-truth planner" in tour
+    met = {n for n, r in rows.items() if n.startswith("chosen: ") and "(heldout-worlds)" in n and r["passed"]}
+    assert met == {f"chosen: policy {what} (heldout-worlds)" for what in
+                   ("mean distance", "success rate", "/ ground-truth planner", "/ straight ahead")}, met
+    assert f"On the held-out appearance set it flies {cell(best, 'heldout-appearance')}" in tour
+    shipped = _rows("flight-bundled.json")["policy mean distance (heldout-appearance)"]["value"]
+    assert best["metrics"]["policy"]["heldout-appearance"]["mean_distance_m"] < shipped
