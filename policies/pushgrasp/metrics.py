@@ -18,6 +18,10 @@ grasp held a block, from one reset until the run ends (VPG evaluate.py, shared/d
 - **stuck on one spot** (this project): ``no_change_runs_on_one_spot`` counts the runs that ended
   after 10 no-change actions all of the same primitive within ``SPOT_PX`` pixels of the last one
   (any rotation): the greedy policy repeating one failing action until the end rule fires.
+- **left on the edge** (this project): ``no_change_runs_left_on_edge`` counts the runs that ended
+  after 10 no-change actions with every block still in the scene on the workspace edge (partly
+  outside the heightmap); ``blocks_left`` / ``blocks_left_on_edge``: blocks in the scene at the end
+  of the incomplete runs, and how many of them were on the edge.
 
 All percentages are 0-100; a mean over no runs is reported as NaN (not 0: "nothing measured"
 must not read as "0 % success").
@@ -44,6 +48,8 @@ class RunResult:
     lost: int = 0          # blocks that left the workspace (pushed or knocked off): they cannot be grasped
     ended: str = ""        # why the run stopped: cleared, no_change, action_cap, empty (nothing left, not all grasped)
     pixels: list[tuple[int, int]] = field(default_factory=list)  # (row, col) of each action, when recorded
+    left: int = 0          # blocks still in the scene when the run ended
+    left_on_edge: int = 0  # of those, blocks on the workspace edge (env info "objects_on_edge")
 
     def record(self, primitive: int, grasp_success: bool, pixel: tuple[int, int] | None = None) -> None:
         self.primitives.append(int(primitive))
@@ -131,6 +137,9 @@ def summarize(results: list[RunResult]) -> dict[str, float]:
         "grasp_success_without_push": 100.0 * without_s / without_n if without_n else math.nan,
         "grasps_without_push": without_n,
         "no_change_runs_on_one_spot": sum(r.ended == "no_change" and r.final_repeats >= STUCK_ACTIONS for r in results),
+        "no_change_runs_left_on_edge": sum(r.ended == "no_change" and 0 < r.left == r.left_on_edge for r in results),
+        "blocks_left": sum(r.left for r in results if not r.completed),
+        "blocks_left_on_edge": sum(r.left_on_edge for r in results if not r.completed),
         "runs_hitting_action_cap": sum(r.ended == "action_cap" for r in results),
         "runs_ended": {reason: sum(r.ended == reason for r in results) for reason in sorted({r.ended for r in results})},
     }

@@ -108,6 +108,8 @@ class PushGraspEnvConfig:
     num_objects: int = 10                # blocks dropped per episode (paper sim 10)
     num_objects_max: int = 0             # > num_objects: each default reset drops U{num_objects..this} blocks
                                          # (denser clutter in training; 0: always num_objects)
+    edge_objects: int = 0                # of a default reset's blocks, this many land on the workspace edge,
+                                         # partly outside the heightmap (PushGraspWorld.drop_on_edge; training)
     image_width: int = 320               # rendered RGB-D size, px (paper 640x480)
     image_height: int = 240
     camera_height: float = 0.75          # nominal camera height above the table, m
@@ -150,6 +152,8 @@ class PushGraspEnvConfig:
         if self.num_objects_max and not self.num_objects <= self.num_objects_max <= 60:
             raise ValueError(f"num_objects_max must be 0 or in num_objects..60 ({self.num_objects}..60); "
                              f"got {self.num_objects_max}")
+        if not 0 <= self.edge_objects <= self.num_objects:
+            raise ValueError(f"edge_objects must be in 0..num_objects (0..{self.num_objects}); got {self.edge_objects}")
         if self.image_width < 32 or self.image_height < 32:
             raise ValueError(f"image size must be >= 32 px; got {self.image_width}x{self.image_height}")
         if self.friction_model not in ("contact", "material"):

@@ -35,12 +35,14 @@ grasped). The terms are in ``info["reward_terms"]``.
 ``{"objects": [ObjectSpec, ...]}`` places an arrangement (e.g. from ``load_vpg_test_case``);
 ``{"num_objects": n}`` drops n random blocks; default: ``config.num_objects`` random blocks (with
 ``config.num_objects_max``: a number drawn uniformly from ``num_objects..num_objects_max`` with the
-reset's generator, reported in ``info["num_objects"]``);
+reset's generator, reported in ``info["num_objects"]``; with ``config.edge_objects``, that many of
+them land on the workspace edge instead, partly outside the heightmap);
 ``"blocks"``: a folder of .obj meshes to draw them from instead of ``config.blocks`` (this reset only).
 
 ## Info
-``grasp_success``, ``changed`` (bool), ``changed_cells``, ``num_objects``, ``reward_terms``,
-``randomization`` (samples of this episode), ``recovered``, ``lost_objects``.
+``grasp_success``, ``changed`` (bool), ``changed_cells``, ``num_objects`` (blocks in the scene now),
+``objects_on_edge`` (of those, blocks on the workspace edge: ``PushGraspWorld.objects_on_edge``),
+``reward_terms``, ``randomization`` (samples of this episode), ``recovered``, ``lost_objects``.
 """
 from __future__ import annotations
 
@@ -94,6 +96,7 @@ class PushGraspEnv(gym.Env):
         self._randomization = sample_groups(self.config.randomization.groups(), episode_seed)
         if "objects" not in options and "num_objects" not in options:
             options["num_objects"] = self._default_object_count()  # kept for a recovery's re-population
+            options["edge_objects"] = self.config.edge_objects
         self._last_layout = options
         self._populate(options)
         self.no_change, self.actions = 0, 0
@@ -108,8 +111,11 @@ class PushGraspEnv(gym.Env):
             world.place(list(options["objects"]))
         else:
             n = int(options.get("num_objects", self.config.num_objects))
+            on_edge = min(int(options.get("edge_objects", 0)), n)
             meshes = self._mesh_set(options.get("blocks"))
-            world.drop_random(n, self.np_random, meshes)
+            world.drop_random(n - on_edge, self.np_random, meshes)
+            if on_edge:
+                world.drop_on_edge(on_edge, self.np_random, meshes)
         world.remove_lost_objects()
 
     def _default_object_count(self) -> int:
@@ -197,7 +203,8 @@ class PushGraspEnv(gym.Env):
         return bool(self._obs is not None and np.count_nonzero(self._obs["height"] > 0.02) < self.clear_cells)
 
     def _info(self, recovered: bool) -> dict[str, Any]:
-        return {"num_objects": len(self.world.objects), "randomization": copy.deepcopy(self._randomization),
+        return {"num_objects": len(self.world.objects), "objects_on_edge": self.world.objects_on_edge(),
+                "randomization": copy.deepcopy(self._randomization),
                 "recovered": recovered, "no_change": getattr(self, "no_change", 0)}
 
     @property

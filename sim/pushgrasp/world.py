@@ -234,6 +234,22 @@ class PushGraspWorld:
             self.arm.step(40)
         self.settle()
 
+    def drop_on_edge(self, n: int, rng: np.random.Generator, meshes: list[str] | None = None) -> None:
+        """Drop ``n`` random blocks flat (random yaw) from 5 cm onto the workspace edge: a random side,
+        centre U(-1.5, +1) cm across its line (negative: inside), at least 5 cm from a corner. Blocks
+        stranded there, partly outside the heightmap, end most runs VPG's protocol does not complete."""
+        ws = self.workspace
+        for rgb, texture in self.block_colors(n):
+            side, across = int(rng.integers(4)), float(rng.uniform(-0.015, 0.01))  # across > 0: outside
+            x, y = rng.uniform(ws.x_min + 0.05, ws.x_max - 0.05), rng.uniform(ws.y_min + 0.05, ws.y_max - 0.05)
+            if side < 2:
+                x = ws.x_min - across if side == 0 else ws.x_max + across
+            else:
+                y = ws.y_min - across if side == 2 else ws.y_max + across
+            yaw = float(rng.uniform(-np.pi, np.pi))
+            self.add_block(ObjectSpec(str(rng.choice(meshes or list(BLOCK_NAMES))), rgb, (x, y, 0.05), (0.0, 0.0, yaw)), texture)
+        self.settle()
+
     def place(self, objects: list[ObjectSpec]) -> None:
         """Place an arrangement (test case) as given, then let it settle.
 
@@ -286,6 +302,14 @@ class PushGraspWorld:
             return bool(ws.contains_xy(np.array(pos[:2]), margin=0.01))
         low, high = p.getAABB(body, physicsClientId=self.client)
         return bool(high[0] > ws.x_min and low[0] < ws.x_max and high[1] > ws.y_min and low[1] < ws.y_max)
+
+    def objects_on_edge(self, margin: float = 0.005) -> int:
+        """Blocks whose bounding box crosses the workspace edge or lies within ``margin`` m of it: only
+        part of such a block is in the heightmap (and the policy sees it cut off at the edge)."""
+        ws = self.workspace
+        boxes = [p.getAABB(body, physicsClientId=self.client) for body in self.objects]
+        return sum(min(low[0] - ws.x_min, ws.x_max - high[0], low[1] - ws.y_min, ws.y_max - high[1]) < margin
+                   for low, high in boxes)
 
     def take_lost_objects(self, lifted_above: float = 0.05) -> tuple[int, int]:
         """Remove blocks entirely outside the workspace (:meth:`in_view`); returns (carried, lost).

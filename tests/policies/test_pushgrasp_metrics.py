@@ -41,6 +41,21 @@ def test_runs_stuck_on_one_spot_are_counted() -> None:
     assert unrecorded.final_repeats == 0
     assert summarize([stuck, spread, switched, other_end, unrecorded])["no_change_runs_on_one_spot"] == 1
 
+def test_runs_left_with_blocks_on_the_edge_are_counted() -> None:
+    """A no-change run counts as left on the edge when every block still in the scene is on the edge;
+    blocks_left counts incomplete runs only."""
+    def ended(how: str, objects: int, grasps: int, left: int, on_edge: int) -> RunResult:
+        result = run(objects, [(G, True)] * grasps + [(G, False)] * 10)
+        result.ended, result.left, result.left_on_edge = how, left, on_edge
+        return result
+
+    runs = [ended("no_change", 5, 4, 1, 1), ended("no_change", 5, 3, 2, 1), ended("empty", 5, 4, 0, 0),
+            ended("cleared", 5, 5, 0, 0), ended("no_change", 5, 2, 3, 3)]
+    summary = summarize(runs)
+    assert summary["no_change_runs_left_on_edge"] == 2
+    assert (summary["blocks_left"], summary["blocks_left_on_edge"]) == (6, 5)
+
+
 def test_completion_grasp_success_and_efficiency_follow_vpg() -> None:
     # 3 objects: push, grasp ok, grasp fail, grasp ok, grasp ok -> complete; 3/4 grasps; 3/5 actions
     a = run(3, [(P, False), (G, True), (G, False), (G, True), (G, True)])

@@ -238,6 +238,40 @@ def test_a_block_partly_over_the_edge_stays_in_play(rule: str, kept: bool) -> No
         environment.close()
 
 
+def test_training_resets_can_strand_blocks_on_the_edge() -> None:
+    """``edge_objects``: a default (training) reset lands that many of its blocks on the workspace edge;
+    a reset with explicit options (every evaluation scenario) does not; more than num_objects is refused."""
+    cfg = replace(PushGraspEnvConfig.smoke(), num_objects=4, edge_objects=2)
+    environment = PushGraspEnv(cfg)
+    try:
+        for seed in (0, 1):
+            _, info = environment.reset(seed=seed)
+            assert info["num_objects"] == 4 and info["objects_on_edge"] >= 2, info
+        _, info = environment.reset(seed=0, options={"num_objects": 4})
+        assert info["objects_on_edge"] == 0
+    finally:
+        environment.close()
+    with pytest.raises(ValueError, match="edge_objects must be in 0..num_objects"):
+        replace(PushGraspEnvConfig.smoke(), num_objects=4, edge_objects=5)
+
+
+def test_blocks_on_the_workspace_edge_are_counted() -> None:
+    """``objects_on_edge``: a block crossing the edge (or within 5 mm of it) counts, one well inside does not."""
+    cfg = PushGraspEnvConfig.smoke()
+    environment = PushGraspEnv(cfg)
+    try:
+        centre = _isolated("cuboid", (-0.5, 0.0))
+        _, info = environment.reset(seed=0, options={"objects": centre})
+        assert info["num_objects"] == 1 and info["objects_on_edge"] == 0
+        straddling = _isolated("cuboid", (-0.5, cfg.workspace.y_max))  # centre on the edge: half of it outside
+        _, info = environment.reset(seed=0, options={"objects": straddling})
+        assert info["num_objects"] == 1 and info["objects_on_edge"] == 1
+        _, _, _, _, info = environment.step(np.array([1, 0, 0, 0]))  # a grasp far away (a corner cell) leaves it
+        assert info["objects_on_edge"] == info["num_objects"] == 1
+    finally:
+        environment.close()
+
+
 @pytest.mark.parametrize("field, value", [("grasp_descent_speed", 0.0), ("friction_model", "rubber"),
                                           ("lost_rule", "edge"), ("rolling_model", "sticky"),
                                           ("put_back_model", "fast")])
