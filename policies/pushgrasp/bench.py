@@ -35,6 +35,8 @@
   meshes as voxel boxes loaded as given vs convex hulls and overlaps separated at load (``losses.py``).
 - ``grasp_ceiling``: the simulator's grasp-success ceiling with a scripted oracle grasp
   (``ceiling.py``) on isolated blocks and on blocks touching others, at 8 and 16 rotations.
+- ``grasp_ceiling_edge``: the same oracle, read off the heightmap, on one block resting across the
+  workspace edge (partly outside the heightmap): the blocks VPG-protocol runs end stranded beside.
 - ``q_maxima``: push vs grasp map maxima of the latest trained run on the first frame of every test
   scene (``qscale.py``): how often greedy picks a grasp, and how far the maxima exceed 1 / (1 - gamma).
 """
@@ -48,7 +50,7 @@ import numpy as np
 
 from ..common.bench import BenchResult, check, median_time
 from .bench_settings import SIMULATOR_SETTINGS, bench_runs, bench_simulator, bench_tables  # noqa: F401 (re-exported)
-from .ceiling import bench_grasp_ceiling
+from .ceiling import bench_grasp_ceiling, bench_grasp_ceiling_edge
 from .curve_parity import bench_parallel_curve
 from .losses import bench_edge_losses, bench_mesh_losses
 from .qscale import bench_q_maxima
@@ -399,6 +401,7 @@ BENCHMARKS = {
     "variants": bench_variants,
     "variants_curves": bench_variants_curves,
     "grasp_ceiling": bench_grasp_ceiling,
+    "grasp_ceiling_edge": bench_grasp_ceiling_edge,
     "edge_losses": bench_edge_losses,
     "mesh_losses": bench_mesh_losses,
     "q_maxima": bench_q_maxima,

@@ -16,6 +16,10 @@ simulator, the limit is the policy, not the gripper physics. The oracle knows th
 - **packed**: ``tight_cluster`` (4-6 blocks in a grid with 2-5 mm gaps): the same oracle on the
   corner block. A grasp has no free side here; these are the scenes a push should open up.
 
+- **on_edge_heightmap** (:func:`run_edge_ceiling`): one block resting across the workspace edge
+  (centre U(-1.5, +1) cm across a random side's line, random yaw), partly outside the heightmap,
+  grasped as in ``isolated_heightmap``: the blocks VPG-protocol runs end stranded beside.
+
 Each trial runs through ``PushGraspEnv.step`` (the planner, the Panda and the success test the
 policy uses), with the training randomization (friction, mass, camera, depth noise). Success =
 ``info["grasp_success"]``. Rotations: k = 8 (the ``cpu`` preset) and 16 (the paper), so the cost
@@ -109,6 +113,50 @@ def run_ceiling(k: int, trials: dict[str, int], seed: int = 0, progress: bool = 
         bar.close()
         env.close()
     return out
+
+
+def run_edge_ceiling(k: int, trials: int, seed: int = 0) -> dict[str, list[bool]]:
+    """{block kind: [success per trial]} of the heightmap-read grasp on a block across the edge."""
+    from ...sim.pushgrasp.blocks import BLOCK_NAMES, PALETTE, make_block_set
+    from ...sim.pushgrasp.config import PushGraspEnvConfig
+    from ...sim.pushgrasp.env import PushGraspEnv
+    from ...sim.pushgrasp.geometry import GRASP
+    from ...sim.pushgrasp.testcases import ObjectSpec
+
+    config = dataclasses.replace(PushGraspEnvConfig.cpu(), num_rotations=k)
+    ws = config.workspace
+    half = {shape.name: float(shape.extent[2] / 2) for shape in make_block_set()}
+    rng = np.random.default_rng(seed)
+    out: dict[str, list[bool]] = defaultdict(list)
+    env = PushGraspEnv(config)
+    try:
+        for trial in tqdm(range(trials), desc=f"grasp ceiling on the edge k={k}", unit="round"):
+            for name in BLOCK_NAMES:
+                side, across = int(rng.integers(4)), float(rng.uniform(-0.015, 0.01))  # across > 0: outside
+                xy = [rng.uniform(ws.x_min + 0.05, ws.x_max - 0.05), rng.uniform(ws.y_min + 0.05, ws.y_max - 0.05)]
+                line = (ws.x_min, ws.x_max, ws.y_min, ws.y_max)[side]
+                xy[side // 2] = line + (across if side % 2 else -across)
+                spec = ObjectSpec(name, tuple(PALETTE[trial % len(PALETTE)]), (xy[0], xy[1], half[name] + 0.001),
+                                  (0.0, 0.0, float(rng.uniform(-np.pi, np.pi))))
+                obs, info = env.reset(seed=int(rng.integers(2**31 - 1)), options={"objects": [spec]})
+                if info["num_objects"] != 1:  # settled entirely outside: not this trial's point
+                    continue
+                row, col, angle = minor_axis_angle(obs["height"])
+                _, _, _, _, info = env.step(np.array((GRASP, nearest_rotation(angle, k), row, col)))
+                out[name].append(bool(info["grasp_success"]))
+    finally:
+        env.close()
+    return out
+
+
+def bench_grasp_ceiling_edge(quick: bool) -> list[BenchResult]:
+    """Scripted grasp success (%) on blocks across the workspace edge, read off the heightmap (k = 8)."""
+    per_kind = run_edge_ceiling(8, 1 if quick else 10)
+    flat = [s for v in per_kind.values() for s in v]
+    details = {"rotations": 8, "trials": len(flat), "preset": "cpu (4 mm heightmap)",
+               "per_kind": {kind: {"success": 100.0 * float(np.mean(v)), "trials": len(v)} for kind, v in per_kind.items()}}
+    return [BenchResult("pushgrasp", "grasp_ceiling_on_edge_heightmap_k8", 100.0 * float(np.mean(flat)), "%", "", None,
+                        details)]
 
 
 def bench_grasp_ceiling(quick: bool) -> list[BenchResult]:

@@ -485,3 +485,34 @@ def test_dense_clutter_training_row_is_the_committed_result() -> None:
     assert "20261205-094308" in dense["policy"]
     assert all(d <= b for d, b in zip(measured["dense"], measured["bundled"]))
     assert "It completes no more clutter runs" in tour
+
+
+def test_edge_stranding_figures_are_the_committed_result() -> None:
+    """VPG's protocol, Table I: the runs that ended after 10 no-change actions left every block on the
+    workspace edge; the heightmap-read scripted grasp on such blocks vs in the open."""
+    tour = " ".join(_tour().split())
+    row = _results("pushgrasp-vpg-protocol-edge-metrics.json")["vpg_protocol_table1_completion"]
+    d = row["details"]
+    assert d["runs"] == 30 and d["iteration"] == 8000 and d["policy"].endswith("20261204-180652")
+    ended = d["runs_ended"]
+    assert (f"{ended['cleared']} runs cleared, {ended['empty']} ended with a block lost, and {ended['no_change']} after 10 "
+            "consecutive no-change actions") in tour
+    assert d["no_change_runs_left_on_edge"] == ended["no_change"] and d["blocks_left"] == d["blocks_left_on_edge"]
+    assert f"In all {ended['no_change']}, every block still in the scene ({d['blocks_left']} blocks) lay on the" in tour
+    assert f"and in {d['no_change_runs_on_one_spot']} of them the policy repeated one grasp on one spot" in tour
+    bundled = _results("pushgrasp-vpg-protocol-mesh-fix.json")["vpg_protocol_table1_completion"]
+    assert row["value"] == bundled["value"]  # the same runs as the bundled policy's row
+    edge = _results("pushgrasp-ceiling-edge.json")["grasp_ceiling_on_edge_heightmap_k8"]
+    open_ = _results("pushgrasp-ceiling.json")["grasp_ceiling_isolated_heightmap_k8"]
+    assert edge["details"]["trials"] == 90 and edge["details"]["rotations"] == 8
+    assert (f"lifts {edge['value']:.1f} % of single blocks resting across the edge" in tour
+            and f"against {open_['value']:.1f} % for the same grasp on blocks in the open" in tour)
+
+
+def test_edge_ceiling_bench_runs() -> None:
+    """The quick edge-ceiling bench: one block of each shape across the edge, grasped where the heightmap shows it."""
+    from greenroom.policies.pushgrasp.ceiling import bench_grasp_ceiling_edge
+
+    [row] = bench_grasp_ceiling_edge(quick=True)
+    assert row.name == "grasp_ceiling_on_edge_heightmap_k8" and 0.0 <= row.value <= 100.0
+    assert 1 <= row.details["trials"] <= 9 and row.details["rotations"] == 8
