@@ -22,6 +22,7 @@ from .config import Friction, PushGraspEnvConfig
 from .geometry import GRASP, plan_primitive
 from .heightmap import Intrinsics, fill_holes, heightmap, look_at_pose
 from .meshes import is_convex, mesh_boxes
+from .placement import ScenePlacement
 from .robot import Arm, ArmSpec
 from .testcases import ObjectSpec
 
@@ -55,7 +56,7 @@ def _noise_texture(path: Path, seed: int, size: int = 64) -> None:
     iio.imwrite(path, image.astype(np.uint8))
 
 
-class PushGraspWorld:
+class PushGraspWorld(ScenePlacement):
     """Simulation of the arm, blocks and camera (see module docstring)."""
 
     def __init__(self, config: PushGraspEnvConfig) -> None:
@@ -220,54 +221,6 @@ class PushGraspWorld:
                          spinningFriction=1e-3, physicsClientId=self.client)
         self.objects.append(body)
         return body
-
-    def drop_random(self, n: int, rng: np.random.Generator, meshes: list[str] | None = None) -> None:
-        """Drop ``n`` random blocks from 15 cm into the workspace inset by 0.1 m (VPG)."""
-        meshes = meshes or list(BLOCK_NAMES)
-        looks = self.block_colors(n)
-        inset = 0.1
-        for (rgb, texture) in looks:
-            x = rng.uniform(self.workspace.x_min + inset, self.workspace.x_max - inset)
-            y = rng.uniform(self.workspace.y_min + inset, self.workspace.y_max - inset)
-            euler = tuple(float(v) for v in rng.uniform(-np.pi, np.pi, 3))
-            self.add_block(ObjectSpec(str(rng.choice(meshes)), rgb, (x, y, 0.15), euler), texture)
-            self.arm.step(40)
-        self.settle()
-
-    def drop_on_edge(self, n: int, rng: np.random.Generator, meshes: list[str] | None = None) -> None:
-        """Drop ``n`` random blocks flat (random yaw) from 5 cm onto the workspace edge: a random side,
-        centre U(-1.5, +1) cm across its line (negative: inside), at least 5 cm from a corner. Blocks
-        stranded there, partly outside the heightmap, end most runs VPG's protocol does not complete."""
-        ws = self.workspace
-        for rgb, texture in self.block_colors(n):
-            side, across = int(rng.integers(4)), float(rng.uniform(-0.015, 0.01))  # across > 0: outside
-            x, y = rng.uniform(ws.x_min + 0.05, ws.x_max - 0.05), rng.uniform(ws.y_min + 0.05, ws.y_max - 0.05)
-            if side < 2:
-                x = ws.x_min - across if side == 0 else ws.x_max + across
-            else:
-                y = ws.y_min - across if side == 2 else ws.y_max + across
-            yaw = float(rng.uniform(-np.pi, np.pi))
-            self.add_block(ObjectSpec(str(rng.choice(meshes or list(BLOCK_NAMES))), rgb, (x, y, 0.05), (0.0, 0.0, yaw)), texture)
-        self.settle()
-
-    def place(self, objects: list[ObjectSpec]) -> None:
-        """Place an arrangement (test case) as given, then let it settle.
-
-        Poses written by another simulator overlap a little in this one (VPG's test cases: up to
-        a few millimetres between neighbours). Bullet pushes overlapping bodies apart with
-        whatever speed it takes, which flung blocks off the workspace at load (4 of 66 hard-case
-        resets). For the config's ``placement_separation_steps`` steps the blocks' velocities are
-        cleared after each step, so the overlaps resolve by position only (gravity included); then
-        the scene settles as usual.
-        """
-        looks = self.block_colors(len(objects))
-        for spec, (_, texture) in zip(objects, looks):
-            self.add_block(spec, texture)
-        for _ in range(self.config.placement_separation_steps):
-            self.arm.step(1)
-            for body in self.objects:
-                p.resetBaseVelocity(body, [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], physicsClientId=self.client)
-        self.settle()
 
     def settle(self, max_steps: int = 480) -> None:
         for _ in range(max_steps // 24):

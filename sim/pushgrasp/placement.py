@@ -1,0 +1,77 @@
+"""How a push-grasp scene is filled: random drops (VPG), drops onto the workspace edge, given layouts.
+
+:class:`ScenePlacement` is a mixin of :class:`~greenroom.sim.pushgrasp.world.PushGraspWorld`; it
+uses the world's ``workspace``, ``objects``, ``client``, ``config``, ``arm``, ``add_block``,
+``block_colors`` and ``settle``. Positions are in the world frame (m, z up, table top at z = 0).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pybullet as p
+
+from .blocks import BLOCK_NAMES
+from .testcases import ObjectSpec
+
+
+class ScenePlacement:
+    """Scene-filling methods of the push-grasp world (see the module docstring)."""
+
+    workspace: Any
+    objects: list[int]
+    client: int
+    config: Any
+    arm: Any
+    add_block: Callable[..., int]
+    block_colors: Callable[[int], list[tuple[tuple[float, ...], int]]]
+    settle: Callable[..., None]
+
+    def drop_random(self, n: int, rng: np.random.Generator, meshes: list[str] | None = None) -> None:
+        """Drop ``n`` random blocks from 15 cm into the workspace inset by 0.1 m (VPG)."""
+        meshes = meshes or list(BLOCK_NAMES)
+        looks = self.block_colors(n)
+        inset = 0.1
+        for (rgb, texture) in looks:
+            x = rng.uniform(self.workspace.x_min + inset, self.workspace.x_max - inset)
+            y = rng.uniform(self.workspace.y_min + inset, self.workspace.y_max - inset)
+            euler = tuple(float(v) for v in rng.uniform(-np.pi, np.pi, 3))
+            self.add_block(ObjectSpec(str(rng.choice(meshes)), rgb, (x, y, 0.15), euler), texture)
+            self.arm.step(40)
+        self.settle()
+
+    def drop_on_edge(self, n: int, rng: np.random.Generator, meshes: list[str] | None = None) -> None:
+        """Drop ``n`` random blocks flat (random yaw) from 5 cm onto the workspace edge: a random side,
+        centre U(-1.5, +1) cm across its line (negative: inside), at least 5 cm from a corner. Blocks
+        stranded there, partly outside the heightmap, end most runs VPG's protocol does not complete."""
+        ws = self.workspace
+        for rgb, texture in self.block_colors(n):
+            side, across = int(rng.integers(4)), float(rng.uniform(-0.015, 0.01))  # across > 0: outside
+            x, y = rng.uniform(ws.x_min + 0.05, ws.x_max - 0.05), rng.uniform(ws.y_min + 0.05, ws.y_max - 0.05)
+            if side < 2:
+                x = ws.x_min - across if side == 0 else ws.x_max + across
+            else:
+                y = ws.y_min - across if side == 2 else ws.y_max + across
+            yaw = float(rng.uniform(-np.pi, np.pi))
+            self.add_block(ObjectSpec(str(rng.choice(meshes or list(BLOCK_NAMES))), rgb, (x, y, 0.05), (0.0, 0.0, yaw)), texture)
+        self.settle()
+
+    def place(self, objects: list[ObjectSpec]) -> None:
+        """Place an arrangement (test case) as given, then let it settle.
+
+        Poses written by another simulator overlap a little in this one (VPG's test cases: up to
+        a few millimetres between neighbours). Bullet pushes overlapping bodies apart with
+        whatever speed it takes, which flung blocks off the workspace at load (4 of 66 hard-case
+        resets). For the config's ``placement_separation_steps`` steps the blocks' velocities are
+        cleared after each step, so the overlaps resolve by position only (gravity included); then
+        the scene settles as usual.
+        """
+        looks = self.block_colors(len(objects))
+        for spec, (_, texture) in zip(objects, looks):
+            self.add_block(spec, texture)
+        for _ in range(self.config.placement_separation_steps):
+            self.arm.step(1)
+            for body in self.objects:
+                p.resetBaseVelocity(body, [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], physicsClientId=self.client)
+        self.settle()
