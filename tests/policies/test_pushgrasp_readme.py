@@ -516,3 +516,48 @@ def test_edge_ceiling_bench_runs() -> None:
     [row] = bench_grasp_ceiling_edge(quick=True)
     assert row.name == "grasp_ceiling_on_edge_heightmap_k8" and 0.0 <= row.value <= 100.0
     assert 1 <= row.details["trials"] <= 9 and row.details["rotations"] == 8
+
+
+def test_edge_training_row_is_the_committed_result() -> None:
+    """The run trained with env.edge_objects=2 against the bundled policy, both protocols, Table I."""
+    tour = _tour()
+
+    def row(vpg: str, deployment: str) -> str:
+        v = _results(vpg)
+        d = _results(deployment)
+        cells = []
+        for rows, prefix in ((v, "vpg_protocol_table1"), (d, "deployment_protocol_table1")):
+            figures = " / ".join(f"{rows[f'{prefix}_{m}']['value']:.1f}" for m in ("completion", "grasp_success", "action_efficiency"))
+            details = rows[f"{prefix}_completion"]["details"]
+            assert details["runs"] == 30
+            ended = details["runs_ended"]
+            if prefix.startswith("vpg"):
+                cells += [figures, f"{ended.get('no_change', 0)} ({details['no_change_runs_left_on_edge']})", str(ended.get("empty", 0))]
+            else:
+                cells += [figures, str(ended.get("empty", 0))]
+        return " | ".join(cells)
+
+    edge = row("pushgrasp-vpg-protocol-edge-training.json", "pushgrasp-deployment-edge-training.json")
+    assert f"| trained with 2 edge blocks | {edge} |" in tour
+    assert _results("pushgrasp-vpg-protocol-edge-training.json")["vpg_protocol_table1_completion"]["details"]["policy"] \
+        .endswith("20261205-133336")
+    # the bundled row: the same figures as its committed deployment result (which predates the edge counts)
+    bundled_vpg = _results("pushgrasp-vpg-protocol-edge-metrics.json")
+    bundled_dep = _results("pushgrasp-deployment-mesh-fix.json")
+    dep = " / ".join(f"{bundled_dep[f'deployment_protocol_table1_{m}']['value']:.1f}"
+                     for m in ("completion", "grasp_success", "action_efficiency"))
+    b = bundled_vpg["vpg_protocol_table1_completion"]["details"]
+    vpg = " / ".join(f"{bundled_vpg[f'vpg_protocol_table1_{m}']['value']:.1f}" for m in ("completion", "grasp_success", "action_efficiency"))
+    lost = bundled_dep["deployment_protocol_table1_completion"]["details"]["runs_ended"]["empty"]
+    assert (f"| the bundled policy | {vpg} | {b['runs_ended']['no_change']} ({b['no_change_runs_left_on_edge']}) | "
+            f"{b['runs_ended']['empty']} | {dep} | {lost} |") in tour
+    # "fewer complete under either protocol", "more runs lose a block", "fewer runs end beside edge blocks"
+    e_vpg = _results("pushgrasp-vpg-protocol-edge-training.json")
+    e_dep = _results("pushgrasp-deployment-edge-training.json")
+    assert e_vpg["vpg_protocol_table1_completion"]["value"] < bundled_vpg["vpg_protocol_table1_completion"]["value"]
+    assert e_dep["deployment_protocol_table1_completion"]["value"] < bundled_dep["deployment_protocol_table1_completion"]["value"]
+    assert e_vpg["vpg_protocol_table1_completion"]["details"]["no_change_runs_left_on_edge"] < b["no_change_runs_left_on_edge"]
+    assert e_dep["deployment_protocol_table1_completion"]["details"]["runs_ended"]["empty"] > lost
+    from greenroom.sim.pushgrasp.config import PushGraspEnvConfig
+
+    assert PushGraspEnvConfig().edge_objects == 0
