@@ -121,10 +121,10 @@ def run_edge_ceiling(k: int, trials: int, seed: int = 0) -> dict[str, list[bool]
     from ...sim.pushgrasp.config import PushGraspEnvConfig
     from ...sim.pushgrasp.env import PushGraspEnv
     from ...sim.pushgrasp.geometry import GRASP
+    from ...sim.pushgrasp.placement import edge_position
     from ...sim.pushgrasp.testcases import ObjectSpec
 
     config = dataclasses.replace(PushGraspEnvConfig.cpu(), num_rotations=k)
-    ws = config.workspace
     half = {shape.name: float(shape.extent[2] / 2) for shape in make_block_set()}
     rng = np.random.default_rng(seed)
     out: dict[str, list[bool]] = defaultdict(list)
@@ -132,11 +132,8 @@ def run_edge_ceiling(k: int, trials: int, seed: int = 0) -> dict[str, list[bool]
     try:
         for trial in tqdm(range(trials), desc=f"grasp ceiling on the edge k={k}", unit="round"):
             for name in BLOCK_NAMES:
-                side, across = int(rng.integers(4)), float(rng.uniform(-0.015, 0.01))  # across > 0: outside
-                xy = [rng.uniform(ws.x_min + 0.05, ws.x_max - 0.05), rng.uniform(ws.y_min + 0.05, ws.y_max - 0.05)]
-                line = (ws.x_min, ws.x_max, ws.y_min, ws.y_max)[side]
-                xy[side // 2] = line + (across if side % 2 else -across)
-                spec = ObjectSpec(name, tuple(PALETTE[trial % len(PALETTE)]), (xy[0], xy[1], half[name] + 0.001),
+                x, y = edge_position(config.workspace, rng)
+                spec = ObjectSpec(name, tuple(PALETTE[trial % len(PALETTE)]), (x, y, half[name] + 0.001),
                                   (0.0, 0.0, float(rng.uniform(-np.pi, np.pi))))
                 obs, info = env.reset(seed=int(rng.integers(2**31 - 1)), options={"objects": [spec]})
                 if info["num_objects"] != 1:  # settled entirely outside: not this trial's point
@@ -151,12 +148,15 @@ def run_edge_ceiling(k: int, trials: int, seed: int = 0) -> dict[str, list[bool]
 
 def bench_grasp_ceiling_edge(quick: bool) -> list[BenchResult]:
     """Scripted grasp success (%) on blocks across the workspace edge, read off the heightmap (k = 8)."""
-    per_kind = run_edge_ceiling(8, 1 if quick else 10)
+    return [_ceiling_row("on_edge_heightmap", 8, run_edge_ceiling(8, 1 if quick else 10))]
+
+
+def _ceiling_row(setting: str, k: int, per_kind: dict[str, list[bool]]) -> BenchResult:
+    """Success (%) over every trial of ``setting`` at ``k`` rotations, with the per-kind rates."""
     flat = [s for v in per_kind.values() for s in v]
-    details = {"rotations": 8, "trials": len(flat), "preset": "cpu (4 mm heightmap)",
+    details = {"rotations": k, "trials": len(flat), "preset": "cpu (4 mm heightmap)",
                "per_kind": {kind: {"success": 100.0 * float(np.mean(v)), "trials": len(v)} for kind, v in per_kind.items()}}
-    return [BenchResult("pushgrasp", "grasp_ceiling_on_edge_heightmap_k8", 100.0 * float(np.mean(flat)), "%", "", None,
-                        details)]
+    return BenchResult("pushgrasp", f"grasp_ceiling_{setting}_k{k}", 100.0 * float(np.mean(flat)), "%", "", None, details)
 
 
 def bench_grasp_ceiling(quick: bool) -> list[BenchResult]:
@@ -164,12 +164,5 @@ def bench_grasp_ceiling(quick: bool) -> list[BenchResult]:
     trials = {"isolated": 1, "touching": 1} if quick else {"isolated": 5, "touching": 12, "packed": 10}
     rows = []
     for k in (8,) if quick else (8, 16):
-        results = run_ceiling(k, trials)
-        for setting, per_kind in results.items():
-            flat = [s for v in per_kind.values() for s in v]
-            details = {"rotations": k, "trials": len(flat), "preset": "cpu (4 mm heightmap)",
-                       "per_kind": {kind: {"success": 100.0 * float(np.mean(v)), "trials": len(v)}
-                                    for kind, v in per_kind.items()}}
-            rows.append(BenchResult("pushgrasp", f"grasp_ceiling_{setting}_k{k}", 100.0 * float(np.mean(flat)), "%",
-                                    "", None, details))
+        rows += [_ceiling_row(setting, k, per_kind) for setting, per_kind in run_ceiling(k, trials).items()]
     return rows

@@ -16,6 +16,17 @@ from .blocks import BLOCK_NAMES
 from .testcases import ObjectSpec
 
 
+def edge_position(workspace: Any, rng: np.random.Generator) -> tuple[float, float]:
+    """(x, y) of a block centre on the workspace edge: a random side, U(-1.5, +1) cm across its line
+    (negative: inside), at least 5 cm from a corner (draws: side, across, x, y)."""
+    ws = workspace
+    side, across = int(rng.integers(4)), float(rng.uniform(-0.015, 0.01))  # across > 0: outside
+    x, y = float(rng.uniform(ws.x_min + 0.05, ws.x_max - 0.05)), float(rng.uniform(ws.y_min + 0.05, ws.y_max - 0.05))
+    if side < 2:
+        return (ws.x_min - across if side == 0 else ws.x_max + across), y
+    return x, (ws.y_min - across if side == 2 else ws.y_max + across)
+
+
 class ScenePlacement:
     """Scene-filling methods of the push-grasp world (see the module docstring)."""
 
@@ -42,17 +53,10 @@ class ScenePlacement:
         self.settle()
 
     def drop_on_edge(self, n: int, rng: np.random.Generator, meshes: list[str] | None = None) -> None:
-        """Drop ``n`` random blocks flat (random yaw) from 5 cm onto the workspace edge: a random side,
-        centre U(-1.5, +1) cm across its line (negative: inside), at least 5 cm from a corner. Blocks
-        stranded there, partly outside the heightmap, end most runs VPG's protocol does not complete."""
-        ws = self.workspace
+        """Drop ``n`` random blocks flat (random yaw) from 5 cm onto the workspace edge (:func:`edge_position`).
+        Blocks stranded there, partly outside the heightmap, end most runs VPG's protocol does not complete."""
         for rgb, texture in self.block_colors(n):
-            side, across = int(rng.integers(4)), float(rng.uniform(-0.015, 0.01))  # across > 0: outside
-            x, y = rng.uniform(ws.x_min + 0.05, ws.x_max - 0.05), rng.uniform(ws.y_min + 0.05, ws.y_max - 0.05)
-            if side < 2:
-                x = ws.x_min - across if side == 0 else ws.x_max + across
-            else:
-                y = ws.y_min - across if side == 2 else ws.y_max + across
+            x, y = edge_position(self.workspace, rng)
             yaw = float(rng.uniform(-np.pi, np.pi))
             self.add_block(ObjectSpec(str(rng.choice(meshes or list(BLOCK_NAMES))), rgb, (x, y, 0.05), (0.0, 0.0, yaw)), texture)
         self.settle()
