@@ -188,5 +188,13 @@ def bench_turn_threshold(quick: bool) -> list[BenchResult]:
     return run(quick)
 
 
+def bench_appearance_breakdown(quick: bool) -> list[BenchResult]:
+    """Each held-out image on every surface: see :mod:`.bench_appearance`."""
+    from .bench_appearance import bench_appearance_breakdown as run
+
+    return run(quick)
+
+
 POLICY_BENCHMARKS = {"quality": bench_quality, "onnx": bench_onnx, "rollout": bench_rollout,
-                     "bundled": bench_bundled, "corners": bench_corners, "turn_threshold": bench_turn_threshold}
+                     "bundled": bench_bundled, "corners": bench_corners, "turn_threshold": bench_turn_threshold,
+                     "appearance_breakdown": bench_appearance_breakdown}

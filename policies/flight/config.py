@@ -188,7 +188,8 @@ class FlightTrainConfig:
 
     env: simulator settings; seed: master seed (worlds, exploration, init); lr, batch_size,
     weight_decay: Adam regression of the value grid; augment_flip: mirror half of every batch
-    left-right (image and grid columns); device: auto (cuda when available) / cpu /
+    left-right (image and grid columns); augment_random_conv: share of every batch passed through a
+    random convolution (:func:`~greenroom.policies.flight.trainer.random_convolution`; 0 = off); device: auto (cuda when available) / cpu /
     cuda; threads: torch CPU threads of the trainer (1 is fastest on a busy 2-core machine, where
     rollout workers use the cores; 0 = torch's default); export_observations: recorded frames used for the ONNX parity check (>= 256).
     """
@@ -205,6 +206,7 @@ class FlightTrainConfig:
     batch_size: int = 64
     weight_decay: float = 0.0
     augment_flip: bool = True
+    augment_random_conv: float = 0.0
     device: str = "auto"
     threads: int = 1
     export_observations: int = 256
@@ -216,6 +218,8 @@ class FlightTrainConfig:
             raise ValueError(f"need lr > 0, batch_size >= 1, weight_decay >= 0, got {self.lr}, {self.batch_size}, {self.weight_decay}")
         if self.threads < 0:
             raise ValueError(f"threads must be >= 0 (0 = torch default), got {self.threads}")
+        if not 0.0 <= self.augment_random_conv <= 1.0:
+            raise ValueError(f"augment_random_conv must be a share in [0, 1], got {self.augment_random_conv}")
         if self.device not in DEVICES:
             raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
         if self.export_observations < 256:

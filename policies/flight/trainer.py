@@ -92,6 +92,30 @@ def mirror_half(images: np.ndarray, targets: np.ndarray, mask: np.ndarray, cols:
     return images, targets, mask
 
 
+def random_convolution(images: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
+    """Pass a random ``fraction`` of a uint8 (N, H, W, 3) batch through a random convolution.
+
+    Network randomization (Lee et al., ICLR 2020): each chosen image gets its own 3 -> 3 channel
+    kernel (size 1 or 3, Xavier-normal weights), so colours and local texture change while the
+    geometry stays; the result is min-max scaled back to uint8 per image. Labels are unchanged.
+    torchvision and kornia have colour jitter but not this transform, hence the few lines here.
+    """
+    chosen = np.flatnonzero(rng.random(len(images)) < fraction)
+    if fraction <= 0.0 or chosen.size == 0:
+        return images
+    images = images.copy()
+    k = int(rng.choice([1, 3]))
+    x = torch.from_numpy(images[chosen]).permute(0, 3, 1, 2).to(torch.float32) / 255.0    # (n, 3, H, W)
+    n, _, h, w = x.shape
+    std = float(np.sqrt(2.0 / (3 * k * k + 3 * k * k)))
+    weight = torch.from_numpy(rng.normal(0.0, std, (n * 3, 3, k, k)).astype(np.float32))
+    y = torch.nn.functional.conv2d(x.reshape(1, n * 3, h, w), weight, padding=k // 2, groups=n).reshape(n, 3, h, w)
+    low = y.amin(dim=(1, 2, 3), keepdim=True)
+    span = (y.amax(dim=(1, 2, 3), keepdim=True) - low).clamp_min(1e-6)
+    images[chosen] = ((y - low) / span * 255.0 + 0.5).clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    return images
+
+
 class Regressor:
     """Adam regression of the value grid on labelled states (masked MSE)."""
 
@@ -104,6 +128,7 @@ class Regressor:
         images, targets, masks = data.images[index], data.targets[index], data.mask[index]
         if self.config.augment_flip:
             images, targets, masks = mirror_half(images, targets, masks, self.config.env.grid_cols, self.rng)
+        images = random_convolution(images, self.config.augment_random_conv, self.rng)
         images = torch.from_numpy(images).to(self.device)
         target = torch.from_numpy(targets).to(self.device)
         mask = torch.from_numpy(masks).to(self.device)

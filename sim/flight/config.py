@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from .actions import ActionConfig
 from .ranges import MAX_LIGHTS, FlightRandomization
+from .textures import check_families
 
 MAX_IMAGE_SIZE = 224
 
@@ -115,6 +116,10 @@ class FlightEnvConfig:
         need(isinstance(self.randomization, FlightRandomization),
              f"randomization must be a FlightRandomization, got {type(self.randomization).__name__}")
         r = self.randomization
+        check_families(r.textures.families)
+        need(0.0 <= r.textures.per_slot.same_texture <= 1.0,
+             f"randomization.textures.per_slot.same_texture must be a probability in [0, 1], got "
+             f"{r.textures.per_slot.same_texture}")
         need(r.layout.segments.low >= 1, f"randomization.layout.segments must be >= 1, got {r.layout.segments}")
         need(r.layout.hallway_width.low >= 1.2,
              f"randomization.layout.hallway_width must be >= 1.2 m (room for the drone and the furniture-free "

@@ -176,7 +176,7 @@ class FlightEnv(gym.Env):
                                  ranges=self._groups["layout"], rotation=world_samples["furniture_rotation"],
                                  doors=world_samples["doors"])
         bank, names = make_bank(np.random.default_rng(bank_values["seed"]), cfg.texture_bank, cfg.texture_size,
-                                self._photos, bank_values["photo_fraction"])
+                                self._photos, bank_values["photo_fraction"], self._groups["textures"].families)
         model = build_spec(layout, bank, cfg).compile()
         if self._renderer is None:
             self._renderer = WorldRenderer(model, cfg.image_size, cfg.image_size)

@@ -42,7 +42,8 @@ class DynamicsParams:
 def apply_textures(model: mujoco.MjModel, values: dict[str, Any], bank_size: int,
                    per_slot: SlotTextureDraws) -> dict[str, tuple]:
     """Give each slot material a bank texture and a texture scale; returns what was drawn per slot
-    (``slot_textures``: bank index, ``slot_texrepeat``: repeats per metre)."""
+    (``slot_textures``: bank index, ``slot_texrepeat``: repeats per metre; ``same_texture``: every
+    slot wears the first slot's texture this episode)."""
     rng = np.random.default_rng(values["seed"])
     assignment = rng.integers(0, bank_size, len(SLOTS))
     scales = []
@@ -51,7 +52,11 @@ def apply_textures(model: mujoco.MjModel, values: dict[str, Any], bank_size: int
         scale = values["texrepeat"] * per_slot.scale.sample(rng)
         model.mat_texrepeat[slot_id] = (scale, scale)
         scales.append(scale)
-    return {"slot_textures": tuple(int(t) for t in assignment), "slot_texrepeat": tuple(scales)}
+    same = per_slot.same_texture > 0.0 and bool(rng.random() < per_slot.same_texture)  # drawn last: off keeps the stream
+    if same:
+        assignment[:] = assignment[0]
+        model.mat_texid[: len(SLOTS), _RGB_ROLE] = int(assignment[0])
+    return {"slot_textures": tuple(int(t) for t in assignment), "slot_texrepeat": tuple(scales), "same_texture": same}
 
 
 def apply_colors(model: mujoco.MjModel, values: dict[str, Any], per_slot: SlotColorDraws) -> dict[str, tuple]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..core.randomization import Group, IntUniform, LogUniform, Randomization, Uniform, UniformVec
+from .textures import LEGACY_FAMILIES
 
 SEED_RANGE = IntUniform(0, 2**31 - 1, nominal=0)
 MAX_LIGHTS = 4          # lights compiled into every world; ``lights.count`` switches them on
@@ -115,9 +116,12 @@ class DoorRanges(Group):
 @dataclass(frozen=True)
 class SlotTextureDraws:
     """Per appearance slot, every episode (the ``textures`` seed's generator; recorded as
-    ``info["randomization"]["textures"]["slot_texrepeat"]``)."""
+    ``info["randomization"]["textures"]["slot_texrepeat"]`` and ``same_texture``). With
+    probability ``same_texture`` walls, floor, ceiling and furniture all wear one texture, as in
+    a hallway painted one colour: only shading and geometry tell the surfaces apart."""
 
     scale: Uniform = Uniform(0.7, 1.4)                   # slot texrepeat = texrepeat x U(0.7, 1.4)
+    same_texture: float = 0.0                            # P(every slot wears one bank texture this episode)
 
 
 @dataclass(frozen=True)
@@ -152,6 +156,7 @@ class TextureRanges(Group):
     seed: IntUniform = SEED_RANGE                        # bank + assignment seed
     photo_fraction: Uniform = Uniform(0.0, 1.0, nominal=0.5)  # share of bank from textures_dir
     texrepeat: LogUniform = LogUniform(0.25, 2.0, nominal=0.5)  # texture repeats per metre
+    families: tuple[str, ...] = LEGACY_FAMILIES          # procedural families the bank cycles through
     per_slot: SlotTextureDraws = field(default_factory=SlotTextureDraws)
 
 

@@ -2,7 +2,12 @@
 
 Every texture is a square RGB uint8 image of ``size x size`` px. Procedural families (CAD2RL
 randomizes textures heavily, so variety matters more than realism): ``checker``, ``stripes``,
-``gradient``, ``noise`` (multi-octave value noise), ``bricks``, ``dots``, ``wood`` and ``flat``.
+``gradient``, ``noise`` (multi-octave value noise), ``bricks``, ``dots``, ``wood`` and ``flat``
+(:data:`LEGACY_FAMILIES`: two colours each), and two with the statistics of natural images
+(many colours, edges at every scale and orientation, a power spectrum falling as 1/f^2; Baradad
+et al., "Learning to See by Looking at Noise", NeurIPS 2021): ``dead_leaves`` (overlapping discs
+and squares with power-law sizes) and ``spectral`` (1/f^beta noise through a random colour ramp).
+Which families a bank draws from is ``randomization.textures.families``.
 User images come from a folder (``FlightEnvConfig.textures_dir``), are loaded once with Pillow,
 converted to RGB and resized; a missing folder, an empty folder or an unreadable image raises
 :class:`TextureError` naming the path. Images are size-checked from their header before any
@@ -112,10 +117,55 @@ def flat(rng: np.random.Generator, size: int) -> np.ndarray:
     return np.broadcast_to(color, (size, size, 3)) * (0.95 + 0.05 * rng.random((size, size, 1)))
 
 
+def _ramp(rng: np.random.Generator, t: np.ndarray) -> np.ndarray:
+    """Map ``t`` in [0, 1] (H, W) through a random ramp of 3-5 colour stops -> (H, W, 3)."""
+    stops = int(rng.integers(3, 6))
+    colors = _palette(rng, stops)
+    where = np.sort(np.concatenate([[0.0, 1.0], rng.uniform(0.0, 1.0, stops - 2)]))
+    return np.stack([np.interp(t, where, colors[:, c]) for c in range(3)], axis=-1).astype(np.float32)
+
+
+def _torus_offsets(coords: np.ndarray, centre: float) -> np.ndarray:
+    """Distance along one axis on the unit torus (keeps the texture tileable)."""
+    d = np.abs(coords - centre)
+    return np.minimum(d, 1.0 - d)
+
+
+def dead_leaves(rng: np.random.Generator, size: int) -> np.ndarray:
+    """Discs and squares dropped on top of each other, radius density ~ r^-3 in [0.02, 0.35]."""
+    y, x = _grid(size)
+    palette = _palette(rng, int(rng.integers(3, 7)))
+    image = np.empty((size, size, 3), np.float32)
+    image[:] = palette[int(rng.integers(len(palette)))]
+    low, high = 0.02 ** -2, 0.35 ** -2
+    for _ in range(int(rng.integers(60, 160))):
+        radius = float((low - rng.random() * (low - high)) ** -0.5)   # inverse CDF of r^-3
+        cy, cx = rng.random(2)
+        dy, dx = _torus_offsets(y, cy), _torus_offsets(x, cx)
+        inside = np.hypot(dx, dy) < radius if rng.random() < 0.5 else np.maximum(dx, dy) < radius
+        jitter = rng.uniform(-0.1, 0.1, 3).astype(np.float32)
+        image[inside] = np.clip(palette[int(rng.integers(len(palette)))] + jitter, 0.0, 1.0)
+    return image
+
+
+def spectral(rng: np.random.Generator, size: int) -> np.ndarray:
+    """Gaussian noise with amplitude ~ 1/f^beta (beta in [0.8, 1.6]), rank-normalised, coloured by a ramp."""
+    fy, fx = np.meshgrid(np.fft.fftfreq(size), np.fft.fftfreq(size), indexing="ij")
+    f = np.hypot(fx, fy)
+    f[0, 0] = 1.0
+    amplitude = f ** -rng.uniform(0.8, 1.6)
+    amplitude[0, 0] = 0.0
+    field = np.fft.ifft2(amplitude * np.fft.fft2(rng.standard_normal((size, size)))).real   # periodic: tileable
+    ranks = np.argsort(np.argsort(field, axis=None)).reshape(size, size)
+    return _ramp(rng, ranks.astype(np.float32) / max(size * size - 1, 1))
+
+
 FAMILIES: dict[str, Callable[[np.random.Generator, int], np.ndarray]] = {
     "checker": checker, "stripes": stripes, "gradient": gradient, "noise": value_noise,
     "bricks": bricks, "dots": dots, "wood": wood, "flat": flat,
+    "dead_leaves": dead_leaves, "spectral": spectral,
 }
+LEGACY_FAMILIES = ("checker", "stripes", "gradient", "noise", "bricks", "dots", "wood", "flat")
 
 
 def procedural(family: str, rng: np.random.Generator, size: int) -> np.ndarray:
@@ -176,17 +226,28 @@ def _read_rgb(file: Path, Image: Any, UnidentifiedImageError: type) -> Any:
         raise TextureError(f"texture image {file} cannot be read: {exc}") from None
 
 
+def check_families(families: tuple[str, ...] | list[str]) -> None:
+    """ValueError naming the valid families unless ``families`` is a non-empty list of known ones."""
+    unknown = [f for f in families if f not in FAMILIES]
+    if not families or unknown:
+        raise ValueError(f"texture families must be a non-empty list of {', '.join(FAMILIES)}; "
+                         f"got {list(families)}")
+
+
 def make_bank(rng: np.random.Generator, count: int, size: int, photos: list[np.ndarray],
-              photo_fraction: float) -> tuple[list[np.ndarray], list[str]]:
+              photo_fraction: float, families: tuple[str, ...] | list[str] = LEGACY_FAMILIES,
+              ) -> tuple[list[np.ndarray], list[str]]:
     """``count`` textures: about ``photo_fraction`` of them photos (when any), the rest procedural.
 
-    Returns the images and their family names ("photo:<index>" for photos). Procedural families
-    cycle from a random offset so a bank of >= 8 textures holds every family.
+    Returns the images and their family names ("photo:<index>" for photos). Procedural textures
+    cycle through ``families`` from a random offset, so a bank of >= len(families) textures holds
+    every family.
     """
+    check_families(families)
     n_photos = int(round(photo_fraction * count)) if photos else 0
     images: list[np.ndarray] = []
     names: list[str] = []
-    families = list(FAMILIES)
+    families = list(families)
     offset = int(rng.integers(len(families)))
     for i in range(count):
         if i < n_photos:

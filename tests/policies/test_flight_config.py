@@ -8,7 +8,7 @@ import torch
 from greenroom.policies.common.config import ConfigError, resolve_config
 from greenroom.policies.flight.config import FlightTrainConfig
 from greenroom.policies.flight.network import ActionHead, PolicyGraph, build_network, parameter_count
-from greenroom.policies.flight.trainer import masked_mse, mirror_half
+from greenroom.policies.flight.trainer import masked_mse, mirror_half, random_convolution
 from greenroom.sim.flight.config import FlightEnvConfig
 from greenroom.sim.flight.actions import ActionConfig, ActionSet
 from greenroom.sim.flight.grid import DirectionGrid
@@ -73,6 +73,25 @@ def test_mirror_half_flips_images_and_grid_columns_together() -> None:
     twists = grid.twists().reshape(3, 5, 4)
     np.testing.assert_allclose(twists[:, ::-1, 1], -twists[:, :, 1], atol=1e-6)
     np.testing.assert_allclose(twists[:, ::-1, 3], -twists[:, :, 3], atol=1e-6)
+
+
+def test_random_convolution_changes_colours_not_geometry() -> None:
+    images = np.zeros((6, 16, 16, 3), np.uint8)
+    images[:, :, 8:] = (200, 60, 20)          # a vertical edge between two colours
+    images[:, :, :8] = (20, 90, 160)
+    assert random_convolution(images, 0.0, np.random.default_rng(0)) is images
+    out = random_convolution(images, 1.0, np.random.default_rng(0))
+    assert out.shape == images.shape and out.dtype == np.uint8
+    assert all(not np.array_equal(out[i], images[i]) for i in range(6))
+    for i in range(6):   # each half stays uniform (inside the kernel's reach of the border excepted), the edge stays
+        left, right = out[i, 2:-2, 2:6].reshape(-1, 3), out[i, 2:-2, 10:14].reshape(-1, 3)
+        assert np.ptp(left, axis=0).max() <= 1 and np.ptp(right, axis=0).max() <= 1
+        assert np.abs(left[0].astype(int) - right[0].astype(int)).max() > 0
+    some = random_convolution(images, 0.5, np.random.default_rng(3))
+    changed = sum(not np.array_equal(some[i], images[i]) for i in range(6))
+    assert 0 < changed < 6
+    with pytest.raises(ConfigError, match="augment_random_conv must be a share in \\[0, 1\\], got 1.5"):
+        resolve_config(FlightTrainConfig, "smoke", ["augment_random_conv=1.5"])
 
 
 def test_masked_mse_ignores_unlabelled_cells() -> None:

@@ -242,3 +242,80 @@ def test_run_trained_with_the_default_threshold_is_the_committed_result() -> Non
     assert f"On the held-out appearance set it flies {cell(best, 'heldout-appearance')}" in tour
     shipped = _rows("flight-bundled.json")["policy mean distance (heldout-appearance)"]["value"]
     assert best["metrics"]["policy"]["heldout-appearance"]["mean_distance_m"] < shipped
+
+
+APPEARANCE_RUNS = (("two natural-statistics families", "natural-textures"),
+                   ("and random convolutions on half of each batch", "random-conv"),
+                   ("and one texture on every surface in 30 % of the episodes", "same-texture"),
+                   ("the first two, with random convolutions on 90 % of each batch", "random-conv-90"))
+
+
+def test_appearance_randomization_table_is_the_committed_results() -> None:
+    """The three appearance randomizations (each row adding one to the last): own and chosen threshold on both
+    held-out sets, exactly as the turn_threshold bench wrote them; none meets the appearance targets."""
+    tour = " ".join(_tour().split())
+
+    def cells(rows: dict, world_set: str) -> str:
+        out = []
+        for label in ("own", "chosen"):
+            m = rows[f"{label}: policy mean distance ({world_set})"]["details"]["metrics"]["policy"][world_set]
+            out.append(f"{m['mean_distance_m']:.1f} / {100 * m['success_rate']:.0f}")
+        return ", ".join(out)
+
+    appearance = []
+    for label, stem in APPEARANCE_RUNS:
+        name = f"flight-turn-threshold-{stem}-seed0.json"
+        rows = _rows(name)
+        assert rows["own: policy mean distance (heldout-worlds)"]["details"]["turn_below"] == 0.5
+        assert (f"| {label} (`{name}`) | {rows['chosen turn_below']['value']:g} | {cells(rows, 'heldout-worlds')} | "
+                f"{cells(rows, 'heldout-appearance')} |") in tour, label
+        for which in ("own", "chosen"):
+            m = rows[f"{which}: policy mean distance (heldout-appearance)"]["details"]["metrics"]["policy"]["heldout-appearance"]
+            assert m["mean_distance_m"] < 30.0 and m["success_rate"] < 0.5   # "None reaches 30 m or 50 % success"
+            appearance.append(m["mean_distance_m"])
+    reference = _rows("flight-turn-threshold-default-seed2.json")
+    assert (f"| for reference: the 8 families, seed 2 (`flight-turn-threshold-default-seed2.json`) | 0.55 | "
+            f"{cells(reference, 'heldout-worlds')} | {cells(reference, 'heldout-appearance')} |") in tour
+    seeds = [_rows(n)["chosen: policy mean distance (heldout-appearance)"]["value"] for n in
+             ("flight-turn-threshold.json", "flight-turn-threshold-seed1.json", "flight-turn-threshold-default-seed2.json")]
+    assert (f"{min(seeds):.1f} to {max(seeds):.1f} m on the held-out appearance set at the chosen threshold) is about as "
+            f"large as the differences here ({min(appearance):.1f} to {max(appearance):.1f} m)") in tour
+
+
+BREAKDOWNS = (("flight-appearance-breakdown.json", "runs/flight/20261204-183912"),
+              ("flight-appearance-breakdown-natural-textures.json", "natural-textures"),
+              ("flight-appearance-breakdown-random-conv.json", "random-conv"),
+              ("flight-appearance-breakdown-same-texture.json", "same-texture"),
+              ("flight-appearance-breakdown-random-conv-90.json", "random-conv-90"))
+
+
+def test_appearance_breakdown_table_is_the_committed_results() -> None:
+    """Each held-out image alone on every surface, per run: the table's every cell, and the runs are the
+    shipped policy's (at its exported threshold) and the three rows above (at their chosen thresholds)."""
+    tour = _tour()
+    tables = [_rows(name) for name, _ in BREAKDOWNS]
+    shipped_threshold = json.loads((REPO / "assets/policies/flight/policy.contract.json").read_text())["spec"]["actions"]["turn_below"]
+    assert tables[0]["training appearance mean distance"]["details"]["run"] == BREAKDOWNS[0][1]
+    assert tables[0]["training appearance mean distance"]["details"]["turn_below"] == shipped_threshold
+    for (_, stem), table in zip(BREAKDOWNS[1:], tables[1:]):
+        turn = _rows(f"flight-turn-threshold-{stem}-seed0.json")
+        details = table["training appearance mean distance"]["details"]
+        assert details["run"] == turn["chosen turn_below"]["details"]["run"]
+        assert details["turn_below"] == turn["chosen turn_below"]["value"]
+    for name in tables[0]:
+        assert all(name in t and t[name]["details"]["episodes"] == 10 for t in tables)
+        label = name.replace(" on every surface: mean distance", "")
+        label = {"training appearance mean distance": "training appearance (no held-out image)",
+                 "held-out appearance set mean distance": "the held-out set's mix"}.get(label, f"`{label}`")
+        row = f"| {label} | " + " | ".join(f"{t[name]['value']:.1f}" for t in tables) + " |"
+        assert row in tour, row
+    photos = [n for n in tables[0] if n.startswith("photo-")]
+    assert len(photos) == 3
+    values = [t[n]["value"] for t in tables for n in photos]
+    prose = " ".join(tour.split())
+    training = [t["training appearance mean distance"]["value"] for t in tables]
+    assert (f"the three photographs fly {min(values):.1f} to {max(values):.1f} m, against {min(training):.1f} to "
+            f"{max(training):.1f} m with the training appearance") in prose
+    for table in tables:   # "In every run the four hardest images are the three photographs and mri-copper"
+        images = sorted((r["value"], n) for n, r in table.items() if n.endswith("on every surface: mean distance"))
+        assert {n.split(" on every")[0] for _, n in images[:4]} == {*(p.split(" on every")[0] for p in photos), "mri-copper"}

@@ -105,6 +105,17 @@ def test_smoke_train_export_evaluate_round_trip(runs_dir: Path, monkeypatch: pyt
         assert set(held_out["metrics"]) == {"policy", "straight", "oracle", "gt_oracle"}
     assert rows["own: policy mean distance (heldout-worlds)"].details["turn_below"] == chosen.details["own_turn_below"]
 
+    # each held-out image alone on every surface, at a given threshold
+    from greenroom.policies.flight.bench_appearance import bench_appearance_breakdown
+
+    monkeypatch.setenv("GREENROOM_BENCH_TURN_BELOW", "0.45")
+    rows = bench_appearance_breakdown(quick=True)
+    assert [r.name for r in rows[:2]] == ["training appearance mean distance", "held-out appearance set mean distance"]
+    assert len(rows) == 4 and all(r.name.endswith("on every surface: mean distance") for r in rows[2:])
+    assert all(r.details["turn_below"] == 0.45 and r.details["episodes"] == 2 for r in rows)
+    assert all(0.0 <= r.value <= FlightTrainConfig.smoke().env.max_distance + 1.0 for r in rows)
+    assert not (run / "bench-appearance" / "one").exists()
+
 
 @pytest.mark.slow
 def test_resume_after_sigkill_loses_at_most_one_phase(runs_dir: Path, tmp_path: Path) -> None:

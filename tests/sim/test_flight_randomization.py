@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import mujoco
 import numpy as np
 import pytest
 from PIL import Image
@@ -11,7 +12,9 @@ from PIL import Image
 from greenroom.sim.flight.config import FlightEnvConfig
 from greenroom.sim.flight.env import FlightEnv
 from greenroom.sim.flight.ranges import GROUP_NAMES
-from greenroom.sim.flight.textures import FAMILIES, TextureError, make_bank, procedural
+from greenroom.policies.common.config import ConfigError, resolve_config
+from greenroom.policies.flight.config import FlightTrainConfig
+from greenroom.sim.flight.textures import FAMILIES, LEGACY_FAMILIES, TextureError, make_bank, procedural
 
 BASE = replace(FlightEnvConfig.smoke(), regenerate_every=1)
 GEOMETRY_ONLY = {"furniture_rotation": "furniture", "doors": "doors"}   # group -> the layout draws it changes
@@ -87,9 +90,80 @@ def test_procedural_families_make_varied_textures():
         assert image.shape == (32, 32, 3) and image.dtype == np.uint8
         assert image.std() > 0.5, family
     images, names = make_bank(rng, 8, 16, [], photo_fraction=1.0)
-    assert sorted(names) == sorted(FAMILIES)          # no photos given: all procedural, all families
+    assert sorted(names) == sorted(LEGACY_FAMILIES)   # no photos given: all procedural, the default families
+    images, names = make_bank(rng, len(FAMILIES), 16, [], photo_fraction=0.0, families=tuple(FAMILIES))
+    assert sorted(names) == sorted(FAMILIES)
     with pytest.raises(ValueError, match="unknown texture family 'marble'"):
         procedural("marble", rng, 8)
+
+
+def _power_slope(gray: np.ndarray) -> float:
+    """Slope of log radially averaged power vs log frequency (natural images: about -2)."""
+    power = np.abs(np.fft.fft2(gray - gray.mean())) ** 2
+    fy, fx = np.meshgrid(np.fft.fftfreq(gray.shape[0]), np.fft.fftfreq(gray.shape[1]), indexing="ij")
+    radius = np.hypot(fx, fy)
+    bins = np.linspace(2 / gray.shape[0], 0.5, 12)
+    centres, means = [], []
+    for lo, hi in zip(bins[:-1], bins[1:]):
+        ring = (radius >= lo) & (radius < hi)
+        centres.append(np.sqrt(lo * hi))
+        means.append(power[ring].mean())
+    return float(np.polyfit(np.log(centres), np.log(means), 1)[0])
+
+
+@pytest.mark.parametrize("family", ["dead_leaves", "spectral"])
+def test_natural_statistics_families_are_many_coloured_tileable_and_fall_as_one_over_f(family: str):
+    slopes = []
+    for seed in range(6):
+        image = procedural(family, np.random.default_rng(seed), 128).astype(np.float64)
+        assert len(np.unique(image.reshape(-1, 3), axis=0)) >= 3, "two-colour texture"
+        gray = image.mean(axis=2)
+        inner = np.abs(np.diff(gray, axis=1)).mean()
+        seam = np.abs(gray[:, 0] - gray[:, -1]).mean()   # the wrap-around neighbours of a tiled texture
+        assert seam < 3 * inner + 1.0, f"seam {seam:.1f} vs inner {inner:.1f}: not tileable"
+        slopes.append(_power_slope(gray))
+    assert -3.5 < float(np.median(slopes)) < -1.2, slopes
+
+
+def test_texture_families_are_a_config_setting_and_unknown_ones_are_named(tmp_path: Path):
+    cfg = replace(BASE, randomization=replace(BASE.randomization.only("textures"),
+                                              textures=replace(BASE.randomization.textures, families=("spectral",))))
+    env = FlightEnv(cfg)
+    try:
+        _, info = env.reset(seed=3)
+        assert set(info["randomization"]["textures"]["bank"]) == {"spectral"}
+    finally:
+        env.close()
+    config = resolve_config(FlightTrainConfig, "smoke", ["env.randomization.textures.families=[dead_leaves,flat]"])
+    assert config.env.randomization.textures.families == ("dead_leaves", "flat")
+    with pytest.raises(ConfigError, match=r"dead_leaves, spectral; got \['marble'\]"):
+        resolve_config(FlightTrainConfig, "smoke", ["env.randomization.textures.families=[marble]"])
+
+
+def _with_same_texture(probability: float) -> FlightEnvConfig:
+    textures = BASE.randomization.textures
+    return replace(BASE, randomization=replace(BASE.randomization.only("textures"), textures=replace(
+        textures, per_slot=replace(textures.per_slot, same_texture=probability))))
+
+
+def test_same_texture_dresses_every_surface_alike_and_keeps_the_other_draws():
+    records = {}
+    for probability in (0.0, 1.0):
+        env = FlightEnv(_with_same_texture(probability))
+        try:
+            _, info = env.reset(seed=5)
+            records[probability] = info["randomization"]["textures"]
+            texids = env.model.mat_texid[:, int(mujoco.mjtTextureRole.mjTEXROLE_RGB)].copy()
+        finally:
+            env.close()
+        if probability == 1.0:
+            assert len(set(texids[: len(records[1.0]["slot_textures"])].tolist())) == 1
+    assert records[1.0]["same_texture"] and not records[0.0]["same_texture"]
+    assert len(set(records[1.0]["slot_textures"])) == 1 and len(set(records[0.0]["slot_textures"])) > 1
+    assert records[1.0]["slot_textures"][0] == records[0.0]["slot_textures"][0]
+    assert records[1.0]["slot_texrepeat"] == records[0.0]["slot_texrepeat"]   # drawn before: unchanged
+    with pytest.raises(ValueError, match="same_texture must be a probability in \\[0, 1\\], got 1.5"):
+        _with_same_texture(1.5)
 
 
 def test_user_photos_end_up_in_the_texture_bank(tmp_path: Path):
