@@ -244,10 +244,11 @@ def test_run_trained_with_the_default_threshold_is_the_committed_result() -> Non
     assert best["metrics"]["policy"]["heldout-appearance"]["mean_distance_m"] < shipped
 
 
-APPEARANCE_RUNS = (("two natural-statistics families", "natural-textures"),
-                   ("and random convolutions on half of each batch", "random-conv"),
-                   ("and one texture on every surface in 30 % of the episodes", "same-texture"),
-                   ("the first two, with random convolutions on 90 % of each batch", "random-conv-90"))
+APPEARANCE_RUNS = (("two natural-statistics families", "natural-textures-seed0"),
+                   ("and random convolutions on half of each batch", "random-conv-seed0"),
+                   ("and one texture on every surface in 30 % of the episodes", "same-texture-seed0"),
+                   ("the first two, with random convolutions on 90 % of each batch", "random-conv-90-seed0"),
+                   ("the second row again with seed 1", "random-conv-seed1"))
 
 
 def test_appearance_randomization_table_is_the_committed_results() -> None:
@@ -264,7 +265,7 @@ def test_appearance_randomization_table_is_the_committed_results() -> None:
 
     appearance = []
     for label, stem in APPEARANCE_RUNS:
-        name = f"flight-turn-threshold-{stem}-seed0.json"
+        name = f"flight-turn-threshold-{stem}.json"
         rows = _rows(name)
         assert rows["own: policy mean distance (heldout-worlds)"]["details"]["turn_below"] == 0.5
         assert (f"| {label} (`{name}`) | {rows['chosen turn_below']['value']:g} | {cells(rows, 'heldout-worlds')} | "
@@ -280,6 +281,13 @@ def test_appearance_randomization_table_is_the_committed_results() -> None:
              ("flight-turn-threshold.json", "flight-turn-threshold-seed1.json", "flight-turn-threshold-default-seed2.json")]
     assert (f"{min(seeds):.1f} to {max(seeds):.1f} m on the held-out appearance set at the chosen threshold) is about as "
             f"large as the differences here ({min(appearance):.1f} to {max(appearance):.1f} m)") in tour
+    second, again = (_rows(f"flight-turn-threshold-{stem}.json")["chosen: policy mean distance (heldout-worlds)"]["value"]
+                     for stem in ("random-conv-seed0", "random-conv-seed1"))
+    others = [_rows(f"flight-turn-threshold-{stem}.json")["chosen: policy mean distance (heldout-worlds)"]["value"]
+              for _, stem in APPEARANCE_RUNS if stem != "random-conv-seed0"]
+    assert second > max(others)
+    assert (f"The second row, the farthest on the held-out worlds ({second:.1f} m), flies {again:.1f} m there with "
+            f"seed 1") in tour
 
 
 BREAKDOWNS = (("flight-appearance-breakdown.json", "runs/flight/20261204-183912"),
