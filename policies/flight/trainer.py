@@ -100,8 +100,10 @@ def random_convolution(images: np.ndarray, fraction: float, rng: np.random.Gener
     geometry stays; the result is min-max scaled back to uint8 per image. Labels are unchanged.
     torchvision and kornia have colour jitter but not this transform, hence the few lines here.
     """
+    if fraction <= 0.0:   # off: draw nothing, so the batch stream is the one of a run without it
+        return images
     chosen = np.flatnonzero(rng.random(len(images)) < fraction)
-    if fraction <= 0.0 or chosen.size == 0:
+    if chosen.size == 0:
         return images
     images = images.copy()
     k = int(rng.choice([1, 3]))

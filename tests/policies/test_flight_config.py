@@ -79,7 +79,9 @@ def test_random_convolution_changes_colours_not_geometry() -> None:
     images = np.zeros((6, 16, 16, 3), np.uint8)
     images[:, :, 8:] = (200, 60, 20)          # a vertical edge between two colours
     images[:, :, :8] = (20, 90, 160)
-    assert random_convolution(images, 0.0, np.random.default_rng(0)) is images
+    rng = np.random.default_rng(0)
+    assert random_convolution(images, 0.0, rng) is images
+    assert rng.random() == np.random.default_rng(0).random()   # off draws nothing: the training stream is unchanged
     out = random_convolution(images, 1.0, np.random.default_rng(0))
     assert out.shape == images.shape and out.dtype == np.uint8
     assert all(not np.array_equal(out[i], images[i]) for i in range(6))
