@@ -24,22 +24,20 @@ TURN_ENV = "GREENROOM_BENCH_TURN_BELOW"
 
 
 def _policy_metrics(run: Any, preset: str, episodes: int, textures: str, turn_below: float) -> dict[str, Any]:
-    from .evaluate import evaluate
+    from .bench_turn import evaluate_at
 
-    overrides = [f"eval.episodes={episodes}", "eval.baselines=[]", "eval.video_episodes=0",
-                 f"eval.appearance_textures={textures}", f"env.actions.turn_below={turn_below}"]
-    return evaluate(run, None, preset, overrides)["metrics"]["policy"]
+    return evaluate_at(run, preset, turn_below, episodes, "", extra=(f"eval.appearance_textures={textures}",)
+                       )["metrics"]["policy"]
 
 
 def bench_appearance_breakdown(quick: bool) -> list[BenchResult]:
+    from ..common.config import load_config
     from .appearance import write_heldout_textures
     from .bench_policy import bench_run
+    from .config import FlightTrainConfig
 
     preset = "smoke" if quick else "cpu"
     run = bench_run(preset, "flight-corners")
-    from ..common.config import load_config
-    from .config import FlightTrainConfig
-
     own = load_config(FlightTrainConfig, run.config_path).env.actions.turn_below
     turn_below = float(os.environ[TURN_ENV]) if os.environ.get(TURN_ENV) else own
     episodes = 2 if quick else EPISODES

@@ -29,12 +29,13 @@ VALIDATION_EPISODES = 30
 HELD_OUT = ("heldout-worlds", "heldout-appearance")
 
 
-def _evaluate(run: Any, preset: str, turn_below: float, episodes: int, baselines: str,
-              seed_start: int | None = None) -> dict[str, Any]:
+def evaluate_at(run: Any, preset: str, turn_below: float, episodes: int, baselines: str,
+                seed_start: int | None = None, extra: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``greenroom evaluate`` of ``run`` at ``turn_below`` (no video), with ``extra`` overrides."""
     from .evaluate import evaluate
 
     overrides = [f"eval.episodes={episodes}", f"eval.baselines=[{baselines}]", "eval.video_episodes=0",
-                 f"env.actions.turn_below={turn_below}"]
+                 f"env.actions.turn_below={turn_below}", *extra]
     if seed_start is not None:
         overrides.append(f"eval.seed_start={seed_start}")
     return evaluate(run, None, preset, overrides)
@@ -53,7 +54,7 @@ def bench_turn_threshold(quick: bool) -> list[BenchResult]:
     episodes = 3 if quick else VALIDATION_EPISODES
     validation: dict[float, dict[str, Any]] = {}
     for turn_below in thresholds:
-        summary = _evaluate(run, preset, turn_below, episodes, "", VALIDATION_SEED_START)
+        summary = evaluate_at(run, preset, turn_below, episodes, "", VALIDATION_SEED_START)
         validation[turn_below] = summary["metrics"]["policy"]
     chosen = max(thresholds, key=lambda t: validation[t]["heldout-worlds"]["mean_distance_m"])
     results = [BenchResult("turn", f"validation worlds mean distance (turn_below={t:g})",
@@ -66,7 +67,7 @@ def bench_turn_threshold(quick: bool) -> list[BenchResult]:
                                {"run": str(run.path), "own_turn_below": own, "thresholds": list(thresholds),
                                 "rule": "longest mean distance on the validation worlds"}))
     for label, turn_below in (("own", own), ("chosen", chosen)):
-        summary = _evaluate(run, preset, turn_below, 5 if quick else 30, "straight,oracle,gt_oracle")
+        summary = evaluate_at(run, preset, turn_below, 5 if quick else 30, "straight,oracle,gt_oracle")
         metrics = summary["metrics"]
         details = {"turn_below": turn_below, "metrics": metrics, "seeds": summary["seeds"], "cap_m": cap}
         for world_set in HELD_OUT:
