@@ -36,7 +36,8 @@
 - ``grasp_ceiling``: the simulator's grasp-success ceiling with a scripted oracle grasp
   (``ceiling.py``) on isolated blocks and on blocks touching others, at 8 and 16 rotations.
 - ``grasp_ceiling_edge``: the same oracle, read off the heightmap, on one block resting across the
-  workspace edge (partly outside the heightmap): the blocks VPG-protocol runs end stranded beside.
+  workspace edge (partly outside the heightmap): the blocks VPG-protocol runs end stranded beside;
+  again with the heightmap reaching 3.2 cm past the edge (``env.view_margin``), the same blocks.
 - ``q_maxima``: push vs grasp map maxima of the latest trained run on the first frame of every test
   scene (``qscale.py``): how often greedy picks a grasp, and how far the maxima exceed 1 / (1 - gamma).
 """
@@ -127,7 +128,7 @@ def bench_heightmap(quick: bool) -> list[BenchResult]:
         world.drop_random(10, np.random.default_rng(0))
         render_s = median_time(world.render, repeats=1 if quick else 3)
         color, depth = world.render()
-        k, pose, ws = world.intrinsics, world.camera_pose, world.workspace
+        k, pose, ws = world.intrinsics, world.camera_pose, world.view
     finally:
         world.close()
     out = []
@@ -234,7 +235,8 @@ def _protocol_rows(name: str, config, maps_fn, learner, source: dict, quick: boo
                    "objects": "VPG test case" if scenario == "vpg" else config.evaluate.clutter_objects,
                    "blocks": config.env.blocks if scenario == "clutter" else "VPG's meshes",
                    "simulator": {k: getattr(config.env, k) for k in SIMULATOR_SETTINGS},
-                   "push_edge_min_inward": config.env.geometry.push_edge_min_inward}
+                   "push_edge_min_inward": config.env.geometry.push_edge_min_inward,
+                   "view_margin": config.env.view_margin}
         prefix_ = prefix or f"{name}_protocol_"
         if "skipped" in r:
             rows.append(BenchResult("pushgrasp", f"{prefix_}{table}_completion", float("nan"), "%", "", False,

@@ -31,10 +31,11 @@ PARITY_ATOL = 1e-5
 def contract_spec(config: PushGraspTrainConfig) -> dict[str, Any]:
     env = config.env
     return {
-        "workspace": env.workspace.to_dict(), "resolution": env.resolution, "heightmap_size": env.heightmap_size,
-        "num_rotations": env.num_rotations,
+        "workspace": env.workspace.to_dict(), "view_margin": env.view_margin, "resolution": env.resolution,
+        "heightmap_size": env.heightmap_size, "num_rotations": env.num_rotations,
         "rotation_convention": "rotation r: angle 2*pi*r/k from world +x towards +y; push along it, jaws close along it",
-        "pixel_convention": "row = floor((y - y_min)/res), col = floor((x - x_min)/res); height metres above z_min",
+        "pixel_convention": "row = floor((y - (y_min - view_margin))/res), col = floor((x - (x_min - view_margin))/res);"
+                            " height metres above z_min",
         "geometry": env.geometry.to_dict(), "variant": config.variant, "method": config.method,
         "grasp_only": config.grasp_only, "outputs": "push_q, grasp_q: (B, k, S, S); argmax over both picks the action",
         "reward": {"grasp": 1.0, "push": 0.5 if config.push_rewards else 0.0}, "gamma": config.discount,

@@ -11,9 +11,11 @@ Model (``policies/pushgrasp`` export): inputs ``color`` (B, S, S, 3) uint8 RGB h
 ``2 pi r / k`` (from +x towards +y) at every cell (row = y, col = x).
 
 Contract ``spec`` (all lengths in metres): ``workspace`` {x_min, x_max, y_min, y_max, z_min,
-z_max} (the heightmap box, in the frame the heightmap is built in), ``resolution`` (m/cell),
-``heightmap_size`` S, ``num_rotations`` k, ``geometry`` (:class:`PrimitiveGeometry` fields),
-optional ``grasp_only`` and ``fill_holes`` (default True, as the simulator).
+z_max} (the box blocks are cleared from and pushes end in, in the frame the heightmap is built
+in), optional ``view_margin`` (default 0: the heightmap box is the workspace grown by this on each
+side in x and y), ``resolution`` (m/cell), ``heightmap_size`` S (of the heightmap box),
+``num_rotations`` k, ``geometry`` (:class:`PrimitiveGeometry` fields), optional ``grasp_only`` and
+``fill_holes`` (default True, as the simulator).
 
 Action decoding: greedy over both maps (grasp wins ties; push maps are ignored when
 ``grasp_only``), skipping the cells of actions that just changed nothing (:mod:`.failure_memory`,
@@ -94,6 +96,8 @@ class PushGraspRuntimePolicy:
         check_number(spec, "resolution", bad, 0, 1.0, low_open=True)
         check_number(spec, "heightmap_size", bad, 8, 2048, integer=True)
         check_number(spec, "num_rotations", bad, 1, 64, integer=True)
+        if "view_margin" in spec:
+            check_number(spec, "view_margin", bad, 0.0, 0.1)
         for group in ("workspace", "geometry"):
             if not isinstance(spec.get(group), dict):
                 raise ContractError(f"{bad}: spec field {group!r} must be an object, got {spec.get(group)!r}")
@@ -101,6 +105,8 @@ class PushGraspRuntimePolicy:
                 check_number(spec[group], key, f"{bad} ({group})", -100.0, 100.0)
         try:
             self.workspace = Workspace(**spec["workspace"])
+            self.view_margin = float(spec.get("view_margin", 0.0))
+            self.view = self.workspace.expanded(self.view_margin)
             self.resolution = float(spec["resolution"])
             self.size = int(spec["heightmap_size"])
             self.num_rotations = int(spec["num_rotations"])
@@ -109,9 +115,10 @@ class PushGraspRuntimePolicy:
             self.fill_holes = bool(spec.get("fill_holes", True))
         except (KeyError, TypeError, ValueError) as exc:
             raise ContractError(f"{where}: bad pushgrasp spec ({type(exc).__name__}: {exc})") from None
-        if self.workspace.shape(self.resolution) != (self.size, self.size):
-            raise ContractError(f"{where}: workspace {self.workspace.size} m at {self.resolution} m/cell is "
-                                f"{self.workspace.shape(self.resolution)} cells, spec says {self.size}x{self.size}")
+        if self.view.shape(self.resolution) != (self.size, self.size):
+            raise ContractError(f"{where}: workspace {self.workspace.size} m plus view_margin {self.view_margin} m at "
+                                f"{self.resolution} m/cell is {self.view.shape(self.resolution)} cells, spec says "
+                                f"{self.size}x{self.size}")
         names_in, names_out = tuple(t.name for t in contract.inputs), tuple(t.name for t in contract.outputs)
         if names_in != INPUTS or names_out != OUTPUTS:
             raise ContractError(f"{where}: tensors {names_in} -> {names_out}; expected {INPUTS} -> {OUTPUTS}")
@@ -129,7 +136,8 @@ class PushGraspRuntimePolicy:
         return (self.size, self.size)
 
     def set_workspace(self, bounds: list[float] | tuple[float, ...]) -> None:
-        """Move the heightmap box (x/y/z min,max m); its x/y size must stay the contract's.
+        """Move the workspace box (x/y/z min,max m; the heightmap box follows it, grown by the
+        contract's ``view_margin``); its x/y size must stay the contract's.
 
         Raises:
             ValueError: wrong count, or a box whose cells at the contract resolution differ.
@@ -137,11 +145,11 @@ class PushGraspRuntimePolicy:
         if len(bounds) != 6:
             raise ValueError(f"workspace bounds need 6 values (x_min, x_max, y_min, y_max, z_min, z_max); got {list(bounds)}")
         workspace = Workspace(*(float(b) for b in bounds))
-        if workspace.shape(self.resolution) != self.heightmap_shape:
+        if workspace.expanded(self.view_margin).shape(self.resolution) != self.heightmap_shape:
             raise ValueError(
                 f"workspace {list(bounds)} is {workspace.size[0]:.3f} x {workspace.size[1]:.3f} m; the policy was "
                 f"trained on {self.workspace.size[0]:.3f} x {self.workspace.size[1]:.3f} m at {self.resolution} m/cell")
-        self.workspace = workspace
+        self.workspace, self.view = workspace, workspace.expanded(self.view_margin)
 
     def heightmap(self, color: np.ndarray, depth: np.ndarray, intrinsics: Intrinsics,
                   camera_pose: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -149,7 +157,7 @@ class PushGraspRuntimePolicy:
 
         ``camera_pose``: 4x4 optical camera (OpenCV axes) -> workspace frame transform.
         """
-        color_map, height_map = heightmap(color, depth, intrinsics, camera_pose, self.workspace, self.resolution)
+        color_map, height_map = heightmap(color, depth, intrinsics, camera_pose, self.view, self.resolution)
         if self.fill_holes:
             color_map, height_map = fill_holes(color_map, height_map)
         return color_map, height_map
@@ -169,8 +177,8 @@ class PushGraspRuntimePolicy:
     def best_action(self, maps: np.ndarray) -> tuple[tuple[int, int, int, int], float]:
         """Greedy (primitive, rotation, row, col) over the (2, k, S, S) maps, and its value; pushes that
         cannot move with the contract's geometry (:func:`valid_push_mask`) are never chosen."""
-        push = mask_invalid_pushes(maps[PUSH], valid_push_mask(self.size, self.workspace, self.resolution,
-                                                               self.num_rotations, self.geometry))
+        push = mask_invalid_pushes(maps[PUSH], valid_push_mask(self.size, self.view, self.resolution,
+                                                               self.num_rotations, self.geometry, bounds=self.workspace))
         grasp = maps[GRASP]
         primitive = GRASP if (self.grasp_only or grasp.max() >= push.max()) else PUSH
         chosen = grasp if primitive == GRASP else push
@@ -190,7 +198,8 @@ class PushGraspRuntimePolicy:
         action, value = self.best_action(choice_maps)
         if self.memory is not None:
             self.memory.executed(action, height_map)
-        plan = plan_primitive(action, height_map, self.workspace, self.resolution, self.num_rotations, self.geometry)
+        plan = plan_primitive(action, height_map, self.view, self.resolution, self.num_rotations, self.geometry,
+                              bounds=self.workspace)
         tool_yaw = plan.yaw if action[0] == GRASP else plan.yaw + np.pi / 2
         return Decision(action, value, maps, plan, float(tool_yaw), inference_ms)
 

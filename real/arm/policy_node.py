@@ -12,7 +12,8 @@ stalled frames are warned about, see :mod:`..common.camera` and the README "Came
 
 Publishes (``base_frame``, metres; reliable depth 1 unless noted):
 - ``waypoints`` geometry_msgs/PoseArray: approach, target, end, retreat tool poses (z down,
-  y along the jaw-closing direction), clamped into the workspace box plus ``safety_margin``.
+  y along the jaw-closing direction), clamped into the heightmap box (the workspace plus the contract's
+  ``view_margin``) plus ``safety_margin``.
 - ``primitive`` std_msgs/String JSON: ``{"id", "stamp": [sec, nanosec], "primitive",
   "rotation", "angle_rad", "pixel": [row, col], "q_value", "position", "waypoints", ...}``,
   same stamp as ``waypoints``; ``"primitive": "none"`` when the workspace is clear.
@@ -117,7 +118,7 @@ class ArmPolicy(Node):
             self.policy.set_workspace(bounds)  # ValueError when the size does not match the contract
         self.ws_to_base = yaw_transform(*ws_frame)
         self.camera_in_ws = np.linalg.inv(self.ws_to_base) @ pose_matrix(cam[:3], cam[3:])
-        ws = self.policy.workspace
+        ws = self.policy.view  # the heightmap's box: the workspace plus the contract's view_margin
         self.safety_box = (ws.x_min - self.margin, ws.x_max + self.margin, ws.y_min - self.margin,
                            ws.y_max + self.margin, ws.z_min, ws.z_max + self.margin)
 

@@ -114,6 +114,9 @@ class PushGraspEnvConfig:
     image_height: int = 240
     camera_height: float = 0.75          # nominal camera height above the table, m
     workspace: Workspace = field(default_factory=Workspace)
+    view_margin: float = 0.0             # the heightmap also covers this band (m) of table around the workspace:
+                                         # blocks on the edge are seen whole and grasped there; pushes still end
+                                         # inside the workspace and a block is lost when no part is over it
     geometry: PrimitiveGeometry = field(default_factory=PrimitiveGeometry)
     blocks: str = "project"              # "project" (procedural set) or a folder of .obj meshes (VPG's)
     robot_urdf: str = "franka_panda/panda.urdf"  # relative to pybullet_data or an absolute path
@@ -170,19 +173,27 @@ class PushGraspEnvConfig:
             raise ValueError(f"placement_separation_steps must be in 0..2400; got {self.placement_separation_steps}")
         if self.put_back_model not in ("gentle", "legacy"):
             raise ValueError(f"put_back_model must be 'gentle' or 'legacy'; got {self.put_back_model!r}")
-        rows, cols = self.workspace.shape(self.resolution)
+        if not 0.0 <= self.view_margin <= 0.1:
+            raise ValueError(f"view_margin must be in [0, 0.1] m; got {self.view_margin}")
+        rows, cols = self.view.shape(self.resolution)
         if rows != cols:
-            raise ValueError(f"the workspace must map to a square heightmap; got {rows}x{cols}")
+            raise ValueError(f"the workspace (plus view_margin) must map to a square heightmap; got {rows}x{cols}")
 
     def valid_pushes(self):
         """(k, S, S) bool: the pushes that can move (:func:`.geometry.valid_push_mask`; cached, read-only)."""
         from .geometry import valid_push_mask
 
-        return valid_push_mask(self.heightmap_size, self.workspace, self.resolution, self.num_rotations, self.geometry)
+        return valid_push_mask(self.heightmap_size, self.view, self.resolution, self.num_rotations, self.geometry,
+                               bounds=self.workspace)
+
+    @property
+    def view(self) -> Workspace:
+        """The box the heightmap covers: the workspace grown by ``view_margin``."""
+        return self.workspace.expanded(self.view_margin)
 
     @property
     def heightmap_size(self) -> int:
-        return self.workspace.shape(self.resolution)[0]
+        return self.view.shape(self.resolution)[0]
 
     def intrinsics(self) -> Intrinsics:
         """Nominal camera intrinsics (RealSense-like, scaled to the render size)."""

@@ -13,7 +13,9 @@ primitive chosen on the current heightmap: a 10 cm push or a top-down grasp at a
 | ``height`` | (S, S) | float32 | metres above the table, in [0, z_max - z_min] |
 
 Row ``i`` is world ``y = y_min + (i + 0.5) res``; column ``j`` is world ``x = x_min + (j + 0.5) res``
-(VPG world frame, z up). ``S = 0.448 / res`` (cpu 112, paper 224, smoke 64).
+(VPG world frame, z up) of the heightmap's box ``config.view``: the workspace grown by
+``view_margin`` (default 0: the workspace). ``S = (0.448 + 2 view_margin) / res`` (cpu 112, paper
+224, smoke 64 at margin 0). Grasps may target any cell; pushes end inside the workspace.
 
 ## Action space (``MultiDiscrete([2, k, S, S])``)
 ``(primitive, rotation, row, col)``: primitive 0 = push, 1 = grasp; rotation r means the angle

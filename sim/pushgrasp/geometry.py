@@ -118,19 +118,22 @@ def inside_length(start: np.ndarray, direction: np.ndarray, length: float, works
 
 @lru_cache(maxsize=8)
 def valid_push_mask(size: int, workspace: Workspace, resolution: float, num_rotations: int,
-                    geometry: PrimitiveGeometry) -> np.ndarray:
+                    geometry: PrimitiveGeometry, bounds: Workspace | None = None) -> np.ndarray:
     """(k, S, S) bool: the pushes (rotation, row, col) that may travel at least :data:`MIN_PUSH_TRAVEL`.
 
-    Depends on the cells' xy only (read-only, cached): outward pushes at the edge and pushes along
-    it (:func:`push_reach`) are False. Choosers set the others' Q to -inf before the argmax.
+    ``workspace`` is the heightmap's box, ``bounds`` the box pushes must end in (default the same;
+    smaller when the heightmap has a view margin). Depends on the cells' xy only (read-only,
+    cached): outward pushes at the edge and pushes along it (:func:`push_reach`) are False.
+    Choosers set the others' Q to -inf before the argmax.
     """
+    bounds = workspace if bounds is None else bounds
     rows, cols = np.mgrid[0:size, 0:size]
     starts = np.stack([workspace.x_min + (cols.ravel() + 0.5) * resolution,
                        workspace.y_min + (rows.ravel() + 0.5) * resolution], axis=1)
     mask = np.empty((num_rotations, size, size), dtype=bool)
     for rotation in range(num_rotations):
         angle = rotation_angle(rotation, num_rotations)
-        reach = push_reach(starts, np.array([np.cos(angle), np.sin(angle)]), geometry.push_length, workspace,
+        reach = push_reach(starts, np.array([np.cos(angle), np.sin(angle)]), geometry.push_length, bounds,
                            geometry.push_edge_margin, geometry.push_edge_min_inward)
         mask[rotation] = (reach >= MIN_PUSH_TRAVEL).reshape(size, size)
     mask.flags.writeable = False
@@ -164,8 +167,13 @@ class PrimitivePlan:
 
 
 def plan_primitive(action: tuple[int, int, int, int], height_map: np.ndarray, workspace: Workspace,
-                   resolution: float, num_rotations: int, geometry: PrimitiveGeometry) -> PrimitivePlan:
-    """Turn a heightmap action into fingertip waypoints in the world frame (see module docstring)."""
+                   resolution: float, num_rotations: int, geometry: PrimitiveGeometry,
+                   bounds: Workspace | None = None) -> PrimitivePlan:
+    """Turn a heightmap action into fingertip waypoints in the world frame (see module docstring).
+
+    ``workspace`` is the heightmap's box; pushes end inside ``bounds`` (default the same box).
+    """
+    bounds = workspace if bounds is None else bounds
     primitive, rotation, row, col = (int(a) for a in action)
     if primitive not in (PUSH, GRASP):
         raise ValueError(f"primitive must be 0 (push) or 1 (grasp); got {primitive}")
@@ -181,7 +189,7 @@ def plan_primitive(action: tuple[int, int, int, int], height_map: np.ndarray, wo
         radius = max(1, int(round(geometry.push_clearance_radius / resolution)))
         z = floor + local_max_height(height_map, row, col, radius) + geometry.push_depth_offset
         target = np.array([point[0], point[1], max(z, floor + geometry.min_grasp_height)])
-        end = target + inside_length(target, direction, geometry.push_length, workspace,
+        end = target + inside_length(target, direction, geometry.push_length, bounds,
                                      geometry.push_edge_margin, geometry.push_edge_min_inward) * direction
     approach = target + np.array([0.0, 0.0, geometry.approach_height])
     yaw = angle if primitive == GRASP else angle + np.pi / 2

@@ -78,6 +78,11 @@ class Workspace:
         """Heightmap (rows, cols) = (y cells, x cells) at ``resolution`` m/cell."""
         return (int(round(self.size[1] / resolution)), int(round(self.size[0] / resolution)))
 
+    def expanded(self, margin: float) -> Workspace:
+        """This box grown by ``margin`` m on each side in x and y (z unchanged)."""
+        return Workspace(self.x_min - margin, self.x_max + margin, self.y_min - margin, self.y_max + margin,
+                         self.z_min, self.z_max)
+
     def contains_xy(self, xy: np.ndarray, margin: float = 0.0) -> np.ndarray:
         xy = np.asarray(xy, dtype=np.float64)
         return ((xy[..., 0] >= self.x_min - margin) & (xy[..., 0] <= self.x_max + margin)

@@ -62,6 +62,7 @@ class PushGraspWorld(ScenePlacement):
     def __init__(self, config: PushGraspEnvConfig) -> None:
         self.config = config
         self.workspace = config.workspace
+        self.view = config.view  # the heightmap's box: the workspace plus config.view_margin
         self.client = p.connect(p.DIRECT)
         self.objects: list[int] = []
         self.light = LightSettings()
@@ -247,7 +248,7 @@ class PushGraspWorld(ScenePlacement):
 
     def in_view(self, body: int) -> bool:
         """Whether any part of ``body`` (its axis-aligned bounding box) is over the workspace, i.e. in
-        the heightmap. VPG's simulator leaves blocks pushed past the edge on the floor: one still
+        VPG's heightmap (``view_margin`` does not widen it). VPG's simulator leaves blocks pushed past the edge on the floor: one still
         partly in view can be grasped; one entirely out of view is lost to the run."""
         ws = self.workspace
         if self.config.lost_rule == "centre":  # ablation: the pre-fix rule
@@ -301,7 +302,7 @@ class PushGraspWorld(ScenePlacement):
     def observe(self) -> tuple[np.ndarray, np.ndarray]:
         """Colour (S, S, 3) uint8 and height (S, S) float32 metres heightmaps."""
         color, depth = self.render()
-        color_map, height_map = heightmap(color, depth, self.intrinsics, self.camera_pose, self.workspace,
+        color_map, height_map = heightmap(color, depth, self.intrinsics, self.camera_pose, self.view,
                                           self.config.resolution)
         if self.config.fill_holes:
             color_map, height_map = fill_holes(color_map, height_map)
@@ -311,7 +312,8 @@ class PushGraspWorld(ScenePlacement):
     def execute(self, action: tuple[int, int, int, int], height_map: np.ndarray) -> ActionResult:
         """Run a push or grasp (see geometry.plan_primitive) and return to the home pose."""
         cfg = self.config
-        plan = plan_primitive(action, height_map, self.workspace, cfg.resolution, cfg.num_rotations, cfg.geometry)
+        plan = plan_primitive(action, height_map, self.view, cfg.resolution, cfg.num_rotations, cfg.geometry,
+                              bounds=self.workspace)
         result = ActionResult()
         arm = self.arm
         if plan.primitive == GRASP:

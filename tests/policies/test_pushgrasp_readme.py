@@ -510,34 +510,38 @@ def test_edge_stranding_figures_are_the_committed_result() -> None:
 
 
 def test_edge_ceiling_bench_runs() -> None:
-    """The quick edge-ceiling bench: one block of each shape across the edge, grasped where the heightmap shows it."""
+    """The quick edge-ceiling bench: one block of each shape across the edge, grasped where the heightmap
+    shows it, with the heightmap ending at the edge and reaching 3.2 cm past it."""
     from greenroom.policies.pushgrasp.ceiling import bench_grasp_ceiling_edge
 
-    [row] = bench_grasp_ceiling_edge(quick=True)
-    assert row.name == "grasp_ceiling_on_edge_heightmap_k8" and 0.0 <= row.value <= 100.0
-    assert 1 <= row.details["trials"] <= 9 and row.details["rotations"] == 8
+    rows = bench_grasp_ceiling_edge(quick=True)
+    assert [row.name for row in rows] == ["grasp_ceiling_on_edge_heightmap_k8", "grasp_ceiling_on_edge_heightmap_margin32mm_k8"]
+    assert [row.details["view_margin_m"] for row in rows] == [0.0, 0.032]
+    for row in rows:
+        assert 0.0 <= row.value <= 100.0 and 1 <= row.details["trials"] <= 9 and row.details["rotations"] == 8
+
+
+def _table1_cells(vpg: str, deployment: str, deployment_no_change: bool = False) -> str:
+    """A Table I row's cells from two committed protocol results: VPG's protocol figures, its no-change
+    runs (of them with every block on the edge), its lost-block runs; the deployment figures, [its
+    no-change runs,] its lost-block runs."""
+    cells = []
+    for rows, prefix in ((_results(vpg), "vpg_protocol_table1"), (_results(deployment), "deployment_protocol_table1")):
+        figures = " / ".join(f"{rows[f'{prefix}_{m}']['value']:.1f}" for m in ("completion", "grasp_success", "action_efficiency"))
+        details = rows[f"{prefix}_completion"]["details"]
+        assert details["runs"] == 30
+        ended = details["runs_ended"]
+        if prefix.startswith("vpg"):
+            cells += [figures, f"{ended.get('no_change', 0)} ({details['no_change_runs_left_on_edge']})", str(ended.get("empty", 0))]
+        else:
+            cells += [figures, *([str(ended.get("no_change", 0))] if deployment_no_change else []), str(ended.get("empty", 0))]
+    return " | ".join(cells)
 
 
 def test_edge_training_row_is_the_committed_result() -> None:
     """The run trained with env.edge_objects=2 against the bundled policy, both protocols, Table I."""
     tour = _tour()
-
-    def row(vpg: str, deployment: str) -> str:
-        v = _results(vpg)
-        d = _results(deployment)
-        cells = []
-        for rows, prefix in ((v, "vpg_protocol_table1"), (d, "deployment_protocol_table1")):
-            figures = " / ".join(f"{rows[f'{prefix}_{m}']['value']:.1f}" for m in ("completion", "grasp_success", "action_efficiency"))
-            details = rows[f"{prefix}_completion"]["details"]
-            assert details["runs"] == 30
-            ended = details["runs_ended"]
-            if prefix.startswith("vpg"):
-                cells += [figures, f"{ended.get('no_change', 0)} ({details['no_change_runs_left_on_edge']})", str(ended.get("empty", 0))]
-            else:
-                cells += [figures, str(ended.get("empty", 0))]
-        return " | ".join(cells)
-
-    edge = row("pushgrasp-vpg-protocol-edge-training.json", "pushgrasp-deployment-edge-training.json")
+    edge = _table1_cells("pushgrasp-vpg-protocol-edge-training.json", "pushgrasp-deployment-edge-training.json")
     assert f"| trained with 2 edge blocks | {edge} |" in tour
     assert _results("pushgrasp-vpg-protocol-edge-training.json")["vpg_protocol_table1_completion"]["details"]["policy"] \
         .endswith("20261205-133336")
@@ -561,3 +565,40 @@ def test_edge_training_row_is_the_committed_result() -> None:
     from greenroom.sim.pushgrasp.config import PushGraspEnvConfig
 
     assert PushGraspEnvConfig().edge_objects == 0
+
+
+VIEW_MARGIN_RUNS = [  # (README label, VPG-protocol results, deployment results, run folder)
+    ("view margin 3.2 cm, seed 1234", "pushgrasp-vpg-protocol-view-margin.json", "pushgrasp-deployment-view-margin.json",
+     "20261205-175318"),
+]
+
+
+def test_view_margin_rows_are_the_committed_results() -> None:
+    """The runs trained with env.view_margin=0.032 against the bundled policy, both protocols, Table I,
+    and the claims under the table."""
+    tour = _tour()
+    for label, vpg, deployment, run in VIEW_MARGIN_RUNS:
+        assert f"| {label} | {_table1_cells(vpg, deployment, deployment_no_change=True)} |" in tour
+        for name, prefix in ((vpg, "vpg"), (deployment, "deployment")):
+            details = _results(name)[f"{prefix}_protocol_table1_completion"]["details"]
+            assert details["policy"].startswith(f"runs/pushgrasp/{run}") and details["view_margin"] == 0.032
+    bundled = _table1_cells("pushgrasp-vpg-protocol-edge-metrics.json", "pushgrasp-deployment-mesh-fix.json",
+                            deployment_no_change=True)
+    assert f"| the bundled policy | {bundled} |" in tour
+    first = _results(VIEW_MARGIN_RUNS[0][2])["deployment_protocol_table1_completion"]["details"]
+    first_vpg = _results(VIEW_MARGIN_RUNS[0][1])["vpg_protocol_table1_completion"]["details"]
+    old = _results("pushgrasp-deployment-mesh-fix.json")["deployment_protocol_table1_completion"]["details"]
+    assert (f"no run ended beside stranded blocks ({first['runs_ended'].get('no_change', 0)} no-change runs against "
+            f"{old['runs_ended']['no_change']}), but {first['runs_ended']['empty']} ended with a block lost "
+            f"({old['runs_ended']['empty']}), and it pushes far more ({first['push_share']:.1f} % of its actions "
+            f"against {old['push_share']:.1f} %)") in tour and first["runs_ended"].get("no_change", 0) == 0
+    assert (f"{first_vpg['runs_ended']['no_change']} ended after 10 no-change actions, "
+            f"{first_vpg['no_change_runs_on_one_spot']} of them repeating one grasp on one spot, and in "
+            f"{first_vpg['no_change_runs_left_on_edge']} every block left lay on the edge") in tour
+    edge = _results("pushgrasp-ceiling-edge.json")
+    cut, whole = edge["grasp_ceiling_on_edge_heightmap_k8"], edge["grasp_ceiling_on_edge_heightmap_margin32mm_k8"]
+    assert whole["details"]["trials"] == cut["details"]["trials"] == 90 and whole["details"]["view_margin_m"] == 0.032
+    assert f"lifts {whole['value']:.1f} % of the single blocks across the edge with the margin against {cut['value']:.1f} %" in tour
+    from greenroom.sim.pushgrasp.config import PushGraspEnvConfig
+
+    assert PushGraspEnvConfig().view_margin == 0.0

@@ -204,6 +204,60 @@ def test_runtime_decides_inside_the_workspace(pushgrasp_export: Path) -> None:
     assert policy.workspace.x_min == 0.3
 
 
+def test_runtime_with_a_view_margin_sees_past_the_edge(tmp_path: Path) -> None:
+    """A policy trained with ``env.view_margin`` reads a heightmap that reaches that far past the
+    workspace edge: a block straddling the edge is mapped whole and can be grasped at its centre,
+    while pushes still end inside the workspace; moving the workspace keeps the margin."""
+    torch = pytest.importorskip("torch")
+    from greenroom.policies.common.config import resolve_config
+    from greenroom.policies.pushgrasp.config import PushGraspTrainConfig
+    from greenroom.policies.pushgrasp.export import export_learner
+    from greenroom.policies.pushgrasp.learner import Learner
+    from greenroom.policies.runtime.pushgrasp import PushGraspRuntimePolicy
+    from greenroom.sim.pushgrasp.geometry import GRASP, PUSH, plan_primitive
+    from greenroom.sim.pushgrasp.heightmap import Intrinsics, look_at_pose
+
+    torch.manual_seed(0)
+    config = resolve_config(PushGraspTrainConfig, "smoke", ["env.view_margin=0.028"])
+    size = config.env.heightmap_size
+    assert size == 72  # (0.448 + 2 x 0.028) m at 7 mm
+    feeds = [(np.zeros((1, size, size, 3), np.uint8), np.zeros((1, size, size), np.float32))]
+    policy = PushGraspRuntimePolicy(export_learner(Learner(config, "cpu"), config, tmp_path / "model", feeds))
+    ws, view = policy.workspace, policy.view
+    assert policy.view_margin == pytest.approx(0.028) and view.x_min == pytest.approx(ws.x_min - 0.028)
+    # a 5 cm high block centred on the x_min edge, seen from 0.75 m above the workspace centre
+    k = Intrinsics.realsense_d415(320, 240)
+    pose = look_at_pose(np.array([*ws.center, 0.75]), np.array([*ws.center, 0.0]), up=np.array([-1.0, 0.0, 0.0]))
+    u, v = np.meshgrid(np.arange(320), np.arange(240))
+    xyz = (pose[:3, :3] @ np.stack([(u - k.cx) / k.fx, (v - k.cy) / k.fy, np.ones_like(u, float)]).reshape(3, -1))
+    along = -pose[2, 3] / xyz[2]  # each pixel's ray hits the table at this depth (camera looks straight down)
+    x, y = pose[0, 3] + along * xyz[0], pose[1, 3] + along * xyz[1]
+    on_block = (np.abs(x - ws.x_min) < 0.02) & (np.abs(y) < 0.02)
+    depth = np.where(on_block, 0.70, 0.75).reshape(240, 320).astype(np.float32)
+    color_map, height_map = policy.heightmap(np.full((240, 320, 3), 128, np.uint8), depth, k, pose)
+    block_cols = np.flatnonzero((height_map > 0.03).any(axis=0))
+    edge_col = round(0.028 / policy.resolution)  # the first column inside the workspace
+    assert np.count_nonzero(block_cols < edge_col) >= 2  # the part beyond the edge is in the map
+    row, col = size // 2, int(round((0.028 - 0.0035) / policy.resolution))  # at the edge itself
+    grasp = plan_primitive((GRASP, 0, row, 1), height_map, view, policy.resolution, policy.num_rotations,
+                           policy.geometry, bounds=ws)
+    assert grasp.target[0] < ws.x_min  # a grasp may target the margin
+    push = plan_primitive((PUSH, 0, row, col), height_map, view, policy.resolution, policy.num_rotations,
+                          policy.geometry, bounds=ws)
+    assert push.end[0] <= ws.x_max - policy.geometry.push_edge_margin + 1e-9 and push.end[0] > push.target[0]
+    decision = policy.decide(color_map, height_map)
+    points = decision.plan.waypoints()
+    assert np.all(points[:, 0] >= view.x_min - 1e-9) and np.all(points[:, 0] <= view.x_max + 1e-9)
+    policy.set_workspace([0.3, 0.748, -0.224, 0.224, 0.0, 0.4])
+    assert policy.view.x_min == pytest.approx(0.3 - 0.028) and policy.view.shape(policy.resolution) == (size, size)
+    contract = json.loads((tmp_path / "model" / "pushgrasp.contract.json").read_text())
+    (tmp_path / "wide.onnx").write_bytes((tmp_path / "model" / "pushgrasp.onnx").read_bytes())
+    for margin, reason in ((0.5, "view_margin"), (0.0, "cells, spec says 72x72")):
+        (tmp_path / "wide.contract.json").write_text(json.dumps({**contract, "spec": {**contract["spec"], "view_margin": margin}}))
+        with pytest.raises(ContractError, match=reason):
+            PushGraspRuntimePolicy(tmp_path / "wide.onnx")
+
+
 def test_runtime_refuses_bad_models(pushgrasp_export: Path, tmp_path: Path) -> None:
     from greenroom.policies.runtime.pushgrasp import PushGraspRuntimePolicy
 

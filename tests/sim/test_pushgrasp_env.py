@@ -82,6 +82,33 @@ def test_grasp_on_empty_table_fails_and_push_moves_a_block(env) -> None:
     assert info["changed"] and info["reward_terms"]["push"] == 0.5
 
 
+def test_view_margin_shows_a_block_on_the_edge_whole_and_grasps_it_there() -> None:
+    """``view_margin``: the heightmap reaches past the workspace edge, so a cube resting across the
+    x_min edge is mapped whole (without it, only its inner part) and a grasp at its centre, outside
+    the workspace, lifts it; the block still counts as in play (part of it is over the workspace)."""
+    base = replace(PushGraspEnvConfig.smoke(), num_rotations=8, resolution=0.004, image_width=320, image_height=240)
+    ws = base.workspace
+    block = _isolated("cube", xy=(ws.x_min - 0.005, 0.0))
+    seen = {}
+    for margin in (0.0, 0.032):
+        environment = PushGraspEnv(replace(base, view_margin=margin))
+        try:
+            assert environment.observation_space["height"].shape == (112 + 2 * round(margin / 0.004),) * 2
+            obs, info = environment.reset(seed=5, options={"objects": block})
+            assert info["num_objects"] == 1 and info["objects_on_edge"] == 1
+            seen[margin] = np.count_nonzero(obs["height"] > 0.02)
+            if margin:
+                row, col = world_to_pixel(ws.x_min - 0.005, 0.0, environment.config.view, environment.config.resolution)
+                assert col < round(margin / 0.004) and obs["height"][row, col] > 0.02
+                _, _, terminated, _, info = environment.step(np.array([GRASP, 2, row, col]))
+                assert info["grasp_success"] and terminated
+        finally:
+            environment.close()
+    assert seen[0.032] > 1.6 * seen[0.0], seen
+    with pytest.raises(ValueError, match="view_margin"):
+        replace(base, view_margin=0.5)
+
+
 def test_recovers_from_a_broken_simulator_state(env) -> None:
     obs, _ = env.reset(seed=4, options={"num_objects": 3})
     body = env.world.objects[0]

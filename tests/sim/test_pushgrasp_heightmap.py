@@ -159,22 +159,32 @@ def test_pushes_in_the_edge_band_must_head_inward() -> None:
         PrimitiveGeometry(push_edge_min_inward=1.5)
 
 
-@pytest.mark.parametrize("min_inward", [0.0, 0.7])
-def test_valid_push_mask_is_the_pushes_that_move(min_inward: float) -> None:
+@pytest.mark.parametrize("min_inward, view_margin", [(0.0, 0.0), (0.7, 0.0), (0.0, 0.032)])
+def test_valid_push_mask_is_the_pushes_that_move(min_inward: float, view_margin: float) -> None:
     """The mask choosers apply before the argmax is exactly the pushes plan_primitive lets travel
-    MIN_PUSH_TRAVEL or more (checked cell by cell on a coarse map)."""
+    MIN_PUSH_TRAVEL or more (checked cell by cell on a coarse map). With a view margin the map
+    reaches past the workspace, and pushes still end inside it, ``push_edge_margin`` short."""
     ws, geometry = Workspace(), PrimitiveGeometry(push_edge_min_inward=min_inward)
-    resolution = 0.016  # 28 x 28 cells
-    size = ws.shape(resolution)[0]
-    mask = valid_push_mask(size, ws, resolution, 8, geometry)
+    view = ws.expanded(view_margin)
+    resolution = 0.016  # 28 x 28 cells (32 x 32 with the margin)
+    size = view.shape(resolution)[0]
+    mask = valid_push_mask(size, view, resolution, 8, geometry, bounds=ws)
     hmap = np.zeros((size, size), np.float32)
+    inner = np.array([[ws.x_min, ws.y_min], [ws.x_max, ws.y_max]]) + [[geometry.push_edge_margin] * 2,
+                                                                        [-geometry.push_edge_margin] * 2]
     for rotation in range(8):
         for row in range(size):
             for col in range(size):
-                plan = plan_primitive((PUSH, rotation, row, col), hmap, ws, resolution, 8, geometry)
+                plan = plan_primitive((PUSH, rotation, row, col), hmap, view, resolution, 8, geometry, bounds=ws)
                 moves = np.linalg.norm(plan.end - plan.target) >= MIN_PUSH_TRAVEL
                 assert mask[rotation, row, col] == moves, (rotation, row, col)
+                if moves:  # it ends inside the workspace, or at least no further out than it started
+                    out_before = np.maximum(inner[0] - plan.target[:2], plan.target[:2] - inner[1]).clip(0)
+                    out_after = np.maximum(inner[0] - plan.end[:2], plan.end[:2] - inner[1]).clip(0)
+                    assert np.all(out_after <= out_before + 1e-9), (rotation, row, col)
     assert mask[:, size // 2, size // 2].all() and not mask.flags.writeable
+    if view_margin:  # from the margin band, inward pushes move and outward ones do not
+        assert mask[0, size // 2, 0] and not mask[4, size // 2, 0]
 
 
 def test_heightmap_module_imports_neither_pybullet_nor_torch() -> None:
