@@ -38,6 +38,8 @@
 - ``grasp_ceiling_edge``: the same oracle, read off the heightmap, on one block resting across the
   workspace edge (partly outside the heightmap): the blocks VPG-protocol runs end stranded beside;
   again with the heightmap reaching 3.2 cm past the edge (``env.view_margin``), the same blocks.
+- ``grasp_reach``: the share of top-down grasp poses (workspace grid x 16 rotations) the arm cannot
+  reach, with one hand yaw per grasp vs either (``env.tool_yaw_model``; ``reach.py``).
 - ``q_maxima``: push vs grasp map maxima of the latest trained run on the first frame of every test
   scene (``qscale.py``): how often greedy picks a grasp, and how far the maxima exceed 1 / (1 - gamma).
 """
@@ -55,6 +57,7 @@ from .ceiling import bench_grasp_ceiling, bench_grasp_ceiling_edge
 from .curve_parity import bench_parallel_curve
 from .losses import bench_edge_losses, bench_mesh_losses
 from .qscale import bench_q_maxima
+from .reach import bench_grasp_reach
 from ..common.rundir import RunDir, read_metrics, runs_root
 
 
@@ -404,6 +407,7 @@ BENCHMARKS = {
     "variants_curves": bench_variants_curves,
     "grasp_ceiling": bench_grasp_ceiling,
     "grasp_ceiling_edge": bench_grasp_ceiling_edge,
+    "grasp_reach": bench_grasp_reach,
     "edge_losses": bench_edge_losses,
     "mesh_losses": bench_mesh_losses,
     "q_maxima": bench_q_maxima,

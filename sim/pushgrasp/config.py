@@ -143,6 +143,10 @@ class PushGraspEnvConfig:
                                          # back down at the descent speed, then remove the grasped block; "legacy":
                                          # remove it first, put back at 0.5 m/s (fingers snapped onto the second
                                          # block and flung it off the workspace)
+    tool_yaw_model: str = "legacy"       # "either": each primitive uses the hand yaw (theta or theta + pi: the
+                                         # jaws are symmetric) the arm reaches better, as the ROS executor's IK;
+                                         # "legacy": always the one in [-pi/2, pi/2), which the wrist cannot
+                                         # reach for 10 % of the grasp poses, all near the base (README)
     randomization: PushGraspRandomization = field(default_factory=PushGraspRandomization)
 
     def __post_init__(self) -> None:
@@ -171,6 +175,8 @@ class PushGraspEnvConfig:
             raise ValueError(f"mesh_model must be 'hull' or 'boxes'; got {self.mesh_model!r}")
         if not 0 <= self.placement_separation_steps <= 2400:
             raise ValueError(f"placement_separation_steps must be in 0..2400; got {self.placement_separation_steps}")
+        if self.tool_yaw_model not in ("either", "legacy"):
+            raise ValueError(f"tool_yaw_model must be 'either' or 'legacy'; got {self.tool_yaw_model!r}")
         if self.put_back_model not in ("gentle", "legacy"):
             raise ValueError(f"put_back_model must be 'gentle' or 'legacy'; got {self.put_back_model!r}")
         if not 0.0 <= self.view_margin <= 0.1:

@@ -318,7 +318,7 @@ class PushGraspWorld(ScenePlacement):
         arm = self.arm
         if plan.primitive == GRASP:
             arm.go_home()
-            arm.teleport(plan.approach, plan.yaw)
+            arm.teleport(plan.approach, plan.yaw, through=(plan.target,), either_branch=cfg.tool_yaw_model == "either")
             result.reached = arm.move_linear(plan.approach, plan.target, plan.yaw, speed=cfg.grasp_descent_speed)
             arm.close_gripper(60)
             arm.move_linear(plan.target, plan.approach, plan.yaw, speed=cfg.grasp_descent_speed)
@@ -346,7 +346,8 @@ class PushGraspWorld(ScenePlacement):
             arm.go_home()
             arm.hold_closed_instantly()
             push_yaw = plan.yaw  # closed fingers span across the push direction
-            arm.teleport(plan.approach, push_yaw)
+            arm.teleport(plan.approach, push_yaw, through=(plan.target, plan.end),
+                         either_branch=cfg.tool_yaw_model == "either")
             arm.hold_closed_instantly()
             result.reached = arm.move_linear(plan.approach, plan.target, push_yaw, speed=0.5)
             arm.move_linear(plan.target, plan.end, push_yaw, speed=0.25)

@@ -237,10 +237,16 @@ def _current_simulator() -> dict:
     return {k: getattr(now, k) for k in SIMULATOR_SETTINGS}
 
 
+def _simulator_without_tool_yaw() -> dict:
+    """The current settings as rows recorded them before ``tool_yaw_model`` was a setting (they ran
+    ``legacy``, still the default)."""
+    return {k: v for k, v in _current_simulator().items() if k != "tool_yaw_model"}
+
+
 def _simulator_without_put_back() -> dict:
-    """The current settings as rows recorded them before ``put_back_model`` was a setting (its default,
+    """The settings as rows recorded them before ``put_back_model`` was a setting (its default,
     ``legacy``, is what those rows ran)."""
-    return {k: v for k, v in _current_simulator().items() if k != "put_back_model"}
+    return {k: v for k, v in _simulator_without_tool_yaw().items() if k != "put_back_model"}
 
 
 def _simulator_before_the_mesh_fix() -> dict:
@@ -403,7 +409,7 @@ def test_put_back_table_is_the_committed_result() -> None:
     tour = _tour()
     gentle = _bundled_rows("put-back")
     labels = (("table1", "I: 30 random blocks, gentle put-back"), ("table2", "II: VPG's 11 hard cases, gentle put-back"))
-    _check_bundled_table(gentle, 30, {**_current_simulator(), "put_back_model": "gentle"}, tables=labels)
+    _check_bundled_table(gentle, 30, {**_simulator_without_tool_yaw(), "put_back_model": "gentle"}, tables=labels)
     assert _current_simulator()["put_back_model"] == "legacy" and "`legacy` stays the default" in tour
     legacy = _bundled_rows("mesh-fix")
     completion = [(rows[f"{prefix}_table1_completion"]["value"], old[f"{prefix}_table1_completion"]["value"])
@@ -538,6 +544,16 @@ def _table1_cells(vpg: str, deployment: str, deployment_no_change: bool = False)
     return " | ".join(cells)
 
 
+def test_grasp_reach_bench_runs() -> None:
+    """The quick reach bench: on a coarse grid the pre-fix arm misses some grasp poses near its base,
+    and either hand yaw reaches them all."""
+    from greenroom.policies.pushgrasp.reach import bench_grasp_reach
+
+    legacy, either = bench_grasp_reach(quick=True)
+    assert legacy.name == "grasp_unreachable_legacy" and either.name == "grasp_unreachable_either"
+    assert legacy.value > 0.0 and either.value == 0.0 and legacy.details["poses"] == either.details["poses"]
+
+
 def test_edge_training_row_is_the_committed_result() -> None:
     """The run trained with env.edge_objects=2 against the bundled policy, both protocols, Table I."""
     tour = _tour()
@@ -602,3 +618,37 @@ def test_view_margin_rows_are_the_committed_results() -> None:
     from greenroom.sim.pushgrasp.config import PushGraspEnvConfig
 
     assert PushGraspEnvConfig().view_margin == 0.0
+
+
+def test_tool_yaw_table_is_the_committed_result() -> None:
+    """The arm with either hand yaw: the reach figures, and Table I of both policies with it against their
+    committed ``legacy`` rows; ``legacy`` stays the default."""
+    tour = _tour()
+    reach = _results("pushgrasp-grasp-reach.json")
+    legacy, either = reach["grasp_unreachable_legacy"], reach["grasp_unreachable_either"]
+    worst = max(legacy["details"]["by_x_unreachable"].values())
+    assert legacy["details"]["poses"] == either["details"]["poses"] == 1936
+    assert (f"{legacy['value']:.1f} % with `legacy`, up to {100 * worst:.1f} % in the grid row 7.8 cm from the arm's "
+            f"edge, and {either['value']:.1f} % with `either`") in tour
+
+    def cells(before: str, after: str, prefix: str) -> str:
+        rows = [_results(before), _results(after)]
+        figures = [" / ".join(f"{r[f'{prefix}_table1_{m}']['value']:.1f}" for m in METRICS) for r in rows]
+        details = [r[f"{prefix}_table1_completion"]["details"] for r in rows]
+        assert details[0]["runs"] == details[1]["runs"] == 30
+        assert details[0]["simulator"].get("tool_yaw_model", "legacy") == "legacy"
+        assert details[1]["simulator"]["tool_yaw_model"] == "either"
+        ends = [d["runs_ended"] for d in details]
+        edge = [f" ({d['no_change_runs_left_on_edge']})" if "no_change_runs_left_on_edge" in d else "" for d in details]
+        return (f"{figures[0]} | {figures[1]} | {ends[0].get('no_change', 0)}{edge[0]} -> {ends[1].get('no_change', 0)}"
+                f"{edge[1]} | {ends[0].get('empty', 0)} -> {ends[1].get('empty', 0)}")
+
+    vpg = cells("pushgrasp-vpg-protocol-view-margin.json", "pushgrasp-vpg-protocol-view-margin-tool-yaw.json", "vpg_protocol")
+    assert f"| view-margin run, VPG's protocol | {vpg} |" in tour
+    dep = cells("pushgrasp-deployment-mesh-fix.json", "pushgrasp-deployment-tool-yaw.json", "deployment_protocol")
+    assert f"| bundled policy, deployment protocol | {dep} |" in tour
+    assert _results("pushgrasp-deployment-tool-yaw.json")["deployment_protocol_table1_completion"]["details"]["policy"] \
+        == "assets/policies/pushgrasp/pushgrasp.onnx"
+    from greenroom.sim.pushgrasp.config import PushGraspEnvConfig
+
+    assert PushGraspEnvConfig().tool_yaw_model == "legacy" and "`legacy` stays the default and `either` an option" in tour

@@ -109,6 +109,31 @@ def test_view_margin_shows_a_block_on_the_edge_whole_and_grasps_it_there() -> No
         replace(base, view_margin=0.5)
 
 
+def test_grasps_near_the_base_reach_with_either_hand_yaw(env) -> None:
+    """Near the arm's base the wrist's joint limits reach some grasp yaws only with the hand turned by
+    pi (the jaws are symmetric). With ``tool_yaw_model=legacy`` (one hand yaw per jaw direction) some
+    rotations at x = -0.30 m fail to reach their target, so the grasp fails and nothing changes;
+    with ``either`` (as the ROS executor's IK) every rotation grasps the cube."""
+    cfg = env.config
+    assert cfg.tool_yaw_model == "legacy"  # the default (README: the trained policies were trained with it)
+    either = PushGraspEnv(replace(cfg, tool_yaw_model="either"))
+    try:
+        outcomes = {}
+        for name, environment in (("either", either), ("legacy", env)):
+            successes = []
+            for rotation in range(cfg.num_rotations):
+                environment.reset(seed=6, options={"objects": _isolated("cube", xy=(-0.30, 0.0))})
+                row, col = world_to_pixel(-0.30, 0.0, cfg.view, cfg.resolution)
+                _, _, _, _, info = environment.step(np.array([GRASP, rotation, row, col]))
+                successes.append(bool(info["grasp_success"]))
+            outcomes[name] = successes
+    finally:
+        either.close()
+    assert all(outcomes["either"]) and not all(outcomes["legacy"]), outcomes
+    with pytest.raises(ValueError, match="tool_yaw_model"):
+        replace(cfg, tool_yaw_model="flip")
+
+
 def test_recovers_from_a_broken_simulator_state(env) -> None:
     obs, _ = env.reset(seed=4, options={"num_objects": 3})
     body = env.world.objects[0]
