@@ -49,7 +49,8 @@ def play(preset: str, overrides: list[str], out_dir: Path, policy: Path | None, 
         runtime = PushGraspRuntimePolicy(policy)
         maps_fn = runtime.maps
         env_config = dataclasses.replace(config.env, resolution=runtime.resolution, workspace=runtime.workspace,
-                                         view_margin=runtime.view_margin, num_rotations=runtime.num_rotations, geometry=runtime.geometry)
+                                         view_margin=runtime.view_margin, num_rotations=runtime.num_rotations,
+                                         geometry=runtime.geometry)
         grasp_only = runtime.grasp_only
     else:
         env_config = config.env

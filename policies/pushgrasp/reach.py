@@ -43,7 +43,7 @@ def grasp_reach(tool_yaw_model: str, k: int = 16, step: float = 0.04) -> dict[st
                     yaw = float(np.mod(rotation_angle(r, k), np.pi))
                     arm.go_home()
                     arm.teleport(above, yaw, through=(target,), either_branch=tool_yaw_model == "either")
-                    misses[i, j, r] = arm._solve(target, yaw) > REACH_TOLERANCE
+                    misses[i, j, r] = arm.solve(target, yaw) > REACH_TOLERANCE
     finally:
         world.close()
     return {"unreachable": float(misses.mean()), "poses": int(misses.size),

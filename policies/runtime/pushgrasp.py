@@ -106,7 +106,6 @@ class PushGraspRuntimePolicy:
         try:
             self.workspace = Workspace(**spec["workspace"])
             self.view_margin = float(spec.get("view_margin", 0.0))
-            self.view = self.workspace.expanded(self.view_margin)
             self.resolution = float(spec["resolution"])
             self.size = int(spec["heightmap_size"])
             self.num_rotations = int(spec["num_rotations"])
@@ -132,6 +131,11 @@ class PushGraspRuntimePolicy:
         contract.verify_seal(where)
 
     @property
+    def view(self) -> Workspace:
+        """The heightmap's box: the workspace grown by the contract's ``view_margin``."""
+        return self.workspace.expanded(self.view_margin)
+
+    @property
     def heightmap_shape(self) -> tuple[int, int]:
         return (self.size, self.size)
 
@@ -149,7 +153,7 @@ class PushGraspRuntimePolicy:
             raise ValueError(
                 f"workspace {list(bounds)} is {workspace.size[0]:.3f} x {workspace.size[1]:.3f} m; the policy was "
                 f"trained on {self.workspace.size[0]:.3f} x {self.workspace.size[1]:.3f} m at {self.resolution} m/cell")
-        self.workspace, self.view = workspace, workspace.expanded(self.view_margin)
+        self.workspace = workspace
 
     def heightmap(self, color: np.ndarray, depth: np.ndarray, intrinsics: Intrinsics,
                   camera_pose: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -160,12 +160,12 @@ class Arm:
             for flipped in (False, True):
                 self._reset_joints(start)
                 self.flipped = flipped
-                errors[flipped] = max(self._solve(point, yaw) for point in (position, *through))
+                errors[flipped] = max(self.solve(point, yaw) for point in (position, *through))
             self._reset_joints(start)
             self.flipped = errors[True] < errors[False] - BRANCH_MARGIN
-        return self._solve(position, yaw)
+        return self.solve(position, yaw)
 
-    def _solve(self, position: np.ndarray, yaw: float) -> float:
+    def solve(self, position: np.ndarray, yaw: float) -> float:
         """IK from the current configuration, refined 3 times; leaves the arm there; tool error (m)."""
         q = self.ik(position, yaw)
         for _ in range(3):  # refine: IK from the new configuration

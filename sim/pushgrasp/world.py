@@ -248,8 +248,9 @@ class PushGraspWorld(ScenePlacement):
 
     def in_view(self, body: int) -> bool:
         """Whether any part of ``body`` (its axis-aligned bounding box) is over the workspace, i.e. in
-        VPG's heightmap (``view_margin`` does not widen it). VPG's simulator leaves blocks pushed past the edge on the floor: one still
-        partly in view can be grasped; one entirely out of view is lost to the run."""
+        VPG's heightmap (``view_margin`` does not widen it). VPG's simulator leaves blocks pushed past
+        the edge on the floor: one still partly in view can be grasped; one entirely out of view is
+        lost to the run."""
         ws = self.workspace
         if self.config.lost_rule == "centre":  # ablation: the pre-fix rule
             pos = p.getBasePositionAndOrientation(body, physicsClientId=self.client)[0]
@@ -316,9 +317,10 @@ class PushGraspWorld(ScenePlacement):
                               bounds=self.workspace)
         result = ActionResult()
         arm = self.arm
+        either_yaw = cfg.tool_yaw_model == "either"
         if plan.primitive == GRASP:
             arm.go_home()
-            arm.teleport(plan.approach, plan.yaw, through=(plan.target,), either_branch=cfg.tool_yaw_model == "either")
+            arm.teleport(plan.approach, plan.yaw, through=(plan.target,), either_branch=either_yaw)
             result.reached = arm.move_linear(plan.approach, plan.target, plan.yaw, speed=cfg.grasp_descent_speed)
             arm.close_gripper(60)
             arm.move_linear(plan.target, plan.approach, plan.yaw, speed=cfg.grasp_descent_speed)
@@ -346,8 +348,7 @@ class PushGraspWorld(ScenePlacement):
             arm.go_home()
             arm.hold_closed_instantly()
             push_yaw = plan.yaw  # closed fingers span across the push direction
-            arm.teleport(plan.approach, push_yaw, through=(plan.target, plan.end),
-                         either_branch=cfg.tool_yaw_model == "either")
+            arm.teleport(plan.approach, push_yaw, through=(plan.target, plan.end), either_branch=either_yaw)
             arm.hold_closed_instantly()
             result.reached = arm.move_linear(plan.approach, plan.target, push_yaw, speed=0.5)
             arm.move_linear(plan.target, plan.end, push_yaw, speed=0.25)
