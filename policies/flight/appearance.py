@@ -6,7 +6,8 @@ image from a disjoint set: the photographs shipped in matplotlib's sample data
 (``grace_hopper.jpg``, ``Minduka_Present_Blue_Pack.png``, ``logo2.png``) and colour-mapped
 shaded-relief renderings of its elevation rasters (``jacksboro_fault_dem.npz``,
 ``topobathy.npz``) and MRI slice (``s1045.ima.gz``). They are written once as PNGs into a folder
-that becomes ``env.textures_dir`` with ``photo_fraction`` fixed to 1.
+that becomes ``env.textures_dir`` with ``photo_fraction`` fixed to 1 and ``photo_set`` to
+``none`` (a run trained with built-in photos is still evaluated on held-out images only).
 """
 from __future__ import annotations
 
@@ -78,7 +79,7 @@ def heldout_env_config(env: FlightEnvConfig, textures: str, overrides: tuple[str
     folder = write_heldout_textures(cache) if textures == "heldout" else Path(textures)
     if not folder.is_dir():
         raise FileNotFoundError(f"eval.appearance_textures folder {folder} does not exist")
-    items = [f"textures_dir={folder}", "randomization.textures.photo_fraction.low=1.0",
+    items = [f"textures_dir={folder}", "photo_set=none", "randomization.textures.photo_fraction.low=1.0",
              "randomization.textures.photo_fraction.high=1.0", "randomization.textures.photo_fraction.nominal=1.0",
              *overrides]
     return apply_overrides(env, items)

@@ -11,11 +11,13 @@ class FlightTask(Task):
     config_name = "FlightTrainConfig"
 
     def validate(self, config: Any) -> None:
-        """Read ``env.textures_dir`` here, before a run exists (workers would fail later, one each)."""
-        from ...sim.flight.textures import load_photos
+        """Read ``env.textures_dir`` and ``env.photo_set`` here, before a run exists (workers would
+        fail later, one each)."""
+        from ...sim.flight.textures import load_photo_set, load_photos
 
         if config.env.textures_dir:
             load_photos(config.env.textures_dir, config.env.texture_size)
+        load_photo_set(config.env.photo_set, config.env.texture_size)
 
     def benchmarks(self) -> dict[str, BenchFn]:
         """Simulator benchmarks (bench_env) and policy benchmarks (bench_policy)."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from .actions import ActionConfig
 from .ranges import MAX_LIGHTS, FlightRandomization
-from .textures import check_families
+from .textures import PHOTO_SETS, check_families
 
 MAX_IMAGE_SIZE = 224
 
@@ -46,6 +46,8 @@ class FlightEnvConfig:
     Ground truth: max_range: cap of free_distances() (m).
     World and appearance:
         textures_dir: folder of the user's images (png/jpg/...) mixed into the texture bank.
+        photo_set: built-in photographs mixed in as well (``none`` or ``skimage``, see
+            :data:`~.textures.PHOTO_SETS`); both draw from ``randomization.textures.photo_fraction``.
         texture_size: side of every bank texture (px); texture_bank: textures per world.
         regenerate_every: build a new world every K episodes (appearance, lights, camera,
             dynamics and start pose are re-randomized every episode).
@@ -72,6 +74,7 @@ class FlightEnvConfig:
     mass: float = 0.5
     max_range: float = 10.0
     textures_dir: str | None = None
+    photo_set: str = "none"
     texture_size: int = 64
     texture_bank: int = 12
     regenerate_every: int = 10
@@ -113,6 +116,7 @@ class FlightEnvConfig:
         need(self.regenerate_every >= 1, f"regenerate_every must be >= 1 episode, got {self.regenerate_every}")
         need(self.textures_dir is None or str(self.textures_dir).strip() != "",
              "textures_dir must be a folder path or None, got an empty string")
+        need(self.photo_set in PHOTO_SETS, f"photo_set must be one of {', '.join(PHOTO_SETS)}; got {self.photo_set!r}")
         need(isinstance(self.randomization, FlightRandomization),
              f"randomization must be a FlightRandomization, got {type(self.randomization).__name__}")
         r = self.randomization

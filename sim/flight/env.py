@@ -21,7 +21,7 @@ from .render_map import draw_map
 from .rendering import WorldRenderer
 from .scene import CAMERA_NAME, COLLISION_GROUP, DRONE_NAME, VISUAL_GROUP, build_spec
 from .state import FlightState
-from .textures import load_photos, make_bank
+from .textures import load_photo_set, load_photos, make_bank
 from .world import SPINE_HALF_WIDTH, WorldLayout, generate_layout
 
 ACROSS = 5          # rays per grid cell width of the depth oracle and the labels (free_distances)
@@ -133,7 +133,8 @@ class FlightEnv(gym.Env):
         self.actions = ActionSet(self.grid, cfg.actions)
         self.oracle_actions = self.actions.for_oracles()
         self.render_enabled = True
-        self._photos = load_photos(cfg.textures_dir, cfg.texture_size) if cfg.textures_dir else []
+        self._photos = ((load_photos(cfg.textures_dir, cfg.texture_size) if cfg.textures_dir else [])
+                        + load_photo_set(cfg.photo_set, cfg.texture_size))
         limits = np.array(cfg.action_limits, dtype=np.float32)
         self.action_space = spaces.Box(-limits, limits, (4,), np.float32)
         size = cfg.image_size

@@ -14,6 +14,11 @@ converted to RGB and resized; a missing folder, an empty folder or an unreadable
 pixel is decoded: more than :data:`MAX_TEXTURE_PIXELS` pixels, a file over
 :data:`MAX_TEXTURE_BYTES`, or Pillow's decompression-bomb warning is an error, so a small
 crafted file cannot make a worker allocate gigabytes.
+A built-in photo set (``FlightEnvConfig.photo_set``) adds photographs without a folder:
+``skimage`` is the natural images shipped inside the scikit-image wheel (:data:`PHOTO_SETS`:
+people, animals, food, a rocket, a motorcycle, brick, grass, gravel, text, the moon, microscopy
+and telescope images). They are disjoint from the held-out appearance set, which is built from
+matplotlib's sample data (:mod:`greenroom.policies.flight.appearance`).
 """
 from __future__ import annotations
 
@@ -27,6 +32,16 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".we
 MAX_TEXTURE_PIXELS = 4096 * 4096   # a texture is resized to texture_size (<= 1024 px); 16 Mpx is plenty
 MAX_TEXTURE_BYTES = 64 * 1024 * 1024
 MAX_TEXTURE_FILES = 1000
+
+
+# Natural photographs in scikit-image's ``skimage/data`` (shipped in its wheel, no download);
+# synthetic ones (chessboards, a phantom, logos, a colour chart) and the second stereo view are left out.
+PHOTO_SETS: dict[str, tuple[str, ...]] = {
+    "none": (),
+    "skimage": ("astronaut.png", "brick.png", "camera.png", "cell.png", "chelsea.png", "clock_motion.png",
+                "coffee.png", "coins.png", "grass.png", "gravel.png", "hubble_deep_field.jpg", "ihc.png",
+                "moon.png", "motorcycle_left.png", "page.png", "retina.jpg", "rocket.jpg", "text.png"),
+}
 
 
 class TextureError(ValueError):
@@ -191,14 +206,35 @@ def load_photos(folder: str | Path, size: int) -> list[np.ndarray]:
         raise TextureError(f"textures_dir {path} contains no images (looked for {', '.join(IMAGE_SUFFIXES)})")
     if len(files) > MAX_TEXTURE_FILES:
         raise TextureError(f"textures_dir {path} holds {len(files)} images; at most {MAX_TEXTURE_FILES} are used")
-    photos = []
-    for file in files:
-        rgb = _read_rgb(file, Image, UnidentifiedImageError)
-        side = min(rgb.size)
-        left, top = (rgb.width - side) // 2, (rgb.height - side) // 2
-        rgb = rgb.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.BILINEAR)
-        photos.append(np.asarray(rgb, dtype=np.uint8).copy())
-    return photos
+    return [_square(_read_rgb(file, Image, UnidentifiedImageError), size, Image) for file in files]
+
+
+def load_photo_set(name: str, size: int) -> list[np.ndarray]:
+    """The built-in photo set ``name`` (:data:`PHOTO_SETS`) as (size, size, 3) uint8 RGB images.
+
+    Raises TextureError for an unknown name, or when the set's package is not installed.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    if name not in PHOTO_SETS:
+        raise TextureError(f"photo_set must be one of {', '.join(PHOTO_SETS)}; got {name!r}")
+    if not PHOTO_SETS[name]:
+        return []
+    import importlib.resources
+
+    try:
+        folder = Path(str(importlib.resources.files("skimage") / "data"))
+    except ModuleNotFoundError:
+        raise TextureError(f"photo_set {name!r} needs scikit-image (pip install scikit-image)") from None
+    return [_square(_read_rgb(folder / file, Image, UnidentifiedImageError), size, Image) for file in PHOTO_SETS[name]]
+
+
+def _square(rgb: Any, size: int, Image: Any) -> np.ndarray:
+    """A Pillow RGB image centre-cropped to a square and resized to (size, size, 3) uint8."""
+    side = min(rgb.size)
+    left, top = (rgb.width - side) // 2, (rgb.height - side) // 2
+    rgb = rgb.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.BILINEAR)
+    return np.asarray(rgb, dtype=np.uint8).copy()
 
 
 def _read_rgb(file: Path, Image: Any, UnidentifiedImageError: type) -> Any:

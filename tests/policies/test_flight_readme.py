@@ -248,6 +248,7 @@ APPEARANCE_RUNS = (("two natural-statistics families", "natural-textures-seed0")
                    ("and random convolutions on half of each batch", "random-conv-seed0"),
                    ("and one texture on every surface in 30 % of the episodes", "same-texture-seed0"),
                    ("the first two, with random convolutions on 90 % of each batch", "random-conv-90-seed0"),
+                   ("the second row and 18 training photographs", "photos-seed0"),
                    ("the second row again with seed 1", "random-conv-seed1"))
 
 
@@ -294,7 +295,8 @@ BREAKDOWNS = (("flight-appearance-breakdown.json", "runs/flight/20261204-183912"
               ("flight-appearance-breakdown-natural-textures.json", "natural-textures"),
               ("flight-appearance-breakdown-random-conv.json", "random-conv"),
               ("flight-appearance-breakdown-same-texture.json", "same-texture"),
-              ("flight-appearance-breakdown-random-conv-90.json", "random-conv-90"))
+              ("flight-appearance-breakdown-random-conv-90.json", "random-conv-90"),
+              ("flight-appearance-breakdown-photos.json", "photos"))
 
 
 def test_appearance_breakdown_table_is_the_committed_results() -> None:
@@ -319,11 +321,29 @@ def test_appearance_breakdown_table_is_the_committed_results() -> None:
         assert row in tour, row
     photos = [n for n in tables[0] if n.startswith("photo-")]
     assert len(photos) == 3
-    values = [t[n]["value"] for t in tables for n in photos]
+    without, with_photos = tables[:-1], tables[-1]
+    values = [t[n]["value"] for t in without for n in photos]
     prose = " ".join(tour.split())
     training = [t["training appearance mean distance"]["value"] for t in tables]
     assert (f"the three photographs fly {min(values):.1f} to {max(values):.1f} m, against {min(training):.1f} to "
             f"{max(training):.1f} m with the training appearance") in prose
-    for table in tables:   # "In every run the four hardest images are the three photographs and mri-copper"
+
+    def ranked(table: dict) -> list[str]:
         images = sorted((r["value"], n) for n, r in table.items() if n.endswith("on every surface: mean distance"))
-        assert {n.split(" on every")[0] for _, n in images[:4]} == {*(p.split(" on every")[0] for p in photos), "mri-copper"}
+        return [n.split(" on every")[0] for _, n in images]
+
+    for table in without:   # "In every run trained without photographs the four hardest images are ..."
+        assert set(ranked(table)[:4]) == {*(p.split(" on every")[0] for p in photos), "mri-copper"}
+    same_without = tables[2]   # the random-convolution run: the photographs run's setting without them
+    lifted = [with_photos[n]["value"] for n in photos]
+    before = [same_without[n]["value"] for n in photos]
+    assert min(lifted) > min(before) and max(lifted) > max(before)
+    mix = "held-out appearance set mean distance"
+    turn = {stem: _rows(f"flight-turn-threshold-{stem}-seed0.json")["chosen: policy mean distance (heldout-appearance)"]
+            for stem in ("photos", "random-conv")}
+    assert (f"they fly {min(lifted):.1f} to {max(lifted):.1f} m against {min(before):.1f} to {max(before):.1f} m in the "
+            f"same setting without them (the random-convolution column), but the set's mix does not move "
+            f"({with_photos[mix]['value']:.1f} against {same_without[mix]['value']:.1f} m here; "
+            f"{turn['photos']['value']:.1f} against {turn['random-conv']['value']:.1f} m on the 30 held-out appearance "
+            f"episodes of the table above), and `photo-logo2` and `mri-copper` stay the two hardest") in prose
+    assert set(ranked(with_photos)[:2]) == {"photo-logo2", "mri-copper"}

@@ -1,6 +1,7 @@
 """Flight training end to end: CLI round trip, resume after SIGKILL, backends give the same labels."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -171,3 +172,19 @@ def test_process_and_ray_backends_give_the_same_labels() -> None:
     np.testing.assert_array_equal(a.targets, b.targets)
     np.testing.assert_array_equal(a.mask, b.mask)
     assert a.env_steps == b.env_steps and a.episode_distances == b.episode_distances
+
+
+def test_heldout_appearance_worlds_wear_only_heldout_images(tmp_path: Path):
+    """A run trained with built-in photos is evaluated on the held-out folder alone."""
+    from PIL import Image
+
+    from greenroom.policies.flight.appearance import heldout_env_config
+    from greenroom.sim.flight.config import FlightEnvConfig
+
+    folder = tmp_path / "heldout"
+    folder.mkdir()
+    Image.fromarray(np.full((20, 20, 3), 7, np.uint8)).save(folder / "only.png")
+    trained = dataclasses.replace(FlightEnvConfig.smoke(), photo_set="skimage")
+    env = heldout_env_config(trained, str(folder), (), tmp_path / "cache")
+    assert (env.photo_set, env.textures_dir) == ("none", str(folder))
+    assert env.randomization.textures.photo_fraction.low == 1.0

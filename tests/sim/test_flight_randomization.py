@@ -14,7 +14,8 @@ from greenroom.sim.flight.env import FlightEnv
 from greenroom.sim.flight.ranges import GROUP_NAMES
 from greenroom.policies.common.config import ConfigError, resolve_config
 from greenroom.policies.flight.config import FlightTrainConfig
-from greenroom.sim.flight.textures import FAMILIES, LEGACY_FAMILIES, TextureError, make_bank, procedural
+from greenroom.sim.flight.textures import (FAMILIES, LEGACY_FAMILIES, PHOTO_SETS, TextureError, load_photo_set,
+                                          make_bank, procedural)
 
 BASE = replace(FlightEnvConfig.smoke(), regenerate_every=1)
 GEOMETRY_ONLY = {"furniture_rotation": "furniture", "doors": "doors"}   # group -> the layout draws it changes
@@ -182,6 +183,30 @@ def test_user_photos_end_up_in_the_texture_bank(tmp_path: Path):
     (tmp_path / "zz_broken.jpg").write_bytes(b"\xff\xd8 truncated jpeg")
     with pytest.raises(TextureError, match="zz_broken.jpg cannot be read"):
         FlightEnv(cfg)
+
+
+def test_builtin_photo_set_joins_the_bank_and_bad_names_are_refused(tmp_path: Path):
+    pytest.importorskip("skimage")
+    photos = load_photo_set("skimage", 32)
+    assert len(photos) == len(PHOTO_SETS["skimage"]) >= 15
+    assert all(p.shape == (32, 32, 3) and p.dtype == np.uint8 for p in photos)
+    assert len({p.tobytes() for p in photos}) == len(photos)          # 18 different images
+    assert load_photo_set("none", 32) == []
+    with pytest.raises(TextureError, match="photo_set must be one of none, skimage; got 'imagenet'"):
+        load_photo_set("imagenet", 32)
+    with pytest.raises(ValueError, match="photo_set must be one of none, skimage; got 'imagenet'"):
+        replace(BASE, photo_set="imagenet")
+    # a user's folder and the built-in set both feed the bank: indices past the folder's are the set's
+    Image.fromarray(np.full((40, 60, 3), 90, np.uint8)).save(tmp_path / "mine.png")
+    cfg = replace(BASE, textures_dir=str(tmp_path), photo_set="skimage", texture_bank=8,
+                  randomization=BASE.randomization.only("textures"))
+    env = FlightEnv(cfg)
+    try:
+        names = {name for s in range(6) for name in env.reset(seed=s)[1]["randomization"]["textures"]["bank"]}
+    finally:
+        env.close()
+    indices = {int(n.split(":")[1]) for n in names if n.startswith("photo:")}
+    assert indices and max(indices) <= len(photos) and any(i >= 1 for i in indices)
 
 
 def test_per_slot_and_per_light_draws_come_from_config_ranges_and_are_recorded():
