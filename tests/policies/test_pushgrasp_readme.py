@@ -652,3 +652,32 @@ def test_tool_yaw_table_is_the_committed_result() -> None:
     from greenroom.sim.pushgrasp.config import PushGraspEnvConfig
 
     assert PushGraspEnvConfig().tool_yaw_model == "legacy" and "`legacy` stays the default and `either` an option" in tour
+
+
+def test_policy_trained_with_either_hand_yaw_is_the_committed_result() -> None:
+    """The run trained with ``either`` (and the view margin): both protocols' Table I row, no no-change run,
+    every failed run one lost block, and the comparisons the prose draws."""
+    tour = _tour()
+    vpg, dep = _results("pushgrasp-vpg-protocol-tool-yaw-trained.json"), _results("pushgrasp-deployment-tool-yaw-trained.json")
+    details = [vpg["vpg_protocol_table1_completion"]["details"], dep["deployment_protocol_table1_completion"]["details"]]
+    for d in details:
+        assert d["runs"] == 30 and d["simulator"]["tool_yaw_model"] == "either" and d["view_margin"] == 0.032
+        assert d["policy"].startswith("runs/pushgrasp/20261205-205330")
+        assert d["runs_ended"].get("no_change", 0) == 0                                  # "No run ... ends after 10 no-change"
+        assert d["runs_ended"]["cleared"] + d["runs_ended"]["empty"] == 30
+        assert d["lost_objects_per_run"] * 30 == pytest.approx(d["runs_ended"]["empty"])  # one block lost per failed run
+    figures = [" / ".join(f"{r[f'{prefix}_table1_{m}']['value']:.1f}" for m in METRICS)
+               for r, prefix in ((vpg, "vpg_protocol"), (dep, "deployment_protocol"))]
+    ends = [d["runs_ended"] for d in details]
+    assert (f"| trained with `either` and the view margin | {figures[0]} | {figures[1]} | 0, 0 | "
+            f"{ends[0]['empty']}, {ends[1]['empty']} |") in tour
+    bundled_vpg = _results("pushgrasp-vpg-protocol-edge-metrics.json")["vpg_protocol_table1_completion"]["value"]
+    bundled_dep = _results("pushgrasp-deployment-mesh-fix.json")["deployment_protocol_table1_completion"]["value"]
+    bundled_either = _results("pushgrasp-deployment-tool-yaw.json")["deployment_protocol_table1_completion"]["value"]
+    ours_vpg = vpg["vpg_protocol_table1_completion"]["value"]
+    ours_dep = dep["deployment_protocol_table1_completion"]["value"]
+    assert bundled_vpg < ours_vpg and bundled_either < ours_dep < bundled_dep
+    prose = " ".join(tour.split())
+    assert (f"it completes {ours_vpg:.1f} % of the runs against the bundled policy's {bundled_vpg:.1f}") in prose
+    assert (f"a few fewer than the bundled policy on its own `legacy` arm ({ours_dep:.1f} against {bundled_dep:.1f}) and "
+            f"many more than the bundled policy on this arm ({bundled_either:.1f})") in prose
