@@ -669,8 +669,24 @@ def test_policy_trained_with_either_hand_yaw_is_the_committed_result() -> None:
     figures = [" / ".join(f"{r[f'{prefix}_table1_{m}']['value']:.1f}" for m in METRICS)
                for r, prefix in ((vpg, "vpg_protocol"), (dep, "deployment_protocol"))]
     ends = [d["runs_ended"] for d in details]
-    assert (f"| trained with `either` and the view margin | {figures[0]} | {figures[1]} | 0, 0 | "
+    assert (f"| Table I, 30 random blocks, 30 runs | {figures[0]} | {figures[1]} | 0, 0 | "
             f"{ends[0]['empty']}, {ends[1]['empty']} |") in tour
+    hard = [_results(f"pushgrasp-{name}-table2-tool-yaw-trained.json") for name in ("vpg-protocol", "deployment")]
+    bundled = [_results(f"pushgrasp-{name}-mesh-fix.json") for name in ("vpg-protocol", "deployment")]
+    cells = []
+    for rows, bundled_rows, prefix in zip(hard, bundled, ("vpg_protocol", "deployment_protocol")):
+        d = rows[f"{prefix}_table2_completion"]["details"]
+        assert d["runs_per_case"] == 30 and d["simulator"]["tool_yaw_model"] == "either"
+        assert all(rows[f"{prefix}_table2_{m}"]["value"] > paper for m, paper in zip(METRICS, (82.7, 77.2, 60.1)))
+        for m in ("grasp_success", "action_efficiency"):   # "grasps less reliably and less efficiently"
+            assert rows[f"{prefix}_table2_{m}"]["value"] < bundled_rows[f"{prefix}_table2_{m}"]["value"]
+        cells.append(" / ".join(f"{rows[f'{prefix}_table2_{m}']['value']:.1f}" for m in METRICS))
+        assert " / ".join(f"{bundled_rows[f'{prefix}_table2_{m}']['value']:.1f}" for m in METRICS) in tour
+    hard_ends = [rows[f"{prefix}_table2_completion"]["details"]["runs_ended"]
+                 for rows, prefix in zip(hard, ("vpg_protocol", "deployment_protocol"))]
+    assert (f"| Table II, VPG's 11 hard cases, 30 runs each | {cells[0]} | {cells[1]} | "
+            f"{hard_ends[0].get('no_change', 0)}, {hard_ends[1].get('no_change', 0)} | "
+            f"{hard_ends[0].get('empty', 0)}, {hard_ends[1].get('empty', 0)} |") in tour
     bundled_vpg = _results("pushgrasp-vpg-protocol-edge-metrics.json")["vpg_protocol_table1_completion"]["value"]
     bundled_dep = _results("pushgrasp-deployment-mesh-fix.json")["deployment_protocol_table1_completion"]["value"]
     bundled_either = _results("pushgrasp-deployment-tool-yaw.json")["deployment_protocol_table1_completion"]["value"]
