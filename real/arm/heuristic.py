@@ -107,8 +107,8 @@ def export_heuristic_policy(out_dir: Path | str, preset: str = "smoke") -> Path:
     onnx.save(model, str(path))
     spec = {
         "workspace": env.workspace.to_dict(), "view_margin": env.view_margin, "resolution": env.resolution,
-        "heightmap_size": size, "num_rotations": k, "geometry": env.geometry.to_dict(), "grasp_only": True, "fill_holes": env.fill_holes,
-        "variant": VARIANT, "learned": False,
+        "heightmap_size": size, "num_rotations": k, "geometry": env.geometry.to_dict(), "grasp_only": True,
+        "fill_holes": env.fill_holes, "variant": VARIANT, "learned": False,
         "description": "scripted grasp heuristic (real.arm.heuristic), not a trained policy",
     }
     digest = hashlib.sha256(path.read_bytes()).hexdigest()

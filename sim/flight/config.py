@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from .actions import ActionConfig
 from .ranges import MAX_LIGHTS, FlightRandomization
-from .textures import PHOTO_SETS, check_families
+from .textures import check_families, check_photo_set
 
 MAX_IMAGE_SIZE = 224
 
@@ -116,7 +116,7 @@ class FlightEnvConfig:
         need(self.regenerate_every >= 1, f"regenerate_every must be >= 1 episode, got {self.regenerate_every}")
         need(self.textures_dir is None or str(self.textures_dir).strip() != "",
              "textures_dir must be a folder path or None, got an empty string")
-        need(self.photo_set in PHOTO_SETS, f"photo_set must be one of {', '.join(PHOTO_SETS)}; got {self.photo_set!r}")
+        check_photo_set(self.photo_set)
         need(isinstance(self.randomization, FlightRandomization),
              f"randomization must be a FlightRandomization, got {type(self.randomization).__name__}")
         r = self.randomization

@@ -216,8 +216,7 @@ def load_photo_set(name: str, size: int) -> list[np.ndarray]:
     """
     from PIL import Image, UnidentifiedImageError
 
-    if name not in PHOTO_SETS:
-        raise TextureError(f"photo_set must be one of {', '.join(PHOTO_SETS)}; got {name!r}")
+    check_photo_set(name)
     if not PHOTO_SETS[name]:
         return []
     import importlib.resources
@@ -227,6 +226,12 @@ def load_photo_set(name: str, size: int) -> list[np.ndarray]:
     except ModuleNotFoundError:
         raise TextureError(f"photo_set {name!r} needs scikit-image (pip install scikit-image)") from None
     return [_square(_read_rgb(folder / file, Image, UnidentifiedImageError), size, Image) for file in PHOTO_SETS[name]]
+
+
+def check_photo_set(name: str) -> None:
+    """TextureError (a ValueError) naming the valid built-in photo sets unless ``name`` is one."""
+    if name not in PHOTO_SETS:
+        raise TextureError(f"photo_set must be one of {', '.join(PHOTO_SETS)}; got {name!r}")
 
 
 def _square(rgb: Any, size: int, Image: Any) -> np.ndarray:
