@@ -13,6 +13,8 @@ TORCH_PIN ?= torch==2.13.0
 EXTRAS ?= train,ros,ray,dev
 ROS2_CLI ?= ../shared/ros2-cli
 COLCON_VENV ?= .venv-colcon
+# Two pytest-xdist workers: the DDS and Ray tests run one at a time on one of them (tests/conftest.py).
+TEST_WORKERS ?= 2
 
 # DDS stays on loopback with a random domain in every process we start (tests, demo, CI).
 export ROS_AUTOMATIC_DISCOVERY_RANGE := LOCALHOST
@@ -52,7 +54,7 @@ demo: install
 	AMENT_PREFIX_PATH=$(abspath $(VENV)) ROS_LOG_DIR=$$(mktemp -d) $(PY) -m greenroom.policies.flight.demo
 
 test: install ros2-cli colcon
-	AMENT_PREFIX_PATH=$(abspath $(VENV)) ROS_LOG_DIR=$$(mktemp -d) $(PY) -m pytest -q $(PYTEST_ARGS)
+	AMENT_PREFIX_PATH=$(abspath $(VENV)) ROS_LOG_DIR=$$(mktemp -d) $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 bench: install
 	$(VENV)/bin/greenroom bench flight

@@ -2,6 +2,13 @@
 
 Every DDS participant a test starts stays on loopback with a random domain, and every local
 Ray instance binds to 127.0.0.1 (no dashboard): no test talks to any address but loopback.
+
+``make test`` runs the suite on two pytest-xdist workers (``--dist loadgroup``). Every test that
+starts DDS participants or a local Ray instance (everything under ``tests/real`` and the tests
+marked ``ros`` or ``ray``) goes to one worker, in file order, so two of them never run at once:
+they keep the whole DDS domain and Ray's ports to themselves as in a serial run. The other
+worker takes the simulator, training and CLI tests meanwhile. Each worker draws its domains from
+its own range, so the two never share one.
 """
 from __future__ import annotations
 
@@ -14,7 +21,11 @@ import pytest
 
 # Set before anything imports rclpy/mujoco, also when pytest is run without make.
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
-os.environ.setdefault("ROS_DOMAIN_ID", str(random.randint(1, 100)))
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+_DOMAINS = (1, 100) if not _WORKER else ((1, 50) if _WORKER == "gw0" else (51, 100))
+"""ROS domains this process draws from: the whole range serially, disjoint halves per xdist worker."""
+if _WORKER or "ROS_DOMAIN_ID" not in os.environ:
+    os.environ["ROS_DOMAIN_ID"] = str(random.randint(*_DOMAINS))
 os.environ.setdefault("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp")
 os.environ.setdefault("ROS_LOG_DIR", tempfile.mkdtemp(prefix="greenroom-roslog-"))
 os.environ.pop("ROS_LOCALHOST_ONLY", None)
@@ -29,6 +40,17 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_VPG = REPO_ROOT.parent / "shared" / "vpg"
 
 
+DDS_OR_RAY_GROUP = "dds-and-ray"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Put every test that starts DDS participants or Ray on one xdist worker (see the docstring)."""
+    real = REPO_ROOT / "tests" / "real"
+    for item in items:
+        if item.path.is_relative_to(real) or item.get_closest_marker("ros") or item.get_closest_marker("ray"):
+            item.add_marker(pytest.mark.xdist_group(DDS_OR_RAY_GROUP))
+
+
 @pytest.fixture()
 def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An isolated ``runs/`` root for one test."""
@@ -40,7 +62,7 @@ def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture()
 def ros_domain(monkeypatch: pytest.MonkeyPatch) -> int:
     """A fresh random ROS domain for one test (loopback discovery only)."""
-    domain = random.randint(1, 100)
+    domain = random.randint(*_DOMAINS)
     monkeypatch.setenv("ROS_DOMAIN_ID", str(domain))
     monkeypatch.setenv("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     return domain

@@ -182,6 +182,7 @@ def test_ament_index_finds_the_prefix_install(wheel: Path, tmp_path: Path) -> No
     assert (prefix / "bin" / "topic_recorder").is_file() and (prefix / "bin" / "flight_policy").is_file()
 
 
+@pytest.mark.ros
 def test_pip_route_runs_greenroom_launch_not_ros2_launch(wheel: Path, tmp_path: Path, ros_domain: int) -> None:
     """README "On the robot": a pip install gives the nodes in bin/ and ``greenroom launch`` of the
     installed launch files; ``ros2 launch`` needs colcon's lib/greenroom and says so."""
