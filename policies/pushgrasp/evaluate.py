@@ -93,7 +93,8 @@ def rollout(env: PushGraspEnv, maps_fn: MapsFn, options: dict[str, Any], seed: i
     ``avoid_repeats``: choose with a :class:`FailureMemory` (the ROS node's default).
     """
     obs, info = env.reset(seed=seed, options=options)
-    result = RunResult(objects=info["num_objects"])
+    rolling = info.get("randomization", {}).get("friction", {}).get("rolling", math.nan)
+    result = RunResult(objects=info["num_objects"], seed=seed, rolling_m=float(rolling))
     memory = FailureMemory(env.config.resolution) if avoid_repeats else None
     push_valid = env.config.valid_pushes()
     maps = None

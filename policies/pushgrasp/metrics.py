@@ -22,6 +22,8 @@ grasp held a block, from one reset until the run ends (VPG evaluate.py, shared/d
   after 10 no-change actions with every block still in the scene on the workspace edge (partly
   outside the heightmap); ``blocks_left`` / ``blocks_left_on_edge``: blocks in the scene at the end
   of the incomplete runs, and how many of them were on the edge.
+- **per run** (this project): ``per_run`` lists each run's reset seed, how it ended, the blocks it
+  lost and its rolling-resistance draw, so a bench's failed runs can be traced to their draws.
 
 All percentages are 0-100; a mean over no runs is reported as NaN (not 0: "nothing measured"
 must not read as "0 % success").
@@ -50,6 +52,8 @@ class RunResult:
     pixels: list[tuple[int, int]] = field(default_factory=list)  # (row, col) of each action, when recorded
     left: int = 0          # blocks still in the scene when the run ended
     left_on_edge: int = 0  # of those, blocks on the workspace edge (env info "objects_on_edge")
+    seed: int | None = None  # the reset seed (every policy benched on a scenario meets the same draws)
+    rolling_m: float = math.nan  # the run's sampled rolling resistance (Friction.rolling, m), when recorded
 
     def record(self, primitive: int, grasp_success: bool, pixel: tuple[int, int] | None = None) -> None:
         self.primitives.append(int(primitive))
@@ -113,7 +117,7 @@ def _pct(values: list[float]) -> float:
     return 100.0 * float(np.mean(values)) if values else math.nan
 
 
-def summarize(results: list[RunResult]) -> dict[str, float]:
+def summarize(results: list[RunResult]) -> dict[str, object]:
     """VPG's three metrics, the synergy measures and counts over ``results`` (see module docstring)."""
     done = [r for r in results if r.completed]
     actions = sum(r.actions for r in results)
@@ -142,4 +146,6 @@ def summarize(results: list[RunResult]) -> dict[str, float]:
         "blocks_left_on_edge": sum(r.left_on_edge for r in results if not r.completed),
         "runs_hitting_action_cap": sum(r.ended == "action_cap" for r in results),
         "runs_ended": {reason: sum(r.ended == reason for r in results) for reason in sorted({r.ended for r in results})},
+        "per_run": [{"seed": r.seed, "ended": r.ended, "lost": r.lost, "rolling_m": r.rolling_m}
+                    for r in results],
     }

@@ -195,3 +195,35 @@ def test_q_scale_counts_greedy_grasps_and_maxima_above_the_value_bound() -> None
     summary = scale.summary()
     assert summary["grasp_max_mean"] == pytest.approx((1.0 + 0.9 + 2.4 + 1.0) / 4)
     assert summary["grasp_over_push"] == pytest.approx((2.0 + 0.75 + 3.0 + 1.0) / 4)
+
+
+def test_per_run_records_name_each_runs_seed_end_losses_and_rolling_draw() -> None:
+    first, second = run(2, [(GRASP, True), (GRASP, True)]), run(3, [(GRASP, True)], lost=2)
+    first.seed, first.ended, first.rolling_m = 10000, "cleared", 3e-4
+    second.seed, second.ended = 10001, "empty"
+    per_run = summarize([first, second])["per_run"]
+    assert per_run[0] == {"seed": 10000, "ended": "cleared", "lost": 0, "rolling_m": 3e-4}
+    assert per_run[1]["seed"] == 10001 and per_run[1]["lost"] == 2 and math.isnan(per_run[1]["rolling_m"])
+
+
+def test_rollout_records_the_reset_seed_and_the_rolling_resistance_it_drew() -> None:
+    """A real smoke-preset run (grasp the highest cell): the record carries the env's own draw."""
+    from greenroom.policies.pushgrasp.evaluate import rollout
+    from greenroom.sim.pushgrasp.env import PushGraspEnv
+
+    env = PushGraspEnv(PushGraspTrainConfig.smoke().env)
+    try:
+        k = env.config.num_rotations
+
+        def highest(color: np.ndarray, height: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            grasp = np.broadcast_to(height, (k, *height.shape)).astype(np.float32)
+            return np.zeros_like(grasp), grasp
+
+        result = rollout(env, highest, {"num_objects": 2}, seed=123, grasp_only=True, max_actions=2)
+        _, info = env.reset(seed=123, options={"num_objects": 2})
+    finally:
+        env.close()
+    drawn = info["randomization"]["friction"]["rolling"]
+    assert result.seed == 123 and result.rolling_m == drawn and 1e-4 <= drawn <= 1e-3
+    expected = {"seed": 123, "ended": result.ended, "lost": result.lost, "rolling_m": drawn}
+    assert summarize([result])["per_run"] == [expected]

@@ -718,8 +718,27 @@ def _check_second_seed(tour: str, prose: str, first: list[dict], bundled_vpg: fl
     assert (f"| Table I, second training seed (`seed=7`), 30 runs | {cells[0]} | {cells[1]} | 0, 0 | "
             f"{ends[0]}, {ends[1]} |") in tour
     vpg, dep = (rows[i][f"{p}_table1_completion"]["value"] for i, p in enumerate(prefixes))
+    _check_lost_runs_by_rolling(prose, [_results("pushgrasp-deployment-tool-yaw-trained.json"), rows[1]])
     assert (f"loses blocks in {ends[0]} and {ends[1]} runs ({lost[0]} and {lost[1]} blocks) and completes "
             f"{vpg:.1f} and {dep:.1f} %") in prose
     assert vpg == bundled_vpg and dep > bundled_either
     assert (f"The second seed only matches the bundled policy under VPG's protocol ({bundled_vpg:.1f}) and stays "
             f"above it on this arm under deployment ({dep:.1f} against {bundled_either:.1f})") in prose
+
+
+def _check_lost_runs_by_rolling(prose: str, deployment: list[dict]) -> None:
+    """Lost-block runs against the runs' rolling-resistance draws, from the deployment files' ``per_run``."""
+    median = math.sqrt(1e-4 * 1e-3)   # of the log-uniform Friction.rolling range
+    per_run = [r["deployment_protocol_table1_completion"]["details"]["per_run"] for r in deployment]
+    assert per_run[0] and [r["seed"] for r in per_run[0]] == [r["seed"] for r in per_run[1]]
+    assert [r["rolling_m"] for r in per_run[0]] == [r["rolling_m"] for r in per_run[1]]   # the same 30 draws
+    lost = [[r for r in runs if r["lost"] > 0] for runs in per_run]
+    assert all(r["ended"] != "cleared" for runs in lost for r in runs)
+    low = [sum(r["rolling_m"] < median for r in runs) for runs in lost]
+    drew_low = sum(r["rolling_m"] < median for r in per_run[0])
+    assert ("4 of the 5 (seed 1234) and 7 of the 9 (seed 7)" in prose and
+            [low, [len(x) for x in lost]] == [[4, 7], [5, 9]])
+    shown = f"{median:.1e}".replace("e-04", "e-4")
+    assert f"drew below the range's median, {shown} m, as {drew_low} of the 30 runs did" in prose
+    assert (f"{sum(low)} of those {2 * drew_low} runs lost a block, against "
+            f"{sum(map(len, lost)) - sum(low)} of the other {2 * (30 - drew_low)}") in prose
