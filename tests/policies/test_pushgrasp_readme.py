@@ -718,6 +718,13 @@ def _check_second_seed(tour: str, prose: str, first: list[dict], bundled_vpg: fl
     assert (f"| Table I, second training seed (`seed=7`), 30 runs | {cells[0]} | {cells[1]} | 0, 0 | "
             f"{ends[0]}, {ends[1]} |") in tour
     vpg, dep = (rows[i][f"{p}_table1_completion"]["value"] for i, p in enumerate(prefixes))
+    hard = _results("pushgrasp-deployment-table2-tool-yaw-trained-seed7.json")
+    hard_d = hard["deployment_protocol_table2_completion"]["details"]
+    assert hard_d["runs_per_case"] == 30 and hard_d["policy"].startswith("runs/pushgrasp/20261206-013329")
+    assert all(hard[f"deployment_protocol_table2_{m}"]["value"] > paper for m, paper in zip(METRICS, (82.7, 77.2, 60.1)))
+    hard_cell = " / ".join(f"{hard[f'deployment_protocol_table2_{m}']['value']:.1f}" for m in METRICS)
+    assert (f"| Table II, second training seed (`seed=7`), 30 runs each | not run | {hard_cell} | "
+            f"-, {hard_d['runs_ended'].get('no_change', 0)} | -, {hard_d['runs_ended'].get('empty', 0)} |") in tour
     _check_lost_runs_by_rolling(prose, [_results("pushgrasp-deployment-tool-yaw-trained.json"), rows[1]])
     assert (f"loses blocks in {ends[0]} and {ends[1]} runs ({lost[0]} and {lost[1]} blocks) and completes "
             f"{vpg:.1f} and {dep:.1f} %") in prose
