@@ -8,7 +8,7 @@ starts DDS participants or a local Ray instance (everything under ``tests/real``
 marked ``ros`` or ``ray``) goes to one worker, in file order, so two of them never run at once:
 they keep the whole DDS domain and Ray's ports to themselves as in a serial run. The other
 worker takes the simulator, training and CLI tests meanwhile. Each worker draws its domains from
-its own range, so the two never share one.
+its own slice of 1-100 (fixtures ``ros_domain`` and ``new_ros_domain``), so no two share one.
 """
 from __future__ import annotations
 
@@ -21,9 +21,11 @@ import pytest
 
 # Set before anything imports rclpy/mujoco, also when pytest is run without make.
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
-_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
-_DOMAINS = (1, 100) if not _WORKER else ((1, 50) if _WORKER == "gw0" else (51, 100))
-"""ROS domains this process draws from: the whole range serially, disjoint halves per xdist worker."""
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")   # gw0, gw1, ... under xdist
+_COUNT = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+_SLICE = 100 // _COUNT
+_DOMAINS = (1 + int(_WORKER[2:] or 0) * _SLICE, (1 + int(_WORKER[2:] or 0)) * _SLICE)
+"""ROS domains this process draws from: 1-100 serially, a disjoint slice per xdist worker."""
 if _WORKER or "ROS_DOMAIN_ID" not in os.environ:
     os.environ["ROS_DOMAIN_ID"] = str(random.randint(*_DOMAINS))
 os.environ.setdefault("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp")
@@ -60,12 +62,21 @@ def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture()
-def ros_domain(monkeypatch: pytest.MonkeyPatch) -> int:
+def new_ros_domain(monkeypatch: pytest.MonkeyPatch):
+    """Switch this test to a fresh random ROS domain of this worker's range (loopback discovery
+    only); call it again for another one. Returns the domain."""
+    def switch() -> int:
+        domain = random.randint(*_DOMAINS)
+        monkeypatch.setenv("ROS_DOMAIN_ID", str(domain))
+        monkeypatch.setenv("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+        return domain
+    return switch
+
+
+@pytest.fixture()
+def ros_domain(new_ros_domain) -> int:
     """A fresh random ROS domain for one test (loopback discovery only)."""
-    domain = random.randint(*_DOMAINS)
-    monkeypatch.setenv("ROS_DOMAIN_ID", str(domain))
-    monkeypatch.setenv("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
-    return domain
+    return new_ros_domain()
 
 
 @pytest.fixture()

@@ -11,7 +11,6 @@ Needs ../shared/ros2-cli (skipped without it); colcon from the package index.
 """
 from __future__ import annotations
 
-import random
 import re
 import signal
 import subprocess
@@ -141,13 +140,12 @@ def _stop(process: subprocess.Popen) -> int:
 
 @pytest.mark.parametrize("launch_file", sorted(CASES))
 def test_ros2_launch_and_greenroom_launch_build_the_same_graph(
-        launch_file: str, ros2_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        launch_file: str, ros2_env: dict[str, str], tmp_path: Path, new_ros_domain) -> None:
     args = [a.replace("RECORD", str(tmp_path / "record.mcap")) for a in CASES[launch_file]]
     expected_nodes = len(load_launch_file(REPO / "launch" / launch_file, args).nodes)
     graphs = {}
     for runner in ("ros2 launch", "greenroom launch"):
-        domain = str(random.randint(1, 100))
-        monkeypatch.setenv("ROS_DOMAIN_ID", domain)  # the probe's domain
+        domain = str(new_ros_domain())  # the probe's domain
         env = dict(ros2_env, ROS_DOMAIN_ID=domain)
         (tmp_path / "record.mcap").unlink(missing_ok=True)
         log = tmp_path / f"{runner.replace(' ', '_')}.log"
