@@ -52,7 +52,7 @@ from pathlib import Path
 import numpy as np
 
 from ..common.bench import BenchResult, check, median_time
-from .bench_settings import SIMULATOR_SETTINGS, bench_runs, bench_simulator, bench_tables  # noqa: F401 (re-exported)
+from .bench_settings import SIMULATOR_SETTINGS, bench_ranges, bench_runs, bench_simulator, bench_tables  # noqa: F401 (re-exported)
 from .ceiling import bench_grasp_ceiling, bench_grasp_ceiling_edge
 from .curve_parity import bench_parallel_curve
 from .losses import bench_edge_losses, bench_mesh_losses
@@ -239,7 +239,7 @@ def _protocol_rows(name: str, config, maps_fn, learner, source: dict, quick: boo
                    "blocks": config.env.blocks if scenario == "clutter" else "VPG's meshes",
                    "simulator": {k: getattr(config.env, k) for k in SIMULATOR_SETTINGS},
                    "push_edge_min_inward": config.env.geometry.push_edge_min_inward,
-                   "view_margin": config.env.view_margin}
+                   "ranges": bench_ranges(config), "view_margin": config.env.view_margin}
         prefix_ = prefix or f"{name}_protocol_"
         if "skipped" in r:
             rows.append(BenchResult("pushgrasp", f"{prefix_}{table}_completion", float("nan"), "%", "", False,

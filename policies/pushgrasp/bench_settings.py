@@ -15,6 +15,9 @@ SIMULATOR_SETTINGS = ("friction_model", "lost_rule", "grasp_descent_speed", "rol
                       "placement_separation_steps", "put_back_model", "tool_yaw_model")
 # primitive geometry a protocol bench may change (recorded as its own detail)
 GEOMETRY_SETTINGS = ("push_edge_min_inward",)
+# randomization ranges a protocol bench may change, as LOW:HIGH (recorded as ``ranges`` in the details):
+# setting -> the range's path under env.randomization
+RANGE_SETTINGS = {"rolling": "friction.rolling"}
 
 
 def bench_tables() -> dict[str, str]:
@@ -32,18 +35,44 @@ def bench_tables() -> dict[str, str]:
 
 def bench_simulator(config):
     """``config`` with ``$GREENROOM_BENCH_SIMULATOR`` applied: comma-separated ``key=value`` simulator
-    settings (:data:`SIMULATOR_SETTINGS`, e.g. ``put_back_model=gentle``, or the primitive geometry's
-    :data:`GEOMETRY_SETTINGS`, e.g. ``push_edge_min_inward=0.7``) for the protocol benches, which
-    otherwise run the training run's own settings (recorded in each row's details)."""
+    settings (:data:`SIMULATOR_SETTINGS`, e.g. ``put_back_model=gentle``), the primitive geometry's
+    :data:`GEOMETRY_SETTINGS` (e.g. ``push_edge_min_inward=0.7``) or a randomization range of
+    :data:`RANGE_SETTINGS` as ``LOW:HIGH`` (e.g. ``rolling=3e-4:3e-3``: the same draws' quantiles mapped
+    onto the new range) for the protocol benches, which otherwise run the training run's own settings
+    (recorded in each row's details)."""
     from ..common.config import apply_overrides
 
     items = [v.strip() for v in os.environ.get("GREENROOM_BENCH_SIMULATOR", "").split(",") if v.strip()]
-    valid = (*SIMULATOR_SETTINGS, *GEOMETRY_SETTINGS)
+    valid = (*SIMULATOR_SETTINGS, *GEOMETRY_SETTINGS, *RANGE_SETTINGS)
     unknown = [item for item in items if item.partition("=")[0] not in valid or "=" not in item]
     if unknown:
         raise ValueError(f"GREENROOM_BENCH_SIMULATOR has {unknown}; use key=value with keys from {', '.join(valid)}")
-    paths = [f"env.geometry.{item}" if item.partition("=")[0] in GEOMETRY_SETTINGS else f"env.{item}" for item in items]
+    paths: list[str] = []
+    for item in items:
+        key, _, value = item.partition("=")
+        if key in RANGE_SETTINGS:
+            low, sep, high = value.partition(":")
+            if not sep:
+                raise ValueError(f"GREENROOM_BENCH_SIMULATOR {item!r}: a range is LOW:HIGH, e.g. {key}=3e-4:3e-3")
+            path = f"env.randomization.{RANGE_SETTINGS[key]}"
+            # the nominal value (used when the group is off) moves to the new range's geometric mean
+            paths += [f"{path}.low={low}", f"{path}.high={high}", f"{path}.nominal=null"]
+        elif key in GEOMETRY_SETTINGS:
+            paths.append(f"env.geometry.{item}")
+        else:
+            paths.append(f"env.{item}")
     return apply_overrides(config, paths) if items else config
+
+
+def bench_ranges(config) -> dict[str, list[float]]:
+    """The :data:`RANGE_SETTINGS` ranges ``config`` runs with, ``{setting: [low, high]}`` (a row's details)."""
+    ranges = {}
+    for key, path in RANGE_SETTINGS.items():
+        node = config.env.randomization
+        for part in path.split("."):
+            node = getattr(node, part)
+        ranges[key] = [float(node.low), float(node.high)]
+    return ranges
 
 
 def bench_runs() -> int | None:

@@ -173,8 +173,33 @@ def test_bench_simulator_settings_are_applied_and_checked(monkeypatch) -> None:
     monkeypatch.setenv("GREENROOM_BENCH_SIMULATOR", "push_edge_min_inward=0.7")
     assert bench_simulator(config).env.geometry.push_edge_min_inward == 0.7
     monkeypatch.setenv("GREENROOM_BENCH_SIMULATOR", "num_objects=3")
-    with pytest.raises(ValueError, match="put_back_model.*push_edge_min_inward"):
+    with pytest.raises(ValueError, match="put_back_model.*push_edge_min_inward.*rolling"):
         bench_simulator(config)
+
+
+def test_bench_simulator_range_maps_the_same_draws_onto_the_new_range(monkeypatch) -> None:
+    """``rolling=LOW:HIGH`` moves the rolling-resistance range: each reset's draw keeps its quantile (the
+    friction group's generator is untouched), the other friction draws stay, and the row records the range."""
+    import numpy as np
+
+    from greenroom.policies.pushgrasp.bench_settings import bench_ranges, bench_simulator
+    from greenroom.policies.pushgrasp.config import PushGraspTrainConfig
+    from greenroom.sim.core.randomization import sample_groups
+
+    config = PushGraspTrainConfig.smoke()
+    assert bench_ranges(config) == {"rolling": [1e-4, 1e-3]}
+    monkeypatch.setenv("GREENROOM_BENCH_SIMULATOR", "rolling=3e-4:3e-3")
+    moved = bench_simulator(config)
+    assert bench_ranges(moved) == {"rolling": [3e-4, 3e-3]}
+    for seed in (10000, 10007):
+        before = sample_groups({"friction": config.env.randomization.friction}, seed)["friction"]
+        after = sample_groups({"friction": moved.env.randomization.friction}, seed)["friction"]
+        assert np.isclose(after["rolling"], 3 * before["rolling"])
+        assert after["table_lateral"] == before["table_lateral"]
+    for bad, message in (("rolling=3e-4", "LOW:HIGH"), ("rolling=3e-3:3e-4", "low <= high")):
+        monkeypatch.setenv("GREENROOM_BENCH_SIMULATOR", bad)
+        with pytest.raises(ValueError, match=message):
+            bench_simulator(config)
 
 
 def test_variants_curves_bench_plots_every_trained_variant(trained, monkeypatch, tmp_path) -> None:

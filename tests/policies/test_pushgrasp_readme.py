@@ -750,3 +750,30 @@ def _check_lost_runs_by_rolling(prose: str, deployment: list[dict]) -> None:
     assert f"drew below the range's median, {shown} m, as {drew_low} of the 30 runs did" in prose
     assert (f"{sum(low)} of those {2 * drew_low} runs lost a block, against "
             f"{sum(map(len, lost)) - sum(low)} of the other {2 * (30 - drew_low)}") in prose
+
+
+def test_tripled_rolling_resistance_row_is_the_committed_result() -> None:
+    """The seed-1234 run's Table I with the rolling-resistance range tripled: the row, the comparison with
+    the simulator's own range, and the lost-block runs the prose names (from ``per_run``)."""
+    tour = _tour()
+    prefixes = ("vpg_protocol", "deployment_protocol")
+    names = ("vpg-protocol", "deployment")
+    tripled = [_results(f"pushgrasp-{n}-tool-yaw-trained-rolling3.json") for n in names]
+    before = [_results(f"pushgrasp-{n}-tool-yaw-trained.json") for n in names]
+    rows = []
+    for results in (before, tripled):
+        details = [r[f"{p}_table1_completion"]["details"] for r, p in zip(results, prefixes)]
+        for d in details:
+            assert d["runs"] == 30 and d["policy"].startswith("runs/pushgrasp/20261205-205330")
+            assert d["simulator"]["tool_yaw_model"] == "either" and d["runs_ended"].get("no_change", 0) == 0
+        cells = [" / ".join(f"{r[f'{p}_table1_{m}']['value']:.1f}" for m in METRICS) for r, p in zip(results, prefixes)]
+        rows.append((cells, [d["runs_ended"]["empty"] for d in details], details))
+    assert [d["ranges"]["rolling"] for d in rows[1][2]] == [[3e-4, 3e-3]] * 2
+    assert all("ranges" not in d for d in rows[0][2])   # measured before ranges were recorded: the default range
+    for label, (cells, ends, _) in zip(("rolling resistance 0.1 to 1 mm (the simulator now)", "tripled: 0.3 to 3 mm"), rows):
+        assert f"| {label} | {cells[0]} | {cells[1]} | {ends[0]}, {ends[1]} |" in tour
+    assert all(0 < after < was for after, was in zip(rows[1][1], rows[0][1]))   # "fewer runs lose a block, but not none"
+    lost = [[i for i, r in enumerate(d["per_run"]) if r["lost"]] for d in rows[1][2]]
+    lost_before = [i for i, r in enumerate(rows[0][2][1]["per_run"]) if r["lost"]]
+    assert not set(lost[1]) & set(lost_before) and len(lost[1]) == 4 and sorted(set(lost[0]) & set(lost[1])) == [3, 24]
+    assert "none of the 5 runs that lost a block before loses one now, and 4 others do (runs 3 and 24 under both" in tour
