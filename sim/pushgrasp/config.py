@@ -147,6 +147,9 @@ class PushGraspEnvConfig:
                                          # jaws are symmetric) the arm reaches better, as the ROS executor's IK;
                                          # "legacy": always the one in [-pi/2, pi/2), which the wrist cannot
                                          # reach for 10 % of the grasp poses, all near the base (README)
+    finger_speed: float = 0.0            # m/s limit of each finger while the gripper closes or opens (electric
+                                         # parallel grippers: 0.05-0.1); 0: none, Bullet's motor at full force
+                                         # (fingers close at up to 0.7 m/s each; README)
     randomization: PushGraspRandomization = field(default_factory=PushGraspRandomization)
 
     def __post_init__(self) -> None:
@@ -179,6 +182,8 @@ class PushGraspEnvConfig:
             raise ValueError(f"tool_yaw_model must be 'either' or 'legacy'; got {self.tool_yaw_model!r}")
         if self.put_back_model not in ("gentle", "legacy"):
             raise ValueError(f"put_back_model must be 'gentle' or 'legacy'; got {self.put_back_model!r}")
+        if self.finger_speed != 0.0 and not 0.01 <= self.finger_speed <= 1.0:
+            raise ValueError(f"finger_speed must be 0 (no limit) or in [0.01, 1] m/s; got {self.finger_speed}")
         if not 0.0 <= self.view_margin <= 0.1:
             raise ValueError(f"view_margin must be in [0, 0.1] m; got {self.view_margin}")
         rows, cols = self.view.shape(self.resolution)

@@ -33,6 +33,7 @@ class ArmSpec:
     yaw_offset: float = np.pi / 2        # tool yaw = jaw direction + offset (Panda fingers move along hand y)
     joint_force: float = 200.0
     finger_friction: float = 1.5         # finger pad material coefficient (Bullet: contact = product of the two)
+    finger_speed: float = 0.0            # m/s limit of each finger's motor; 0: none (Bullet closes at ~0.7 m/s)
 
 
 class Arm:
@@ -85,9 +86,18 @@ class Arm:
 
     def command_gripper(self, opening: float) -> None:
         """Summed finger opening target (m), clipped to [0, 2 * finger_open]."""
-        per_finger = float(np.clip(opening / 2, 0.0, self.spec.finger_open))
-        p.setJointMotorControlArray(self.body, self.fingers, p.POSITION_CONTROL, targetPositions=[per_finger] * 2,
-                                    forces=[self.spec.finger_force] * 2, physicsClientId=self.client)
+        self._drive_fingers(float(np.clip(opening / 2, 0.0, self.spec.finger_open)))
+
+    def _drive_fingers(self, per_finger: float) -> None:
+        """Both finger motors to ``per_finger`` (m), at most ``spec.finger_speed`` m/s when it is set."""
+        if self.spec.finger_speed <= 0:
+            p.setJointMotorControlArray(self.body, self.fingers, p.POSITION_CONTROL, targetPositions=[per_finger] * 2,
+                                        forces=[self.spec.finger_force] * 2, physicsClientId=self.client)
+            return
+        for finger in self.fingers:
+            p.setJointMotorControl2(self.body, finger, p.POSITION_CONTROL, targetPosition=per_finger,
+                                    force=self.spec.finger_force, maxVelocity=self.spec.finger_speed,
+                                    physicsClientId=self.client)
 
     def joint_positions(self) -> np.ndarray:
         return np.array([s[0] for s in p.getJointStates(self.body, self.arm_joints, physicsClientId=self.client)])
@@ -198,14 +208,18 @@ class Arm:
         return bool(np.linalg.norm(self.tool_position() - end) < 0.015)
 
     def set_gripper(self, open_: bool) -> None:
-        target = self.spec.finger_open if open_ else 0.0
-        p.setJointMotorControlArray(self.body, self.fingers, p.POSITION_CONTROL, targetPositions=[target] * 2,
-                                    forces=[self.spec.finger_force] * 2, physicsClientId=self.client)
+        self._drive_fingers(self.spec.finger_open if open_ else 0.0)
+
+    def gripper_steps(self, steps: int) -> int:
+        """``steps``, or as many as a full stroke takes at ``spec.finger_speed`` plus 20 to settle, if more."""
+        if self.spec.finger_speed <= 0:
+            return steps
+        return max(steps, int(np.ceil(self.spec.finger_open / self.spec.finger_speed / self.time_step)) + 20)
 
     def close_gripper(self, steps: int = 60) -> float:
-        """Close under physics; returns the final opening (m)."""
+        """Close under physics (at least :meth:`gripper_steps`); returns the final opening (m)."""
         self.set_gripper(open_=False)
-        self.step(steps)
+        self.step(self.gripper_steps(steps))
         return self.opening()
 
     def hold_closed_instantly(self) -> None:

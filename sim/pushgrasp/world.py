@@ -89,7 +89,8 @@ class PushGraspWorld(ScenePlacement):
             0, p.createCollisionShape(p.GEOM_BOX, halfExtents=half, physicsClientId=self.client),
             p.createVisualShape(p.GEOM_BOX, halfExtents=half, rgbaColor=[0.6, 0.6, 0.6, 1], physicsClientId=self.client),
             [-0.35, 0.0, -half[2]], physicsClientId=self.client)
-        self.arm = Arm(self.client, ArmSpec(urdf=self.config.robot_urdf), BASE_POSITION, np.pi, TIME_STEP)
+        self.arm = Arm(self.client, ArmSpec(urdf=self.config.robot_urdf, finger_speed=self.config.finger_speed),
+                       BASE_POSITION, np.pi, TIME_STEP)
         self.arm.go_home()
         self.objects = []
         self._shapes: dict[str, tuple[int, int]] = {}
@@ -340,7 +341,7 @@ class PushGraspWorld(ScenePlacement):
                 gentle = cfg.put_back_model == "gentle"
                 arm.move_linear(plan.approach, put_down, plan.yaw, speed=cfg.grasp_descent_speed if gentle else 0.5)
                 arm.set_gripper(open_=True)
-                arm.step(40)
+                arm.step(arm.gripper_steps(40))
                 arm.move_linear(put_down, plan.approach, plan.yaw, speed=0.5)
             if result.grasp_success and held in self.objects:
                 self._remove(held)  # VPG teleports the grasped object away

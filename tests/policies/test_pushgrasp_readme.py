@@ -229,12 +229,14 @@ def _check_bundled_table(protocols, runs_per_case: int, simulator: dict | None, 
 
 
 def _current_simulator() -> dict:
-    """The default simulator settings, as the protocol benches record them."""
+    """The default simulator settings, as the protocol benches recorded them before ``finger_speed`` was a
+    setting (those rows ran 0, no limit, still the default)."""
     from greenroom.policies.pushgrasp.bench import SIMULATOR_SETTINGS
     from greenroom.sim.pushgrasp.config import PushGraspEnvConfig
 
     now = PushGraspEnvConfig()
-    return {k: getattr(now, k) for k in SIMULATOR_SETTINGS}
+    assert now.finger_speed == 0.0
+    return {k: getattr(now, k) for k in SIMULATOR_SETTINGS if k != "finger_speed"}
 
 
 def _simulator_without_tool_yaw() -> dict:

@@ -326,10 +326,34 @@ def test_blocks_on_the_workspace_edge_are_counted() -> None:
 
 @pytest.mark.parametrize("field, value", [("grasp_descent_speed", 0.0), ("friction_model", "rubber"),
                                           ("lost_rule", "edge"), ("rolling_model", "sticky"),
-                                          ("put_back_model", "fast")])
+                                          ("put_back_model", "fast"), ("finger_speed", 0.001)])
 def test_simulator_ablation_settings_are_checked(field: str, value) -> None:
     with pytest.raises(ValueError, match=field):
         replace(PushGraspEnvConfig.smoke(), **{field: value})
+
+
+@pytest.mark.parametrize("limit", [0.0, 0.05])
+def test_finger_speed_limits_how_fast_the_gripper_closes(limit: float) -> None:
+    """``finger_speed``: each finger closes no faster than the limit (the Franka Hand's 0.05 m/s) and the
+    grasp waits for the whole stroke; with no limit Bullet's motor slams the fingers shut far faster."""
+    world = PushGraspWorld(replace(PushGraspEnvConfig.smoke(), finger_speed=limit))
+    try:
+        arm = world.arm
+        arm.set_gripper(open_=True)
+        arm.step(arm.gripper_steps(60))
+        assert arm.opening() == pytest.approx(0.08, abs=1e-3)
+        arm.set_gripper(open_=False)
+        before, peak = arm.opening(), 0.0
+        for _ in range(arm.gripper_steps(60)):
+            arm.step(1)
+            peak, before = max(peak, (before - arm.opening()) / arm.time_step / 2), arm.opening()
+        assert arm.opening() < 0.001                          # closed within the steps a grasp waits
+        if limit:
+            assert peak <= limit * 1.05 and arm.gripper_steps(60) * arm.time_step > 0.04 / limit
+        else:
+            assert peak > 0.5 and arm.gripper_steps(60) == 60
+    finally:
+        world.close()
 
 
 def test_a_block_pressed_into_the_table_top_comes_back_up() -> None:
