@@ -33,7 +33,7 @@ def _policy_metrics(run: Any, preset: str, episodes: int, textures: str, turn_be
 def bench_appearance_breakdown(quick: bool) -> list[BenchResult]:
     from ..common.config import load_config
     from .appearance import write_heldout_textures
-    from .bench_policy import bench_run
+    from .bench_policy import bench_inference_overrides, bench_run
     from .config import FlightTrainConfig
 
     preset = "smoke" if quick else "cpu"
@@ -44,7 +44,8 @@ def bench_appearance_breakdown(quick: bool) -> list[BenchResult]:
     scratch = run.path / "bench-appearance"
     images = sorted(write_heldout_textures(scratch / "heldout").glob("*.png"))[: 2 if quick else None]
     whole = _policy_metrics(run, preset, episodes, "heldout", turn_below)
-    details = {"run": str(run.path), "turn_below": turn_below, "own_turn_below": own, "episodes": episodes}
+    details = {"run": str(run.path), "turn_below": turn_below, "own_turn_below": own, "episodes": episodes,
+               "inference": bench_inference_overrides()}
     results = [BenchResult("appearance", "training appearance mean distance", whole["heldout-worlds"]["mean_distance_m"],
                            "m", "", None, {**details, **whole["heldout-worlds"]}),
                BenchResult("appearance", "held-out appearance set mean distance",

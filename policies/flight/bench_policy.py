@@ -35,6 +35,21 @@ RUN_ENV = "GREENROOM_BENCH_FLIGHT_RUN"
 BUNDLED_POLICY = Path(__file__).resolve().parents[2] / "assets" / "policies" / "flight" / "policy.onnx"
 
 
+INFERENCE_ENV = "GREENROOM_BENCH_FLIGHT_INFERENCE"
+
+
+def bench_inference_overrides() -> list[str]:
+    """``$GREENROOM_BENCH_FLIGHT_INFERENCE``: comma-separated settings without weights (the export's
+    ``INFERENCE_SETTINGS``, e.g. ``network.mirror_average=true``) the policy benches evaluate the run with."""
+    from .export import INFERENCE_SETTINGS
+
+    items = [v.strip() for v in os.environ.get(INFERENCE_ENV, "").split(",") if v.strip()]
+    bad = [item for item in items if "=" not in item or item.split("=", 1)[0].strip() not in INFERENCE_SETTINGS]
+    if bad:
+        raise ValueError(f"{INFERENCE_ENV} has {bad}; use key=value with keys from {', '.join(INFERENCE_SETTINGS)}")
+    return items
+
+
 def bench_run(preset: str, name: str) -> RunDir:
     """The run a quality benchmark evaluates: ``$GREENROOM_BENCH_FLIGHT_RUN`` if set, else a
     ``preset`` run trained now under ``runs/bench/<name>``."""

@@ -15,6 +15,9 @@ threshold is where it crashes. This bench picks the threshold without looking at
    planner on the same action set. PPO is not rerun: its actions (every cell at the reference
    speed, two turns) do not depend on the threshold.
 
+``$GREENROOM_BENCH_FLIGHT_INFERENCE`` (e.g. ``network.mirror_average=true``) evaluates the run with
+weight-free network settings switched (recorded in the details).
+
 ``--quick``: the smoke preset, two thresholds, 3 episodes.
 """
 from __future__ import annotations
@@ -32,10 +35,11 @@ HELD_OUT = ("heldout-worlds", "heldout-appearance")
 def evaluate_at(run: Any, preset: str, turn_below: float, episodes: int, baselines: str,
                 seed_start: int | None = None, extra: tuple[str, ...] = ()) -> dict[str, Any]:
     """``greenroom evaluate`` of ``run`` at ``turn_below`` (no video), with ``extra`` overrides."""
+    from .bench_policy import bench_inference_overrides
     from .evaluate import evaluate
 
     overrides = [f"eval.episodes={episodes}", f"eval.baselines=[{baselines}]", "eval.video_episodes=0",
-                 f"env.actions.turn_below={turn_below}", *extra]
+                 f"env.actions.turn_below={turn_below}", *bench_inference_overrides(), *extra]
     if seed_start is not None:
         overrides.append(f"eval.seed_start={seed_start}")
     return evaluate(run, None, preset, overrides)
@@ -43,7 +47,7 @@ def evaluate_at(run: Any, preset: str, turn_below: float, episodes: int, baselin
 
 def bench_turn_threshold(quick: bool) -> list[BenchResult]:
     from ..common.config import load_config
-    from .bench_policy import bench_run
+    from .bench_policy import bench_inference_overrides, bench_run
     from .config import FlightTrainConfig
 
     preset = "smoke" if quick else "cpu"
@@ -65,7 +69,8 @@ def bench_turn_threshold(quick: bool) -> list[BenchResult]:
     results.append(BenchResult("turn", "chosen turn_below", chosen, "", "inside the swept range",
                                None if quick else check(chosen, "<", max(thresholds)) and chosen > min(thresholds),
                                {"run": str(run.path), "own_turn_below": own, "thresholds": list(thresholds),
-                                "rule": "longest mean distance on the validation worlds"}))
+                                "rule": "longest mean distance on the validation worlds",
+                                "inference": bench_inference_overrides()}))
     for label, turn_below in (("own", own), ("chosen", chosen)):
         summary = evaluate_at(run, preset, turn_below, 5 if quick else 30, "straight,oracle,gt_oracle")
         metrics = summary["metrics"]

@@ -26,15 +26,30 @@ ppo: SB3 PPO for the same wall-clock."""
 DEVICES = ("auto", "cpu", "cuda")
 
 
+INPUT_NORMS = ("none", "instance")
+
+
 @dataclass(frozen=True)
 class NetworkConfig:
-    """Value CNN (see :mod:`.network`): stride-2 stage widths, convs per stage, FC width."""
+    """Value CNN (see :mod:`.network`): stride-2 stage widths, convs per stage, FC width.
+
+    input_norm: ``none`` (pixels / 255) or ``instance`` (each image's channels standardized to zero
+    mean, unit standard deviation: a per-channel gain or offset of the whole image, as a dark or
+    tinted texture set gives, does not reach the trunk); mirror_average: average the value grid of
+    the image and of its mirror image (grid columns mirrored back), so the policy is left-right
+    symmetric by construction; it has no weights, so ``greenroom export`` and ``evaluate`` may switch
+    it on for a trained run.
+    """
 
     channels: tuple[int, ...] = (16, 32, 64, 64)
     convs_per_stage: int = 1
     hidden: int = 256
+    input_norm: str = "none"
+    mirror_average: bool = False
 
     def __post_init__(self) -> None:
+        if self.input_norm not in INPUT_NORMS:
+            raise ValueError(f"network.input_norm must be one of {', '.join(INPUT_NORMS)}, got {self.input_norm!r}")
         if not self.channels or any(c < 1 for c in self.channels):
             raise ValueError(f"network.channels must be positive widths, got {self.channels}")
         if self.convs_per_stage < 1 or self.hidden < 1:

@@ -181,10 +181,11 @@ def _policy_controller(run: RunDir | None, onnx: Path | None, config: FlightTrai
                              f"{config.env.grid_rows}x{config.env.grid_cols}: pass matching overrides")
         _check_contract_against(policy, config, onnx)
         return PolicyController(policy.values, policy.actions), f"onnx:{Path(onnx).name}"
-    from .export import load_trained_network
+    from .export import load_trained_network, with_inference_settings
 
     assert run is not None
     _, net, checkpoint = load_trained_network(run)
+    net = with_inference_settings(net, config)   # e.g. eval override network.mirror_average=true
     return PolicyController(torch_values(net)), f"torch:{checkpoint.get('phase_name', 'latest')}"
 
 

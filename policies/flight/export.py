@@ -109,23 +109,35 @@ def load_trained_network(run: RunDir) -> tuple[FlightTrainConfig, FlightValueNet
 
 EXPORT_OVERRIDES = "env.actions."
 """Keys ``greenroom export RUN key=value`` may change: the action set, i.e. how the value grid
-becomes a Twist (inside the ONNX graph, recorded in the contract and the config beside it). The
-rest is what the network was trained with."""
+becomes a Twist (inside the ONNX graph, recorded in the contract and the config beside it), and
+:data:`INFERENCE_SETTINGS`. The rest is what the network was trained with."""
+
+INFERENCE_SETTINGS = ("network.mirror_average",)
+"""Network settings without weights, which a trained run may switch at export and evaluation."""
 
 
 def deployment_config(config: FlightTrainConfig, overrides: list[str] | tuple[str, ...]) -> FlightTrainConfig:
-    """``config`` with export-time ``overrides`` applied; ConfigError for a key outside the action set."""
-    valid = ", ".join(f"{EXPORT_OVERRIDES}{name}" for name in config.env.actions.to_dict())
+    """``config`` with export-time ``overrides`` applied; ConfigError for a key outside the action set
+    and :data:`INFERENCE_SETTINGS`."""
+    valid = ", ".join([*(f"{EXPORT_OVERRIDES}{name}" for name in config.env.actions.to_dict()), *INFERENCE_SETTINGS])
     for item in overrides:
-        if not item.split("=", 1)[0].strip().startswith(EXPORT_OVERRIDES):
-            raise ConfigError(f"export override {item!r}: only the action set can change at export ({valid}); "
-                              f"the rest is what the network was trained with")
+        key = item.split("=", 1)[0].strip()
+        if not key.startswith(EXPORT_OVERRIDES) and key not in INFERENCE_SETTINGS:
+            raise ConfigError(f"export override {item!r}: only the action set and {', '.join(INFERENCE_SETTINGS)} "
+                              f"can change at export ({valid}); the rest is what the network was trained with")
     return apply_overrides(config, list(overrides))
+
+
+def with_inference_settings(net: FlightValueNet, config: FlightTrainConfig) -> FlightValueNet:
+    """``net`` switched to ``config``'s :data:`INFERENCE_SETTINGS` (an export or evaluation override)."""
+    net.mirror_average = bool(config.network.mirror_average)
+    return net
 
 
 def export_run(run: RunDir, out_dir: Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Path:
     """Export a run's latest checkpoint (``greenroom export RUN [--out DIR] [env.actions.KEY=VALUE ...]``)."""
     config, net, _ = load_trained_network(run)
     config = deployment_config(config, overrides)
+    net = with_inference_settings(net, config)
     observations = recorded_observations(run, config, net, config.export_observations)
     return export_policy(net, config, Path(out_dir) if out_dir is not None else run.export_dir, observations)

@@ -6,6 +6,10 @@ cell (r, c) = predicted normalised discounted collision-free return of flying to
 :class:`~greenroom.sim.flight.grid.DirectionGrid` direction through that cell (row 0 = top,
 column 0 = left); see :mod:`.labels` for the label scale.
 
+Input: ``input_norm`` ``none`` scales pixels to [0, 1]; ``instance`` standardizes each image's
+channels (zero mean, unit standard deviation over the image, floored at 1/100). ``mirror_average``
+averages the scores of the image and of its left-right mirror (grid columns mirrored back).
+
 Trunk: ``len(channels)`` stages of [3x3 conv stride 2, ReLU] (+ ``convs_per_stage - 1`` 3x3 conv
 stride 1, ReLU), then a fully connected layer of ``hidden`` units and a linear head with a
 sigmoid. The ``cpu`` preset is a ~0.3 M parameter net at 64 px (about 0.1 ms per frame on ONNX
@@ -24,6 +28,12 @@ import torch
 from torch import nn
 
 from ...sim.flight.actions import ActionSet
+from .config import INPUT_NORMS
+
+
+INSTANCE_NORM_FLOOR = 0.01
+"""Smallest standard deviation ``input_norm=instance`` divides by (pixel scale [0, 1]): a flat image
+stays flat instead of amplifying its noise."""
 
 
 class FlightValueNet(nn.Module):
@@ -35,14 +45,20 @@ class FlightValueNet(nn.Module):
         channels: output channels of each stride-2 stage.
         convs_per_stage: 3x3 convs per stage (the first has stride 2).
         hidden: units of the fully connected layer.
+        input_norm: ``none`` or ``instance`` (per-image channel standardization).
+        mirror_average: average the scores of the image and its mirror (no weights: may be switched later).
     """
 
     def __init__(self, image_size: int, rows: int, cols: int, channels: tuple[int, ...] = (16, 32, 64, 64),
-                 convs_per_stage: int = 1, hidden: int = 256) -> None:
+                 convs_per_stage: int = 1, hidden: int = 256, input_norm: str = "none",
+                 mirror_average: bool = False) -> None:
         super().__init__()
         if image_size < 2 ** len(channels):
             raise ValueError(f"image_size {image_size} px is too small for {len(channels)} stride-2 stages")
+        if input_norm not in INPUT_NORMS:
+            raise ValueError(f"input_norm must be one of {', '.join(INPUT_NORMS)}, got {input_norm!r}")
         self.image_size, self.rows, self.cols = int(image_size), int(rows), int(cols)
+        self.input_norm, self.mirror_average = input_norm, bool(mirror_average)
         layers: list[nn.Module] = []
         in_ch = 3
         for out_ch in channels:
@@ -61,7 +77,15 @@ class FlightValueNet(nn.Module):
     def logits(self, image: torch.Tensor) -> torch.Tensor:
         """uint8 (N, H, W, 3) -> float32 (N, rows*cols) pre-sigmoid scores."""
         x = image.permute(0, 3, 1, 2).to(torch.float32) * (1.0 / 255.0)
-        return self.head(self.trunk(x))
+        if self.input_norm == "instance":
+            mean = x.mean(dim=(2, 3), keepdim=True)
+            std = torch.sqrt(((x - mean) ** 2).mean(dim=(2, 3), keepdim=True) + INSTANCE_NORM_FLOOR ** 2)
+            x = (x - mean) / std
+        scores = self.head(self.trunk(x))
+        if not self.mirror_average:
+            return scores
+        mirrored = self.head(self.trunk(x.flip(3))).reshape(-1, self.rows, self.cols).flip(2)
+        return 0.5 * (scores + mirrored.reshape(-1, self.rows * self.cols))
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         """uint8 (N, H, W, 3) RGB -> float32 (N, rows, cols) values in (0, 1)."""
@@ -130,4 +154,4 @@ def build_network(config: "object") -> FlightValueNet:
     """The value net a :class:`~greenroom.policies.flight.config.FlightTrainConfig` describes."""
     env, net = config.env, config.network  # type: ignore[attr-defined]
     return FlightValueNet(env.image_size, env.grid_rows, env.grid_cols, tuple(net.channels),
-                          net.convs_per_stage, net.hidden)
+                          net.convs_per_stage, net.hidden, net.input_norm, net.mirror_average)
