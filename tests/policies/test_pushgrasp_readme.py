@@ -779,3 +779,30 @@ def test_tripled_rolling_resistance_row_is_the_committed_result() -> None:
     lost_before = [i for i, r in enumerate(rows[0][2][1]["per_run"]) if r["lost"]]
     assert not set(lost[1]) & set(lost_before) and len(lost[1]) == 4 and sorted(set(lost[0]) & set(lost[1])) == [3, 24]
     assert "none of the 5 runs that lost a block before loses one now, and 4 others do (runs 3 and 24 under both" in tour
+
+
+def test_finger_speed_row_is_the_committed_result() -> None:
+    """The seed-1234 run's Table I with the fingers limited to 0.05 m/s: the row, the lower grasp success,
+    and the same lost-block runs as with the fast fingers (``per_run``)."""
+    tour = _tour()
+    prefixes = ("vpg_protocol", "deployment_protocol")
+    slow = [_results(f"pushgrasp-{n}-tool-yaw-trained-finger-speed.json") for n in ("vpg-protocol", "deployment")]
+    fast = [_results(f"pushgrasp-{n}-tool-yaw-trained.json") for n in ("vpg-protocol", "deployment")]
+    details = [r[f"{p}_table1_completion"]["details"] for r, p in zip(slow, prefixes)]
+    for d in details:
+        assert d["runs"] == 30 and d["policy"].startswith("runs/pushgrasp/20261205-205330")
+        assert d["simulator"]["finger_speed"] == 0.05 and d["simulator"]["tool_yaw_model"] == "either"
+    cells = [" / ".join(f"{r[f'{p}_table1_{m}']['value']:.1f}" for m in METRICS) for r, p in zip(slow, prefixes)]
+    ends = [d["runs_ended"]["empty"] for d in details]
+    assert f"| fingers at 0.05 m/s each | {cells[0]} | {cells[1]} | {ends[0]}, {ends[1]} |" in tour
+    fast_cells = [" / ".join(f"{r[f'{p}_table1_{m}']['value']:.1f}" for m in METRICS) for r, p in zip(fast, prefixes)]
+    assert f"| fingers at Bullet's full force (the simulator now) | {fast_cells[0]} | {fast_cells[1]} | 5, 5 |" in tour
+    for s, f, p in zip(slow, fast, prefixes):
+        assert s[f"{p}_table1_grasp_success"]["value"] < f[f"{p}_table1_grasp_success"]["value"] - 5
+        assert s[f"{p}_table1_completion"]["value"] == f[f"{p}_table1_completion"]["value"]
+    lost_slow = {i for i, r in enumerate(details[1]["per_run"]) if r["lost"]}
+    lost_fast = {i for i, r in enumerate(fast[1]["deployment_protocol_table1_completion"]["details"]["per_run"]) if r["lost"]}
+    assert {6, 12, 20, 25} <= lost_slow & lost_fast
+    tripled = _results("pushgrasp-deployment-tool-yaw-trained-rolling3.json")
+    lost_tripled = {i for i, r in enumerate(tripled["deployment_protocol_table1_completion"]["details"]["per_run"]) if r["lost"]}
+    assert not lost_tripled & {6, 12, 20, 25}   # "tripled, none of these runs lost a block"
