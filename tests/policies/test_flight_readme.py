@@ -354,6 +354,9 @@ INPUT_NORM_RUNS = (("and input normalization, seed 0", "input-norm-seed0", "runs
                     ["network.mirror_average=true"]),
                    ("and input normalization, seed 1", "input-norm-seed1", "runs/flight/20261206-052339", []),
                    ("the same net, mirror-averaged", "input-norm-mirror-seed1", "runs/flight/20261206-052339",
+                    ["network.mirror_average=true"]),
+                   ("and input normalization, seed 2", "input-norm-seed2", "runs/flight/20261206-061332", []),
+                   ("the same net, mirror-averaged", "input-norm-mirror-seed2", "runs/flight/20261206-061332",
                     ["network.mirror_average=true"]))
 
 
@@ -384,10 +387,23 @@ def test_input_norm_and_mirror_table_is_the_committed_results() -> None:
 
     earlier = max(_rows(f"flight-turn-threshold-{s}.json")["chosen: policy mean distance (heldout-appearance)"]["value"]
                   for _, s in APPEARANCE_RUNS)
-    plain, mirrored = [appearance(f"input-norm-seed{k}") for k in (0, 1)], [appearance(f"input-norm-mirror-seed{k}") for k in (0, 1)]
+    plain = [appearance(f"input-norm-seed{k}") for k in (0, 1, 2)]
+    mirrored = [appearance(f"input-norm-mirror-seed{k}") for k in (0, 1, 2)]
     assert min(plain) > earlier and all(m > p for m, p in zip(mirrored, plain))
-    assert (f"({plain[0]:.1f} and {plain[1]:.1f} m) than any run of the table above (at most {earlier:.1f} m), and mirror "
-            f"averaging adds to both ({mirrored[0]:.1f} and {mirrored[1]:.1f} m)") in tour
+    assert (f"({plain[0]:.1f}, {plain[1]:.1f} and {plain[2]:.1f} m) than any run of the table above (at most "
+            f"{earlier:.1f} m), and mirror averaging adds to all three ({mirrored[0]:.1f}, {mirrored[1]:.1f} and "
+            f"{mirrored[2]:.1f} m)") in tour
+    seed2 = chosen["input-norm-mirror-seed2"]["chosen: policy mean distance (heldout-worlds)"]["details"]["metrics"]
+    worlds2 = seed2["policy"]["heldout-worlds"]
+    assert (f"but only {worlds2['mean_distance_m']:.1f} m / {100 * worlds2['success_rate']:.0f} % on the held-out "
+            f"worlds") in tour
+    validation = {}
+    for k in (0, 1, 2):   # the shipped run: the mirror-averaged run the validation worlds prefer
+        rows = chosen[f"input-norm-mirror-seed{k}"]
+        validation[k] = rows[f"validation worlds mean distance (turn_below={rows['chosen turn_below']['value']:g})"]["value"]
+    assert max(validation, key=validation.get) == 1
+    assert (f"chose seed 1 ({validation[1]:.1f} m at its chosen threshold; seed 0: {validation[0]:.1f} m, seed 2: "
+            f"{validation[2]:.1f} m)") in tour
     best = chosen["input-norm-mirror-seed1"]
     met = {n for n, r in best.items() if n.startswith("chosen: ") and r["passed"]}
     assert met == {f"chosen: policy {w} (heldout-worlds)" for w in ("mean distance", "success rate", "/ straight ahead")} | \
