@@ -24,6 +24,12 @@ def _cell(metrics: dict) -> str:
     return f"{metrics['mean_distance_m']:.1f} / {100 * metrics['success_rate']:.0f}"
 
 
+def _own_chosen_cells(rows: dict, world_set: str) -> str:
+    """A turn_threshold bench's "own, chosen" cell pair for one held-out set ("m / %, m / %")."""
+    return ", ".join(_cell(rows[f"{label}: policy mean distance ({world_set})"]["details"]["metrics"]["policy"][world_set])
+                     for label in ("own", "chosen"))
+
+
 def test_corners_table_is_the_committed_results() -> None:
     tour = _tour()
     for name in CORNER_RUNS:
@@ -257,27 +263,21 @@ def test_appearance_randomization_table_is_the_committed_results() -> None:
     held-out sets, exactly as the turn_threshold bench wrote them; none meets the appearance targets."""
     tour = " ".join(_tour().split())
 
-    def cells(rows: dict, world_set: str) -> str:
-        out = []
-        for label in ("own", "chosen"):
-            m = rows[f"{label}: policy mean distance ({world_set})"]["details"]["metrics"]["policy"][world_set]
-            out.append(f"{m['mean_distance_m']:.1f} / {100 * m['success_rate']:.0f}")
-        return ", ".join(out)
-
     appearance = []
     for label, stem in APPEARANCE_RUNS:
         name = f"flight-turn-threshold-{stem}.json"
         rows = _rows(name)
         assert rows["own: policy mean distance (heldout-worlds)"]["details"]["turn_below"] == 0.5
-        assert (f"| {label} (`{name}`) | {rows['chosen turn_below']['value']:g} | {cells(rows, 'heldout-worlds')} | "
-                f"{cells(rows, 'heldout-appearance')} |") in tour, label
+        assert (f"| {label} (`{name}`) | {rows['chosen turn_below']['value']:g} | "
+                f"{_own_chosen_cells(rows, 'heldout-worlds')} | "
+                f"{_own_chosen_cells(rows, 'heldout-appearance')} |") in tour, label
         for which in ("own", "chosen"):
             m = rows[f"{which}: policy mean distance (heldout-appearance)"]["details"]["metrics"]["policy"]["heldout-appearance"]
             assert m["mean_distance_m"] < 30.0 and m["success_rate"] < 0.5   # "None reaches 30 m or 50 % success"
             appearance.append(m["mean_distance_m"])
     reference = _rows("flight-turn-threshold-default-seed2.json")
     assert (f"| for reference: the 8 families, seed 2 (`flight-turn-threshold-default-seed2.json`) | 0.55 | "
-            f"{cells(reference, 'heldout-worlds')} | {cells(reference, 'heldout-appearance')} |") in tour
+            f"{_own_chosen_cells(reference, 'heldout-worlds')} | {_own_chosen_cells(reference, 'heldout-appearance')} |") in tour
     seeds = [_rows(n)["chosen: policy mean distance (heldout-appearance)"]["value"] for n in
              ("flight-turn-threshold.json", "flight-turn-threshold-seed1.json", "flight-turn-threshold-default-seed2.json")]
     assert (f"{min(seeds):.1f} to {max(seeds):.1f} m on the held-out appearance set at the chosen threshold) is about as "
@@ -365,22 +365,19 @@ def test_input_norm_and_mirror_table_is_the_committed_results() -> None:
     settings behind them, and the comparisons the prose draws."""
     tour = " ".join(_tour().split())
 
-    def cells(rows: dict, world_set: str) -> str:
-        return ", ".join(_cell(rows[f"{label}: policy mean distance ({world_set})"]["details"]["metrics"]["policy"][world_set])
-                         for label in ("own", "chosen"))
-
     chosen = {}
     for label, stem, run, inference in INPUT_NORM_RUNS:
         name = f"flight-turn-threshold-{stem}.json"
         rows = _rows(name)
         details = rows["chosen turn_below"]["details"]
         assert details["run"] == run and details["inference"] == inference and details["own_turn_below"] == 0.5
-        assert (f"| {label} (`{name}`) | {rows['chosen turn_below']['value']:g} | {cells(rows, 'heldout-worlds')} | "
-                f"{cells(rows, 'heldout-appearance')} |") in tour, stem
+        assert (f"| {label} (`{name}`) | {rows['chosen turn_below']['value']:g} | "
+                f"{_own_chosen_cells(rows, 'heldout-worlds')} | "
+                f"{_own_chosen_cells(rows, 'heldout-appearance')} |") in tour, stem
         chosen[stem] = rows
     reference = _rows("flight-turn-threshold-random-conv-seed0.json")
-    assert (f"| random convolutions, seed 0 (the second row above) | 0.5 | {cells(reference, 'heldout-worlds')} | "
-            f"{cells(reference, 'heldout-appearance')} |") in tour
+    assert (f"| random convolutions, seed 0 (the second row above) | 0.5 | "
+            f"{_own_chosen_cells(reference, 'heldout-worlds')} | {_own_chosen_cells(reference, 'heldout-appearance')} |") in tour
 
     def appearance(stem: str) -> float:
         return chosen[stem]["chosen: policy mean distance (heldout-appearance)"]["value"]

@@ -754,6 +754,11 @@ def _check_lost_runs_by_rolling(prose: str, deployment: list[dict]) -> None:
             f"{sum(map(len, lost)) - sum(low)} of the other {2 * (30 - drew_low)}") in prose
 
 
+def _lost_runs(details: dict) -> set[int]:
+    """Indices of a bench row's runs that lost a block (from its ``per_run`` records)."""
+    return {i for i, run in enumerate(details["per_run"]) if run["lost"]}
+
+
 def test_tripled_rolling_resistance_row_is_the_committed_result() -> None:
     """The seed-1234 run's Table I with the rolling-resistance range tripled: the row, the comparison with
     the simulator's own range, and the lost-block runs the prose names (from ``per_run``)."""
@@ -775,9 +780,8 @@ def test_tripled_rolling_resistance_row_is_the_committed_result() -> None:
     for label, (cells, ends, _) in zip(("rolling resistance 0.1 to 1 mm (the simulator now)", "tripled: 0.3 to 3 mm"), rows):
         assert f"| {label} | {cells[0]} | {cells[1]} | {ends[0]}, {ends[1]} |" in tour
     assert all(0 < after < was for after, was in zip(rows[1][1], rows[0][1]))   # "fewer runs lose a block, but not none"
-    lost = [[i for i, r in enumerate(d["per_run"]) if r["lost"]] for d in rows[1][2]]
-    lost_before = [i for i, r in enumerate(rows[0][2][1]["per_run"]) if r["lost"]]
-    assert not set(lost[1]) & set(lost_before) and len(lost[1]) == 4 and sorted(set(lost[0]) & set(lost[1])) == [3, 24]
+    lost = [_lost_runs(d) for d in rows[1][2]]
+    assert not lost[1] & _lost_runs(rows[0][2][1]) and len(lost[1]) == 4 and sorted(lost[0] & lost[1]) == [3, 24]
     assert "none of the 5 runs that lost a block before loses one now, and 4 others do (runs 3 and 24 under both" in tour
 
 
@@ -800,9 +804,7 @@ def test_finger_speed_row_is_the_committed_result() -> None:
     for s, f, p in zip(slow, fast, prefixes):
         assert s[f"{p}_table1_grasp_success"]["value"] < f[f"{p}_table1_grasp_success"]["value"] - 5
         assert s[f"{p}_table1_completion"]["value"] == f[f"{p}_table1_completion"]["value"]
-    lost_slow = {i for i, r in enumerate(details[1]["per_run"]) if r["lost"]}
-    lost_fast = {i for i, r in enumerate(fast[1]["deployment_protocol_table1_completion"]["details"]["per_run"]) if r["lost"]}
-    assert {6, 12, 20, 25} <= lost_slow & lost_fast
+    lost_fast = _lost_runs(fast[1]["deployment_protocol_table1_completion"]["details"])
+    assert {6, 12, 20, 25} <= _lost_runs(details[1]) & lost_fast
     tripled = _results("pushgrasp-deployment-tool-yaw-trained-rolling3.json")
-    lost_tripled = {i for i, r in enumerate(tripled["deployment_protocol_table1_completion"]["details"]["per_run"]) if r["lost"]}
-    assert not lost_tripled & {6, 12, 20, 25}   # "tripled, none of these runs lost a block"
+    assert not _lost_runs(tripled["deployment_protocol_table1_completion"]["details"]) & {6, 12, 20, 25}   # "tripled, none of these runs lost a block"
