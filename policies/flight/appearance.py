@@ -8,6 +8,12 @@ shaded-relief renderings of its elevation rasters (``jacksboro_fault_dem.npz``,
 ``topobathy.npz``) and MRI slice (``s1045.ima.gz``). They are written once as PNGs into a folder
 that becomes ``env.textures_dir`` with ``photo_fraction`` fixed to 1 and ``photo_set`` to
 ``none`` (a run trained with built-in photos is still evaluated on held-out images only).
+
+A third set, for choices made before the held-out sets are looked at (the turn threshold, mirror
+averaging): ``eval.appearance_textures=validation`` dresses every surface in scikit-image's natural
+photographs (the ``skimage`` photo set of :mod:`greenroom.sim.flight.textures`), disjoint from the
+training families and from the held-out images. A run trained with ``env.photo_set=skimage`` has
+seen them, so for it this set is not unseen (:func:`validation_set_seen` says so).
 """
 from __future__ import annotations
 
@@ -74,9 +80,46 @@ def write_heldout_textures(folder: Path) -> Path:
     return folder
 
 
+def write_validation_textures(folder: Path) -> Path:
+    """Copy scikit-image's natural photographs (the ``skimage`` photo set) into ``folder`` (once)."""
+    import importlib.resources
+    import shutil
+
+    from ...sim.flight.textures import PHOTO_SETS, TextureError
+
+    folder = Path(folder)
+    marker = folder / ".complete"
+    if marker.is_file():
+        return folder
+    try:
+        source = Path(str(importlib.resources.files("skimage") / "data"))
+    except ModuleNotFoundError:
+        raise TextureError("the validation appearance set needs scikit-image (pip install scikit-image)") from None
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in PHOTO_SETS["skimage"]:
+        shutil.copyfile(source / name, folder / name)
+    marker.write_text("ok\n")
+    return folder
+
+
+def validation_set_seen(env: FlightEnvConfig) -> bool:
+    """Whether a run trained with ``env`` has seen the validation appearance set's photographs."""
+    return env.photo_set == "skimage"
+
+
 def heldout_env_config(env: FlightEnvConfig, textures: str, overrides: tuple[str, ...], cache: Path) -> FlightEnvConfig:
-    """``env`` with every surface textured from the held-out set (and extra overrides applied)."""
-    folder = write_heldout_textures(cache) if textures == "heldout" else Path(textures)
+    """``env`` with every surface textured from ``textures`` (and extra overrides applied).
+
+    ``textures``: ``heldout`` (the held-out appearance set, written into ``cache``), ``validation``
+    (scikit-image's photographs, written into ``cache``'s sibling ``validation-textures``) or a
+    folder of images.
+    """
+    if textures == "heldout":
+        folder = write_heldout_textures(cache)
+    elif textures == "validation":
+        folder = write_validation_textures(Path(cache).parent / "validation-textures")
+    else:
+        folder = Path(textures)
     if not folder.is_dir():
         raise FileNotFoundError(f"eval.appearance_textures folder {folder} does not exist")
     items = [f"textures_dir={folder}", "photo_set=none", "randomization.textures.photo_fraction.low=1.0",

@@ -14,8 +14,9 @@
   README quotes these figures from ``benchmarks/results/flight-bundled.json``.
 - ``corners``: issue 15's targets (whole hallways with corners, both oracles, cad2rl vs the
   clearance action set): :mod:`.bench_corners`.
-- ``turn_threshold``: the action set's turn-in-place threshold chosen on validation worlds, then
-  both thresholds on the held-out sets: :mod:`.bench_turn`.
+- ``turn_threshold``: the action set's turn-in-place threshold (and mirror averaging) chosen on
+  validation worlds and the validation appearance set, then the run's own threshold and the choice
+  on the held-out sets: :mod:`.bench_turn`.
 """
 from __future__ import annotations
 

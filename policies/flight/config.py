@@ -174,7 +174,8 @@ class EvalConfig:
     seed_start: first held-out episode seed (training never uses seeds >= this); episodes:
     episodes per method and world set; appearance_textures: texture images of the held-out
     appearance set, worn by every surface ("heldout" = photos and colour-mapped rasters from
-    matplotlib's sample data, written by :mod:`.appearance`; or a folder of images);
+    matplotlib's sample data, written by :mod:`.appearance`; "validation" = scikit-image's
+    photographs, the set benches choose settings on; or a folder of images);
     appearance: extra ``key=value`` env overrides for that set;
     baselines: methods run beside the policy (``BASELINES``); ppo_budget_s: wall-clock seconds for the PPO
     baseline (0 = the policy's own training time, from run.json); video_episodes: episodes

@@ -90,21 +90,34 @@ def test_smoke_train_export_evaluate_round_trip(runs_dir: Path, monkeypatch: pyt
     assert refused.returncode == 2 and "env.actions.turn_below" in refused.stderr, refused.stderr
     assert not (runs_dir / "bad").exists()
 
-    # the turn-in-place threshold is chosen on validation worlds only, then both fly the held-out sets
+    # the turn-in-place threshold (and mirror averaging) is chosen on validation worlds only, with the
+    # training appearance and the validation appearance set; then both fly the held-out sets
     from greenroom.policies.flight.bench_turn import VALIDATION_SEED_START, bench_turn_threshold
 
     monkeypatch.setenv("GREENROOM_BENCH_FLIGHT_RUN", str(run))
     monkeypatch.setenv("GREENROOM_RUNS", str(runs_dir))
+    monkeypatch.delenv("GREENROOM_BENCH_FLIGHT_INFERENCE", raising=False)
     rows = {r.name: r for r in bench_turn_threshold(quick=True)}
     chosen = rows["chosen turn_below"]
-    validation = {t: rows[f"validation worlds mean distance (turn_below={t:g})"] for t in chosen.details["thresholds"]}
-    assert chosen.value in validation and validation[chosen.value].value == max(r.value for r in validation.values())
-    assert all(r.details["seed_start"] == VALIDATION_SEED_START for r in validation.values())
+    candidates = chosen.details["candidates"]
+    assert len(candidates) == 2 * len(chosen.details["thresholds"])  # as trained and mirror-averaged
+    validation = {c: rows[f"validation worlds mean distance ({c})"] for c in candidates}
+    for r in validation.values():
+        appearance = r.details["validation_appearance"]
+        assert r.details["score_m"] == pytest.approx(0.5 * (r.value + appearance["mean_distance_m"]))
+        assert r.details["seed_start"] == VALIDATION_SEED_START
+    best = max(validation.values(), key=lambda r: r.details["score_m"])
+    label = ", ".join([f"turn_below={chosen.value:g}", *chosen.details["inference"]])
+    assert validation[label].details["score_m"] == best.details["score_m"]
+    assert chosen.details["validation_appearance_seen_in_training"] is False
+    assert (run / "eval" / "validation-textures" / "astronaut.png").is_file()  # scikit-image's photographs
     for label in ("own", "chosen"):
         held_out = rows[f"{label}: policy mean distance (heldout-worlds)"].details
         assert FlightTrainConfig.smoke().eval.seed_start <= min(held_out["seeds"]) <= max(held_out["seeds"]) < VALIDATION_SEED_START
         assert set(held_out["metrics"]) == {"policy", "straight", "oracle", "gt_oracle"}
     assert rows["own: policy mean distance (heldout-worlds)"].details["turn_below"] == chosen.details["own_turn_below"]
+    assert rows["own: policy mean distance (heldout-worlds)"].details["inference"] == []
+    assert rows["chosen: policy mean distance (heldout-worlds)"].details["inference"] == chosen.details["inference"]
 
     # each held-out image alone on every surface, at a given threshold
     from greenroom.policies.flight.bench_appearance import bench_appearance_breakdown
@@ -188,3 +201,23 @@ def test_heldout_appearance_worlds_wear_only_heldout_images(tmp_path: Path):
     env = heldout_env_config(trained, str(folder), (), tmp_path / "cache")
     assert (env.photo_set, env.textures_dir) == ("none", str(folder))
     assert env.randomization.textures.photo_fraction.low == 1.0
+
+
+def test_validation_appearance_set_is_scikit_image_photos_disjoint_from_the_heldout_set(tmp_path: Path):
+    """``eval.appearance_textures=validation``: scikit-image's 18 photographs on every surface, none of
+    them a held-out image; a run trained with the ``skimage`` photo set is flagged as having seen them."""
+    from greenroom.policies.flight.appearance import heldout_env_config, validation_set_seen, write_heldout_textures
+    from greenroom.sim.flight.config import FlightEnvConfig
+    from greenroom.sim.flight.textures import PHOTO_SETS, load_photos
+
+    trained = FlightEnvConfig.smoke()
+    env = heldout_env_config(trained, "validation", (), tmp_path / "eval" / "appearance-textures")
+    folder = tmp_path / "eval" / "validation-textures"
+    assert (env.photo_set, env.textures_dir) == ("none", str(folder))
+    assert env.randomization.textures.photo_fraction.low == env.randomization.textures.photo_fraction.high == 1.0
+    assert sorted(p.name for p in folder.iterdir() if p.suffix != "") == sorted(PHOTO_SETS["skimage"])
+    assert len(load_photos(folder, 16)) == 18
+    heldout = {p.name for p in write_heldout_textures(tmp_path / "heldout").glob("*.png")}
+    assert heldout and not heldout & {p.name for p in folder.iterdir()}
+    assert not validation_set_seen(trained)
+    assert validation_set_seen(dataclasses.replace(trained, photo_set="skimage"))
