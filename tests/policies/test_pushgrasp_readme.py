@@ -808,3 +808,36 @@ def test_finger_speed_row_is_the_committed_result() -> None:
     assert {6, 12, 20, 25} <= _lost_runs(details[1]) & lost_fast
     tripled = _results("pushgrasp-deployment-tool-yaw-trained-rolling3.json")
     assert not _lost_runs(tripled["deployment_protocol_table1_completion"]["details"]) & {6, 12, 20, 25}   # "tripled, none of these runs lost a block"
+
+
+def test_finger_speed_trained_row_is_the_committed_result() -> None:
+    """The policy trained with the fingers at 0.05 m/s, benched with them: the row, grasp success no higher
+    than the fast-trained policy's with slow fingers, and lost-block runs mostly in low rolling draws."""
+    tour = _tour()
+    prose = " ".join(tour.split())
+    prefixes = ("vpg_protocol", "deployment_protocol")
+    names = ("vpg-protocol", "deployment")
+    trained = [_results(f"pushgrasp-{n}-finger-speed-trained.json") for n in names]
+    untrained = [_results(f"pushgrasp-{n}-tool-yaw-trained-finger-speed.json") for n in names]
+    fast = [_results(f"pushgrasp-{n}-tool-yaw-trained.json") for n in names]
+    details = [r[f"{p}_table1_completion"]["details"] for r, p in zip(trained, prefixes)]
+    for d in details:
+        assert d["runs"] == 30 and d["policy"].startswith("runs/pushgrasp/20261206-072944")
+        assert d["simulator"]["finger_speed"] == 0.05 and d["simulator"]["tool_yaw_model"] == "either"
+    cells = [" / ".join(f"{r[f'{p}_table1_{m}']['value']:.1f}" for m in METRICS) for r, p in zip(trained, prefixes)]
+    lost = [_lost_runs(d) for d in details]
+    assert (f"| trained with them too (`seed=1234`), fingers at 0.05 m/s each | {cells[0]} | {cells[1]} | "
+            f"{len(lost[0])}, {len(lost[1])} |") in tour
+    success = [r[f"{p}_table1_grasp_success"]["value"] for r, p in zip(trained, prefixes)]
+    for value, u, f, p in zip(success, untrained, fast, prefixes):
+        assert abs(value - u[f"{p}_table1_grasp_success"]["value"]) < 2.5   # "stays where ... had it"
+        assert value < f[f"{p}_table1_grasp_success"]["value"] - 10
+    fast_success = [f[f"{p}_table1_grasp_success"]["value"] for f, p in zip(fast, prefixes)]
+    assert (f"({success[0]:.1f} and {success[1]:.1f} %, against {fast_success[0]:.1f} and {fast_success[1]:.1f} % "
+            f"with fast fingers)") in prose
+    completion = [r[f"{p}_table1_completion"]["value"] for r, p in zip(trained, prefixes)]
+    was = [u[f"{p}_table1_completion"]["value"] for u, p in zip(untrained, prefixes)]
+    assert completion[0] < was[0] and completion[1] > was[1] and max(completion) < 100
+    assert f"Completion moves both ways ({completion[0]:.1f} and {completion[1]:.1f} %)" in prose
+    low = [sum(d["per_run"][i]["rolling_m"] < 3.2e-4 for i in runs) for d, runs in zip(details, lost)]
+    assert f"({low[0]} of {len(lost[0])} and {low[1]} of {len(lost[1])} below the median)" in prose
