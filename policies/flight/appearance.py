@@ -82,22 +82,18 @@ def write_heldout_textures(folder: Path) -> Path:
 
 def write_validation_textures(folder: Path) -> Path:
     """Copy scikit-image's natural photographs (the ``skimage`` photo set) into ``folder`` (once)."""
-    import importlib.resources
     import shutil
 
-    from ...sim.flight.textures import PHOTO_SETS, TextureError
+    from ...sim.flight.textures import photo_set_files
 
     folder = Path(folder)
     marker = folder / ".complete"
     if marker.is_file():
         return folder
-    try:
-        source = Path(str(importlib.resources.files("skimage") / "data"))
-    except ModuleNotFoundError:
-        raise TextureError("the validation appearance set needs scikit-image (pip install scikit-image)") from None
+    files = photo_set_files("skimage")   # TextureError naming scikit-image when it is not installed
     folder.mkdir(parents=True, exist_ok=True)
-    for name in PHOTO_SETS["skimage"]:
-        shutil.copyfile(source / name, folder / name)
+    for file in files:
+        shutil.copyfile(file, folder / file.name)
     marker.write_text("ok\n")
     return folder
 

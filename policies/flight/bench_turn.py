@@ -129,4 +129,3 @@ def bench_turn_threshold(quick: bool) -> list[BenchResult]:
                             check(policy["mean_distance_m"] / max(straight, 1e-9), ">=", 3)),
             ]
     return results
-

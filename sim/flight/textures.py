@@ -209,13 +209,11 @@ def load_photos(folder: str | Path, size: int) -> list[np.ndarray]:
     return [_square(_read_rgb(file, Image, UnidentifiedImageError), size, Image) for file in files]
 
 
-def load_photo_set(name: str, size: int) -> list[np.ndarray]:
-    """The built-in photo set ``name`` (:data:`PHOTO_SETS`) as (size, size, 3) uint8 RGB images.
+def photo_set_files(name: str) -> list[Path]:
+    """The image files of the built-in photo set ``name`` (:data:`PHOTO_SETS`), in order.
 
     Raises TextureError for an unknown name, or when the set's package is not installed.
     """
-    from PIL import Image, UnidentifiedImageError
-
     check_photo_set(name)
     if not PHOTO_SETS[name]:
         return []
@@ -225,7 +223,17 @@ def load_photo_set(name: str, size: int) -> list[np.ndarray]:
         folder = Path(str(importlib.resources.files("skimage") / "data"))
     except ModuleNotFoundError:
         raise TextureError(f"photo_set {name!r} needs scikit-image (pip install scikit-image)") from None
-    return [_square(_read_rgb(folder / file, Image, UnidentifiedImageError), size, Image) for file in PHOTO_SETS[name]]
+    return [folder / file for file in PHOTO_SETS[name]]
+
+
+def load_photo_set(name: str, size: int) -> list[np.ndarray]:
+    """The built-in photo set ``name`` (:data:`PHOTO_SETS`) as (size, size, 3) uint8 RGB images.
+
+    Raises TextureError for an unknown name, or when the set's package is not installed.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    return [_square(_read_rgb(file, Image, UnidentifiedImageError), size, Image) for file in photo_set_files(name)]
 
 
 def check_photo_set(name: str) -> None:

@@ -421,6 +421,8 @@ VALIDATION_CHOICE_RUNS = ("runs/flight/20261206-043224", "runs/flight/20261206-0
 def test_validation_choice_table_is_the_committed_results() -> None:
     """The validation-appearance rule on four input-normalization seeds: every cell, the choice rule as
     the files record it, and each number the prose draws from them."""
+    from greenroom.policies.flight.bench_turn import candidate_label
+
     tour = " ".join(_tour().split())
     runs = {}
     for k, run in enumerate(VALIDATION_CHOICE_RUNS):
@@ -432,8 +434,7 @@ def test_validation_choice_table_is_the_committed_results() -> None:
         assert not details["validation_appearance_seen_in_training"] and details["rule"].startswith("longest mean of")
         validation = {c: rows[f"validation worlds mean distance ({c})"] for c in details["candidates"]}
         assert len(validation) == 12 and all(r["details"]["episodes"] == 30 for r in validation.values())
-        label = ", ".join([f"turn_below={chosen['value']:g}", *details["inference"]])
-        best = validation[label]
+        best = validation[candidate_label(chosen["value"], details["inference"])]
         assert best["details"]["score_m"] == max(r["details"]["score_m"] for r in validation.values())
         how = "mirror-averaged" if details["inference"] else "as trained"
         appearance = best["details"]["validation_appearance"]

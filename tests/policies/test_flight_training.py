@@ -92,7 +92,7 @@ def test_smoke_train_export_evaluate_round_trip(runs_dir: Path, monkeypatch: pyt
 
     # the turn-in-place threshold (and mirror averaging) is chosen on validation worlds only, with the
     # training appearance and the validation appearance set; then both fly the held-out sets
-    from greenroom.policies.flight.bench_turn import VALIDATION_SEED_START, bench_turn_threshold
+    from greenroom.policies.flight.bench_turn import VALIDATION_SEED_START, bench_turn_threshold, candidate_label
 
     monkeypatch.setenv("GREENROOM_BENCH_FLIGHT_RUN", str(run))
     monkeypatch.setenv("GREENROOM_RUNS", str(runs_dir))
@@ -107,8 +107,8 @@ def test_smoke_train_export_evaluate_round_trip(runs_dir: Path, monkeypatch: pyt
         assert r.details["score_m"] == pytest.approx(0.5 * (r.value + appearance["mean_distance_m"]))
         assert r.details["seed_start"] == VALIDATION_SEED_START
     best = max(validation.values(), key=lambda r: r.details["score_m"])
-    label = ", ".join([f"turn_below={chosen.value:g}", *chosen.details["inference"]])
-    assert validation[label].details["score_m"] == best.details["score_m"]
+    assert validation[candidate_label(chosen.value, chosen.details["inference"])].details["score_m"] == \
+        best.details["score_m"]
     assert chosen.details["validation_appearance_seen_in_training"] is False
     assert (run / "eval" / "validation-textures" / "astronaut.png").is_file()  # scikit-image's photographs
     for label in ("own", "chosen"):

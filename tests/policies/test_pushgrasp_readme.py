@@ -715,7 +715,7 @@ def _check_second_seed(tour: str, prose: str, first: list[dict], first_deploymen
         assert d["runs_ended"].get("no_change", 0) == 0 and d["runs_ended"]["cleared"] + d["runs_ended"]["empty"] == 30
         assert d["runs_ended"]["empty"] > d_first["runs_ended"]["empty"]                   # more lost-block runs
         assert abs(d["grasp_success_all"] - d_first["grasp_success_all"]) < 2.0           # "grasps as reliably"
-    cells = [" / ".join(f"{r[f'{p}_table1_{m}']['value']:.1f}" for m in METRICS) for r, p in zip(rows, prefixes)]
+    cells = _figure_cells(rows, prefixes)
     ends = [d["runs_ended"]["empty"] for d in details]
     lost = [round(d["lost_objects_per_run"] * d["runs"]) for d in details]
     assert (f"| Table I, second training seed (`seed=7`), 30 runs | {cells[0]} | {cells[1]} | 0, 0 | "
@@ -754,6 +754,11 @@ def _check_lost_runs_by_rolling(prose: str, deployment: list[dict]) -> None:
             f"{sum(map(len, lost)) - sum(low)} of the other {2 * (30 - drew_low)}") in prose
 
 
+def _figure_cells(results: list[dict], prefixes: tuple[str, ...]) -> list[str]:
+    """Each protocol's Table I "completion / grasp success / efficiency" cell, from its bench rows."""
+    return [" / ".join(f"{r[f'{p}_table1_{m}']['value']:.1f}" for m in METRICS) for r, p in zip(results, prefixes)]
+
+
 def _lost_runs(details: dict) -> set[int]:
     """Indices of a bench row's runs that lost a block (from its ``per_run`` records)."""
     return {i for i, run in enumerate(details["per_run"]) if run["lost"]}
@@ -773,7 +778,7 @@ def test_tripled_rolling_resistance_row_is_the_committed_result() -> None:
         for d in details:
             assert d["runs"] == 30 and d["policy"].startswith("runs/pushgrasp/20261205-205330")
             assert d["simulator"]["tool_yaw_model"] == "either" and d["runs_ended"].get("no_change", 0) == 0
-        cells = [" / ".join(f"{r[f'{p}_table1_{m}']['value']:.1f}" for m in METRICS) for r, p in zip(results, prefixes)]
+        cells = _figure_cells(results, prefixes)
         rows.append((cells, [d["runs_ended"]["empty"] for d in details], details))
     assert [d["ranges"]["rolling"] for d in rows[1][2]] == [[3e-4, 3e-3]] * 2
     assert all("ranges" not in d for d in rows[0][2])   # measured before ranges were recorded: the default range
@@ -796,10 +801,10 @@ def test_finger_speed_row_is_the_committed_result() -> None:
     for d in details:
         assert d["runs"] == 30 and d["policy"].startswith("runs/pushgrasp/20261205-205330")
         assert d["simulator"]["finger_speed"] == 0.05 and d["simulator"]["tool_yaw_model"] == "either"
-    cells = [" / ".join(f"{r[f'{p}_table1_{m}']['value']:.1f}" for m in METRICS) for r, p in zip(slow, prefixes)]
+    cells = _figure_cells(slow, prefixes)
     ends = [d["runs_ended"]["empty"] for d in details]
     assert f"| fingers at 0.05 m/s each | {cells[0]} | {cells[1]} | {ends[0]}, {ends[1]} |" in tour
-    fast_cells = [" / ".join(f"{r[f'{p}_table1_{m}']['value']:.1f}" for m in METRICS) for r, p in zip(fast, prefixes)]
+    fast_cells = _figure_cells(fast, prefixes)
     assert f"| fingers at Bullet's full force (the simulator now) | {fast_cells[0]} | {fast_cells[1]} | 5, 5 |" in tour
     for s, f, p in zip(slow, fast, prefixes):
         assert s[f"{p}_table1_grasp_success"]["value"] < f[f"{p}_table1_grasp_success"]["value"] - 5
@@ -824,7 +829,7 @@ def test_finger_speed_trained_row_is_the_committed_result() -> None:
     for d in details:
         assert d["runs"] == 30 and d["policy"].startswith("runs/pushgrasp/20261206-072944")
         assert d["simulator"]["finger_speed"] == 0.05 and d["simulator"]["tool_yaw_model"] == "either"
-    cells = [" / ".join(f"{r[f'{p}_table1_{m}']['value']:.1f}" for m in METRICS) for r, p in zip(trained, prefixes)]
+    cells = _figure_cells(trained, prefixes)
     lost = [_lost_runs(d) for d in details]
     assert (f"| trained with them too (`seed=1234`), fingers at 0.05 m/s each | {cells[0]} | {cells[1]} | "
             f"{len(lost[0])}, {len(lost[1])} |") in tour
