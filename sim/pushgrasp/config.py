@@ -75,9 +75,12 @@ class Friction(Group):
     block_lateral: Uniform = Uniform(0.4, 1.0, nominal=0.7)   # block-block contact coefficient ~ U(0.4, 1.0)
     table_lateral: Uniform = Uniform(0.3, 0.9, nominal=0.6)   # block-table contact coefficient ~ U(0.3, 0.9)
     # rolling resistance of block-table and block-block contacts, m (Bullet: the largest rolling torque per
-    # newton of normal force; = the rolling-resistance coefficient x the contact radius): 1e-4 m is
-    # c_rr 0.005 for a 2 cm cylinder (hard wood on wood), 1e-3 m is 0.05 (a cloth-covered table) ~ logU
-    rolling: LogUniform = LogUniform(1e-4, 1e-3, nominal=3e-4)
+    # newton of normal force, i.e. the lever arm of rolling friction). Published lever arms: steel on steel
+    # 0.5 mm, wood on steel 1.2-1.3 mm (Lust CDA3000 engineering guide, table 7.22; NORD's rolling-resistance
+    # calculator), wood on wood 1.5 mm (eMachineShop, 0.06 in). The range runs from the hardest pairing
+    # (steel on steel) to twice wood on wood ~ logU; nominal: wood on steel. (Until 2026-12-06 it was
+    # 0.1-1 mm, below every published pairing; benches record the range they ran.)
+    rolling: LogUniform = LogUniform(5e-4, 3e-3, nominal=1.2e-3)
 
 
 @dataclass(frozen=True)

@@ -187,10 +187,10 @@ def test_bench_simulator_range_maps_the_same_draws_onto_the_new_range(monkeypatc
     from greenroom.sim.core.randomization import sample_groups
 
     config = PushGraspTrainConfig.smoke()
-    assert bench_ranges(config) == {"rolling": [1e-4, 1e-3]}
-    monkeypatch.setenv("GREENROOM_BENCH_SIMULATOR", "rolling=3e-4:3e-3")
+    assert bench_ranges(config) == {"rolling": [5e-4, 3e-3]}
+    monkeypatch.setenv("GREENROOM_BENCH_SIMULATOR", "rolling=1.5e-3:9e-3")
     moved = bench_simulator(config)
-    assert bench_ranges(moved) == {"rolling": [3e-4, 3e-3]}
+    assert bench_ranges(moved) == {"rolling": [1.5e-3, 9e-3]}
     for seed in (10000, 10007):
         before = sample_groups({"friction": config.env.randomization.friction}, seed)["friction"]
         after = sample_groups({"friction": moved.env.randomization.friction}, seed)["friction"]

@@ -224,6 +224,7 @@ def test_rollout_records_the_reset_seed_and_the_rolling_resistance_it_drew() -> 
     finally:
         env.close()
     drawn = info["randomization"]["friction"]["rolling"]
-    assert result.seed == 123 and result.rolling_m == drawn and 1e-4 <= drawn <= 1e-3
+    rolling = env.config.randomization.friction.rolling
+    assert result.seed == 123 and result.rolling_m == drawn and rolling.low <= drawn <= rolling.high
     expected = {"seed": 123, "ended": result.ended, "lost": result.lost, "rolling_m": drawn}
     assert summarize([result])["per_run"] == [expected]

@@ -782,7 +782,7 @@ def test_tripled_rolling_resistance_row_is_the_committed_result() -> None:
         rows.append((cells, [d["runs_ended"]["empty"] for d in details], details))
     assert [d["ranges"]["rolling"] for d in rows[1][2]] == [[3e-4, 3e-3]] * 2
     assert all("ranges" not in d for d in rows[0][2])   # measured before ranges were recorded: the default range
-    for label, (cells, ends, _) in zip(("rolling resistance 0.1 to 1 mm (the simulator now)", "tripled: 0.3 to 3 mm"), rows):
+    for label, (cells, ends, _) in zip(("rolling resistance 0.1 to 1 mm (the simulator then)", "tripled: 0.3 to 3 mm"), rows):
         assert f"| {label} | {cells[0]} | {cells[1]} | {ends[0]}, {ends[1]} |" in tour
     assert all(0 < after < was for after, was in zip(rows[1][1], rows[0][1]))   # "fewer runs lose a block, but not none"
     lost = [_lost_runs(d) for d in rows[1][2]]
