@@ -211,6 +211,13 @@ def bench_appearance_breakdown(quick: bool) -> list[BenchResult]:
     return run(quick)
 
 
+def bench_oracle_clearance(quick: bool) -> list[BenchResult]:
+    """The depth oracle with the edge columns' clearance beyond the image or not: see :mod:`.bench_clearance`."""
+    from .bench_clearance import bench_oracle_clearance as run
+
+    return run(quick)
+
+
 POLICY_BENCHMARKS = {"quality": bench_quality, "onnx": bench_onnx, "rollout": bench_rollout,
                      "bundled": bench_bundled, "corners": bench_corners, "turn_threshold": bench_turn_threshold,
-                     "appearance_breakdown": bench_appearance_breakdown}
+                     "appearance_breakdown": bench_appearance_breakdown, "oracle_clearance": bench_oracle_clearance}

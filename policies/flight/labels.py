@@ -12,8 +12,9 @@ discount makes early collisions cost more than late ones. An episode that ends b
 
 Stage 1 (free space, CAD2RL's heuristic pretraining): flying along cell ``i`` at the grid's
 reference speed covers ``|v_i| * dt`` metres per step; with ground-truth free distance ``d_i``
-of the cell (``FlightEnv.free_distances(ACROSS)``: the smallest of 5 rays over the cell's
-width, then the smallest of the cell and its left/right neighbours, m) and the vehicle's
+of the cell (``FlightEnv.clearances(ACROSS)``: the smallest of 5 rays over the cell's width,
+then the smallest of the cell and its left/right neighbours, the edge columns' outer neighbours
+cast one cell beyond the image, m) and the vehicle's
 collision radius ``r``, the collision-free steps are ``n_i = floor(max(d_i - r, 0) / (|v_i|
 dt))`` and the label is ``y(n_i)``: exactly the depth oracle's values
 (``greenroom.sim.flight.oracles.depth_oracle_values``), so a perfect stage-1 net flies as the

@@ -106,12 +106,11 @@ class Worker:
         return self.env.actions.act(self.values(image))[1]
 
     def _free_space(self) -> np.ndarray:
-        """(cells,) stage-1 labels: the depth oracle's values (widened, ``ACROSS`` rays per cell)."""
-        from ...sim.flight.ground_truth import widened
-
+        """(cells,) stage-1 labels: the depth oracle's values (:meth:`FlightEnv.clearances`, ``ACROSS`` rays
+        per cell)."""
         labels = self.config.labels
-        free = widened(self.env.free_distances(ACROSS).astype(np.float64))
-        return free_space_labels(free, self.grid, self.config.env.collision_radius,
+        clearance = self.env.clearances(ACROSS)
+        return free_space_labels(clearance, self.grid, self.config.env.collision_radius,
                                  labels.gamma, labels.horizon).reshape(-1)
 
     # -- tasks ---------------------------------------------------------------------------

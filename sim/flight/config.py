@@ -43,7 +43,9 @@ class FlightEnvConfig:
         max_forward_speed (m/s, |vx|), max_lateral_speed (m/s, |vy|), max_vertical_speed
         (m/s, |vz|), max_yaw_rate (rad/s).
     Vehicle: collision_radius: radius of the collision sphere (m); mass (kg).
-    Ground truth: max_range: cap of free_distances() (m).
+    Ground truth: max_range: cap of free_distances() (m); clearance_beyond_fov: the edge columns'
+        clearance (depth oracle, stage-1 labels) also checks one cell width beyond the image
+        (``FlightEnv.clearances``; false: the image edge stands in, as before 2026-12-06).
     World and appearance:
         textures_dir: folder of the user's images (png/jpg/...) mixed into the texture bank.
         photo_set: built-in photographs mixed in as well (``none`` or ``skimage``, see
@@ -73,6 +75,7 @@ class FlightEnvConfig:
     collision_radius: float = 0.15
     mass: float = 0.5
     max_range: float = 10.0
+    clearance_beyond_fov: bool = True
     textures_dir: str | None = None
     photo_set: str = "none"
     texture_size: int = 64

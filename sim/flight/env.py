@@ -14,7 +14,7 @@ from .config import FlightEnvConfig
 from .dynamics import quat_of_yaw, validate_action, yaw_of
 from .actions import ActionSet
 from .grid import DirectionGrid
-from .ground_truth import grid_free_distances, ring_free_distances
+from .ground_truth import grid_clearances, grid_free_distances, ring_free_distances
 from .oracles import depth_oracle, map_oracle
 from .randomize import WORLD_GROUPS, apply_episode
 from .render_map import draw_map
@@ -351,6 +351,16 @@ class FlightEnv(gym.Env):
         return grid_free_distances(self.model, self.data, self._camera_id, self._drone_id, self.grid,
                                    self._ray_groups, self.config.max_range, across)
 
+    def clearances(self, across: int = ACROSS) -> np.ndarray:
+        """(rows, cols) float64 clearance (m) of every grid direction: :meth:`free_distances` widened by
+        the left and right neighbours, the edge columns' outer neighbours cast one cell beyond the
+        image unless ``config.clearance_beyond_fov`` is off (:func:`.ground_truth.grid_clearances`).
+        The depth oracle and the stage-1 labels use it."""
+        if self.model is None:
+            raise RuntimeError("call reset() before clearances()")
+        return grid_clearances(self.model, self.data, self._camera_id, self._drone_id, self.grid, self._ray_groups,
+                               self.config.max_range, across, self.config.clearance_beyond_fov)
+
     @property
     def camera_id(self) -> int:
         """MuJoCo id of the forward camera in the current world's model."""
@@ -372,7 +382,7 @@ class FlightEnv(gym.Env):
     def depth_oracle_twist(self) -> np.ndarray:
         """Twist of the depth oracle on :attr:`actions` (:func:`.oracles.depth_oracle`; its turn threshold:
         :meth:`ActionSet.for_oracles`)."""
-        return depth_oracle(self.free_distances(ACROSS), self.oracle_actions, self.config.collision_radius)
+        return depth_oracle(self.clearances(), self.oracle_actions, self.config.collision_radius)
 
     def map_oracle_twist(self) -> np.ndarray:
         """Twist of the ground-truth map + all-around-rays planner on :attr:`actions` (:func:`.oracles.map_oracle`)."""

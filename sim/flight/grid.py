@@ -63,6 +63,18 @@ class DirectionGrid:
         return cls(config.grid_rows, config.grid_cols, config.hfov_deg, config.vfov_deg,
                    config.forward_speed, config.max_vertical_speed, config.max_yaw_rate, config.control_dt)
 
+    def extended(self, extra: int) -> "DirectionGrid":
+        """This grid with ``extra`` more columns on each side, beyond the image: the field of view
+        grows so that every cell keeps its width in the image plane, and column ``c`` here is column
+        ``c + extra`` there (same rays). For ground truth only (labels, oracles): rays can look
+        outside the camera's view, the policy cannot."""
+        if int(extra) != extra or extra < 0:
+            raise ValueError(f"extended needs an integer extra >= 0 columns, got {extra}")
+        cols = self.cols + 2 * int(extra)
+        half = math.atan(math.tan(math.radians(self.hfov_deg) / 2) * cols / self.cols)
+        return DirectionGrid(self.rows, cols, math.degrees(2 * half), self.vfov_deg, self.forward_speed,
+                             self.max_vertical_speed, self.max_yaw_rate, self.control_dt)
+
     @property
     def size(self) -> int:
         """Number of cells (rows * cols)."""

@@ -51,6 +51,25 @@ def grid_free_distances(model: mujoco.MjModel, data: mujoco.MjData, camera_id: i
     return dist.reshape(grid.rows, grid.cols, across).min(axis=2).astype(np.float32)
 
 
+def grid_clearances(model: mujoco.MjModel, data: mujoco.MjData, camera_id: int, exclude_body: int,
+                    grid: DirectionGrid, geomgroup: np.ndarray, max_range: float, across: int,
+                    beyond_fov: bool = True) -> np.ndarray:
+    """(rows, cols) float64 clearance (m) of each grid direction: the smallest free distance
+    (:func:`grid_free_distances`) over the cell and its left and right neighbours (:func:`widened`).
+
+    ``beyond_fov``: the outer neighbour of an edge column is cast one cell width outside the image
+    (:meth:`DirectionGrid.extended`); without it the edge columns have none (the image's edge
+    stands in). An edge cell flies sideways and yaws toward its side, so the drone's body sweeps
+    space the camera does not see: with the edge standing in, the depth oracle flew its side into
+    a corner's edge that was clear in every ray it cast (measured on the validation worlds; README).
+    """
+    if not beyond_fov:
+        free = grid_free_distances(model, data, camera_id, exclude_body, grid, geomgroup, max_range, across)
+        return widened(free.astype(np.float64))
+    free = grid_free_distances(model, data, camera_id, exclude_body, grid.extended(1), geomgroup, max_range, across)
+    return widened(free.astype(np.float64))[:, 1:-1]
+
+
 def oracle_index(free: np.ndarray, grid: DirectionGrid, tolerance: float = 0.1) -> int:
     """Index of the grid direction with the most clearance.
 

@@ -4,11 +4,12 @@ Both return a Twist ``[vx, vy, vz, yaw_rate]`` (m/s, rad/s, REP-103 body frame) 
 the actions of an :class:`~.actions.ActionSet` (the same set the policy flies), so "policy vs
 oracle" measures perception, not a different action space.
 
-- :func:`depth_oracle` sees what the camera sees, perfectly: the ray-cast free distance along
-  every grid direction (:meth:`FlightEnv.free_distances`), widened by the left/right
-  neighbours, turned into values on the label scale (:func:`.ground_truth.free_space_labels`)
-  and into a Twist by the action set (argmax, speed from clearance, turn in place when nothing
-  ahead is free). It is the policy's ceiling given a perfect value grid of one image.
+- :func:`depth_oracle` sees what the camera sees, perfectly: the ray-cast clearance of every
+  grid direction (:meth:`FlightEnv.clearances`: free distance widened by the left/right
+  neighbours, the edge columns' outer ones cast just beyond the image), turned into values on
+  the label scale (:func:`.ground_truth.free_space_labels`) and into a Twist by the action set
+  (argmax, speed from clearance, turn in place when nothing ahead is free). It is the policy's
+  ceiling given a perfect value grid of one image: the stage-1 labels are these values.
 - :func:`map_oracle` uses ground truth freely: the map (the main hallway's centre line,
   ``WorldLayout.spine``) and horizontal rays all around the drone
   (:meth:`FlightEnv.ring_distances`). It pursues a point ``lookahead`` m further along the
@@ -25,21 +26,21 @@ import math
 import numpy as np
 
 from .actions import ActionSet
-from .ground_truth import discounted_fraction, free_space_labels, widened
+from .ground_truth import discounted_fraction, free_space_labels
 
 GAMMA, HORIZON = 0.97, 40   # label scale of the values the oracles feed the action set (cpu preset's labels)
 
 
-def depth_oracle_values(free: np.ndarray, actions: ActionSet, collision_radius: float, gamma: float = GAMMA,
+def depth_oracle_values(clearance: np.ndarray, actions: ActionSet, collision_radius: float, gamma: float = GAMMA,
                         horizon: int = HORIZON) -> np.ndarray:
-    """(rows, cols) float32 values of the depth oracle from grid free distances (m)."""
-    return free_space_labels(widened(np.asarray(free, dtype=np.float64)), actions.grid, collision_radius, gamma, horizon)
+    """(rows, cols) float32 values of the depth oracle from grid clearances (m, :meth:`FlightEnv.clearances`)."""
+    return free_space_labels(np.asarray(clearance, dtype=np.float64), actions.grid, collision_radius, gamma, horizon)
 
 
-def depth_oracle(free: np.ndarray, actions: ActionSet, collision_radius: float, gamma: float = GAMMA,
+def depth_oracle(clearance: np.ndarray, actions: ActionSet, collision_radius: float, gamma: float = GAMMA,
                  horizon: int = HORIZON) -> np.ndarray:
     """(4,) float32 Twist of the depth oracle (see the module docstring)."""
-    return actions.act(depth_oracle_values(free, actions, collision_radius, gamma, horizon))[1]
+    return actions.act(depth_oracle_values(clearance, actions, collision_radius, gamma, horizon))[1]
 
 
 def spine_progress(spine: np.ndarray, point: np.ndarray) -> float:

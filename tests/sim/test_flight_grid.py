@@ -34,6 +34,21 @@ def test_directions_are_unit_pinhole_rays_through_cell_centres():
         assert z_over_x == pytest.approx(-v * math.tan(math.radians(30)))
 
 
+def test_extended_grid_adds_columns_beyond_the_image_and_keeps_the_cells_rays():
+    grid = make()
+    wide = grid.extended(1)
+    assert (wide.rows, wide.cols) == (3, 7) and wide.vfov_deg == grid.vfov_deg
+    # every cell keeps its width in the image plane: tan(hfov/2) grows by 7/5 (90 deg -> 109.3 deg)
+    assert math.tan(math.radians(wide.hfov_deg) / 2) == pytest.approx(7 / 5)
+    inner = wide.directions().reshape(3, 7, 3)[:, 1:-1].reshape(-1, 3)
+    np.testing.assert_allclose(inner, grid.directions(), atol=1e-12)
+    outer_left, outer_right = wide.angles().reshape(3, 7, 2)[1, [0, -1], 0]
+    assert math.degrees(outer_left) > 45 and math.degrees(outer_right) < -45   # outside the 90 deg image
+    assert grid.extended(0).hfov_deg == pytest.approx(grid.hfov_deg)
+    with pytest.raises(ValueError, match="extra >= 0"):
+        grid.extended(-1)
+
+
 def test_index_layout_row_major_top_left():
     grid = make()
     angles = grid.angles()

@@ -76,6 +76,27 @@ def test_depth_oracle_turns_in_place_facing_a_wall() -> None:
         env.close()
 
 
+def test_clearances_of_the_edge_columns_look_beyond_the_image() -> None:
+    """The same state with and without ``clearance_beyond_fov``: the inner columns' clearances are equal
+    (the extended grid casts the same rays), the edge columns' can only shrink, and flying along a
+    hallway they do shrink in the middle row: the side walls come closer at the outer neighbour's
+    steeper angles, which the image edge hides."""
+    base = replace(FlightEnvConfig.smoke(), max_steps=400, max_distance=40.0).without_randomization()
+    envs = [FlightEnv(replace(base, clearance_beyond_fov=flag)) for flag in (False, True)]
+    try:
+        for env in envs:
+            env.reset(seed=3)
+        edge, beyond = (env.clearances() for env in envs)
+        np.testing.assert_allclose(beyond[:, 1:-1], edge[:, 1:-1])
+        assert np.all(beyond[:, [0, -1]] <= edge[:, [0, -1]] + 1e-6)
+        assert np.all(beyond[1, [0, -1]] < edge[1, [0, -1]] - 0.05)
+        free = envs[0].free_distances(5)
+        assert edge[1, 0] == pytest.approx(min(free[1, 0], free[1, 1]), abs=1e-6)   # image edge stands in
+    finally:
+        for env in envs:
+            env.close()
+
+
 def test_render_switch_keeps_the_image_until_render_now() -> None:
     env = FlightEnv(FlightEnvConfig.smoke())
     try:
