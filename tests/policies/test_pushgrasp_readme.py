@@ -846,3 +846,44 @@ def test_finger_speed_trained_row_is_the_committed_result() -> None:
     assert f"Completion moves both ways ({completion[0]:.1f} and {completion[1]:.1f} %)" in prose
     low = [sum(d["per_run"][i]["rolling_m"] < 3.2e-4 for i in runs) for d, runs in zip(details, lost)]
     assert f"({low[0]} of {len(lost[0])} and {low[1]} of {len(lost[1])} below the median)" in prose
+
+
+def test_published_rolling_range_row_is_the_committed_result() -> None:
+    """The run trained and benched with the published-values range: the row next to the old range's, the
+    range the files record (the simulator's default now), and the lost-block runs and synergy figures the
+    prose names."""
+    from greenroom.sim.pushgrasp.config import Friction
+
+    tour = _tour()
+    prefixes = ("vpg_protocol", "deployment_protocol")
+    names = ("vpg-protocol", "deployment")
+    published = [_results(f"pushgrasp-{n}-rolling-published.json") for n in names]
+    details = [r[f"{p}_table1_completion"]["details"] for r, p in zip(published, prefixes)]
+    default = Friction().rolling
+    for d in details:
+        assert d["runs"] == 30 and d["policy"].startswith("runs/pushgrasp/20261206-093425")
+        assert d["simulator"]["tool_yaw_model"] == "either" and d["ranges"]["rolling"] == [default.low, default.high]
+        assert d["runs_ended"].get("no_change", 0) == 0 and d["runs_hitting_action_cap"] == 0
+    assert (default.low, default.high, default.nominal) == (5e-4, 3e-3, 1.2e-3)
+    cells = _figure_cells(published, prefixes)
+    lost = [_lost_runs(d) for d in details]
+    assert (f"| the same command, trained and tested with 0.5 to 3 mm | {cells[0]} | {cells[1]} | "
+            f"{len(lost[0])}, {len(lost[1])} |") in tour
+    before = [_results(f"pushgrasp-{n}-tool-yaw-trained.json") for n in names]
+    old = _figure_cells(before, prefixes)
+    assert f"| seed-1234 `either` run, trained and tested with 0.1 to 1 mm (above) | {old[0]} | {old[1]} | 5, 5 |" in tour
+    assert sorted(lost[0]) == [25] and sorted(lost[1]) == [12, 25]
+    assert len(details[0]["per_run"]) - details[0]["completed_runs"] == len(lost[0])   # every miss loses a block
+    assert len(details[1]["per_run"]) - details[1]["completed_runs"] == len(lost[1])
+    draws = {i: details[1]["per_run"][i]["rolling_m"] * 1e3 for i in (12, 25)}
+    assert f"run 25, which drew {draws[25]:.2f} mm" in tour and f"run 12, {draws[12]:.2f} mm" in tour
+    assert details[0]["per_run"][25]["rolling_m"] == details[1]["per_run"][25]["rolling_m"]
+    shares = [f"{d['push_share']:.1f} %" for d in details]
+    assert f"pushes in {shares[1]} of its actions (VPG's protocol: {shares[0]})" in tour
+    after = [(round(d["grasp_success_after_push"] * d["grasps_after_push"] / 100), d["grasps_after_push"]) for d in details]
+    assert f"({after[1][0]} of {after[1][1]}; VPG's protocol: {after[0][0]} of {after[0][1]})" in tour
+    assert after[1][0] == after[1][1]   # "every grasp right after a push succeeded"
+    for results, p in zip(published, prefixes):   # grasp success and efficiency above the paper's 67.7 / 60.9
+        assert results[f"{p}_table1_grasp_success"]["value"] > 67.7
+        assert results[f"{p}_table1_action_efficiency"]["value"] > 60.9
+        assert results[f"{p}_table1_completion"]["value"] < 100.0
