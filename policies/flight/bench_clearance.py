@@ -59,7 +59,8 @@ def bench_oracle_clearance(quick: bool) -> list[BenchResult]:
         distances = np.array([d for d, _ in flights])
         rows[planner] = {"episodes": episodes, "mean_distance_m": float(distances.mean()),
                          "success_rate": float(np.mean([s for _, s in flights])),
-                         "crashed_seeds": [seed for seed, (_, ok) in zip(seeds, flights) if not ok]}
+                         # seeds that did not reach the cap: a collision or the step limit
+                         "failed_seeds": [seed for seed, (_, ok) in zip(seeds, flights) if not ok]}
     details = {"preset": preset, "seed_start": VALIDATION_SEED_START, "cap_m": base.max_distance,
                "actions": dataclasses.asdict(base.actions)}
     results = []

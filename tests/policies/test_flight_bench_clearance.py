@@ -19,7 +19,7 @@ def test_oracle_clearance_bench_flies_both_rules_and_the_planner_on_validation_w
         distance = rows[f"{planner}: mean distance"]
         assert 0.0 < distance.value <= cap + 1.0
         assert distance.details["episodes"] == 2 and distance.details["seed_start"] == VALIDATION_SEED_START
-        assert set(distance.details["crashed_seeds"]) <= {VALIDATION_SEED_START, VALIDATION_SEED_START + 1}
+        assert set(distance.details["failed_seeds"]) <= {VALIDATION_SEED_START, VALIDATION_SEED_START + 1}
         assert 0.0 <= rows[f"{planner}: success rate"].value <= 100.0
     ratio = rows["depth oracle beyond the image / image edge"].value
     assert ratio == pytest.approx(rows[f"{PLANNERS[1]}: mean distance"].value / rows[f"{PLANNERS[0]}: mean distance"].value)

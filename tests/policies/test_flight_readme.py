@@ -490,3 +490,68 @@ def test_validation_choice_table_is_the_committed_results() -> None:
     m = shipped["details"]["metrics"]["policy"]
     assert (f"the shipped run's held-out figures ({_cell(m['heldout-worlds']).replace(' / ', ' m / ')} % and "
             f"{_cell(m['heldout-appearance']).replace(' / ', ' m / ')} %, torch)") in tour
+
+
+BEYOND_FOV_RUNS = ("runs/flight/20261206-101619", "runs/flight/20261206-110241")
+
+
+def test_clearance_beyond_the_image_rows_are_the_committed_results() -> None:
+    """The depth oracle with and without the edge columns' outer neighbours, and the two runs trained with
+    the new labels: every cell, the targets the prose says each run meets or misses, from the files."""
+    from greenroom.policies.flight.bench_turn import candidate_label
+
+    tour = " ".join(_tour().split())
+    oracle = _rows("flight-oracle-clearance.json")
+    cells = {}
+    for planner in ("depth oracle, image edge", "depth oracle, beyond the image", "ground-truth planner"):
+        distance = oracle[f"{planner}: mean distance"]
+        assert distance["details"]["episodes"] == 90 and distance["details"]["seed_start"] == 2_000_000
+        cells[planner] = f"{distance['value']:.1f} / {oracle[f'{planner}: success rate']['value']:.0f}"
+    assert f"| depth oracle, the image edge standing in (before) | {cells['depth oracle, image edge']} |" in tour
+    assert f"| depth oracle, outer neighbours beyond the image | {cells['depth oracle, beyond the image']} |" in tour
+    assert f"| ground-truth planner | {cells['ground-truth planner']} |" in tour
+    assert oracle["depth oracle beyond the image / image edge"]["value"] > 1.0
+
+    scores, appearance_ratios = [], []
+    for k, run in enumerate(BEYOND_FOV_RUNS):
+        name = f"flight-validation-choice-beyond-fov-seed{k}.json"
+        rows = _rows(name)
+        chosen = rows["chosen turn_below"]
+        details = chosen["details"]
+        assert details["run"] == run and not details["validation_appearance_seen_in_training"]
+        best = rows[f"validation worlds mean distance ({candidate_label(chosen['value'], details['inference'])})"]
+        assert best["details"]["score_m"] == max(r["details"]["score_m"] for n, r in rows.items()
+                                                 if n.startswith("validation worlds mean distance"))
+        how = "mirror-averaged" if details["inference"] else "as trained"
+        policy = rows["chosen: policy mean distance (heldout-worlds)"]["details"]["metrics"]["policy"]
+        assert (f"| labels beyond the image, input normalization, seed {k} (`{name}`) | {chosen['value']:g}, {how} | "
+                f"{best['value']:.1f} / {100 * best['details']['success_rate']:.0f} | "
+                f"{_cell(best['details']['validation_appearance'])} | {_cell(policy['heldout-worlds'])} | "
+                f"{_cell(policy['heldout-appearance'])} |") in tour
+        # held-out worlds: every target met; held-out appearance: 0.9x the planner missed
+        for target in ("mean distance", "success rate", "/ ground-truth planner", "/ straight ahead"):
+            assert rows[f"chosen: policy {target} (heldout-worlds)"]["passed"], (name, target)
+        assert not rows["chosen: policy / ground-truth planner (heldout-appearance)"]["passed"]
+        assert rows["chosen: policy / straight ahead (heldout-appearance)"]["passed"]
+        appearance_ratios.append(f"{rows['chosen: policy / ground-truth planner (heldout-appearance)']['value']:.2f}x")
+        scores.append(f"{best['details']['score_m']:.1f} m")
+    seed0 = _rows("flight-validation-choice-beyond-fov-seed0.json")
+    assert seed0["chosen: policy mean distance (heldout-appearance)"]["passed"]
+    assert seed0["chosen: policy success rate (heldout-appearance)"]["passed"]
+    assert f"({appearance_ratios[0]} and {appearance_ratios[1]})" in tour
+    both = [_rows(f"flight-validation-choice-beyond-fov-seed{k}.json") for k in (0, 1)]
+    success = [f"{r['chosen: policy success rate (heldout-worlds)']['value']:.0f}" for r in both]
+    planner = [f"{r['chosen: policy / ground-truth planner (heldout-worlds)']['value']:.2f}x" for r in both]
+    straight = [f"{r['chosen: policy / straight ahead (heldout-worlds)']['value']:.1f}x" for r in both]
+    assert (f">= 50 % success ({success[0]} and {success[1]} %), >= 0.9x the ground-truth planner ({planner[0]} "
+            f"and {planner[1]}) and >= 3x straight ahead ({straight[0]} and {straight[1]})") in tour
+    depth = both[0]["chosen: policy mean distance (heldout-worlds)"]["details"]["metrics"]["oracle"]
+    assert depth["heldout-worlds"] == depth["heldout-appearance"]   # the oracle does not see the appearance
+    assert f"the depth oracle flies {_cell(depth['heldout-worlds']).replace(' / ', ' m / ')} % on the held-out sets" in tour
+    assert f"the validation mean picks seed 0 ({scores[0]} against {scores[1]})" in tour
+    old = [_rows(f"flight-validation-choice-seed{k}.json")["chosen: policy mean distance (heldout-worlds)"]["value"]
+           for k in (0, 1)]
+    new = [_rows(f"flight-validation-choice-beyond-fov-seed{k}.json")["chosen: policy mean distance (heldout-worlds)"]
+           ["value"] for k in (0, 1)]
+    assert f"({new[0]:.1f} and {new[1]:.1f} m against {old[0]:.1f} and {old[1]:.1f} m" in tour
+    assert all(n > o for n, o in zip(new, old))
