@@ -104,7 +104,8 @@ class FlightEnv(gym.Env):
 
     ## Ground truth and tools
     :meth:`free_distances` (ray-cast free distance along every grid direction),
-    :meth:`ring_distances` (horizontal rays all around), :meth:`depth_oracle_twist` and
+    :meth:`clearances` (the same widened by the left/right neighbours, edge columns' outer ones
+    beyond the image: the depth oracle's and the labels' input), :meth:`ring_distances` (horizontal rays all around), :meth:`depth_oracle_twist` and
     :meth:`map_oracle_twist` (:mod:`.oracles`, on :attr:`oracle_actions`: :attr:`actions` turning only below ``speed_from``), :meth:`get_state` / :meth:`set_state` (branching Monte Carlo rollouts),
     :meth:`top_down_map`. ``render_enabled = False`` skips the camera in :meth:`step` (the
     returned image is the last rendered one, stale; physics, rewards and info are unaffected;
