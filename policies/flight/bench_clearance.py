@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import numpy as np
 from tqdm import tqdm
 
 from ..common.bench import BenchResult
@@ -27,22 +26,13 @@ EPISODES = 90
 PLANNERS = ("depth oracle, image edge", "depth oracle, beyond the image", "ground-truth planner")
 
 
-def _fly(env: Any, seed: int, planner: str) -> tuple[float, bool]:
-    """Distance (m) and success (the cap without a collision) of one episode from ``env.reset(seed=seed)``."""
-    env.reset(seed=seed)
-    while True:
-        twist = env.map_oracle_twist() if planner == "ground-truth planner" else env.depth_oracle_twist()
-        _, _, terminated, truncated, info = env.step(twist)
-        if terminated or truncated:
-            success = not info["collision"] and info["distance"] >= env.config.max_distance - 1e-6
-            return float(info["distance"]), bool(success)
-
-
 def bench_oracle_clearance(quick: bool) -> list[BenchResult]:
     from ...sim.flight.env import FlightEnv
     from ..common.config import make_preset
+    from .baselines import gt_oracle_controller, oracle_controller
     from .bench_turn import VALIDATION_SEED_START
     from .config import FlightTrainConfig
+    from .evaluate import fly, summarize
 
     preset = "smoke" if quick else "cpu"
     base = make_preset(FlightTrainConfig, preset).env
@@ -51,16 +41,17 @@ def bench_oracle_clearance(quick: bool) -> list[BenchResult]:
     rows: dict[str, dict[str, Any]] = {}
     for planner in PLANNERS:
         env = FlightEnv(dataclasses.replace(base, clearance_beyond_fov=planner != PLANNERS[0]))
-        env.render_enabled = False   # the oracles read ray casts, not images
-        try:
-            flights = [_fly(env, seed, planner) for seed in tqdm(seeds, desc=planner, unit="episode", leave=False)]
+        controller = gt_oracle_controller() if planner == "ground-truth planner" else oracle_controller()
+        try:   # the oracles read ray casts, not images: no rendering while flying
+            flights = [fly(env, controller, seed, planner, "validation-worlds", needs_image=False)
+                       for seed in tqdm(seeds, desc=planner, unit="episode", leave=False)]
         finally:
             env.close()
-        distances = np.array([d for d, _ in flights])
-        rows[planner] = {"episodes": episodes, "mean_distance_m": float(distances.mean()),
-                         "success_rate": float(np.mean([s for _, s in flights])),
+        summary = summarize(flights)
+        rows[planner] = {"episodes": episodes, "mean_distance_m": summary["mean_distance_m"],
+                         "success_rate": summary["success_rate"],
                          # seeds that did not reach the cap: a collision or the step limit
-                         "failed_seeds": [seed for seed, (_, ok) in zip(seeds, flights) if not ok]}
+                         "failed_seeds": [e.seed for e in flights if not e.success]}
     details = {"preset": preset, "seed_start": VALIDATION_SEED_START, "cap_m": base.max_distance,
                "actions": dataclasses.asdict(base.actions)}
     results = []

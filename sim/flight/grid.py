@@ -56,6 +56,7 @@ class DirectionGrid:
         self.control_dt = float(control_dt)
         self._directions = self._compute_directions()
         self._twists = np.stack([self._twist_of(d) for d in self._directions]).astype(np.float32)
+        self._extended: dict[int, DirectionGrid] = {0: self}   # extended(), built once per width
 
     @classmethod
     def from_config(cls, config: Any) -> "DirectionGrid":
@@ -67,13 +68,18 @@ class DirectionGrid:
         """This grid with ``extra`` more columns on each side, beyond the image: the field of view
         grows so that every cell keeps its width in the image plane, and column ``c`` here is column
         ``c + extra`` there (same rays). For ground truth only (labels, oracles): rays can look
-        outside the camera's view, the policy cannot."""
+        outside the camera's view, the policy cannot. Built once per ``extra`` (the clearances ask
+        for it every control step); ``extended(0)`` is this grid."""
         if int(extra) != extra or extra < 0:
             raise ValueError(f"extended needs an integer extra >= 0 columns, got {extra}")
-        cols = self.cols + 2 * int(extra)
-        half = math.atan(math.tan(math.radians(self.hfov_deg) / 2) * cols / self.cols)
-        return DirectionGrid(self.rows, cols, math.degrees(2 * half), self.vfov_deg, self.forward_speed,
-                             self.max_vertical_speed, self.max_yaw_rate, self.control_dt)
+        extra = int(extra)
+        if extra not in self._extended:
+            cols = self.cols + 2 * extra
+            half = math.atan(math.tan(math.radians(self.hfov_deg) / 2) * cols / self.cols)
+            self._extended[extra] = DirectionGrid(self.rows, cols, math.degrees(2 * half), self.vfov_deg,
+                                                  self.forward_speed, self.max_vertical_speed, self.max_yaw_rate,
+                                                  self.control_dt)
+        return self._extended[extra]
 
     @property
     def size(self) -> int:

@@ -63,11 +63,9 @@ def grid_clearances(model: mujoco.MjModel, data: mujoco.MjData, camera_id: int, 
     space the camera does not see: with the edge standing in, the depth oracle flew its side into
     a corner's edge that was clear in every ray it cast (measured on the validation worlds; README).
     """
-    if not beyond_fov:
-        free = grid_free_distances(model, data, camera_id, exclude_body, grid, geomgroup, max_range, across)
-        return widened(free.astype(np.float64))
-    free = grid_free_distances(model, data, camera_id, exclude_body, grid.extended(1), geomgroup, max_range, across)
-    return widened(free.astype(np.float64))[:, 1:-1]
+    outer = 1 if beyond_fov else 0
+    free = grid_free_distances(model, data, camera_id, exclude_body, grid.extended(outer), geomgroup, max_range, across)
+    return widened(free.astype(np.float64))[:, outer:outer + grid.cols]
 
 
 def oracle_index(free: np.ndarray, grid: DirectionGrid, tolerance: float = 0.1) -> int:
