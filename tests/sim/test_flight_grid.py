@@ -45,6 +45,7 @@ def test_extended_grid_adds_columns_beyond_the_image_and_keeps_the_cells_rays():
     outer_left, outer_right = wide.angles().reshape(3, 7, 2)[1, [0, -1], 0]
     assert math.degrees(outer_left) > 45 and math.degrees(outer_right) < -45   # outside the 90 deg image
     assert grid.extended(0).hfov_deg == pytest.approx(grid.hfov_deg)
+    assert grid.extended(0) is grid and grid.extended(1) is wide   # built once per width
     with pytest.raises(ValueError, match="extra >= 0"):
         grid.extended(-1)
 
