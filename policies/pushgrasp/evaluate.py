@@ -251,7 +251,8 @@ def onnx_policy(onnx: Path, base: PushGraspTrainConfig) -> tuple[PushGraspTrainC
 
     policy = PushGraspRuntimePolicy(onnx, avoid_repeats=False)  # rollout applies the failure mask itself
     env = dataclasses.replace(base.env, resolution=policy.resolution, num_rotations=policy.num_rotations,
-                              workspace=policy.workspace, view_margin=policy.view_margin, geometry=policy.geometry)
+                              workspace=policy.workspace, view_margin=policy.view_margin, geometry=policy.geometry,
+                              tool_yaw_model=policy.tool_yaw_model)
     return dataclasses.replace(base, env=env, variant=policy.contract.spec.get("variant", base.variant)), policy.maps
 
 

@@ -39,6 +39,9 @@ def contract_spec(config: PushGraspTrainConfig) -> dict[str, Any]:
         "geometry": env.geometry.to_dict(), "variant": config.variant, "method": config.method,
         "grasp_only": config.grasp_only, "outputs": "push_q, grasp_q: (B, k, S, S); argmax over both picks the action",
         "reward": {"grasp": 1.0, "push": 0.5 if config.push_rewards else 0.0}, "gamma": config.discount,
+        # the hand-yaw rule of the simulated arm it was trained on: an ONNX evaluation in the simulator
+        # uses the same (a robot's executor picks the better-reaching yaw whatever this says)
+        "tool_yaw_model": env.tool_yaw_model,
     }
 
 

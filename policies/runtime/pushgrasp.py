@@ -14,8 +14,10 @@ Contract ``spec`` (all lengths in metres): ``workspace`` {x_min, x_max, y_min, y
 z_max} (the box blocks are cleared from and pushes end in, in the frame the heightmap is built
 in), optional ``view_margin`` (default 0: the heightmap box is the workspace grown by this on each
 side in x and y), ``resolution`` (m/cell), ``heightmap_size`` S (of the heightmap box),
-``num_rotations`` k, ``geometry`` (:class:`PrimitiveGeometry` fields), optional ``grasp_only`` and
-``fill_holes`` (default True, as the simulator).
+``num_rotations`` k, ``geometry`` (:class:`PrimitiveGeometry` fields), optional ``grasp_only``,
+``fill_holes`` (default True, as the simulator) and ``tool_yaw_model`` (``either`` or ``legacy``,
+default ``legacy``: the hand-yaw rule of the simulated arm the policy was trained on, which a
+simulator evaluation of the ONNX file reuses; a robot's executor ignores it).
 
 Action decoding: greedy over both maps (grasp wins ties; push maps are ignored when
 ``grasp_only``), skipping the cells of actions that just changed nothing (:mod:`.failure_memory`,
@@ -32,6 +34,7 @@ import numpy as np
 
 from ...sim.pushgrasp.geometry import (GRASP, PRIMITIVES, PUSH, PrimitiveGeometry, PrimitivePlan, mask_invalid_pushes,
                                        plan_primitive, valid_push_mask)
+from ...sim.pushgrasp.config import TOOL_YAW_MODELS
 from ...sim.pushgrasp.heightmap import Intrinsics, Workspace, fill_holes, heightmap
 from .contract import Contract, ContractError, check_number, load_contract_for
 from .failure_memory import FailureMemory
@@ -98,6 +101,10 @@ class PushGraspRuntimePolicy:
         check_number(spec, "num_rotations", bad, 1, 64, integer=True)
         if "view_margin" in spec:
             check_number(spec, "view_margin", bad, 0.0, 0.1)
+        self.tool_yaw_model = spec.get("tool_yaw_model", "legacy")
+        if self.tool_yaw_model not in TOOL_YAW_MODELS:
+            raise ContractError(f"{bad}: spec field 'tool_yaw_model' must be one of {', '.join(TOOL_YAW_MODELS)}, "
+                                f"got {self.tool_yaw_model!r}")
         for group in ("workspace", "geometry"):
             if not isinstance(spec.get(group), dict):
                 raise ContractError(f"{bad}: spec field {group!r} must be an object, got {spec.get(group)!r}")

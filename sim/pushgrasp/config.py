@@ -12,6 +12,9 @@ from ..core.randomization import Group, IntUniform, LogUniform, Randomization, U
 from .geometry import PrimitiveGeometry
 from .heightmap import Intrinsics, Workspace
 
+# the arm's hand-yaw rules (PushGraspEnvConfig.tool_yaw_model); an export's contract records its run's
+TOOL_YAW_MODELS = ("either", "legacy")
+
 SEED_MAX = 2**31 - 1
 
 
@@ -181,8 +184,8 @@ class PushGraspEnvConfig:
             raise ValueError(f"mesh_model must be 'hull' or 'boxes'; got {self.mesh_model!r}")
         if not 0 <= self.placement_separation_steps <= 2400:
             raise ValueError(f"placement_separation_steps must be in 0..2400; got {self.placement_separation_steps}")
-        if self.tool_yaw_model not in ("either", "legacy"):
-            raise ValueError(f"tool_yaw_model must be 'either' or 'legacy'; got {self.tool_yaw_model!r}")
+        if self.tool_yaw_model not in TOOL_YAW_MODELS:
+            raise ValueError(f"tool_yaw_model must be one of {', '.join(TOOL_YAW_MODELS)}; got {self.tool_yaw_model!r}")
         if self.put_back_model not in ("gentle", "legacy"):
             raise ValueError(f"put_back_model must be 'gentle' or 'legacy'; got {self.put_back_model!r}")
         if self.finger_speed != 0.0 and not 0.01 <= self.finger_speed <= 1.0:

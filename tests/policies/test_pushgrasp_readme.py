@@ -487,7 +487,7 @@ def test_dense_clutter_training_row_is_the_committed_result() -> None:
             pushes.append(f"{d['push_share']:.1f}")
             completion.append(rows[f"{prefix}_table1_completion"]["value"])
         measured[key] = completion
-        label = "trained on 10 to 30 blocks" if key == "dense" else "the bundled policy (10 blocks)"
+        label = "trained on 10 to 30 blocks" if key == "dense" else "the previously bundled policy (10 blocks)"
         assert f"| {label} | {cells[0]} | {cells[1]} | {' / '.join(lost)} | {' / '.join(pushes)} |" in tour
     dense = _results("pushgrasp-deployment-dense-clutter.json")["deployment_protocol_table1_completion"]["details"]
     assert "20261205-094308" in dense["policy"]
@@ -571,7 +571,7 @@ def test_edge_training_row_is_the_committed_result() -> None:
     b = bundled_vpg["vpg_protocol_table1_completion"]["details"]
     vpg = " / ".join(f"{bundled_vpg[f'vpg_protocol_table1_{m}']['value']:.1f}" for m in ("completion", "grasp_success", "action_efficiency"))
     lost = bundled_dep["deployment_protocol_table1_completion"]["details"]["runs_ended"]["empty"]
-    assert (f"| the bundled policy | {vpg} | {b['runs_ended']['no_change']} ({b['no_change_runs_left_on_edge']}) | "
+    assert (f"| the previously bundled policy | {vpg} | {b['runs_ended']['no_change']} ({b['no_change_runs_left_on_edge']}) | "
             f"{b['runs_ended']['empty']} | {dep} | {lost} |") in tour
     # "fewer complete under either protocol", "more runs lose a block", "fewer runs end beside edge blocks"
     e_vpg = _results("pushgrasp-vpg-protocol-edge-training.json")
@@ -602,7 +602,7 @@ def test_view_margin_rows_are_the_committed_results() -> None:
             assert details["policy"].startswith(f"runs/pushgrasp/{run}") and details["view_margin"] == 0.032
     bundled = _table1_cells("pushgrasp-vpg-protocol-edge-metrics.json", "pushgrasp-deployment-mesh-fix.json",
                             deployment_no_change=True)
-    assert f"| the bundled policy | {bundled} |" in tour
+    assert f"| the previously bundled policy | {bundled} |" in tour
     first = _results(VIEW_MARGIN_RUNS[0][2])["deployment_protocol_table1_completion"]["details"]
     first_vpg = _results(VIEW_MARGIN_RUNS[0][1])["vpg_protocol_table1_completion"]["details"]
     old = _results("pushgrasp-deployment-mesh-fix.json")["deployment_protocol_table1_completion"]["details"]
@@ -648,7 +648,7 @@ def test_tool_yaw_table_is_the_committed_result() -> None:
     vpg = cells("pushgrasp-vpg-protocol-view-margin.json", "pushgrasp-vpg-protocol-view-margin-tool-yaw.json", "vpg_protocol")
     assert f"| view-margin run, VPG's protocol | {vpg} |" in tour
     dep = cells("pushgrasp-deployment-mesh-fix.json", "pushgrasp-deployment-tool-yaw.json", "deployment_protocol")
-    assert f"| bundled policy, deployment protocol | {dep} |" in tour
+    assert f"| previously bundled policy, deployment protocol | {dep} |" in tour
     assert _results("pushgrasp-deployment-tool-yaw.json")["deployment_protocol_table1_completion"]["details"]["policy"] \
         == "assets/policies/pushgrasp/pushgrasp.onnx"
     from greenroom.sim.pushgrasp.config import PushGraspEnvConfig
@@ -696,9 +696,9 @@ def test_policy_trained_with_either_hand_yaw_is_the_committed_result() -> None:
     ours_dep = dep["deployment_protocol_table1_completion"]["value"]
     assert bundled_vpg < ours_vpg and bundled_either < ours_dep < bundled_dep
     prose = " ".join(tour.split())
-    assert (f"the seed-1234 run completes {ours_vpg:.1f} % of the runs against the bundled policy's {bundled_vpg:.1f}") in prose
-    assert (f"a few fewer than the bundled policy on its own `legacy` arm ({ours_dep:.1f} against {bundled_dep:.1f}) and "
-            f"many more than the bundled policy on this arm ({bundled_either:.1f})") in prose
+    assert (f"the seed-1234 run completes {ours_vpg:.1f} % of the runs against the previously bundled policy's {bundled_vpg:.1f}") in prose
+    assert (f"a few fewer than the previously bundled policy on its own `legacy` arm ({ours_dep:.1f} against {bundled_dep:.1f}) and "
+            f"many more than the previously bundled policy on this arm ({bundled_either:.1f})") in prose
     _check_second_seed(tour, prose, details, dep, bundled_vpg, bundled_either)
 
 
@@ -732,7 +732,7 @@ def _check_second_seed(tour: str, prose: str, first: list[dict], first_deploymen
     assert (f"loses blocks in {ends[0]} and {ends[1]} runs ({lost[0]} and {lost[1]} blocks) and completes "
             f"{vpg:.1f} and {dep:.1f} %") in prose
     assert vpg == bundled_vpg and dep > bundled_either
-    assert (f"The second seed only matches the bundled policy under VPG's protocol ({bundled_vpg:.1f}) and stays "
+    assert (f"The second seed only matches the previously bundled policy under VPG's protocol ({bundled_vpg:.1f}) and stays "
             f"above it on this arm under deployment ({dep:.1f} against {bundled_either:.1f})") in prose
 
 
@@ -887,3 +887,76 @@ def test_published_rolling_range_row_is_the_committed_result() -> None:
         assert results[f"{p}_table1_grasp_success"]["value"] > 67.7
         assert results[f"{p}_table1_action_efficiency"]["value"] > 60.9
         assert results[f"{p}_table1_completion"]["value"] < 100.0
+
+
+SHIPPED_RUN = "runs/pushgrasp/20261206-093425"
+
+
+def test_bundled_policy_readme_is_the_committed_result() -> None:
+    """assets/policies/pushgrasp/README.md: the shipped file's tables are its run's committed protocol
+    results (30 runs per case, the simulator's rolling range), and its contract is that run's settings."""
+    text = " ".join((REPO / "assets" / "policies" / "pushgrasp" / "README.md").read_text().split())
+    contract = json.loads((REPO / "assets" / "policies" / "pushgrasp" / "pushgrasp.contract.json").read_text())
+    spec = contract["spec"]
+    assert spec["tool_yaw_model"] == "either" and spec["view_margin"] == 0.032 and spec["heightmap_size"] == 128
+    assert spec["parity_samples"] >= 256 and f"max difference {spec['parity_max_abs_diff']:.1e}" in text
+    assert f"the run `{SHIPPED_RUN}`" in text
+    from greenroom.sim.pushgrasp.config import PushGraspEnvConfig
+
+    rolling = PushGraspEnvConfig().randomization.friction.rolling
+    for label, table, paper in (("I: 30 random blocks", "table1", "100.0 / 67.7 / 60.9"),
+                                ("II: VPG's 11 hard cases", "table2", "82.7 / 77.2 / 60.1")):
+        cells = []
+        for prefix, stem in (("deployment_protocol", "deployment"), ("vpg_protocol", "vpg-protocol")):
+            name = f"pushgrasp-{stem}{'-table2' if table == 'table2' else ''}-rolling-published.json"
+            rows = _results(name)
+            details = rows[f"{prefix}_{table}_completion"]["details"]
+            assert details["runs_per_case"] == 30 and details["policy"].startswith(SHIPPED_RUN), name
+            assert details["ranges"]["rolling"] == [rolling.low, rolling.high], name
+            cells.append(" / ".join(f"{rows[f'{prefix}_{table}_{m}']['value']:.1f}"
+                                    for m in ("completion", "grasp_success", "action_efficiency")))
+        assert f"| {label} | {cells[0]} | {cells[1]} | {paper} |" in text, label
+
+
+def test_published_rolling_range_table2_is_the_committed_result() -> None:
+    """Table II of the run trained with the published range: its row, how runs ended, the synergy figures
+    and the comparison with the previously bundled policy's efficiency that the prose draws."""
+    tour = " ".join(_tour().split())
+    prefixes = ("vpg_protocol", "deployment_protocol")
+    hard = [_results(f"pushgrasp-{n}-table2-rolling-published.json") for n in ("vpg-protocol", "deployment")]
+    details = [r[f"{p}_table2_completion"]["details"] for r, p in zip(hard, prefixes)]
+    for d in details:
+        assert d["runs"] == 330 and d["runs_per_case"] == 30 and d["policy"].startswith(SHIPPED_RUN)
+        assert d["simulator"]["tool_yaw_model"] == "either"
+    cells = [" / ".join(f"{r[f'{p}_table2_{m}']['value']:.1f}" for m in METRICS) for r, p in zip(hard, prefixes)]
+    ends = [" / ".join(str(d["runs_ended"].get(k, 0)) for k in ("no_change", "empty", "action_cap")) for d in details]
+    assert (f"| seed-1234 `either` run, trained and tested with 0.5 to 3 mm | {cells[0]} | {cells[1]} | "
+            f"{ends[0]}, {ends[1]} |") in tour
+    for results, p in zip(hard, prefixes):   # "above every paper number of Table II under both protocols"
+        assert all(results[f"{p}_table2_{m}"]["value"] > paper for m, paper in zip(METRICS, (82.7, 77.2, 60.1)))
+    vpg, dep = details
+    assert f"it pushes in {dep['push_share']:.1f} % of its deployment actions (VPG's protocol: {vpg['push_share']:.1f} %)" in tour
+    assert (f"succeed {dep['grasp_success_after_push']:.1f} % of the time against {dep['grasp_success_without_push']:.1f} % "
+            f"without one (VPG's protocol: {vpg['grasp_success_after_push']:.1f} against "
+            f"{vpg['grasp_success_without_push']:.1f} %)") in tour
+    for d in details:   # a grasp right after a push succeeds more often than one without
+        assert d["grasp_success_after_push"] > d["grasp_success_without_push"]
+    old = [_results(f"pushgrasp-{n}-mesh-fix.json")[f"{p}_table2_action_efficiency"]["value"]
+           for n, p in (("deployment", "deployment_protocol"), ("vpg-protocol", "vpg_protocol"))]
+    assert f"below the previously bundled policy's ({old[0]:.1f} and {old[1]:.1f} %" in tour
+    assert all(r[f"{p}_table2_action_efficiency"]["value"] < min(old) for r, p in zip(hard, prefixes))
+
+
+def test_bundled_policy_readme_prose_is_the_committed_result() -> None:
+    """The asset README's sentences under its table: the lost-block counts and push shares."""
+    text = " ".join((REPO / "assets" / "policies" / "pushgrasp" / "README.md").read_text().split())
+    d = {(p, t): _results(f"pushgrasp-{n}{'-table2' if t == 'table2' else ''}-rolling-published.json")[f"{p}_{t}_completion"]["details"]
+         for p, n in (("deployment_protocol", "deployment"), ("vpg_protocol", "vpg-protocol")) for t in ("table1", "table2")}
+    t1_dep, t1_vpg = d["deployment_protocol", "table1"], d["vpg_protocol", "table1"]
+    for det in (t1_dep, t1_vpg):   # "every incomplete Table I run lost one block"
+        assert det["runs"] - det["completed_runs"] == det["runs_ended"]["empty"] == round(det["lost_objects_per_run"] * 30)
+    assert (f"({t1_dep['runs_ended']['empty']} of 30 under the deployment protocol, {t1_vpg['runs_ended']['empty']} "
+            f"under VPG's)") in text
+    assert (f"It pushes in {t1_dep['push_share']:.1f} / {d['deployment_protocol', 'table2']['push_share']:.1f} % of its "
+            f"deployment actions (Table I / II) and {t1_vpg['push_share']:.1f} / {d['vpg_protocol', 'table2']['push_share']:.1f} "
+            f"% under VPG's protocol") in text

@@ -258,6 +258,40 @@ def test_runtime_with_a_view_margin_sees_past_the_edge(tmp_path: Path) -> None:
             PushGraspRuntimePolicy(tmp_path / "wide.onnx")
 
 
+def test_export_records_the_hand_yaw_rule_and_onnx_evaluation_uses_it(tmp_path: Path) -> None:
+    """The contract names the simulated arm's hand-yaw rule the run trained with; ``greenroom evaluate
+    --onnx`` simulates that arm whatever the preset says; an unknown rule is refused naming the field, and
+    dropping the field from a sealed contract fails the seal."""
+    torch = pytest.importorskip("torch")
+    from greenroom.policies.common.config import resolve_config
+    from greenroom.policies.pushgrasp.config import PushGraspTrainConfig
+    from greenroom.policies.pushgrasp.evaluate import onnx_policy
+    from greenroom.policies.pushgrasp.export import export_learner
+    from greenroom.policies.pushgrasp.learner import Learner
+    from greenroom.policies.runtime.pushgrasp import PushGraspRuntimePolicy
+
+    torch.manual_seed(0)
+    config = resolve_config(PushGraspTrainConfig, "smoke", ["env.tool_yaw_model=either"])
+    size = config.env.heightmap_size
+    feeds = [(np.zeros((1, size, size, 3), np.uint8), np.zeros((1, size, size), np.float32))]
+    onnx = export_learner(Learner(config, "cpu"), config, tmp_path / "model", feeds)
+    contract = json.loads(onnx.with_suffix(".contract.json").read_text())
+    assert contract["spec"]["tool_yaw_model"] == "either"
+    assert PushGraspRuntimePolicy(onnx).tool_yaw_model == "either"
+    base = resolve_config(PushGraspTrainConfig, "smoke")
+    assert base.env.tool_yaw_model == "legacy"
+    evaluated, _ = onnx_policy(onnx, base)
+    assert evaluated.env.tool_yaw_model == "either"
+    (tmp_path / "odd.onnx").write_bytes(onnx.read_bytes())
+    (tmp_path / "odd.contract.json").write_text(json.dumps({**contract, "spec": {**contract["spec"], "tool_yaw_model": "sideways"}}))
+    with pytest.raises(ContractError, match="'tool_yaw_model' must be one of either, legacy, got 'sideways'"):
+        PushGraspRuntimePolicy(tmp_path / "odd.onnx")
+    older = {k: v for k, v in contract["spec"].items() if k != "tool_yaw_model"}
+    (tmp_path / "odd.contract.json").write_text(json.dumps({**contract, "spec": older}))
+    with pytest.raises(ContractError, match="sha256"):  # the seal covers the spec: an edited contract is refused
+        PushGraspRuntimePolicy(tmp_path / "odd.onnx")
+
+
 def test_runtime_refuses_bad_models(pushgrasp_export: Path, tmp_path: Path) -> None:
     from greenroom.policies.runtime.pushgrasp import PushGraspRuntimePolicy
 
