@@ -32,9 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ...sim.pushgrasp.config import TOOL_YAW_MODELS
 from ...sim.pushgrasp.geometry import (GRASP, PRIMITIVES, PUSH, PrimitiveGeometry, PrimitivePlan, mask_invalid_pushes,
                                        plan_primitive, valid_push_mask)
-from ...sim.pushgrasp.config import TOOL_YAW_MODELS
 from ...sim.pushgrasp.heightmap import Intrinsics, Workspace, fill_holes, heightmap
 from .contract import Contract, ContractError, check_number, load_contract_for
 from .failure_memory import FailureMemory
