@@ -960,3 +960,28 @@ def test_bundled_policy_readme_prose_is_the_committed_result() -> None:
     assert (f"It pushes in {t1_dep['push_share']:.1f} / {d['deployment_protocol', 'table2']['push_share']:.1f} % of its "
             f"deployment actions (Table I / II) and {t1_vpg['push_share']:.1f} / {d['vpg_protocol', 'table2']['push_share']:.1f} "
             f"% under VPG's protocol") in text
+
+
+def test_published_rolling_range_second_seed_is_the_committed_result() -> None:
+    """Seed 7 with the published range, Table I: its row, and the prose (29 of 30, run 25 lost by both seeds)."""
+    tour = " ".join(_tour().split())
+    prefixes = ("vpg_protocol", "deployment_protocol")
+    names = ("vpg-protocol", "deployment")
+    seed7 = [_results(f"pushgrasp-{n}-rolling-published-seed7.json") for n in names]
+    details = [r[f"{p}_table1_completion"]["details"] for r, p in zip(seed7, prefixes)]
+    for d in details:
+        assert d["runs"] == 30 and d["policy"].startswith("runs/pushgrasp/20261206-130047")
+        assert d["ranges"]["rolling"] == [5e-4, 3e-3] and d["simulator"]["tool_yaw_model"] == "either"
+        assert d["completed_runs"] == 29 and _lost_runs(d) == {25}
+    cells = _figure_cells(seed7, prefixes)
+    assert (f"| second training seed (`seed=7`), trained and tested with 0.5 to 3 mm | {cells[0]} | {cells[1]} | "
+            f"1, 1 |") in tour
+    seed1234 = [_results(f"pushgrasp-{n}-rolling-published.json")[f"{p}_table1_completion"]["details"]
+                for n, p in zip(names, prefixes)]
+    assert all(25 in _lost_runs(d) for d in seed1234)   # "Both seeds lose run 25 under both protocols"
+    assert f"{seed1234[0]['per_run'][25]['rolling_m'] * 1e3:.2f} mm" in tour
+    assert (f"({details[1]['push_share']:.1f} % of its deployment actions, VPG's protocol: "
+            f"{details[0]['push_share']:.1f} %)") in tour
+    old = [_results(f"pushgrasp-{n}-tool-yaw-trained-seed7.json")[f"{p}_table1_completion"]["details"]
+           for n, p in zip(names, prefixes)]
+    assert f"lost blocks in {old[0]['runs_ended']['empty']} and {old[1]['runs_ended']['empty']} of these runs" in tour
