@@ -192,6 +192,9 @@ def load_config(cls: type[T], path: Path) -> T:
         raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
     if not OmegaConf.is_dict(loaded):
         raise ConfigError(f"config file {path} must hold a mapping of {cls.__name__} keys, got a list")
+    if not loaded:  # an empty, blank or comment-only file: the defaults would silently stand in for the run's settings
+        raise ConfigError(f"config file {path} holds no settings (empty or only comments); a run's config.yaml "
+                          f"has every {cls.__name__} key")
     schema = OmegaConf.structured(cls)
     try:
         result = OmegaConf.to_object(OmegaConf.merge(schema, loaded))

@@ -93,3 +93,13 @@ def test_bad_config_files_say_which_file_and_why(tmp_path: Path) -> None:
     wrong.write_text("nonsense_key: 1\n")
     with pytest.raises(ConfigError, match="wrong.yaml"):
         load_config(TrainConfig, wrong)
+
+
+@pytest.mark.parametrize("text", ["", "\r", ">", "# only a comment\n", "---\n", "{}\n"])
+def test_a_config_file_without_settings_is_refused(tmp_path: Path, text: str) -> None:
+    """A blank or comment-only config.yaml parses as an empty mapping; loading it must not hand back the
+    defaults as if they were the run's settings (``greenroom train --resume`` would start a new training)."""
+    empty = tmp_path / "config.yaml"
+    empty.write_bytes(text.encode())
+    with pytest.raises(ConfigError, match=f"{empty}.*holds no settings"):
+        load_config(TrainConfig, empty)
