@@ -985,3 +985,25 @@ def test_published_rolling_range_second_seed_is_the_committed_result() -> None:
     old = [_results(f"pushgrasp-{n}-tool-yaw-trained-seed7.json")[f"{p}_table1_completion"]["details"]
            for n, p in zip(names, prefixes)]
     assert f"lost blocks in {old[0]['runs_ended']['empty']} and {old[1]['runs_ended']['empty']} of these runs" in tour
+
+
+def test_published_rolling_range_second_seed_table2_is_the_committed_result() -> None:
+    """Seed 7's Table II with the published range: its row beside seed 1234's, and its push share."""
+    tour = " ".join(_tour().split())
+    prefixes = ("vpg_protocol", "deployment_protocol")
+    hard = [_results(f"pushgrasp-{n}-table2-rolling-published-seed7.json") for n in ("vpg-protocol", "deployment")]
+    details = [r[f"{p}_table2_completion"]["details"] for r, p in zip(hard, prefixes)]
+    for d in details:
+        assert d["runs"] == 330 and d["policy"].startswith("runs/pushgrasp/20261206-130047")
+        assert d["ranges"]["rolling"] == [5e-4, 3e-3]
+    cells = [" / ".join(f"{r[f'{p}_table2_{m}']['value']:.1f}" for m in METRICS) for r, p in zip(hard, prefixes)]
+    ends = [" / ".join(str(d["runs_ended"].get(k, 0)) for k in ("no_change", "empty", "action_cap")) for d in details]
+    assert (f"| second training seed (`seed=7`), trained and tested with 0.5 to 3 mm | {cells[0]} | {cells[1]} | "
+            f"{ends[0]}, {ends[1]} |") in tour
+    above = all(r[f"{p}_table2_{m}"]["value"] > paper for r, p in zip(hard, prefixes)
+                for m, paper in zip(METRICS, (82.7, 77.2, 60.1)))
+    assert above == ("Both seeds are above every paper number of Table II under both protocols." in tour)
+    assert (f"Seed 7 pushes in {details[1]['push_share']:.1f} % of its deployment actions on the hard cases "
+            f"(VPG's protocol: {details[0]['push_share']:.1f} %)") in tour
+    seed1234 = _results("pushgrasp-deployment-table2-rolling-published.json")["deployment_protocol_table2_completion"]
+    assert "The seed-1234 run pushes far more" in tour and seed1234["details"]["push_share"] > 2 * details[1]["push_share"]
