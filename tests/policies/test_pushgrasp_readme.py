@@ -754,9 +754,19 @@ def _check_lost_runs_by_rolling(prose: str, deployment: list[dict]) -> None:
             f"{sum(map(len, lost)) - sum(low)} of the other {2 * (30 - drew_low)}") in prose
 
 
-def _figure_cells(results: list[dict], prefixes: tuple[str, ...]) -> list[str]:
-    """Each protocol's Table I "completion / grasp success / efficiency" cell, from its bench rows."""
-    return [" / ".join(f"{r[f'{p}_table1_{m}']['value']:.1f}" for m in METRICS) for r, p in zip(results, prefixes)]
+def _figure_cells(results: list[dict], prefixes: tuple[str, ...], table: str = "table1") -> list[str]:
+    """Each protocol's "completion / grasp success / efficiency" cell of ``table``, from its bench rows."""
+    return [" / ".join(f"{r[f'{p}_{table}_{m}']['value']:.1f}" for m in METRICS) for r, p in zip(results, prefixes)]
+
+
+def _ends_cell(details: dict) -> str:
+    """How a bench row's runs ended: "no change / block lost / safety cap" counts."""
+    return " / ".join(str(details["runs_ended"].get(k, 0)) for k in ("no_change", "empty", "action_cap"))
+
+
+def _published_range_file(stem: str, table: str) -> str:
+    """The seed-1234 published-range run's results file of one protocol (``stem``) and table."""
+    return f"pushgrasp-{stem}{'-table2' if table == 'table2' else ''}-rolling-published.json"
 
 
 def _lost_runs(details: dict) -> set[int]:
@@ -906,15 +916,14 @@ def test_bundled_policy_readme_is_the_committed_result() -> None:
     rolling = PushGraspEnvConfig().randomization.friction.rolling
     for label, table, paper in (("I: 30 random blocks", "table1", "100.0 / 67.7 / 60.9"),
                                 ("II: VPG's 11 hard cases", "table2", "82.7 / 77.2 / 60.1")):
-        cells = []
-        for prefix, stem in (("deployment_protocol", "deployment"), ("vpg_protocol", "vpg-protocol")):
-            name = f"pushgrasp-{stem}{'-table2' if table == 'table2' else ''}-rolling-published.json"
-            rows = _results(name)
-            details = rows[f"{prefix}_{table}_completion"]["details"]
+        prefixes, results = ("deployment_protocol", "vpg_protocol"), []
+        for prefix, stem in zip(prefixes, ("deployment", "vpg-protocol")):
+            name = _published_range_file(stem, table)
+            results.append(_results(name))
+            details = results[-1][f"{prefix}_{table}_completion"]["details"]
             assert details["runs_per_case"] == 30 and details["policy"].startswith(SHIPPED_RUN), name
             assert details["ranges"]["rolling"] == [rolling.low, rolling.high], name
-            cells.append(" / ".join(f"{rows[f'{prefix}_{table}_{m}']['value']:.1f}"
-                                    for m in ("completion", "grasp_success", "action_efficiency")))
+        cells = _figure_cells(results, prefixes, table)
         assert f"| {label} | {cells[0]} | {cells[1]} | {paper} |" in text, label
 
 
@@ -928,8 +937,8 @@ def test_published_rolling_range_table2_is_the_committed_result() -> None:
     for d in details:
         assert d["runs"] == 330 and d["runs_per_case"] == 30 and d["policy"].startswith(SHIPPED_RUN)
         assert d["simulator"]["tool_yaw_model"] == "either"
-    cells = [" / ".join(f"{r[f'{p}_table2_{m}']['value']:.1f}" for m in METRICS) for r, p in zip(hard, prefixes)]
-    ends = [" / ".join(str(d["runs_ended"].get(k, 0)) for k in ("no_change", "empty", "action_cap")) for d in details]
+    cells = _figure_cells(hard, prefixes, "table2")
+    ends = [_ends_cell(d) for d in details]
     assert (f"| seed-1234 `either` run, trained and tested with 0.5 to 3 mm | {cells[0]} | {cells[1]} | "
             f"{ends[0]}, {ends[1]} |") in tour
     for results, p in zip(hard, prefixes):   # "above every paper number of Table II under both protocols"
@@ -950,7 +959,7 @@ def test_published_rolling_range_table2_is_the_committed_result() -> None:
 def test_bundled_policy_readme_prose_is_the_committed_result() -> None:
     """The asset README's sentences under its table: the lost-block counts and push shares."""
     text = " ".join((REPO / "assets" / "policies" / "pushgrasp" / "README.md").read_text().split())
-    d = {(p, t): _results(f"pushgrasp-{n}{'-table2' if t == 'table2' else ''}-rolling-published.json")[f"{p}_{t}_completion"]["details"]
+    d = {(p, t): _results(_published_range_file(n, t))[f"{p}_{t}_completion"]["details"]
          for p, n in (("deployment_protocol", "deployment"), ("vpg_protocol", "vpg-protocol")) for t in ("table1", "table2")}
     t1_dep, t1_vpg = d["deployment_protocol", "table1"], d["vpg_protocol", "table1"]
     for det in (t1_dep, t1_vpg):   # "every incomplete Table I run lost one block"
@@ -996,8 +1005,8 @@ def test_published_rolling_range_second_seed_table2_is_the_committed_result() ->
     for d in details:
         assert d["runs"] == 330 and d["policy"].startswith("runs/pushgrasp/20261206-130047")
         assert d["ranges"]["rolling"] == [5e-4, 3e-3]
-    cells = [" / ".join(f"{r[f'{p}_table2_{m}']['value']:.1f}" for m in METRICS) for r, p in zip(hard, prefixes)]
-    ends = [" / ".join(str(d["runs_ended"].get(k, 0)) for k in ("no_change", "empty", "action_cap")) for d in details]
+    cells = _figure_cells(hard, prefixes, "table2")
+    ends = [_ends_cell(d) for d in details]
     assert (f"| second training seed (`seed=7`), trained and tested with 0.5 to 3 mm | {cells[0]} | {cells[1]} | "
             f"{ends[0]}, {ends[1]} |") in tour
     above = all(r[f"{p}_table2_{m}"]["value"] > paper for r, p in zip(hard, prefixes)
