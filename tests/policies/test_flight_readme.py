@@ -1,54 +1,33 @@
-"""The README's flight tour quotes the committed bench results exactly (corners, bundled policy, speed)."""
+"""The README's flight tour quotes the committed results exactly: corners, the bundled policy, speed, turn thresholds."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-RESULTS = REPO / "benchmarks" / "results"
-CORNER_RUNS = ("flight-corners.json", "flight-corners-onpolicy.json", "flight-corners-onpolicy-long.json",
-               "flight-corners-episodes.json")
-
-
-def _tour() -> str:
-    readme = (REPO / "README.md").read_text()
-    start = readme.index("## Tour: flight")
-    return readme[start:readme.index("\n## ", start + 1)]
-
-
-def _rows(name: str) -> dict[str, dict]:
-    return {r["name"]: r for r in json.loads((RESULTS / name).read_text())["results"]}
-
-
-def _cell(metrics: dict) -> str:
-    return f"{metrics['mean_distance_m']:.1f} / {100 * metrics['success_rate']:.0f}"
-
-
-def _own_chosen_cells(rows: dict, world_set: str) -> str:
-    """A turn_threshold bench's "own, chosen" cell pair for one held-out set ("m / %, m / %")."""
-    return ", ".join(_cell(rows[f"{label}: policy mean distance ({world_set})"]["details"]["metrics"]["policy"][world_set])
-                     for label in ("own", "chosen"))
+sys.path.insert(0, str(Path(__file__).parent))  # pytest runs with --import-mode=importlib
+from flight_readme_support import CORNER_RUNS, RESULTS, cell_text, committed, tour_text  # noqa: E402
 
 
 def test_corners_table_is_the_committed_results() -> None:
-    tour = _tour()
+    tour = tour_text()
     for name in CORNER_RUNS:
-        details = _rows(name)["cpu training time"]["details"]
+        details = committed(name)["cpu training time"]["details"]
         assert details["episodes"] == 30 and details["cap_m"] == 40.0
         policy = details["metrics"]["policy"]
-        row = (f"(`{name}`) | {_cell(policy['heldout-worlds'])} | {_cell(policy['heldout-appearance'])} | "
+        row = (f"(`{name}`) | {cell_text(policy['heldout-worlds'])} | {cell_text(policy['heldout-appearance'])} | "
                f"{details['train_seconds'] / 60:.1f} min |")
         assert row in tour, row
-    details = _rows(CORNER_RUNS[-1])["cpu training time"]["details"]
+    details = committed(CORNER_RUNS[-1])["cpu training time"]["details"]
     for method, label in (("gt_oracle", "ground-truth planner"), ("oracle", "depth oracle"),
                           ("straight", "straight ahead"), ("random", "random cells")):
         m = details["metrics"][method]
-        assert f"| {label} | {_cell(m['heldout-worlds'])} | {_cell(m['heldout-appearance'])} | - |" in tour, label
+        assert f"| {label} | {cell_text(m['heldout-worlds'])} | {cell_text(m['heldout-appearance'])} | - |" in tour, label
     # the fair learned baseline: SB3 PPO with the trainer's env processes and the run's own training wall-clock
     ppo, meta = details["metrics"]["ppo"], details["ppo"]
     assert abs(meta["budget_s"] - details["train_seconds"]) < 1.0 and meta["learning_curve"], meta
     assert (f"| PPO (SB3 `CnnPolicy`, {meta['envs']} env processes, the last policy row's wall-clock) | "
-            f"{_cell(ppo['heldout-worlds'])} | {_cell(ppo['heldout-appearance'])} | {meta['train_seconds'] / 60:.1f} min |"
+            f"{cell_text(ppo['heldout-worlds'])} | {cell_text(ppo['heldout-appearance'])} | {meta['train_seconds'] / 60:.1f} min |"
             ) in tour
     assert (RESULTS / "flight-corners-learning-curve.png").is_file() and "flight-corners-learning-curve.png" in tour
     prose = " ".join(tour.split())
@@ -56,16 +35,16 @@ def test_corners_table_is_the_committed_results() -> None:
     straight = details["metrics"]["straight"]
     assert ppo["heldout-appearance"]["mean_distance_m"] < straight["heldout-appearance"]["mean_distance_m"]
     assert abs(ppo["heldout-worlds"]["mean_distance_m"] - straight["heldout-worlds"]["mean_distance_m"]) < 0.5
-    previous = _rows(CORNER_RUNS[-2])["cpu training time"]["details"]["metrics"]["ppo"]
+    previous = committed(CORNER_RUNS[-2])["cpu training time"]["details"]["metrics"]["ppo"]
     assert (f"PPO flew {previous['heldout-worlds']['mean_distance_m']:.1f} / "
             f"{previous['heldout-appearance']['mean_distance_m']:.1f} m (`{CORNER_RUNS[-2]}`)") in prose
     cad2rl = details["cad2rl_oracles_heldout_worlds"]["oracle"]
     assert f"{cad2rl['mean_distance_m']:.1f} m, {100 * cad2rl['success_rate']:.0f} % success" in tour
     # earlier rows met no target; the last row's met and missed targets are named with their values
     for name in CORNER_RUNS[:-1]:
-        rows = _rows(name)
+        rows = committed(name)
         assert not any(r["passed"] for r in rows.values() if r["passed"] is not None), name
-    last = _rows(CORNER_RUNS[-1])
+    last = committed(CORNER_RUNS[-1])
     met = {n for n, r in last.items() if r["passed"]}
     assert met == {"cpu training time", "policy / straight ahead (heldout-worlds)"}, met
     assert "meets two targets of issue 15: <= 20 min of training " \
@@ -79,13 +58,14 @@ def test_corners_table_is_the_committed_results() -> None:
             f"{v['policy / ground-truth planner (heldout-appearance)']:.2f}x) and >= 3x straight ahead on the held-out "
             f"appearance set ({v['policy / straight ahead (heldout-appearance)']:.1f}x)") in prose
     # "farther on the held-out worlds than any earlier row, worse on the held-out appearance set"
-    worlds = [_rows(n)["cpu training time"]["details"]["metrics"]["policy"] for n in CORNER_RUNS]
+    worlds = [committed(n)["cpu training time"]["details"]["metrics"]["policy"] for n in CORNER_RUNS]
     assert worlds[-1]["heldout-worlds"]["mean_distance_m"] > max(w["heldout-worlds"]["mean_distance_m"] for w in worlds[:-1])
     assert worlds[-1]["heldout-appearance"]["mean_distance_m"] < min(w["heldout-appearance"]["mean_distance_m"] for w in worlds[:-1])
 
+
 def test_bundled_policy_line_is_the_committed_result() -> None:
-    rows = _rows("flight-bundled.json")
-    tour = " ".join(_tour().split())
+    rows = committed("flight-bundled.json")
+    tour = " ".join(tour_text().split())
     for world_set, words in (("heldout-worlds", "on the held-out worlds"), ("heldout-appearance", "on the held-out appearance set")):
         row = rows[f"policy mean distance ({world_set})"]
         success = 100 * row["details"]["metrics"]["policy"]["success_rate"]
@@ -93,7 +73,7 @@ def test_bundled_policy_line_is_the_committed_result() -> None:
             f"{row['value']:.1f} m and {success:.0f} % {words}" in tour, world_set
     # the policy it replaced, from its own committed result: "0.3 m farther on the held-out worlds,
     # less far and less often to the cap everywhere else"
-    previous = _rows("flight-bundled-previous.json")
+    previous = committed("flight-bundled-previous.json")
     cells = []
     for world_set in ("heldout-worlds", "heldout-appearance"):
         old, new = previous[f"policy mean distance ({world_set})"], rows[f"policy mean distance ({world_set})"]
@@ -115,19 +95,19 @@ def test_bundled_policy_line_is_the_committed_result() -> None:
     assert f"{ratios[0]:.2f}x the depth oracle on the held-out worlds and {ratios[1]:.2f}x on the held-out" in tour
 
 
-def _speed_value(value: float) -> str:
+def speed_value(value: float) -> str:
     return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
 def test_speed_table_is_the_committed_result() -> None:
     """Every row of flight-speed.json is in the tour's speed table, with its target and verdict."""
-    tour = _tour()
+    tour = tour_text()
     results = json.loads((RESULTS / "flight-speed.json").read_text())["results"]
     assert results, "flight-speed.json has no rows"
     missed = []
     for r in results:
         verdict = "" if r["passed"] is None else (" (met)" if r["passed"] else " (missed)")
-        row = f"| {r['group']}: {r['name']} | {_speed_value(r['value'])} {r['unit']} | {r['target'] or '-'}{verdict} |"
+        row = f"| {r['group']}: {r['name']} | {speed_value(r['value'])} {r['unit']} | {r['target'] or '-'}{verdict} |"
         assert row in tour, row
         if r["passed"] is False:
             missed.append(r)
@@ -135,14 +115,14 @@ def test_speed_table_is_the_committed_result() -> None:
     prose = " ".join(tour.split())
     assert "Two targets are missed" in prose and len(missed) == 2
     for r in missed:
-        assert f"{_speed_value(r['value'])}x" in prose, r["name"]
+        assert f"{speed_value(r['value'])}x" in prose, r["name"]
 
 
 def test_turn_threshold_block_is_the_committed_result() -> None:
     """``--only turn_threshold``: the validation sweep, the held-out table (own and chosen threshold, the
     oracles unchanged by it) and the targets the README says are met and missed."""
-    tour = " ".join(_tour().split())
-    rows = _rows("flight-turn-threshold.json")
+    tour = " ".join(tour_text().split())
+    rows = committed("flight-turn-threshold.json")
     chosen = rows["chosen turn_below"]
     thresholds = chosen["details"]["thresholds"]
     validation = {t: rows[f"validation worlds mean distance (turn_below={t:g})"] for t in thresholds}
@@ -159,10 +139,10 @@ def test_turn_threshold_block_is_the_committed_result() -> None:
     for label, details in ((f"`turn_below` {own['turn_below']:g} (its own)", own),
                            (f"`turn_below` {chosen['value']:g} (chosen)", best)):
         m = details["metrics"]["policy"]
-        assert f"| policy, {label} | {_cell(m['heldout-worlds'])} | {_cell(m['heldout-appearance'])} |" in tour
+        assert f"| policy, {label} | {cell_text(m['heldout-worlds'])} | {cell_text(m['heldout-appearance'])} |" in tour
     for method, label in (("gt_oracle", "ground-truth planner"), ("oracle", "depth oracle"), ("straight", "straight ahead")):
         m = best["metrics"][method]
-        assert f"| {label} | {_cell(m['heldout-worlds'])} | {_cell(m['heldout-appearance'])} |" in tour
+        assert f"| {label} | {cell_text(m['heldout-worlds'])} | {cell_text(m['heldout-appearance'])} |" in tour
     passed = {n for n, r in rows.items() if n.startswith("chosen: ") and r["passed"]}
     assert passed == {f"chosen: policy {what}" for what in (
         "mean distance (heldout-worlds)", "success rate (heldout-worlds)", "/ straight ahead (heldout-worlds)",
@@ -182,11 +162,11 @@ def test_default_turn_threshold_follows_the_validation_sweeps() -> None:
     trained with 0.3; 0.3 flies least far on the validation worlds in every run; the seed-1 sentence."""
     from greenroom.sim.flight.actions import ActionConfig
 
-    tour = " ".join(_tour().split())
+    tour = " ".join(tour_text().split())
     sweeps = {}
     for name in ("flight-turn-threshold.json", "flight-turn-threshold-seed1.json", "flight-turn-threshold-trained.json",
                  "flight-turn-threshold-default-seed2.json"):
-        rows = _rows(name)
+        rows = committed(name)
         thresholds = rows["chosen turn_below"]["details"]["thresholds"]
         sweeps[name] = {t: rows[f"validation worlds mean distance (turn_below={t:g})"]["value"] for t in thresholds}
         assert min(sweeps[name], key=sweeps[name].get) == 0.3, name  # "0.3 flies least far"
@@ -195,7 +175,7 @@ def test_default_turn_threshold_follows_the_validation_sweeps() -> None:
     best = max(mean, key=mean.get)
     assert best == ActionConfig().turn_below == 0.5
     assert f"it flies farthest ({mean[0.5]:.1f} m; 0.55: {mean[0.55]:.1f} m)" in tour
-    seed1 = _rows("flight-turn-threshold-seed1.json")
+    seed1 = committed("flight-turn-threshold-seed1.json")
     assert seed1["own: policy mean distance (heldout-worlds)"]["details"]["turn_below"] == 0.3
     assert seed1["chosen turn_below"]["value"] == 0.5
 
@@ -211,13 +191,13 @@ def test_default_turn_threshold_follows_the_validation_sweeps() -> None:
 
 def test_turn_threshold_trained_run_is_the_committed_result() -> None:
     """The run trained with the chosen threshold, through the same bench: the README's sentence."""
-    tour = " ".join(_tour().split())
-    rows = _rows("flight-turn-threshold-trained.json")
+    tour = " ".join(tour_text().split())
+    rows = committed("flight-turn-threshold-trained.json")
     chosen = rows["chosen turn_below"]
     own = rows["own: policy mean distance (heldout-worlds)"]["details"]
     best = rows["chosen: policy mean distance (heldout-worlds)"]["details"]
-    first = _rows("flight-turn-threshold.json")["chosen turn_below"]["value"]
-    assert own["turn_below"] == first and own["seeds"] == _rows("flight-turn-threshold.json")[
+    first = committed("flight-turn-threshold.json")["chosen turn_below"]["value"]
+    assert own["turn_below"] == first and own["seeds"] == committed("flight-turn-threshold.json")[
         "own: policy mean distance (heldout-worlds)"]["details"]["seeds"]
 
     def cell(m: dict) -> str:
@@ -231,7 +211,7 @@ def test_turn_threshold_trained_run_is_the_committed_result() -> None:
     assert chosen["value"] == max(chosen["details"]["thresholds"]) and not chosen["passed"]
     for world_set in ("heldout-worlds", "heldout-appearance"):
         assert best["metrics"]["policy"][world_set]["mean_distance_m"] < own["metrics"]["policy"][world_set]["mean_distance_m"]
-    applied = _rows("flight-turn-threshold.json")["chosen: policy mean distance (heldout-worlds)"]["details"]["metrics"]["policy"]
+    applied = committed("flight-turn-threshold.json")["chosen: policy mean distance (heldout-worlds)"]["details"]["metrics"]["policy"]
     for world_set in ("heldout-worlds", "heldout-appearance"):  # "about as far as applying it"
         assert abs(own["metrics"]["policy"][world_set]["mean_distance_m"] - applied[world_set]["mean_distance_m"]) < 2.0
     assert "Training with the higher threshold flies about as far as applying it to the run trained with 0.3" in tour
@@ -242,8 +222,8 @@ def test_run_trained_with_the_default_threshold_is_the_committed_result() -> Non
     the held-out worlds, and why the shipped policy stays (the held-out appearance set)."""
     from greenroom.sim.flight.actions import ActionConfig
 
-    tour = " ".join(_tour().split())
-    rows = _rows("flight-turn-threshold-default-seed2.json")
+    tour = " ".join(tour_text().split())
+    rows = committed("flight-turn-threshold-default-seed2.json")
     own = rows["own: policy mean distance (heldout-worlds)"]["details"]
     best = rows["chosen: policy mean distance (heldout-worlds)"]["details"]
     assert own["turn_below"] == ActionConfig().turn_below and rows["chosen turn_below"]["value"] == 0.55
@@ -260,313 +240,5 @@ def test_run_trained_with_the_default_threshold_is_the_committed_result() -> Non
     assert met == {f"chosen: policy {what} (heldout-worlds)" for what in
                    ("mean distance", "success rate", "/ ground-truth planner", "/ straight ahead")}, met
     assert f"On the held-out appearance set it flies {cell(best, 'heldout-appearance')}" in tour
-    shipped = _rows("flight-bundled.json")["policy mean distance (heldout-appearance)"]["value"]
+    shipped = committed("flight-bundled.json")["policy mean distance (heldout-appearance)"]["value"]
     assert best["metrics"]["policy"]["heldout-appearance"]["mean_distance_m"] < shipped
-
-
-APPEARANCE_RUNS = (("two natural-statistics families", "natural-textures-seed0"),
-                   ("and random convolutions on half of each batch", "random-conv-seed0"),
-                   ("and one texture on every surface in 30 % of the episodes", "same-texture-seed0"),
-                   ("the first two, with random convolutions on 90 % of each batch", "random-conv-90-seed0"),
-                   ("the second row and 18 training photographs", "photos-seed0"),
-                   ("the second row again with seed 1", "random-conv-seed1"))
-
-
-def test_appearance_randomization_table_is_the_committed_results() -> None:
-    """The three appearance randomizations (each row adding one to the last): own and chosen threshold on both
-    held-out sets, exactly as the turn_threshold bench wrote them; none meets the appearance targets."""
-    tour = " ".join(_tour().split())
-
-    appearance = []
-    for label, stem in APPEARANCE_RUNS:
-        name = f"flight-turn-threshold-{stem}.json"
-        rows = _rows(name)
-        assert rows["own: policy mean distance (heldout-worlds)"]["details"]["turn_below"] == 0.5
-        assert (f"| {label} (`{name}`) | {rows['chosen turn_below']['value']:g} | "
-                f"{_own_chosen_cells(rows, 'heldout-worlds')} | "
-                f"{_own_chosen_cells(rows, 'heldout-appearance')} |") in tour, label
-        for which in ("own", "chosen"):
-            m = rows[f"{which}: policy mean distance (heldout-appearance)"]["details"]["metrics"]["policy"]["heldout-appearance"]
-            assert m["mean_distance_m"] < 30.0 and m["success_rate"] < 0.5   # "None reaches 30 m or 50 % success"
-            appearance.append(m["mean_distance_m"])
-    reference = _rows("flight-turn-threshold-default-seed2.json")
-    assert (f"| for reference: the 8 families, seed 2 (`flight-turn-threshold-default-seed2.json`) | 0.55 | "
-            f"{_own_chosen_cells(reference, 'heldout-worlds')} | {_own_chosen_cells(reference, 'heldout-appearance')} |") in tour
-    seeds = [_rows(n)["chosen: policy mean distance (heldout-appearance)"]["value"] for n in
-             ("flight-turn-threshold.json", "flight-turn-threshold-seed1.json", "flight-turn-threshold-default-seed2.json")]
-    assert (f"{min(seeds):.1f} to {max(seeds):.1f} m on the held-out appearance set at the chosen threshold) is about as "
-            f"large as the differences here ({min(appearance):.1f} to {max(appearance):.1f} m)") in tour
-    second, again = (_rows(f"flight-turn-threshold-{stem}.json")["chosen: policy mean distance (heldout-worlds)"]["value"]
-                     for stem in ("random-conv-seed0", "random-conv-seed1"))
-    others = [_rows(f"flight-turn-threshold-{stem}.json")["chosen: policy mean distance (heldout-worlds)"]["value"]
-              for _, stem in APPEARANCE_RUNS if stem != "random-conv-seed0"]
-    assert second > max(others)
-    assert (f"The second row, the farthest on the held-out worlds ({second:.1f} m), flies {again:.1f} m there with "
-            f"seed 1") in tour
-
-
-BREAKDOWNS = (("flight-appearance-breakdown.json", "runs/flight/20261204-183912"),
-              ("flight-appearance-breakdown-natural-textures.json", "natural-textures"),
-              ("flight-appearance-breakdown-random-conv.json", "random-conv"),
-              ("flight-appearance-breakdown-same-texture.json", "same-texture"),
-              ("flight-appearance-breakdown-random-conv-90.json", "random-conv-90"),
-              ("flight-appearance-breakdown-photos.json", "photos"))
-
-
-def test_appearance_breakdown_table_is_the_committed_results() -> None:
-    """Each held-out image alone on every surface, per run: the table's every cell, and the runs are the
-    shipped policy's (at its exported threshold) and the three rows above (at their chosen thresholds)."""
-    tour = _tour()
-    tables = [_rows(name) for name, _ in BREAKDOWNS]
-    assert tables[0]["training appearance mean distance"]["details"]["run"] == BREAKDOWNS[0][1]
-    # the first column: an earlier shipped policy's run at the threshold it was exported with (0.55)
-    earlier_threshold = tables[0]["training appearance mean distance"]["details"]["turn_below"]
-    assert f"| an earlier shipped policy's run, {earlier_threshold:g} |" in tour
-    for (_, stem), table in zip(BREAKDOWNS[1:], tables[1:]):
-        turn = _rows(f"flight-turn-threshold-{stem}-seed0.json")
-        details = table["training appearance mean distance"]["details"]
-        assert details["run"] == turn["chosen turn_below"]["details"]["run"]
-        assert details["turn_below"] == turn["chosen turn_below"]["value"]
-    for name in tables[0]:
-        assert all(name in t and t[name]["details"]["episodes"] == 10 for t in tables)
-        label = name.replace(" on every surface: mean distance", "")
-        label = {"training appearance mean distance": "training appearance (no held-out image)",
-                 "held-out appearance set mean distance": "the held-out set's mix"}.get(label, f"`{label}`")
-        row = f"| {label} | " + " | ".join(f"{t[name]['value']:.1f}" for t in tables) + " |"
-        assert row in tour, row
-    photos = [n for n in tables[0] if n.startswith("photo-")]
-    assert len(photos) == 3
-    without, with_photos = tables[:-1], tables[-1]
-    values = [t[n]["value"] for t in without for n in photos]
-    prose = " ".join(tour.split())
-    training = [t["training appearance mean distance"]["value"] for t in tables]
-    assert (f"the three photographs fly {min(values):.1f} to {max(values):.1f} m, against {min(training):.1f} to "
-            f"{max(training):.1f} m with the training appearance") in prose
-
-    def ranked(table: dict) -> list[str]:
-        images = sorted((r["value"], n) for n, r in table.items() if n.endswith("on every surface: mean distance"))
-        return [n.split(" on every")[0] for _, n in images]
-
-    for table in without:   # "In every run trained without photographs the four hardest images are ..."
-        assert set(ranked(table)[:4]) == {*(p.split(" on every")[0] for p in photos), "mri-copper"}
-    same_without = tables[2]   # the random-convolution run: the photographs run's setting without them
-    lifted = [with_photos[n]["value"] for n in photos]
-    before = [same_without[n]["value"] for n in photos]
-    assert min(lifted) > min(before) and max(lifted) > max(before)
-    mix = "held-out appearance set mean distance"
-    turn = {stem: _rows(f"flight-turn-threshold-{stem}-seed0.json")["chosen: policy mean distance (heldout-appearance)"]
-            for stem in ("photos", "random-conv")}
-    assert (f"they fly {min(lifted):.1f} to {max(lifted):.1f} m against {min(before):.1f} to {max(before):.1f} m in the "
-            f"same setting without them (the random-convolution column), but the set's mix does not move "
-            f"({with_photos[mix]['value']:.1f} against {same_without[mix]['value']:.1f} m here; "
-            f"{turn['photos']['value']:.1f} against {turn['random-conv']['value']:.1f} m on the 30 held-out appearance "
-            f"episodes of the table above), and `photo-logo2` and `mri-copper` stay the two hardest") in prose
-    assert set(ranked(with_photos)[:2]) == {"photo-logo2", "mri-copper"}
-
-
-INPUT_NORM_RUNS = (("and input normalization, seed 0", "input-norm-seed0", "runs/flight/20261206-043224", []),
-                   ("the same net, mirror-averaged", "input-norm-mirror-seed0", "runs/flight/20261206-043224",
-                    ["network.mirror_average=true"]),
-                   ("and input normalization, seed 1", "input-norm-seed1", "runs/flight/20261206-052339", []),
-                   ("the same net, mirror-averaged", "input-norm-mirror-seed1", "runs/flight/20261206-052339",
-                    ["network.mirror_average=true"]),
-                   ("and input normalization, seed 2", "input-norm-seed2", "runs/flight/20261206-061332", []),
-                   ("the same net, mirror-averaged", "input-norm-mirror-seed2", "runs/flight/20261206-061332",
-                    ["network.mirror_average=true"]))
-
-
-def test_input_norm_and_mirror_table_is_the_committed_results() -> None:
-    """Input normalization (two seeds), each run also mirror-averaged: every cell, the runs and inference
-    settings behind them, and the comparisons the prose draws."""
-    tour = " ".join(_tour().split())
-
-    chosen = {}
-    for label, stem, run, inference in INPUT_NORM_RUNS:
-        name = f"flight-turn-threshold-{stem}.json"
-        rows = _rows(name)
-        details = rows["chosen turn_below"]["details"]
-        assert details["run"] == run and details["inference"] == inference and details["own_turn_below"] == 0.5
-        assert (f"| {label} (`{name}`) | {rows['chosen turn_below']['value']:g} | "
-                f"{_own_chosen_cells(rows, 'heldout-worlds')} | "
-                f"{_own_chosen_cells(rows, 'heldout-appearance')} |") in tour, stem
-        chosen[stem] = rows
-    reference = _rows("flight-turn-threshold-random-conv-seed0.json")
-    assert (f"| random convolutions, seed 0 (the second row above) | 0.5 | "
-            f"{_own_chosen_cells(reference, 'heldout-worlds')} | {_own_chosen_cells(reference, 'heldout-appearance')} |") in tour
-
-    def appearance(stem: str) -> float:
-        return chosen[stem]["chosen: policy mean distance (heldout-appearance)"]["value"]
-
-    earlier = max(_rows(f"flight-turn-threshold-{s}.json")["chosen: policy mean distance (heldout-appearance)"]["value"]
-                  for _, s in APPEARANCE_RUNS)
-    plain = [appearance(f"input-norm-seed{k}") for k in (0, 1, 2)]
-    mirrored = [appearance(f"input-norm-mirror-seed{k}") for k in (0, 1, 2)]
-    assert min(plain) > earlier and all(m > p for m, p in zip(mirrored, plain))
-    assert (f"({plain[0]:.1f}, {plain[1]:.1f} and {plain[2]:.1f} m) than any run of the table above (at most "
-            f"{earlier:.1f} m), and mirror averaging adds to all three ({mirrored[0]:.1f}, {mirrored[1]:.1f} and "
-            f"{mirrored[2]:.1f} m)") in tour
-    seed2 = chosen["input-norm-mirror-seed2"]["chosen: policy mean distance (heldout-worlds)"]["details"]["metrics"]
-    worlds2 = seed2["policy"]["heldout-worlds"]
-    assert (f"but only {worlds2['mean_distance_m']:.1f} m / {100 * worlds2['success_rate']:.0f} % on the held-out "
-            f"worlds") in tour
-    validation = {}
-    for k in (0, 1, 2):   # the shipped run: the mirror-averaged run the validation worlds prefer
-        rows = chosen[f"input-norm-mirror-seed{k}"]
-        validation[k] = rows[f"validation worlds mean distance (turn_below={rows['chosen turn_below']['value']:g})"]["value"]
-    assert max(validation, key=validation.get) == 1
-    assert (f"chose seed 1 ({validation[1]:.1f} m at its chosen threshold; seed 0: {validation[0]:.1f} m, seed 2: "
-            f"{validation[2]:.1f} m)") in tour
-    best = chosen["input-norm-mirror-seed1"]
-    met = {n for n, r in best.items() if n.startswith("chosen: ") and r["passed"]}
-    assert met == {f"chosen: policy {w} (heldout-worlds)" for w in ("mean distance", "success rate", "/ straight ahead")} | \
-        {"chosen: policy / straight ahead (heldout-appearance)"}, met
-    worlds = best["chosen: policy mean distance (heldout-worlds)"]["details"]["metrics"]["policy"]["heldout-worlds"]
-    ratio = best["chosen: policy / straight ahead (heldout-worlds)"]["value"]
-    gap = 30.0 - appearance("input-norm-mirror-seed1")
-    success = best["chosen: policy success rate (heldout-appearance)"]["value"]   # %
-    assert (f"meets the held-out-world targets ({worlds['mean_distance_m']:.1f} m, {100 * worlds['success_rate']:.0f} % "
-            f"success, {ratio:.1f}x straight ahead) and comes within {gap:.1f} m of 30 m on the held-out appearance set, "
-            f"but its success there ({success:.0f} %) is still below 50 %") in tour
-
-
-VALIDATION_CHOICE_RUNS = ("runs/flight/20261206-043224", "runs/flight/20261206-052339", "runs/flight/20261206-061332",
-                          "runs/flight/20261206-070500")
-
-
-def test_validation_choice_table_is_the_committed_results() -> None:
-    """The validation-appearance rule on four input-normalization seeds: every cell, the choice rule as
-    the files record it, and each number the prose draws from them."""
-    from greenroom.policies.flight.bench_turn import candidate_label
-
-    tour = " ".join(_tour().split())
-    runs = {}
-    for k, run in enumerate(VALIDATION_CHOICE_RUNS):
-        name = f"flight-validation-choice-seed{k}.json"
-        rows = _rows(name)
-        chosen = rows["chosen turn_below"]
-        details = chosen["details"]
-        assert details["run"] == run and details["own_turn_below"] == 0.5 and chosen["passed"]
-        assert not details["validation_appearance_seen_in_training"] and details["rule"].startswith("longest mean of")
-        validation = {c: rows[f"validation worlds mean distance ({c})"] for c in details["candidates"]}
-        assert len(validation) == 12 and all(r["details"]["episodes"] == 30 for r in validation.values())
-        best = validation[candidate_label(chosen["value"], details["inference"])]
-        assert best["details"]["score_m"] == max(r["details"]["score_m"] for r in validation.values())
-        how = "mirror-averaged" if details["inference"] else "as trained"
-        appearance = best["details"]["validation_appearance"]
-        held_out = rows["chosen: policy mean distance (heldout-worlds)"]["details"]
-        assert held_out["inference"] == details["inference"] and len(held_out["seeds"]) == 30
-        policy = held_out["metrics"]["policy"]
-        assert (f"| input normalization, seed {k} (`{name}`) | {chosen['value']:g}, {how} | {best['value']:.1f} / "
-                f"{100 * best['details']['success_rate']:.0f} | {_cell(appearance)} | {_cell(policy['heldout-worlds'])} | "
-                f"{_cell(policy['heldout-appearance'])} |") in tour, name
-        runs[k] = (rows, validation, best, policy)
-
-    # mirror averaging: never chosen; its best validation score below the plain network's, per run
-    gaps = []
-    for k, (rows, validation, best, _) in runs.items():
-        mirrored = max(r["details"]["score_m"] for c, r in validation.items() if "mirror_average" in c)
-        assert rows["chosen turn_below"]["details"]["inference"] == [] and mirrored < best["details"]["score_m"]
-        gaps.append(f"{best['details']['score_m'] - mirrored:.1f}")
-    assert f"it scores {', '.join(gaps[:-1])} and {gaps[-1]} m below the network as trained" in tour
-    added = [_rows(f"flight-turn-threshold-input-norm-mirror-seed{k}.json")["chosen: policy mean distance (heldout-appearance)"]
-             ["value"] - _rows(f"flight-turn-threshold-input-norm-seed{k}.json")["chosen: policy mean distance "
-                                                                              "(heldout-appearance)"]["value"]
-             for k in (0, 1, 2)]
-    assert f"it added {min(added):.1f} to {max(added):.1f} m" in tour
-    val_gap = sum(b["value"] - b["details"]["validation_appearance"]["mean_distance_m"] for _, _, b, _ in runs.values()) / 4
-    held_gap = sum(p["heldout-worlds"]["mean_distance_m"] - p["heldout-appearance"]["mean_distance_m"]
-                   for *_, p in runs.values()) / 4
-    assert 0 < val_gap < held_gap
-    assert (f"the validation appearance set flies {val_gap:.1f} m less far than the validation worlds at the chosen "
-            f"candidate, the held-out appearance set {held_gap:.1f} m less far than the held-out worlds") in tour
-
-    # the targets: seed 2 meets 50 % on the held-out appearance set and the held-out-world ones; none the rest
-    for k, (rows, *_ ) in runs.items():
-        met = {n for n, r in rows.items() if n.startswith("chosen: ") and r["passed"]}
-        assert "chosen: policy mean distance (heldout-appearance)" not in met
-        assert not any("ground-truth planner" in n for n in met)
-        assert ("chosen: policy success rate (heldout-appearance)" in met) == (k == 2), k
-    seed2 = runs[2][3]
-    assert (f"seed 2 meets 50 % success on the held-out appearance set ({seed2['heldout-appearance']['mean_distance_m']:.1f} m, "
-            f"{100 * seed2['heldout-appearance']['success_rate']:.0f} %) and the held-out-world targets "
-            f"({seed2['heldout-worlds']['mean_distance_m']:.1f} m, {100 * seed2['heldout-worlds']['success_rate']:.0f} %)") in tour
-    ratios = [r[f"chosen: policy / ground-truth planner ({w})"]["value"] for r, *_ in runs.values()
-              for w in ("heldout-worlds", "heldout-appearance")]
-    assert f"0.9x the ground-truth planner ({min(ratios):.2f}x to {max(ratios):.2f}x)" in tour
-    scores = {k: b["details"]["score_m"] for k, (_, _, b, _) in runs.items()}
-    order = sorted(scores, key=scores.get, reverse=True)
-    assert order[0] == 0
-    assert (f"the validation mean picks seed 0 ({scores[0]:.1f} m; "
-            + ", ".join(f"seed {k}: {scores[k]:.1f} m" for k in order[1:]) + ")") in tour
-    seed0 = runs[0][3]
-    assert (f"by the rule it would have been seed 0 as trained at 0.55 ({_cell(seed0['heldout-worlds']).replace(' / ', ' m / ')} % "
-            f"and {_cell(seed0['heldout-appearance']).replace(' / ', ' m / ')} % on the held-out sets)") in tour
-    shipped = _rows("flight-turn-threshold-input-norm-mirror-seed1.json")["chosen: policy mean distance (heldout-worlds)"]
-    m = shipped["details"]["metrics"]["policy"]
-    assert (f"the shipped run's held-out figures ({_cell(m['heldout-worlds']).replace(' / ', ' m / ')} % and "
-            f"{_cell(m['heldout-appearance']).replace(' / ', ' m / ')} %, torch)") in tour
-
-
-BEYOND_FOV_RUNS = ("runs/flight/20261206-101619", "runs/flight/20261206-110241")
-
-
-def test_clearance_beyond_the_image_rows_are_the_committed_results() -> None:
-    """The depth oracle with and without the edge columns' outer neighbours, and the two runs trained with
-    the new labels: every cell, the targets the prose says each run meets or misses, from the files."""
-    from greenroom.policies.flight.bench_turn import candidate_label
-
-    tour = " ".join(_tour().split())
-    oracle = _rows("flight-oracle-clearance.json")
-    cells = {}
-    for planner in ("depth oracle, image edge", "depth oracle, beyond the image", "ground-truth planner"):
-        distance = oracle[f"{planner}: mean distance"]
-        assert distance["details"]["episodes"] == 90 and distance["details"]["seed_start"] == 2_000_000
-        cells[planner] = f"{distance['value']:.1f} / {oracle[f'{planner}: success rate']['value']:.0f}"
-    assert f"| depth oracle, the image edge standing in (before) | {cells['depth oracle, image edge']} |" in tour
-    assert f"| depth oracle, outer neighbours beyond the image | {cells['depth oracle, beyond the image']} |" in tour
-    assert f"| ground-truth planner | {cells['ground-truth planner']} |" in tour
-    assert oracle["depth oracle beyond the image / image edge"]["value"] > 1.0
-
-    scores, appearance_ratios = [], []
-    for k, run in enumerate(BEYOND_FOV_RUNS):
-        name = f"flight-validation-choice-beyond-fov-seed{k}.json"
-        rows = _rows(name)
-        chosen = rows["chosen turn_below"]
-        details = chosen["details"]
-        assert details["run"] == run and not details["validation_appearance_seen_in_training"]
-        best = rows[f"validation worlds mean distance ({candidate_label(chosen['value'], details['inference'])})"]
-        assert best["details"]["score_m"] == max(r["details"]["score_m"] for n, r in rows.items()
-                                                 if n.startswith("validation worlds mean distance"))
-        how = "mirror-averaged" if details["inference"] else "as trained"
-        policy = rows["chosen: policy mean distance (heldout-worlds)"]["details"]["metrics"]["policy"]
-        assert (f"| labels beyond the image, input normalization, seed {k} (`{name}`) | {chosen['value']:g}, {how} | "
-                f"{best['value']:.1f} / {100 * best['details']['success_rate']:.0f} | "
-                f"{_cell(best['details']['validation_appearance'])} | {_cell(policy['heldout-worlds'])} | "
-                f"{_cell(policy['heldout-appearance'])} |") in tour
-        # held-out worlds: every target met; held-out appearance: 0.9x the planner missed
-        for target in ("mean distance", "success rate", "/ ground-truth planner", "/ straight ahead"):
-            assert rows[f"chosen: policy {target} (heldout-worlds)"]["passed"], (name, target)
-        assert not rows["chosen: policy / ground-truth planner (heldout-appearance)"]["passed"]
-        assert rows["chosen: policy / straight ahead (heldout-appearance)"]["passed"]
-        appearance_ratios.append(f"{rows['chosen: policy / ground-truth planner (heldout-appearance)']['value']:.2f}x")
-        scores.append(f"{best['details']['score_m']:.1f} m")
-    seed0 = _rows("flight-validation-choice-beyond-fov-seed0.json")
-    assert seed0["chosen: policy mean distance (heldout-appearance)"]["passed"]
-    assert seed0["chosen: policy success rate (heldout-appearance)"]["passed"]
-    assert f"({appearance_ratios[0]} and {appearance_ratios[1]})" in tour
-    both = [_rows(f"flight-validation-choice-beyond-fov-seed{k}.json") for k in (0, 1)]
-    success = [f"{r['chosen: policy success rate (heldout-worlds)']['value']:.0f}" for r in both]
-    planner = [f"{r['chosen: policy / ground-truth planner (heldout-worlds)']['value']:.2f}x" for r in both]
-    straight = [f"{r['chosen: policy / straight ahead (heldout-worlds)']['value']:.1f}x" for r in both]
-    assert (f">= 50 % success ({success[0]} and {success[1]} %), >= 0.9x the ground-truth planner ({planner[0]} "
-            f"and {planner[1]}) and >= 3x straight ahead ({straight[0]} and {straight[1]})") in tour
-    depth = both[0]["chosen: policy mean distance (heldout-worlds)"]["details"]["metrics"]["oracle"]
-    assert depth["heldout-worlds"] == depth["heldout-appearance"]   # the oracle does not see the appearance
-    assert f"the depth oracle flies {_cell(depth['heldout-worlds']).replace(' / ', ' m / ')} % on the held-out sets" in tour
-    assert f"the validation mean picks seed 0 ({scores[0]} against {scores[1]})" in tour
-    old = [_rows(f"flight-validation-choice-seed{k}.json")["chosen: policy mean distance (heldout-worlds)"]["value"]
-           for k in (0, 1)]
-    new = [_rows(f"flight-validation-choice-beyond-fov-seed{k}.json")["chosen: policy mean distance (heldout-worlds)"]
-           ["value"] for k in (0, 1)]
-    assert f"({new[0]:.1f} and {new[1]:.1f} m against {old[0]:.1f} and {old[1]:.1f} m" in tour
-    assert all(n > o for n, o in zip(new, old))
