@@ -25,7 +25,7 @@ from .actors import make_pool, net_weights
 from .config import PushGraspTrainConfig
 from .learner import Learner
 from .replay import SurpriseReplay
-from .trainer import epsilon_at, grasp_success_last, replay_step, transitions_csv
+from .trainer import LogWindow, epsilon_at, grasp_success_last, replay_step, transitions_csv
 
 ACTOR_TIMEOUT_S = 600.0  # no transition for this long: the actors are stuck
 
@@ -62,7 +62,7 @@ def train_parallel(config: PushGraspTrainConfig, run: RunDir, resume: bool = Fal
                              "config_variant": config.variant}, step=iteration, keep=2)
         atomic_write_text(run.path / "transitions.csv", transitions_csv(log))
 
-    window: dict[str, list[float]] = {}
+    window = LogWindow(metrics)
     bar = tqdm(range(start, config.iterations), disable=not progress, desc=f"pushgrasp x{n} actors", unit="it")
     try:
         pool.broadcast(start, start, net_weights(learner))
@@ -80,20 +80,14 @@ def train_parallel(config: PushGraspTrainConfig, run: RunDir, resume: bool = Fal
             if (it + 1) % config.parallel.broadcast_every == 0:
                 pool.broadcast(it + 1, it + 1, net_weights(learner))
             t2 = time.perf_counter()
-            for key, value in (("losses/loss", loss), ("losses/replay_loss", replay_loss),
-                               ("charts/epsilon", epsilon_at(config, t.policy_version)), ("charts/label", t.label),
-                               ("perf/iteration_s", t2 - last), ("perf/sim_s", t.sim_s), ("perf/learn_s", t2 - t1),
-                               ("charts/recovered", float(t.recovered)), ("charts/policy_lag", it - t.policy_version)):
-                if value is not None:
-                    window.setdefault(key, []).append(float(value))
+            window.add((("losses/loss", loss), ("losses/replay_loss", replay_loss),
+                        ("charts/epsilon", epsilon_at(config, t.policy_version)), ("charts/label", t.label),
+                        ("perf/iteration_s", t2 - last), ("perf/sim_s", t.sim_s), ("perf/learn_s", t2 - t1),
+                        ("charts/recovered", float(t.recovered)), ("charts/policy_lag", it - t.policy_version)))
             last = t2
             if (it + 1) % config.log_every == 0:
-                scalars = {k: float(np.mean(v)) for k, v in window.items()}
-                scalars["charts/grasp_success_200"] = grasp_success_last(log, 200)
-                scalars["charts/episodes"] = sum(episodes.values())
-                metrics.log(it + 1, scalars)
+                scalars = window.flush(it + 1, log, sum(episodes.values()))
                 bar.set_postfix(grasp=f"{scalars['charts/grasp_success_200']:.2f}", lag=f"{scalars['charts/policy_lag']:.1f}")
-                window = {}
             if (it + 1) % config.checkpoint_every == 0:
                 checkpoint(it + 1)
         checkpoint(config.iterations)

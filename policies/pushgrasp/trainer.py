@@ -84,7 +84,7 @@ def train(config: PushGraspTrainConfig, run: RunDir, resume: bool = False, progr
 
     obs, _ = env.reset(seed=config.seed * 1_000_003 + episode)
     maps = learner.q_maps(obs["color"], obs["height"])
-    window: dict[str, list[float]] = {}
+    window = LogWindow(metrics)
     bar = tqdm(range(start, config.iterations), disable=not progress, desc="pushgrasp", unit="it")
     try:
         for it in bar:
@@ -110,18 +110,12 @@ def train(config: PushGraspTrainConfig, run: RunDir, resume: bool = False, progr
                 next_maps = learner.q_maps(next_obs["color"], next_obs["height"])
             obs, maps = next_obs, next_maps
             t2 = time.perf_counter()
-            for key, value in (("losses/loss", loss), ("losses/replay_loss", replay_loss), ("charts/epsilon", epsilon),
-                               ("charts/label", label), ("perf/iteration_s", t2 - t0), ("perf/sim_s", t1 - t0),
-                               ("perf/learn_s", t2 - t1), ("charts/recovered", float(info["recovered"]))):
-                if value is not None:
-                    window.setdefault(key, []).append(float(value))
+            window.add((("losses/loss", loss), ("losses/replay_loss", replay_loss), ("charts/epsilon", epsilon),
+                        ("charts/label", label), ("perf/iteration_s", t2 - t0), ("perf/sim_s", t1 - t0),
+                        ("perf/learn_s", t2 - t1), ("charts/recovered", float(info["recovered"]))))
             if (it + 1) % config.log_every == 0:
-                scalars = {k: float(np.mean(v)) for k, v in window.items()}
-                scalars["charts/grasp_success_200"] = grasp_success_last(log, 200)
-                scalars["charts/episodes"] = episode
-                metrics.log(it + 1, scalars)
+                scalars = window.flush(it + 1, log, episode)
                 bar.set_postfix(grasp=f"{scalars['charts/grasp_success_200']:.2f}", eps=f"{epsilon:.2f}")
-                window = {}
             if (it + 1) % config.checkpoint_every == 0:
                 checkpoint(it + 1)
         checkpoint(config.iterations)
@@ -129,6 +123,30 @@ def train(config: PushGraspTrainConfig, run: RunDir, resume: bool = False, progr
         metrics.close()
         env.close()
     return {"iterations": config.iterations, "episodes": episode, "grasp_success_200": grasp_success_last(log, 200)}
+
+
+class LogWindow:
+    """Per-iteration scalars averaged over each ``log_every`` window, logged with the grasp success of the
+    last 200 grasps and the episode count (the single-process and the parallel loop alike)."""
+
+    def __init__(self, metrics: MetricsLogger) -> None:
+        self.metrics = metrics
+        self.values: dict[str, list[float]] = {}
+
+    def add(self, pairs: tuple[tuple[str, float | None], ...]) -> None:
+        """Record ``(key, value)`` pairs; None values (e.g. no replay step) are skipped."""
+        for key, value in pairs:
+            if value is not None:
+                self.values.setdefault(key, []).append(float(value))
+
+    def flush(self, iteration: int, log: list[tuple[int, int, float, int]], episodes: int) -> dict[str, float]:
+        """Log the window's means at ``iteration``, start a new window; returns what was logged."""
+        scalars = {k: float(np.mean(v)) for k, v in self.values.items()}
+        scalars["charts/grasp_success_200"] = grasp_success_last(log, 200)
+        scalars["charts/episodes"] = episodes
+        self.metrics.log(iteration, scalars)
+        self.values = {}
+        return scalars
 
 
 def grasp_success_last(log: list[tuple[int, int, float, int]], window: int) -> float:
