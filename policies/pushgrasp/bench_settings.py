@@ -12,7 +12,7 @@ import os
 TABLES = {"clutter": "table1", "clutter_vpg": "table1_vpg_blocks", "vpg": "table2"}
 # the simulator settings a protocol row records (the edge-loss bench varies them)
 SIMULATOR_SETTINGS = ("friction_model", "lost_rule", "grasp_descent_speed", "rolling_model", "mesh_model",
-                      "placement_separation_steps", "put_back_model", "tool_yaw_model", "finger_speed")
+                      "placement_separation_steps", "put_back_model", "tool_yaw_model", "finger_speed", "drop_model")
 # primitive geometry a protocol bench may change (recorded as its own detail)
 GEOMETRY_SETTINGS = ("push_edge_min_inward",)
 # randomization ranges a protocol bench may change, as LOW:HIGH (recorded as ``ranges`` in the details):

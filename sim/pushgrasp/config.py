@@ -145,6 +145,9 @@ class PushGraspEnvConfig:
                                          # whose staircase cylinders and prisms never came to rest in contact)
     placement_separation_steps: int = 120  # steps at load in which overlaps of a placed test case resolve by position
                                          # only (velocities cleared); 0: the pre-fix load (it flung blocks away)
+    drop_model: str = "settle"           # random drops: "settle" = after each block, step until every block is at
+                                         # rest (or VPG's 2 s sleep per object have passed), so the next lands on a
+                                         # resting pile; "legacy": 40 steps (0.17 s) per block, the pre-fix drop
     put_back_model: str = "legacy"       # a grasp that lifts a second block (or drags one): "gentle" = put it all
                                          # back down at the descent speed, then remove the grasped block; "legacy":
                                          # remove it first, put back at 0.5 m/s (fingers snapped onto the second
@@ -186,6 +189,8 @@ class PushGraspEnvConfig:
             raise ValueError(f"placement_separation_steps must be in 0..2400; got {self.placement_separation_steps}")
         if self.tool_yaw_model not in TOOL_YAW_MODELS:
             raise ValueError(f"tool_yaw_model must be one of {', '.join(TOOL_YAW_MODELS)}; got {self.tool_yaw_model!r}")
+        if self.drop_model not in ("settle", "legacy"):
+            raise ValueError(f"drop_model must be 'settle' or 'legacy'; got {self.drop_model!r}")
         if self.put_back_model not in ("gentle", "legacy"):
             raise ValueError(f"put_back_model must be 'gentle' or 'legacy'; got {self.put_back_model!r}")
         if self.finger_speed != 0.0 and not 0.01 <= self.finger_speed <= 1.0:

@@ -2,7 +2,8 @@
 
 ## Description
 A Franka Panda (parallel gripper) faces a 0.448 m square workspace on a table with toy blocks
-dropped at random (10 by default; 30 for the clutter test). Each step executes one motion
+dropped at random (10 by default; 30 for the clutter test), each onto a pile at rest as VPG's 2 s
+wait per object leaves it (``config.drop_model``). Each step executes one motion
 primitive chosen on the current heightmap: a 10 cm push or a top-down grasp at a cell in one of
 ``k`` orientations (Zeng et al., IROS 2018). A grasped block is removed from the scene.
 

@@ -15,6 +15,10 @@ import pybullet as p
 from .blocks import BLOCK_NAMES
 from .testcases import ObjectSpec
 
+DROP_WAIT_STEPS = 480   # VPG's 2 s sleep per dropped object, at 240 Hz
+AT_REST_RAD_S = 0.1     # with the settle's 1 cm/s: a block turning slower than this is at rest (a cylinder
+                        # rolling off a pile starts below 1 cm/s but turns faster)
+
 
 def edge_position(workspace: Any, rng: np.random.Generator) -> tuple[float, float]:
     """(x, y) of a block centre on the workspace edge: a random side, U(-1.5, +1) cm across its line
@@ -40,7 +44,8 @@ class ScenePlacement:
     settle: Callable[..., None]
 
     def drop_random(self, n: int, rng: np.random.Generator, meshes: list[str] | None = None) -> None:
-        """Drop ``n`` random blocks from 15 cm into the workspace inset by 0.1 m (VPG)."""
+        """Drop ``n`` random blocks from 15 cm into the workspace inset by 0.1 m (VPG), each onto a pile at rest
+        (``config.drop_model``)."""
         meshes = meshes or list(BLOCK_NAMES)
         looks = self.block_colors(n)
         inset = 0.1
@@ -49,7 +54,10 @@ class ScenePlacement:
             y = rng.uniform(self.workspace.y_min + inset, self.workspace.y_max - inset)
             euler = tuple(float(v) for v in rng.uniform(-np.pi, np.pi, 3))
             self.add_block(ObjectSpec(str(rng.choice(meshes)), rgb, (x, y, 0.15), euler), texture)
-            self.arm.step(40)
+            if self.config.drop_model == "legacy":
+                self.arm.step(40)
+            else:  # VPG sleeps 2 s after each object: the next one lands on a pile at rest
+                self.settle(DROP_WAIT_STEPS, at_rest_rad_s=AT_REST_RAD_S)
         self.settle()
 
     def drop_on_edge(self, n: int, rng: np.random.Generator, meshes: list[str] | None = None) -> None:

@@ -8,6 +8,8 @@ resets the whole client (V-REP needed manual restarts for the same failures, VPG
 """
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -224,11 +226,13 @@ class PushGraspWorld(ScenePlacement):
         self.objects.append(body)
         return body
 
-    def settle(self, max_steps: int = 480) -> None:
+    def settle(self, max_steps: int = 480, at_rest_rad_s: float = math.inf) -> None:
+        """Step (24 at a time, at most ``max_steps``) until every block moves slower than 1 cm/s and turns
+        slower than ``at_rest_rad_s``."""
         for _ in range(max_steps // 24):
             self.arm.step(24)
-            speeds = [np.linalg.norm(p.getBaseVelocity(b, physicsClientId=self.client)[0]) for b in self.objects]
-            if not speeds or max(speeds) < 0.01:
+            velocities = [p.getBaseVelocity(b, physicsClientId=self.client) for b in self.objects]
+            if all(np.linalg.norm(v) < 0.01 and np.linalg.norm(w) < at_rest_rad_s for v, w in velocities):
                 break
 
     def object_positions(self) -> np.ndarray:

@@ -92,14 +92,15 @@ def check_bundled_table(protocols, runs_per_case: int, simulator: dict | None, r
 
 
 def current_simulator() -> dict:
-    """The default simulator settings, as the protocol benches recorded them before ``finger_speed`` was a
-    setting (those rows ran 0, no limit, still the default)."""
+    """The default simulator settings, as the protocol benches recorded them before ``finger_speed`` and
+    ``drop_model`` were settings (those rows ran finger speed 0, no limit, still the default, and the
+    ``legacy`` drop, 40 steps a block)."""
     from greenroom.policies.pushgrasp.bench import SIMULATOR_SETTINGS
     from greenroom.sim.pushgrasp.config import PushGraspEnvConfig
 
     now = PushGraspEnvConfig()
     assert now.finger_speed == 0.0
-    return {k: getattr(now, k) for k in SIMULATOR_SETTINGS if k != "finger_speed"}
+    return {k: getattr(now, k) for k in SIMULATOR_SETTINGS if k not in ("finger_speed", "drop_model")}
 
 
 def simulator_without_tool_yaw() -> dict:

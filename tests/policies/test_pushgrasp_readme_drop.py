@@ -1,0 +1,56 @@
+"""The README's VPG-drop rows (``drop_model``) quote the committed results exactly."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))  # pytest runs with --import-mode=importlib
+from pushgrasp_readme_support import METRICS, REPO, committed, lost_runs, tour_text  # noqa: E402
+
+BUNDLED_ONNX = "assets/policies/pushgrasp/pushgrasp.onnx"
+
+
+def _table1(name: str, prefix: str) -> tuple[str, dict]:
+    """(completion / grasp success / efficiency cell, details) of a Table I protocol row."""
+    rows = committed(name)
+    cell = " / ".join(f"{rows[f'{prefix}_table1_{m}']['value']:.1f}" for m in METRICS)
+    return cell, rows[f"{prefix}_table1_completion"]["details"]
+
+
+def _ended(details: dict) -> str:
+    ended = details["runs_ended"]
+    assert set(ended) <= {"cleared", "empty", "action_cap"}, ended
+    return f"{ended.get('cleared', 0)} / {ended.get('empty', 0)} / {ended.get('action_cap', 0)}"
+
+
+def test_bundled_policy_with_each_drop_is_the_committed_result() -> None:
+    tour = tour_text()
+    cells = {}
+    for drop in ("legacy", "settle"):
+        cell, d = _table1(f"pushgrasp-deployment-bundled-drop-{drop}.json", "deployment_protocol")
+        assert d["policy"] == BUNDLED_ONNX and d["simulator"]["drop_model"] == drop
+        assert d["runs"] == 30 and d["runs_per_case"] == 30 and not d["quick"] and d["objects"] == 30
+        # every 'empty' run ended with its blocks gone but not all grasped: a block lost
+        assert len(lost_runs(d)) == d["runs_ended"].get("empty", 0)
+        cells[drop] = (cell, _ended(d), f"{d['push_share']:.1f}", d)
+    legacy, settle = cells["legacy"], cells["settle"]
+    assert f"| bundled policy, `legacy` drop | {legacy[0]} | {legacy[1]} | {legacy[2]} |" in tour
+    assert f"| bundled policy, VPG's drop (`settle`) | {settle[0]} | {settle[1]} | {settle[2]} |" in tour
+    # "completes 2 runs fewer: one more run loses a block, and one run acts until the 500-action safety cap"
+    ended_l, ended_s = legacy[3]["runs_ended"], settle[3]["runs_ended"]
+    assert ended_l["cleared"] - ended_s["cleared"] == 2
+    assert ended_s["empty"] - ended_l["empty"] == 1 and ended_s.get("action_cap", 0) == 1
+    assert "acts until the 500-action safety cap" in tour and "completes 2 runs fewer" in tour
+    # "It pushes twice as often (37.8 against 18.9 % of its actions)"
+    share_l, share_s = legacy[3]["push_share"], settle[3]["push_share"]
+    assert 1.9 <= share_s / share_l <= 2.1
+    assert f"It pushes twice as often ({share_s:.1f} against {share_l:.1f} % of its actions)" in " ".join(tour.split())
+
+
+def test_asset_readme_drop_sentence_is_the_committed_result() -> None:
+    """assets/policies/pushgrasp/README.md quotes the bundled file's Table I completion with each drop."""
+    text = " ".join((REPO / "assets" / "policies" / "pushgrasp" / "README.md").read_text().split())
+    settle = committed("pushgrasp-deployment-bundled-drop-settle.json")["deployment_protocol_table1_completion"]
+    legacy = committed("pushgrasp-deployment-bundled-drop-legacy.json")["deployment_protocol_table1_completion"]
+    assert (f"completes {settle['value']:.1f} % of the same 30 layouts under the deployment protocol, against "
+            f"{legacy['value']:.1f} % with the old drop") in text
