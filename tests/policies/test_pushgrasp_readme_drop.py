@@ -54,3 +54,24 @@ def test_asset_readme_drop_sentence_is_the_committed_result() -> None:
     legacy = committed("pushgrasp-deployment-bundled-drop-legacy.json")["deployment_protocol_table1_completion"]
     assert (f"completes {settle['value']:.1f} % of the same 30 layouts under the deployment protocol, against "
             f"{legacy['value']:.1f} % with the old drop") in text
+
+
+SEED3_RUN = "runs/pushgrasp/20261206-153549"
+
+
+def test_third_seed_with_vpgs_drop_is_the_committed_result() -> None:
+    """Seed 3, Table I with VPG's drop under both protocols: its row, every paper number reached, the
+    push shares the prose quotes."""
+    tour = " ".join(tour_text().split())
+    (vpg, d_vpg), (dep, d_dep) = (_table1(f"pushgrasp-{stem}-drop-settle-seed3.json", prefix)
+                                  for stem, prefix in (("vpg-protocol", "vpg_protocol"),
+                                                       ("deployment", "deployment_protocol")))
+    for d in (d_vpg, d_dep):
+        assert d["policy"].startswith(SEED3_RUN) and d["simulator"]["drop_model"] == "settle"
+        assert d["runs"] == 30 and not d["quick"] and d["objects"] == 30 and d["simulator"]["tool_yaw_model"] == "either"
+    assert (f"| seed-3 `either` run | {vpg} | {dep} | {_ended(d_vpg)}, {_ended(d_dep)} |") in tour
+    for cell in (vpg, dep):   # "reach every paper number of Table I, completion included"
+        assert all(float(v) >= paper for v, paper in zip(cell.split(" / "), (100.0, 67.7, 60.9)))
+    assert d_vpg["runs_ended"] == d_dep["runs_ended"] == {"cleared": 30} and not lost_runs(d_vpg) | lost_runs(d_dep)
+    assert (f"It hardly pushes in clutter ({d_vpg['push_share']:.1f} % of its actions under VPG's protocol, "
+            f"{d_dep['push_share']:.1f} % under the deployment protocol)") in tour
