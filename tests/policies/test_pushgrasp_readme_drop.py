@@ -1,4 +1,4 @@
-"""The README's VPG-drop rows (``drop_model``) quote the committed results exactly."""
+"""The README's rows on VPG's drop (``drop_model``) and the seed-3 run quote the committed results exactly."""
 from __future__ import annotations
 
 import sys
@@ -75,3 +75,4 @@ def test_third_seed_with_vpgs_drop_is_the_committed_result() -> None:
     assert d_vpg["runs_ended"] == d_dep["runs_ended"] == {"cleared": 30} and not lost_runs(d_vpg) | lost_runs(d_dep)
     assert (f"It hardly pushes in clutter ({d_vpg['push_share']:.1f} % of its actions under VPG's protocol, "
             f"{d_dep['push_share']:.1f} % under the deployment protocol)") in tour
+
