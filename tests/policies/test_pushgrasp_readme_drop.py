@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))  # pytest runs with --import-mode=importlib
-from pushgrasp_readme_support import METRICS, REPO, committed, lost_runs, tour_text  # noqa: E402
+from pushgrasp_readme_support import METRICS, REPO, committed, ends_cell, lost_runs, tour_text  # noqa: E402
 
 BUNDLED_ONNX = "assets/policies/pushgrasp/pushgrasp.onnx"
 
@@ -76,3 +76,29 @@ def test_third_seed_with_vpgs_drop_is_the_committed_result() -> None:
     assert (f"It hardly pushes in clutter ({d_vpg['push_share']:.1f} % of its actions under VPG's protocol, "
             f"{d_dep['push_share']:.1f} % under the deployment protocol)") in tour
 
+
+
+def test_third_seed_table2_is_the_committed_result() -> None:
+    """Seed 3's Table II under both protocols: its row, the one paper number it misses (action efficiency,
+    under both), and the synergy figures the prose quotes."""
+    tour = " ".join(tour_text().split())
+    prefixes = ("vpg_protocol", "deployment_protocol")
+    rows = [committed(f"pushgrasp-{stem}-table2-seed3.json") for stem in ("vpg-protocol", "deployment")]
+    details = [r[f"{p}_table2_completion"]["details"] for r, p in zip(rows, prefixes)]
+    cells = [" / ".join(f"{r[f'{p}_table2_{m}']['value']:.1f}" for m in METRICS) for r, p in zip(rows, prefixes)]
+    for d in details:
+        assert d["runs"] == 330 and d["runs_per_case"] == 30 and d["policy"].startswith(SEED3_RUN) and not d["quick"]
+    assert f"| seed-3 `either` run | {cells[0]} | {cells[1]} | {ends_cell(details[0])}, {ends_cell(details[1])} |" in tour
+    missed = {(p, m) for r, p in zip(rows, prefixes)
+              for m, paper in zip(METRICS, (82.7, 77.2, 60.1)) if r[f"{p}_table2_{m}"]["value"] < paper}
+    assert missed == {(p, "action_efficiency") for p in prefixes}, missed
+    efficiency = [r[f"{p}_table2_action_efficiency"]["value"] for r, p in zip(rows, prefixes)]
+    assert f"action efficiency ({efficiency[0]:.1f} and {efficiency[1]:.1f} %) is below the paper's 60.1" in tour
+    vpg, dep = details
+    assert (f"It pushes in {dep['push_share']:.1f} % of its deployment actions on the hard cases (VPG's protocol: "
+            f"{vpg['push_share']:.1f} %)") in tour
+    assert (f"Grasps right after a push succeed {dep['grasp_success_after_push']:.1f} % of the time against "
+            f"{dep['grasp_success_without_push']:.1f} % without one (VPG's protocol: {vpg['grasp_success_after_push']:.1f} "
+            f"against {vpg['grasp_success_without_push']:.1f} %)") in tour
+    for d in details:
+        assert d["grasp_success_after_push"] > d["grasp_success_without_push"]
