@@ -9,7 +9,6 @@ resets the whole client (V-REP needed manual restarts for the same failures, VPG
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any

@@ -5,16 +5,18 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))  # pytest runs with --import-mode=importlib
-from pushgrasp_readme_support import METRICS, REPO, committed, ends_cell, lost_runs, tour_text  # noqa: E402
+from pushgrasp_readme_support import (  # noqa: E402
+    METRICS, REPO, committed, ends_cell, figure_cells, lost_runs, tour_text,
+)
 
 BUNDLED_ONNX = "assets/policies/pushgrasp/pushgrasp.onnx"
+SEED3_RUN = "runs/pushgrasp/20261206-153549"
 
 
 def _table1(name: str, prefix: str) -> tuple[str, dict]:
     """(completion / grasp success / efficiency cell, details) of a Table I protocol row."""
     rows = committed(name)
-    cell = " / ".join(f"{rows[f'{prefix}_table1_{m}']['value']:.1f}" for m in METRICS)
-    return cell, rows[f"{prefix}_table1_completion"]["details"]
+    return figure_cells([rows], (prefix,))[0], rows[f"{prefix}_table1_completion"]["details"]
 
 
 def _ended(details: dict) -> str:
@@ -44,7 +46,7 @@ def test_bundled_policy_with_each_drop_is_the_committed_result() -> None:
     # "It pushes twice as often (37.8 against 18.9 % of its actions)"
     share_l, share_s = legacy[3]["push_share"], settle[3]["push_share"]
     assert 1.9 <= share_s / share_l <= 2.1
-    assert f"It pushes twice as often ({share_s:.1f} against {share_l:.1f} % of its actions)" in " ".join(tour.split())
+    assert f"It pushes twice as often ({share_s:.1f} against {share_l:.1f} % of its actions)" in tour
 
 
 def test_asset_readme_drop_sentence_is_the_committed_result() -> None:
@@ -56,13 +58,10 @@ def test_asset_readme_drop_sentence_is_the_committed_result() -> None:
             f"{legacy['value']:.1f} % with the old drop") in text
 
 
-SEED3_RUN = "runs/pushgrasp/20261206-153549"
-
-
 def test_third_seed_with_vpgs_drop_is_the_committed_result() -> None:
     """Seed 3, Table I with VPG's drop under both protocols: its row, every paper number reached, the
     push shares the prose quotes."""
-    tour = " ".join(tour_text().split())
+    tour = tour_text()
     (vpg, d_vpg), (dep, d_dep) = (_table1(f"pushgrasp-{stem}-drop-settle-seed3.json", prefix)
                                   for stem, prefix in (("vpg-protocol", "vpg_protocol"),
                                                        ("deployment", "deployment_protocol")))
@@ -77,15 +76,14 @@ def test_third_seed_with_vpgs_drop_is_the_committed_result() -> None:
             f"{d_dep['push_share']:.1f} % under the deployment protocol)") in tour
 
 
-
 def test_third_seed_table2_is_the_committed_result() -> None:
     """Seed 3's Table II under both protocols: its row, the one paper number it misses (action efficiency,
     under both), and the synergy figures the prose quotes."""
-    tour = " ".join(tour_text().split())
+    tour = tour_text()
     prefixes = ("vpg_protocol", "deployment_protocol")
     rows = [committed(f"pushgrasp-{stem}-table2-seed3.json") for stem in ("vpg-protocol", "deployment")]
     details = [r[f"{p}_table2_completion"]["details"] for r, p in zip(rows, prefixes)]
-    cells = [" / ".join(f"{r[f'{p}_table2_{m}']['value']:.1f}" for m in METRICS) for r, p in zip(rows, prefixes)]
+    cells = figure_cells(rows, prefixes, "table2")
     for d in details:
         assert d["runs"] == 330 and d["runs_per_case"] == 30 and d["policy"].startswith(SEED3_RUN) and not d["quick"]
     assert f"| seed-3 `either` run | {cells[0]} | {cells[1]} | {ends_cell(details[0])}, {ends_cell(details[1])} |" in tour
