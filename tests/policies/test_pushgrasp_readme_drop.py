@@ -100,3 +100,30 @@ def test_third_seed_table2_is_the_committed_result() -> None:
             f"against {vpg['grasp_success_without_push']:.1f} %)") in tour
     for d in details:
         assert d["grasp_success_after_push"] > d["grasp_success_without_push"]
+
+
+SETTLE_SEED_RUNS = {5: "runs/pushgrasp/20261206-180230"}   # trained with VPG's drop (the default)
+
+
+def test_seeds_trained_with_vpgs_drop_are_the_committed_result() -> None:
+    """Each seed trained with VPG's drop: its deployment-protocol row on both tables, and the Table I
+    counts the prose gives (runs cleared, lost a block, ended without change)."""
+    tour = tour_text()
+    prefix = "deployment_protocol"
+    for seed, run in SETTLE_SEED_RUNS.items():
+        t1 = committed(f"pushgrasp-deployment-drop-settle-seed{seed}.json")
+        t2 = committed(f"pushgrasp-deployment-table2-seed{seed}.json")
+        d1, d2 = t1[f"{prefix}_table1_completion"]["details"], t2[f"{prefix}_table2_completion"]["details"]
+        for d, runs in ((d1, 30), (d2, 330)):
+            assert d["policy"].startswith(run) and d["simulator"]["drop_model"] == "settle" and not d["quick"]
+            assert d["runs"] == runs and d["runs_per_case"] == 30 and d["simulator"]["tool_yaw_model"] == "either"
+        assert d1["objects"] == 30 and len(lost_runs(d1)) == d1["runs_ended"].get("empty", 0)
+        cell1, cell2 = figure_cells([t1], (prefix,))[0], figure_cells([t2], (prefix,), "table2")[0]
+        assert f"| seed {seed} (`{run}`, " in tour
+        assert f"| {cell1} | {ends_cell(d1)} | {cell2} | {ends_cell(d2)} |" in tour
+    seed5 = committed("pushgrasp-deployment-drop-settle-seed5.json")[f"{prefix}_table1_completion"]["details"]
+    ended = seed5["runs_ended"]
+    assert (f"clears only {ended['cleared']} of the 30 clutter runs: {ended['empty']} lose a block and "
+            f"{ended['no_change']} end after 10 no-change actions") in tour
+    table2 = committed("pushgrasp-deployment-table2-seed5.json")
+    assert all(table2[f"{prefix}_table2_{m}"]["value"] >= paper for m, paper in zip(METRICS, (82.7, 77.2, 60.1)))
