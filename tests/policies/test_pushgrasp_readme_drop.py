@@ -102,7 +102,8 @@ def test_third_seed_table2_is_the_committed_result() -> None:
         assert d["grasp_success_after_push"] > d["grasp_success_without_push"]
 
 
-SETTLE_SEED_RUNS = {5: "runs/pushgrasp/20261206-180230", 11: "runs/pushgrasp/20261206-183723"}   # trained with VPG's drop (the default)
+# seeds trained with VPG's drop (the default)
+SETTLE_SEED_RUNS = {5: "runs/pushgrasp/20261206-180230", 11: "runs/pushgrasp/20261206-183723"}
 
 
 def test_seeds_trained_with_vpgs_drop_are_the_committed_result() -> None:
