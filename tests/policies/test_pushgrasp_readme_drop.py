@@ -142,13 +142,16 @@ def test_seeds_trained_with_vpgs_drop_are_the_committed_result() -> None:
 def test_clutter_runs_cleared_per_seed_with_vpgs_drop() -> None:
     """ "the clutter runs cleared are 26 (seed 1234), 30 (seed 3), 23 (seed 5) and 27 (seed 11) of 30":
     the deployment-protocol Table I files with VPG's drop, one per seed, all on the same 30 layouts."""
-    files = {"1234": "pushgrasp-deployment-bundled-drop-settle.json", "3": "pushgrasp-deployment-drop-settle-seed3.json",
-             "5": "pushgrasp-deployment-drop-settle-seed5.json", "11": "pushgrasp-deployment-drop-settle-seed11.json"}
+    files = {"1234": "pushgrasp-deployment-bundled-drop-settle.json", "3": "pushgrasp-deployment-drop-settle-seed3.json"}
+    files |= {str(seed): f"pushgrasp-deployment-drop-settle-seed{seed}.json" for seed in SETTLE_SEED_RUNS}
     details = {seed: committed(name)["deployment_protocol_table1_completion"]["details"] for seed, name in files.items()}
     layouts = {seed: [run["seed"] for run in d["per_run"]] for seed, d in details.items()}
     assert all(d["simulator"]["drop_model"] == "settle" and d["runs"] == 30 for d in details.values())
     assert len({tuple(v) for v in layouts.values()}) == 1, "the seeds did not meet the same layouts"
-    cleared = {seed: d["runs_ended"].get("cleared", 0) for seed, d in details.items()}
-    quoted = ", ".join(f"{cleared[s]} (seed {s})" for s in ("1234", "3", "5")) + f" and {cleared['11']} (seed 11) of 30"
+    cleared = [f"{d['runs_ended'].get('cleared', 0)} (seed {seed})" for seed, d in details.items()]
+    quoted = ", ".join(cleared[:-1]) + f" and {cleared[-1]} of 30"
     assert f"the clutter runs cleared are {quoted}" in tour_text()
-    assert sum(c == 30 for c in cleared.values()) == 1 and "reached by one seed in four" in tour_text()
+    words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+    all_cleared = sum(d["runs_ended"].get("cleared", 0) == 30 for d in details.values())
+    plural = "s" if all_cleared > 1 else ""
+    assert f"reached by {words[all_cleared]} seed{plural} in {words[len(details)]}" in tour_text()
