@@ -25,7 +25,8 @@ from .actors import make_pool, net_weights
 from .config import PushGraspTrainConfig
 from .learner import Learner
 from .replay import SurpriseReplay
-from .trainer import LogWindow, epsilon_at, grasp_success_last, replay_step, transitions_csv
+from .trainer import (LogWindow, epsilon_at, grasp_success_last, replay_step, restore_checkpoint,
+                      transitions_csv)
 
 ACTOR_TIMEOUT_S = 600.0  # no transition for this long: the actors are stuck
 
@@ -38,16 +39,16 @@ def train_parallel(config: PushGraspTrainConfig, run: RunDir, resume: bool = Fal
     learner = Learner(config, pick_device(config.device))
     replay = SurpriseReplay(config.replay_capacity, config.env.heightmap_size)
     rng = np.random.default_rng(config.seed)
-    start, restarts = 0, 0
+    start, restarts, episodes_before = 0, 0, 0
     log: list[tuple[int, int, float, int]] = []
     if resume:
-        state = run.load_checkpoint()
+        state = restore_checkpoint(run, learner, replay, rng)
         if state is not None:
-            learner.load_state_dict(state["learner"])
-            replay.load_state_dict(state["replay"])
-            rng.bit_generator.state = state["rng"]
             start, log = int(state["iteration"]), list(state["log"])
             restarts = int(state.get("restarts", 0)) + 1
+            episodes_before = int(state.get("episode", 0))
+    # the actors count their episodes from 0 again after a resume: ids continue above the logged ones
+    episode_base = 1 + max((row[3] for row in log), default=-1)
     n = config.parallel.actors
     base = config.seed * 1_000_003 + restarts * 10_000_019
     pool = make_pool(config, [base + i for i in range(n)])  # actors import while the learner starts
@@ -58,8 +59,8 @@ def train_parallel(config: PushGraspTrainConfig, run: RunDir, resume: bool = Fal
 
     def checkpoint(iteration: int) -> None:
         run.save_checkpoint({"learner": learner.state_dict(), "replay": replay.state_dict(), "rng": rng.bit_generator.state,
-                             "iteration": iteration, "episode": sum(episodes.values()), "log": log, "restarts": restarts,
-                             "config_variant": config.variant}, step=iteration, keep=2)
+                             "iteration": iteration, "episode": episodes_before + sum(episodes.values()), "log": log,
+                             "restarts": restarts, "config_variant": config.variant}, step=iteration, keep=2)
         atomic_write_text(run.path / "transitions.csv", transitions_csv(log))
 
     window = LogWindow(metrics)
@@ -76,7 +77,7 @@ def train_parallel(config: PushGraspTrainConfig, run: RunDir, resume: bool = Fal
             episodes[t.actor] = t.episode
             per_actor[t.actor] += 1
             nodes.add(t.node)
-            log.append((it, t.action[0], t.outcome, t.episode * n + t.actor))
+            log.append((it, t.action[0], t.outcome, episode_base + t.episode * n + t.actor))
             if (it + 1) % config.parallel.broadcast_every == 0:
                 pool.broadcast(it + 1, it + 1, net_weights(learner))
             t2 = time.perf_counter()
@@ -86,7 +87,7 @@ def train_parallel(config: PushGraspTrainConfig, run: RunDir, resume: bool = Fal
                         ("charts/recovered", float(t.recovered)), ("charts/policy_lag", it - t.policy_version)))
             last = t2
             if (it + 1) % config.log_every == 0:
-                scalars = window.flush(it + 1, log, sum(episodes.values()))
+                scalars = window.flush(it + 1, log, episodes_before + sum(episodes.values()))
                 bar.set_postfix(grasp=f"{scalars['charts/grasp_success_200']:.2f}", lag=f"{scalars['charts/policy_lag']:.1f}")
             if (it + 1) % config.checkpoint_every == 0:
                 checkpoint(it + 1)
@@ -94,7 +95,7 @@ def train_parallel(config: PushGraspTrainConfig, run: RunDir, resume: bool = Fal
     finally:
         pool.close()
         metrics.close()
-    return {"iterations": config.iterations, "episodes": sum(episodes.values()),
+    return {"iterations": config.iterations, "episodes": episodes_before + sum(episodes.values()),
             "grasp_success_200": grasp_success_last(log, 200), "actors": n, "backend": config.parallel.backend,
             "transitions_per_actor": per_actor, "actor_nodes": list(pool.nodes),
             "transition_nodes": sorted(x for x in nodes if x)}

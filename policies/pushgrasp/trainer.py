@@ -49,6 +49,18 @@ def replay_step(learner: Learner, replay: SurpriseReplay, primitive: int, outcom
     return loss
 
 
+def restore_checkpoint(run: RunDir, learner: Learner, replay: SurpriseReplay,
+                       rng: np.random.Generator) -> dict[str, Any] | None:
+    """Load ``run``'s latest checkpoint into the learner, replay and generator; returns its state
+    (for the caller's own counters), or None when the run has no checkpoint yet."""
+    state = run.load_checkpoint()
+    if state is not None:
+        learner.load_state_dict(state["learner"])
+        replay.load_state_dict(state["replay"])
+        rng.bit_generator.state = state["rng"]
+    return state
+
+
 def train(config: PushGraspTrainConfig, run: RunDir, resume: bool = False, progress: bool = True) -> dict[str, Any]:
     """Train into ``run``; returns a summary (iterations, grasp success over the last 200 grasps).
 
@@ -67,11 +79,8 @@ def train(config: PushGraspTrainConfig, run: RunDir, resume: bool = False, progr
     start, episode = 0, 0
     log: list[tuple[int, int, float, int]] = []  # (iteration, primitive, outcome, episode)
     if resume:
-        state = run.load_checkpoint()
+        state = restore_checkpoint(run, learner, replay, rng)
         if state is not None:
-            learner.load_state_dict(state["learner"])
-            replay.load_state_dict(state["replay"])
-            rng.bit_generator.state = state["rng"]
             start, episode, log = int(state["iteration"]), int(state["episode"]), list(state["log"])
     env = PushGraspEnv(config.env)
     metrics = MetricsLogger(run)

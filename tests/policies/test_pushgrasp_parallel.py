@@ -41,6 +41,24 @@ def test_local_actors_feed_the_learner(runs_dir: Path) -> None:
     _check_run(run, 6, 2)
 
 
+def test_local_actors_resume_a_killed_run_with_new_episode_ids(runs_dir: Path) -> None:
+    """The parallel loop restores its checkpoint: the transition log continues, fresh actor seeds,
+    and the restarted actors' episodes get ids above every logged one (no merged episodes)."""
+    from greenroom.policies.pushgrasp.trainer import train
+
+    overrides = ["log_every=1", "parallel.actors=2", "checkpoint_every=3"]
+    run = RunDir.create("pushgrasp", root=runs_dir)
+    train(resolve_config(PushGraspTrainConfig, "smoke", ["iterations=3", *overrides]), run, progress=False)
+    before = run.load_checkpoint()
+    assert before["restarts"] == 0 and before["iteration"] == 3
+    train(resolve_config(PushGraspTrainConfig, "smoke", ["iterations=6", *overrides]), run, resume=True, progress=False)
+    state = _check_run(run, 6, 2)
+    assert state["restarts"] == 1 and state["log"][:3] == before["log"]
+    assert [row[0] for row in state["log"]] == list(range(6))
+    assert min(row[3] for row in state["log"][3:]) > max(row[3] for row in before["log"])
+    assert state["episode"] >= before["episode"]
+
+
 def test_parallel_config_errors_name_the_valid_values() -> None:
     with pytest.raises(ValueError, match="parallel.backend must be one of local, ray"):
         resolve_config(PushGraspTrainConfig, "smoke", ["parallel.backend=mpi"])
