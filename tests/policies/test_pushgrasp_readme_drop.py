@@ -106,7 +106,9 @@ def test_third_seed_table2_is_the_committed_result() -> None:
 
 
 # seeds trained with VPG's drop (the default)
-SETTLE_SEED_RUNS = {5: "runs/pushgrasp/20261206-180230", 11: "runs/pushgrasp/20261206-183723"}
+SETTLE_SEED_RUNS = {5: "runs/pushgrasp/20261206-180230", 11: "runs/pushgrasp/20261206-183723",
+                    17: "runs/pushgrasp/20261206-194936"}
+TABLE2_NOT_RUN = {17}   # screened on Table II only when Table I reached every paper number
 
 
 def test_seeds_trained_with_vpgs_drop_are_the_committed_result() -> None:
@@ -117,16 +119,23 @@ def test_seeds_trained_with_vpgs_drop_are_the_committed_result() -> None:
     results = {}   # seed -> (Table I rows, Table II rows)
     for seed, run in SETTLE_SEED_RUNS.items():
         t1 = committed(f"pushgrasp-deployment-drop-settle-seed{seed}.json")
-        t2 = committed(f"pushgrasp-deployment-table2-seed{seed}.json")
+        d1 = t1[f"{prefix}_table1_completion"]["details"]
+        screened = [(d1, 30)]
+        if seed in TABLE2_NOT_RUN:
+            assert _missed(t1, prefix, "table1"), f"seed {seed} reached Table I: its Table II screen is due"
+            t2, table2_cells = None, "not run | -"
+        else:
+            t2 = committed(f"pushgrasp-deployment-table2-seed{seed}.json")
+            d2 = t2[f"{prefix}_table2_completion"]["details"]
+            screened.append((d2, 330))
+            table2_cells = f"{figure_cells([t2], (prefix,), 'table2')[0]} | {ends_cell(d2)}"
         results[seed] = t1, t2
-        d1, d2 = t1[f"{prefix}_table1_completion"]["details"], t2[f"{prefix}_table2_completion"]["details"]
-        for d, runs in ((d1, 30), (d2, 330)):
+        for d, runs in screened:
             assert d["policy"].startswith(run) and d["simulator"]["drop_model"] == "settle" and not d["quick"]
             assert d["runs"] == runs and d["runs_per_case"] == 30 and d["simulator"]["tool_yaw_model"] == "either"
         assert d1["objects"] == 30 and len(lost_runs(d1)) == d1["runs_ended"].get("empty", 0)
-        cell1, cell2 = figure_cells([t1], (prefix,))[0], figure_cells([t2], (prefix,), "table2")[0]
         assert f"| seed {seed} (`{run}`, " in tour
-        assert f"| {cell1} | {ends_cell(d1)} | {cell2} | {ends_cell(d2)} |" in tour
+        assert f"| {figure_cells([t1], (prefix,))[0]} | {ends_cell(d1)} | {table2_cells} |" in tour
     t1, t2 = results[5]
     ended = t1[f"{prefix}_table1_completion"]["details"]["runs_ended"]
     assert (f"clears only {ended['cleared']} of the 30 clutter runs: {ended['empty']} lose a block and "
@@ -141,10 +150,13 @@ def test_seeds_trained_with_vpgs_drop_are_the_committed_result() -> None:
     assert f"grasps just below the paper ({t2[f'{prefix}_table2_grasp_success']['value']:.1f} against 77.2 %)" in tour
     shares = [seed11["push_share"], t2[f"{prefix}_table2_completion"]["details"]["push_share"]]
     assert all(f"{s:.1f}" == "0.1" for s in shares) and "It almost never pushes (0.1 % of its actions on either table)" in tour
+    # seed 17: "clears 28 of 30 (2 lose a block)"
+    seed17 = results[17][0][f"{prefix}_table1_completion"]["details"]
+    assert seed17["runs_ended"] == {"cleared": 28, "empty": 2} and "Seed 17 clears 28 of 30 (2 lose a block)" in tour
 
 
 def test_clutter_runs_cleared_per_seed_with_vpgs_drop() -> None:
-    """ "the clutter runs cleared are 26 (seed 1234), 30 (seed 3), 23 (seed 5) and 27 (seed 11) of 30":
+    """ "the clutter runs cleared are 26 (seed 1234), 30 (seed 3), 23 (seed 5), 27 (seed 11) and 28 (seed 17) of 30":
     the deployment-protocol Table I files with VPG's drop, one per seed, all on the same 30 layouts."""
     files = {"1234": "pushgrasp-deployment-bundled-drop-settle.json", "3": "pushgrasp-deployment-drop-settle-seed3.json"}
     files |= {str(seed): f"pushgrasp-deployment-drop-settle-seed{seed}.json" for seed in SETTLE_SEED_RUNS}
