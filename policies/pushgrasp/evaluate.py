@@ -107,8 +107,7 @@ def rollout(env: PushGraspEnv, maps_fn: MapsFn, options: dict[str, Any], seed: i
             on_first(obs, maps)
         action = choose(maps, obs["height"], grasp_only, memory, push_valid)
         next_obs, _, terminated, truncated, info = env.step(np.array(action))
-        result.record(action[0], bool(info["grasp_success"]), (action[2], action[3]))
-        result.lost += int(info.get("lost_objects", 0))
+        result.record(action[0], bool(info["grasp_success"]), (action[2], action[3]), int(info.get("lost_objects", 0)))
         result.left, result.left_on_edge = int(info["num_objects"]), int(info.get("objects_on_edge", 0))
         maps = learn(obs, action, info, terminated, next_obs) if learn is not None else None
         obs = next_obs

@@ -23,7 +23,11 @@ grasp held a block, from one reset until the run ends (VPG evaluate.py, shared/d
   outside the heightmap); ``blocks_left`` / ``blocks_left_on_edge``: blocks in the scene at the end
   of the incomplete runs, and how many of them were on the edge.
 - **per run** (this project): ``per_run`` lists each run's reset seed, how it ended, the blocks it
-  lost and its rolling-resistance draw, so a bench's failed runs can be traced to their draws.
+  lost and its rolling-resistance draw, so a bench's failed runs can be traced to their draws, and
+  ``losses``: for each action that lost blocks, its index in the run, its primitive, whether that
+  grasp held a block and how many blocks left the workspace. ``lost_by_primitive`` sums the lost
+  blocks over all runs by the primitive whose action lost them (``grasp`` counts neighbours knocked
+  off by a grasp, whether or not it held its own block).
 
 All percentages are 0-100; a mean over no runs is reported as NaN (not 0: "nothing measured"
 must not read as "0 % success").
@@ -54,12 +58,17 @@ class RunResult:
     left_on_edge: int = 0  # of those, blocks on the workspace edge (env info "objects_on_edge")
     seed: int | None = None  # the reset seed (every policy benched on a scenario meets the same draws)
     rolling_m: float = math.nan  # the run's sampled rolling resistance (Friction.rolling, m), when recorded
+    losses: list[tuple[int, int, bool, int]] = field(default_factory=list)  # (action, primitive, held, blocks)
 
-    def record(self, primitive: int, grasp_success: bool, pixel: tuple[int, int] | None = None) -> None:
+    def record(self, primitive: int, grasp_success: bool, pixel: tuple[int, int] | None = None, lost: int = 0) -> None:
+        """One executed action; ``lost``: blocks that left the workspace during it."""
         self.primitives.append(int(primitive))
         self.grasped.append(bool(grasp_success) and primitive == GRASP)
         if pixel is not None:
             self.pixels.append((int(pixel[0]), int(pixel[1])))
+        if lost:
+            self.lost += int(lost)
+            self.losses.append((len(self.primitives) - 1, int(primitive), self.grasped[-1], int(lost)))
 
     @property
     def final_repeats(self) -> int:
@@ -146,6 +155,10 @@ def summarize(results: list[RunResult]) -> dict[str, object]:
         "blocks_left_on_edge": sum(r.left_on_edge for r in results if not r.completed),
         "runs_hitting_action_cap": sum(r.ended == "action_cap" for r in results),
         "runs_ended": {reason: sum(r.ended == reason for r in results) for reason in sorted({r.ended for r in results})},
-        "per_run": [{"seed": r.seed, "ended": r.ended, "lost": r.lost, "rolling_m": r.rolling_m}
+        "lost_by_primitive": {name: sum(n for r in results for _, p, _, n in r.losses if p == primitive)
+                              for name, primitive in (("push", PUSH), ("grasp", GRASP))},
+        "per_run": [{"seed": r.seed, "ended": r.ended, "lost": r.lost, "rolling_m": r.rolling_m,
+                     "losses": [{"action": a, "primitive": "push" if p == PUSH else "grasp", "held": held, "blocks": n}
+                                for a, p, held, n in r.losses]}
                     for r in results],
     }

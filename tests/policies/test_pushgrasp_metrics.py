@@ -202,7 +202,7 @@ def test_per_run_records_name_each_runs_seed_end_losses_and_rolling_draw() -> No
     first.seed, first.ended, first.rolling_m = 10000, "cleared", 3e-4
     second.seed, second.ended = 10001, "empty"
     per_run = summarize([first, second])["per_run"]
-    assert per_run[0] == {"seed": 10000, "ended": "cleared", "lost": 0, "rolling_m": 3e-4}
+    assert per_run[0] == {"seed": 10000, "ended": "cleared", "lost": 0, "rolling_m": 3e-4, "losses": []}
     assert per_run[1]["seed"] == 10001 and per_run[1]["lost"] == 2 and math.isnan(per_run[1]["rolling_m"])
 
 
@@ -226,5 +226,27 @@ def test_rollout_records_the_reset_seed_and_the_rolling_resistance_it_drew() -> 
     drawn = info["randomization"]["friction"]["rolling"]
     rolling = env.config.randomization.friction.rolling
     assert result.seed == 123 and result.rolling_m == drawn and rolling.low <= drawn <= rolling.high
-    expected = {"seed": 123, "ended": result.ended, "lost": result.lost, "rolling_m": drawn}
+    losses = [{"action": a, "primitive": "push" if p == PUSH else "grasp", "held": held, "blocks": n}
+              for a, p, held, n in result.losses]
+    assert sum(n for *_, n in result.losses) == result.lost
+    expected = {"seed": 123, "ended": result.ended, "lost": result.lost, "rolling_m": drawn, "losses": losses}
     assert summarize([result])["per_run"] == [expected]
+
+
+def test_lost_blocks_are_traced_to_the_action_that_lost_them() -> None:
+    """Each action that sent blocks off the workspace is listed in ``per_run`` (index, primitive, held,
+    blocks) and summed by primitive; a grasp that held its block but knocked a neighbour off counts
+    as a grasp loss."""
+    first = RunResult(objects=3, seed=7)
+    first.record(P, False, (5, 5), lost=1)
+    first.record(G, True, (6, 6))
+    first.record(G, True, (7, 7), lost=2)
+    second = RunResult(objects=2, seed=8)
+    second.record(G, False, (1, 1))
+    summary = summarize([first, second])
+    assert first.lost == 3 and second.lost == 0
+    assert summary["lost_by_primitive"] == {"push": 1, "grasp": 2}
+    assert summary["per_run"][0]["losses"] == [
+        {"action": 0, "primitive": "push", "held": False, "blocks": 1},
+        {"action": 2, "primitive": "grasp", "held": True, "blocks": 2}]
+    assert summary["per_run"][1]["losses"] == [] and summary["lost_objects_per_run"] == 1.5
