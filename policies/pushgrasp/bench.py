@@ -185,7 +185,8 @@ METRICS = ("completion", "grasp_success", "action_efficiency")
 SYNERGY = ("runs", "completed_runs", "push_share", "grasp_success_after_push", "grasps_after_push",
            "grasp_success_without_push", "grasps_without_push", "grasp_success_all", "action_efficiency_all",
            "mean_actions", "runs_with_lost_objects", "lost_objects_per_run", "runs_hitting_action_cap", "runs_ended",
-           "no_change_runs_on_one_spot", "no_change_runs_left_on_edge", "blocks_left", "blocks_left_on_edge", "per_run")
+           "no_change_runs_on_one_spot", "no_change_runs_left_on_edge", "blocks_left", "blocks_left_on_edge",
+           "lost_by_primitive", "per_run")
 
 
 def latest_trained_run(variant: str = "vpg") -> RunDir | None:

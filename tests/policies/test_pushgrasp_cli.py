@@ -158,6 +158,10 @@ def test_training_lr_bench_learns_at_the_runs_training_rate(trained, monkeypatch
     details = rows[0].details
     assert details["test_lr"] == 0.0005 and details["quick"] and details["policy"] == str(run)
     assert "VPG protocol" in details["protocol"] and details["runs"] == 1
+    # every lost block is traced to its action, and the per-primitive sums agree with the per-run records
+    assert set(details["lost_by_primitive"]) == {"push", "grasp"}
+    assert sum(details["lost_by_primitive"].values()) == sum(loss["blocks"] for run in details["per_run"]
+                                                             for loss in run["losses"])
 
 
 def test_bench_simulator_settings_are_applied_and_checked(monkeypatch) -> None:

@@ -107,8 +107,8 @@ def test_third_seed_table2_is_the_committed_result() -> None:
 
 # seeds trained with VPG's drop (the default)
 SETTLE_SEED_RUNS = {5: "runs/pushgrasp/20261206-180230", 11: "runs/pushgrasp/20261206-183723",
-                    17: "runs/pushgrasp/20261206-194936"}
-TABLE2_NOT_RUN = {17}   # screened on Table II only when Table I reached every paper number
+                    17: "runs/pushgrasp/20261206-194936", 23: "runs/pushgrasp/20261206-210755"}
+TABLE2_NOT_RUN = {17, 23}   # screened on Table II only when Table I reached every paper number
 
 
 def test_seeds_trained_with_vpgs_drop_are_the_committed_result() -> None:
@@ -153,10 +153,14 @@ def test_seeds_trained_with_vpgs_drop_are_the_committed_result() -> None:
     # seed 17: "clears 28 of 30 (2 lose a block)"
     seed17 = results[17][0][f"{prefix}_table1_completion"]["details"]
     assert seed17["runs_ended"] == {"cleared": 28, "empty": 2} and "Seed 17 clears 28 of 30 (2 lose a block)" in tour
+    seed23 = results[23][0][f"{prefix}_table1_completion"]["details"]
+    assert seed23["runs_ended"] == {"cleared": 27, "empty": 1, "no_change": 2}
+    assert "seed 23 27 of 30 (1 loses a block, 2 end after 10 no-change actions)" in tour
 
 
 def test_clutter_runs_cleared_per_seed_with_vpgs_drop() -> None:
-    """ "the clutter runs cleared are 26 (seed 1234), 30 (seed 3), 23 (seed 5), 27 (seed 11) and 28 (seed 17) of 30":
+    """ "the clutter runs cleared are 26 (seed 1234), 30 (seed 3), 23 (seed 5), 27 (seed 11), 28 (seed 17) and
+    27 (seed 23) of 30":
     the deployment-protocol Table I files with VPG's drop, one per seed, all on the same 30 layouts."""
     files = {"1234": "pushgrasp-deployment-bundled-drop-settle.json", "3": "pushgrasp-deployment-drop-settle-seed3.json"}
     files |= {str(seed): f"pushgrasp-deployment-drop-settle-seed{seed}.json" for seed in SETTLE_SEED_RUNS}
