@@ -39,7 +39,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-PUSH, GRASP = 0, 1
+from ...sim.pushgrasp.geometry import GRASP, PRIMITIVES, PUSH
+
 SPOT_PX = 2            # heightmap pixels: actions this close count as "the same spot"
 STUCK_ACTIONS = 10     # VPG's end rule: 10 consecutive no-change actions
 
@@ -156,9 +157,9 @@ def summarize(results: list[RunResult]) -> dict[str, object]:
         "runs_hitting_action_cap": sum(r.ended == "action_cap" for r in results),
         "runs_ended": {reason: sum(r.ended == reason for r in results) for reason in sorted({r.ended for r in results})},
         "lost_by_primitive": {name: sum(n for r in results for _, p, _, n in r.losses if p == primitive)
-                              for name, primitive in (("push", PUSH), ("grasp", GRASP))},
+                              for primitive, name in enumerate(PRIMITIVES)},
         "per_run": [{"seed": r.seed, "ended": r.ended, "lost": r.lost, "rolling_m": r.rolling_m,
-                     "losses": [{"action": a, "primitive": "push" if p == PUSH else "grasp", "held": held, "blocks": n}
+                     "losses": [{"action": a, "primitive": PRIMITIVES[p], "held": held, "blocks": n}
                                 for a, p, held, n in r.losses]}
                     for r in results],
     }

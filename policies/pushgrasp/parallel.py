@@ -57,9 +57,12 @@ def train_parallel(config: PushGraspTrainConfig, run: RunDir, resume: bool = Fal
     per_actor = [0] * n
     nodes: set[str] = set()
 
+    def episodes_done() -> int:
+        return episodes_before + sum(episodes.values())
+
     def checkpoint(iteration: int) -> None:
         run.save_checkpoint({"learner": learner.state_dict(), "replay": replay.state_dict(), "rng": rng.bit_generator.state,
-                             "iteration": iteration, "episode": episodes_before + sum(episodes.values()), "log": log,
+                             "iteration": iteration, "episode": episodes_done(), "log": log,
                              "restarts": restarts, "config_variant": config.variant}, step=iteration, keep=2)
         atomic_write_text(run.path / "transitions.csv", transitions_csv(log))
 
@@ -87,7 +90,7 @@ def train_parallel(config: PushGraspTrainConfig, run: RunDir, resume: bool = Fal
                         ("charts/recovered", float(t.recovered)), ("charts/policy_lag", it - t.policy_version)))
             last = t2
             if (it + 1) % config.log_every == 0:
-                scalars = window.flush(it + 1, log, episodes_before + sum(episodes.values()))
+                scalars = window.flush(it + 1, log, episodes_done())
                 bar.set_postfix(grasp=f"{scalars['charts/grasp_success_200']:.2f}", lag=f"{scalars['charts/policy_lag']:.1f}")
             if (it + 1) % config.checkpoint_every == 0:
                 checkpoint(it + 1)
@@ -95,7 +98,7 @@ def train_parallel(config: PushGraspTrainConfig, run: RunDir, resume: bool = Fal
     finally:
         pool.close()
         metrics.close()
-    return {"iterations": config.iterations, "episodes": episodes_before + sum(episodes.values()),
+    return {"iterations": config.iterations, "episodes": episodes_done(),
             "grasp_success_200": grasp_success_last(log, 200), "actors": n, "backend": config.parallel.backend,
             "transitions_per_actor": per_actor, "actor_nodes": list(pool.nodes),
             "transition_nodes": sorted(x for x in nodes if x)}
