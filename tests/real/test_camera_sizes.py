@@ -76,6 +76,9 @@ def _lost_in_transport(camera_node) -> int:
     return int(latest()["image_lost"])
 
 
+ATTEMPTS = 3  # runs of a throughput case before a shortfall with nothing lost in transport fails
+
+
 def _oversubscribed(load_before: float) -> bool:
     return min(load_before, os.getloadavg()[0]) > (os.cpu_count() or 1)
 
@@ -99,9 +102,27 @@ def test_configured_camera_frames_are_acted_on(camera_node, width: int, height: 
 
 
 def test_unconfigured_reliable_publisher_still_delivers(camera_node) -> None:
-    """Only our side configured: the node subscribes reliably to a reliable camera (auto QoS)."""
-    case = _run(camera_node, 640, 480, "rgb8", "reliable", configured=False)
-    assert case["acted_percent"] >= 95.0, case
+    """Only our side configured: the node subscribes reliably to a reliable camera (auto QoS).
+
+    Transport is judged on every attempt: no frame may be lost. The share acted on also depends on
+    the CPU (the node acts on the newest frame, so one starved for 33 ms skips the older one): a
+    case below 95 % with nothing lost is run again, up to ``ATTEMPTS`` times in all, and only a
+    machine oversubscribed by other processes excuses the last."""
+    cases = []
+    for _ in range(ATTEMPTS):
+        load_before, lost_before = os.getloadavg()[0], _lost_in_transport(camera_node)
+        case = _run(camera_node, 640, 480, "rgb8", "reliable", configured=False)
+        lost = _lost_in_transport(camera_node) - lost_before
+        assert camera_node[0].poll() is None, camera_node[0].output()[-3000:]
+        assert lost == 0, f"{lost} frames of a reliable publisher lost in transport: {case}"
+        cases.append(case)
+        if case["acted_percent"] >= 95.0:
+            return
+    summary = [(c["acted_percent"], c["load_average_1min"]) for c in cases]
+    if _oversubscribed(load_before):
+        pytest.skip(f"acted on {summary} (%, load) with no frame lost in transport: not judged on an "
+                    f"oversubscribed machine ({os.cpu_count()} CPUs)")
+    pytest.fail(f"a reliable publisher's frames acted on in {ATTEMPTS} attempts (%, load): {summary}; last: {cases[-1]}")
 
 
 def test_unconfigured_best_effort_loss_is_reported(camera_node) -> None:
