@@ -205,7 +205,11 @@ class FlightTrainConfig:
     env: simulator settings; seed: master seed (worlds, exploration, init); lr, batch_size,
     weight_decay: Adam regression of the value grid; augment_flip: mirror half of every batch
     left-right (image and grid columns); augment_random_conv: share of every batch passed through a
-    random convolution (:func:`~greenroom.policies.flight.trainer.random_convolution`; 0 = off); device: auto (cuda when available) / cpu /
+    random convolution (:func:`~greenroom.policies.flight.trainer.random_convolution`; 0 = off);
+    appearance_views: images per labelled state in both stages: the state as flown, plus
+    ``appearance_views - 1`` renders of the same pose under other draws of the appearance groups
+    (:meth:`~greenroom.sim.flight.env.FlightEnv.render_restyled`), all with the state's label, so a
+    label is seen under several appearances (1 = off); device: auto (cuda when available) / cpu /
     cuda; threads: torch CPU threads of the trainer (1 is fastest on a busy 2-core machine, where
     rollout workers use the cores; 0 = torch's default); export_observations: recorded frames used for the ONNX parity check (>= 256).
     """
@@ -223,6 +227,7 @@ class FlightTrainConfig:
     weight_decay: float = 0.0
     augment_flip: bool = True
     augment_random_conv: float = 0.0
+    appearance_views: int = 1
     device: str = "auto"
     threads: int = 1
     export_observations: int = 256
@@ -236,6 +241,8 @@ class FlightTrainConfig:
             raise ValueError(f"threads must be >= 0 (0 = torch default), got {self.threads}")
         if not 0.0 <= self.augment_random_conv <= 1.0:
             raise ValueError(f"augment_random_conv must be a share in [0, 1], got {self.augment_random_conv}")
+        if self.appearance_views < 1:
+            raise ValueError(f"appearance_views must be >= 1 (1 = the flown view), got {self.appearance_views}")
         if self.device not in DEVICES:
             raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
         if self.export_observations < 256:

@@ -129,11 +129,13 @@ class Worker:
         stage = cfg.stage1 if task.kind == FREE_SPACE else cfg.stage2
         rng = np.random.default_rng(task.rng_seed)
         images, targets, masks = [], [], []
+        views = cfg.appearance_views
+        view_rng = np.random.default_rng([task.rng_seed, 1])   # its own stream: the flights are those of views=1
         result = RolloutResult(np.empty(0), np.empty(0), np.empty(0))
         window = task.states * stage.sample_every
         skip = int(rng.integers(cfg.env.max_steps - window + 1)) if window < cfg.env.max_steps else 0
         episode = 0
-        while len(images) < task.states:
+        while len(result.state_steps) < task.states:
             # One episode stream per task (FlightEnv seeding: episode k of stream s is the same in
             # every process): the first reset picks the stream, later ones continue it.
             obs, _ = self.env.reset(seed=cfg.train_seed(task.task_id) if episode == 0 else None)
@@ -145,12 +147,14 @@ class Worker:
                 return step >= first and (step - first) % stage.sample_every == phase
 
             for t in range(cfg.env.max_steps):
-                sample = on_grid(t) and len(images) < task.states
+                sample = on_grid(t) and len(result.state_steps) < task.states
                 needs_free = task.kind == FREE_SPACE or (sample and task.kind == POLICY_FREE_SPACE)
                 free = self._free_space() if needs_free else None
                 if sample:
                     target, mask, steps = self._label(task.kind, free, rng)
-                    images.append(obs.copy()), targets.append(target), masks.append(mask)
+                    images.append(obs.copy())
+                    images.extend(self.env.render_restyled(int(view_rng.integers(2**31 - 1))) for _ in range(views - 1))
+                    targets.extend([target] * views), masks.extend([mask] * views)
                     result.state_steps.append(t)
                     result.env_steps += steps
                 values = self.values(obs) if on_policy else free
@@ -164,7 +168,7 @@ class Worker:
                     result.episode_distances.append(float(info["distance"]))
                     result.episode_collisions.append(bool(info["collision"]))
                     break
-                if len(images) >= task.states:
+                if len(result.state_steps) >= task.states:
                     break
         result.images = np.stack(images)
         result.targets = np.stack(targets).astype(np.float32)

@@ -16,7 +16,7 @@ from .actions import ActionSet
 from .grid import DirectionGrid
 from .ground_truth import grid_clearances, grid_free_distances, ring_free_distances
 from .oracles import depth_oracle, map_oracle
-from .randomize import WORLD_GROUPS, apply_episode
+from .randomize import APPEARANCE_GROUPS, WORLD_GROUPS, apply_episode, restyled
 from .render_map import draw_map
 from .rendering import WorldRenderer
 from .scene import CAMERA_NAME, COLLISION_GROUP, DRONE_NAME, VISUAL_GROUP, build_spec
@@ -109,7 +109,8 @@ class FlightEnv(gym.Env):
     :meth:`map_oracle_twist` (:mod:`.oracles`, on :attr:`oracle_actions`: :attr:`actions` turning only below ``speed_from``), :meth:`get_state` / :meth:`set_state` (branching Monte Carlo rollouts),
     :meth:`top_down_map`. ``render_enabled = False`` skips the camera in :meth:`step` (the
     returned image is the last rendered one, stale; physics, rewards and info are unaffected;
-    :meth:`reset` always renders), :meth:`render_now` renders the current state.
+    :meth:`reset` always renders), :meth:`render_now` renders the current state and
+    :meth:`render_restyled` the current state under another draw of the appearance groups.
 
     ## Seeding
     ``reset(seed=s)`` restarts the episode stream ``s``: episode k of stream s (and its world,
@@ -310,6 +311,21 @@ class FlightEnv(gym.Env):
         self.timing["render"] += time.perf_counter() - start
         self._last_obs = obs
         return obs
+
+    def render_restyled(self, seed: int) -> np.ndarray:
+        """(H, W, 3) uint8: the current view under another draw (``seed``) of the appearance groups
+        (:data:`.randomize.APPEARANCE_GROUPS`: slot textures from this world's bank, colours, lights,
+        image degradation). Pose, camera and geometry are the current ones; the episode's own
+        appearance is restored afterwards, so the next observation is as it would have been."""
+        if self.config.depth:
+            raise ValueError("render_restyled renders RGB observations only (config.depth is set)")
+        samples = sample_groups({name: self._groups[name] for name in APPEARANCE_GROUPS}, int(seed))
+        with restyled(self.model, samples, self.config, self.layout) as degrade:
+            mujoco.mj_camlight(self.model, self.data)
+            self._renderer.update_scene(self.data, camera=self._camera_id, scene_option=self._scene_option)
+            rgb = degrade(self._renderer.render())
+        mujoco.mj_camlight(self.model, self.data)
+        return rgb
 
     def _info(self) -> dict[str, Any]:
         return {"pose": self.pose(), "distance": self._distance, "collision": self._collision,

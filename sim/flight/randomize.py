@@ -10,8 +10,9 @@ switched-off group (nominal seed) makes the same choices every episode.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 import cv2
 import mujoco
@@ -27,6 +28,9 @@ from .world import SLOTS, WorldLayout
 
 _RGB_ROLE = int(mujoco.mjtTextureRole.mjTEXROLE_RGB)
 WORLD_GROUPS = ("layout", "furniture_rotation", "doors", "textures")   # sampled per world, not per episode
+APPEARANCE_GROUPS = ("textures", "colors", "lights", "image")   # what :func:`restyled` draws anew
+_APPEARANCE_FIELDS = ("mat_texid", "mat_texrepeat", "mat_rgba", "mat_specular", "mat_shininess", "mat_emission",
+                      "light_pos", "light_dir", "light_diffuse", "light_ambient", "light_specular", "light_active")
 
 
 @dataclass(frozen=True)
@@ -167,6 +171,32 @@ class ImageDegrader:
             oy, ox = self.rng.integers(0, self.size, 2)
             out = cv2.add(out, self.noise[oy:oy + self.size, ox:ox + self.size], dtype=cv2.CV_8U)
         return out
+
+
+@contextmanager
+def restyled(model: mujoco.MjModel, samples: dict[str, Any], config: FlightEnvConfig,
+             layout: WorldLayout) -> Iterator[ImageDegrader]:
+    """Dress ``model`` in another draw of the appearance groups for the duration of the block.
+
+    ``samples`` holds the :data:`APPEARANCE_GROUPS` (``sample_groups`` over them): slot textures
+    from the current world's bank and their scale, slot colours and shading, lights and headlight.
+    Yields the draw's image degrader (blur, gamma, noise). Geometry, camera and dynamics are not
+    touched, and every model field written is restored on exit (call ``mj_camlight`` after either
+    side so the lights' world poses follow).
+    """
+    saved = {name: getattr(model, name).copy() for name in _APPEARANCE_FIELDS}
+    headlight = model.vis.headlight
+    saved_head = (headlight.diffuse.copy(), headlight.ambient.copy(), headlight.specular.copy())
+    ranges = config.randomization
+    try:
+        apply_textures(model, samples["textures"], config.texture_bank, ranges.textures.per_slot)
+        apply_colors(model, samples["colors"], ranges.colors.per_slot)
+        apply_lights(model, samples["lights"], layout, ranges.lights.per_light)
+        yield ImageDegrader(samples["image"], config.image_size)
+    finally:
+        for name, values in saved.items():
+            getattr(model, name)[:] = values
+        headlight.diffuse[:], headlight.ambient[:], headlight.specular[:] = saved_head
 
 
 @dataclass

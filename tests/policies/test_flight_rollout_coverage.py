@@ -52,3 +52,26 @@ def test_short_tasks_sample_late_steps_of_their_episodes() -> None:
         assert all((np.diff(part) == 2).all() for part in within)  # every 2nd step within an episode
     finally:
         worker.env.close()
+
+
+def test_appearance_views_add_restyled_images_with_the_same_label() -> None:
+    """appearance_views=3: each sampled state yields its flown image and two restyled ones, all
+    labelled alike; the states themselves (and the default run's stream) are those of views=1."""
+    single = FlightTrainConfig.smoke()
+    triple = resolve_config(FlightTrainConfig, "smoke", ["appearance_views=3"])
+    with pytest.raises(ValueError, match="appearance_views must be >= 1"):
+        resolve_config(FlightTrainConfig, "smoke", ["appearance_views=0"])
+    one, three = Worker(single), Worker(triple)
+    try:
+        a = one.run(RolloutTask(FREE_SPACE, 0, 4, 123))
+        b = three.run(RolloutTask(FREE_SPACE, 0, 4, 123))
+        assert len(b.state_steps) == 4 and len(b.images) == len(b.targets) == len(b.mask) == 12
+        np.testing.assert_array_equal(b.images[0::3], a.images)      # the flown views are unchanged
+        np.testing.assert_array_equal(b.targets[0::3], a.targets)
+        for k in range(4):
+            assert (b.targets[3 * k:3 * k + 3] == a.targets[k]).all()
+            assert not np.array_equal(b.images[3 * k], b.images[3 * k + 1])
+            assert not np.array_equal(b.images[3 * k + 1], b.images[3 * k + 2])
+    finally:
+        one.env.close()
+        three.env.close()
