@@ -18,7 +18,8 @@
   ``runs/pushgrasp/*`` with a checkpoint), next to the paper's VPG row; with the synergy measures
   (share of pushes, grasp success right after a push vs without) in the details.
   ``$GREENROOM_BENCH_TABLES`` (e.g. ``table1,table2``) runs some of the tables only;
-  ``$GREENROOM_BENCH_SIMULATOR`` (e.g. ``put_back_model=gentle``) changes simulator settings.
+  ``$GREENROOM_BENCH_SIMULATOR`` (e.g. ``put_back_model=gentle``) changes simulator settings;
+  ``$GREENROOM_BENCH_LAYOUT_SEED`` (default 10000) draws other layouts and physics.
 - ``vpg_protocol_training_lr``: the same with test-time learning at the run's training lr (the
   ``cpu`` preset's 1e-3) instead of VPG's 1e-4: VPG's code tests at its training rate.
 - ``deployment_protocol``: the same tables with the ONNX policy as deployed (failure mask, no
@@ -45,6 +46,7 @@
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 from pathlib import Path
@@ -52,7 +54,8 @@ from pathlib import Path
 import numpy as np
 
 from ..common.bench import BenchResult, check, median_time
-from .bench_settings import SIMULATOR_SETTINGS, bench_ranges, bench_runs, bench_simulator, bench_tables  # noqa: F401 (re-exported)
+from .bench_settings import (SIMULATOR_SETTINGS, bench_layout_seed, bench_ranges, bench_runs,  # noqa: F401 (re-exported)
+                             bench_simulator, bench_tables)
 from .ceiling import bench_grasp_ceiling, bench_grasp_ceiling_edge
 from .curve_parity import bench_parallel_curve
 from .losses import bench_edge_losses, bench_mesh_losses
@@ -227,6 +230,8 @@ def _protocol_rows(name: str, config, maps_fn, learner, source: dict, quick: boo
 
     protocol = PROTOCOLS[name]
     config = protocol_config(bench_simulator(config), name, quick, runs=bench_runs())
+    config = dataclasses.replace(config, evaluate=dataclasses.replace(
+        config.evaluate, seed=bench_layout_seed(config.evaluate.seed)))
     tables = bench_tables()
     with tempfile.TemporaryDirectory() as tmp:
         results = evaluate_policy(config, maps_fn, Path(tmp), learner=learner if protocol.learning else None,
@@ -235,7 +240,7 @@ def _protocol_rows(name: str, config, maps_fn, learner, source: dict, quick: boo
     for scenario, table in tables.items():
         r = results[scenario]
         details = {"protocol": protocol.label, **source, "quick": quick, "test_lr": config.evaluate.test_lr,
-                   "runs_per_case": config.evaluate.runs_per_case,
+                   "runs_per_case": config.evaluate.runs_per_case, "layout_seed": config.evaluate.seed,
                    "objects": "VPG test case" if scenario == "vpg" else config.evaluate.clutter_objects,
                    "blocks": config.env.blocks if scenario == "clutter" else "VPG's meshes",
                    "simulator": {k: getattr(config.env, k) for k in SIMULATOR_SETTINGS},

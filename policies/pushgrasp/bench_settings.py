@@ -1,7 +1,8 @@
 """Environment settings of the push-grasp protocol benches: which tables, how many runs, which simulator.
 
-``$GREENROOM_BENCH_TABLES`` (tables), ``$GREENROOM_BENCH_RUNS`` (runs per case) and
-``$GREENROOM_BENCH_SIMULATOR`` (simulator settings) let a bench run part of VPG's protocol or an
+``$GREENROOM_BENCH_TABLES`` (tables), ``$GREENROOM_BENCH_RUNS`` (runs per case),
+``$GREENROOM_BENCH_SIMULATOR`` (simulator settings) and ``$GREENROOM_BENCH_LAYOUT_SEED`` (the first
+reset seed, so other layouts than the usual ones) let a bench run part of VPG's protocol or an
 ablation without new code; every row records what it ran.
 """
 from __future__ import annotations
@@ -83,4 +84,16 @@ def bench_runs() -> int | None:
         return None
     if not value.isdigit() or int(value) < 1:
         raise ValueError(f"GREENROOM_BENCH_RUNS must be a positive integer; got {value!r}")
+    return int(value)
+
+
+def bench_layout_seed(default: int) -> int:
+    """``$GREENROOM_BENCH_LAYOUT_SEED``: the protocol benches' first reset seed (``evaluate.seed``) instead of
+    ``default``, so a policy chosen on the usual layouts can be measured on others (Table I draws its 30
+    clutter layouts from it; Table II places VPG's fixed cases and only the physics draws change)."""
+    value = os.environ.get("GREENROOM_BENCH_LAYOUT_SEED", "")
+    if not value:
+        return default
+    if not value.isdigit():
+        raise ValueError(f"GREENROOM_BENCH_LAYOUT_SEED must be a non-negative integer; got {value!r}")
     return int(value)

@@ -146,6 +146,19 @@ def test_bench_runs_comes_from_the_environment(monkeypatch) -> None:
         bench_runs()
 
 
+def test_bench_layout_seed_comes_from_the_environment(monkeypatch) -> None:
+    """Other Table I layouts than the usual ones: the protocol benches' first reset seed."""
+    from greenroom.policies.pushgrasp.bench import bench_layout_seed
+
+    monkeypatch.delenv("GREENROOM_BENCH_LAYOUT_SEED", raising=False)
+    assert bench_layout_seed(10_000) == 10_000
+    monkeypatch.setenv("GREENROOM_BENCH_LAYOUT_SEED", "20000")
+    assert bench_layout_seed(10_000) == 20_000
+    monkeypatch.setenv("GREENROOM_BENCH_LAYOUT_SEED", "-1")
+    with pytest.raises(ValueError, match="GREENROOM_BENCH_LAYOUT_SEED"):
+        bench_layout_seed(10_000)
+
+
 def test_push_then_grasp_curve_follows_episodes() -> None:
     from greenroom.policies.pushgrasp.plots import after_push, grasp_success_curve
 
