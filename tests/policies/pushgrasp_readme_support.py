@@ -215,4 +215,5 @@ def lost_runs(details: dict) -> set[int]:
     return {i for i, run in enumerate(details["per_run"]) if run["lost"]}
 
 
-SHIPPED_RUN = "runs/pushgrasp/20261206-093425"
+SEED1234_RUN = "runs/pushgrasp/20261206-093425"   # the published-range run, bundled before seed 31
+SHIPPED_RUN = "runs/pushgrasp/20261207-000250"    # seed 31, bundled now

@@ -1,7 +1,6 @@
-"""The README's view-margin, hand-yaw and rolling-resistance rows and the bundled policy quote the committed results exactly."""
+"""The README's view-margin, hand-yaw and rolling-resistance rows quote the committed results exactly."""
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -9,8 +8,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # pytest runs with --import-mode=importlib
 from pushgrasp_readme_support import (  # noqa: E402
-    check_second_seed, committed, ends_cell, figure_cells, lost_runs, published_range_file,
-    table1_cells, tour_text, METRICS, REPO, SHIPPED_RUN, VIEW_MARGIN_RUNS,
+    check_second_seed, committed, ends_cell, figure_cells, lost_runs,
+    table1_cells, tour_text, METRICS, SEED1234_RUN, VIEW_MARGIN_RUNS,
 )
 
 
@@ -250,31 +249,6 @@ def test_published_rolling_range_row_is_the_committed_result() -> None:
         assert results[f"{p}_table1_completion"]["value"] < 100.0
 
 
-def test_bundled_policy_readme_is_the_committed_result() -> None:
-    """assets/policies/pushgrasp/README.md: the shipped file's tables are its run's committed protocol
-    results (30 runs per case, the simulator's rolling range), and its contract is that run's settings."""
-    text = " ".join((REPO / "assets" / "policies" / "pushgrasp" / "README.md").read_text().split())
-    contract = json.loads((REPO / "assets" / "policies" / "pushgrasp" / "pushgrasp.contract.json").read_text())
-    spec = contract["spec"]
-    assert spec["tool_yaw_model"] == "either" and spec["view_margin"] == 0.032 and spec["heightmap_size"] == 128
-    assert spec["parity_samples"] >= 256 and f"max difference {spec['parity_max_abs_diff']:.1e}" in text
-    assert f"the run `{SHIPPED_RUN}`" in text
-    from greenroom.sim.pushgrasp.config import PushGraspEnvConfig
-
-    rolling = PushGraspEnvConfig().randomization.friction.rolling
-    for label, table, paper in (("I: 30 random blocks", "table1", "100.0 / 67.7 / 60.9"),
-                                ("II: VPG's 11 hard cases", "table2", "82.7 / 77.2 / 60.1")):
-        prefixes, results = ("deployment_protocol", "vpg_protocol"), []
-        for prefix, stem in zip(prefixes, ("deployment", "vpg-protocol")):
-            name = published_range_file(stem, table)
-            results.append(committed(name))
-            details = results[-1][f"{prefix}_{table}_completion"]["details"]
-            assert details["runs_per_case"] == 30 and details["policy"].startswith(SHIPPED_RUN), name
-            assert details["ranges"]["rolling"] == [rolling.low, rolling.high], name
-        cells = figure_cells(results, prefixes, table)
-        assert f"| {label} | {cells[0]} | {cells[1]} | {paper} |" in text, label
-
-
 def test_published_rolling_range_table2_is_the_committed_result() -> None:
     """Table II of the run trained with the published range: its row, how runs ended, the synergy figures
     and the comparison with the previously bundled policy's efficiency that the prose draws."""
@@ -283,7 +257,7 @@ def test_published_rolling_range_table2_is_the_committed_result() -> None:
     hard = [committed(f"pushgrasp-{n}-table2-rolling-published.json") for n in ("vpg-protocol", "deployment")]
     details = [r[f"{p}_table2_completion"]["details"] for r, p in zip(hard, prefixes)]
     for d in details:
-        assert d["runs"] == 330 and d["runs_per_case"] == 30 and d["policy"].startswith(SHIPPED_RUN)
+        assert d["runs"] == 330 and d["runs_per_case"] == 30 and d["policy"].startswith(SEED1234_RUN)
         assert d["simulator"]["tool_yaw_model"] == "either"
     cells = figure_cells(hard, prefixes, "table2")
     ends = [ends_cell(d) for d in details]
@@ -302,21 +276,6 @@ def test_published_rolling_range_table2_is_the_committed_result() -> None:
            for n, p in (("deployment", "deployment_protocol"), ("vpg-protocol", "vpg_protocol"))]
     assert f"below the previously bundled policy's ({old[0]:.1f} and {old[1]:.1f} %" in tour
     assert all(r[f"{p}_table2_action_efficiency"]["value"] < min(old) for r, p in zip(hard, prefixes))
-
-
-def test_bundled_policy_readme_prose_is_the_committed_result() -> None:
-    """The asset README's sentences under its table: the lost-block counts and push shares."""
-    text = " ".join((REPO / "assets" / "policies" / "pushgrasp" / "README.md").read_text().split())
-    d = {(p, t): committed(published_range_file(n, t))[f"{p}_{t}_completion"]["details"]
-         for p, n in (("deployment_protocol", "deployment"), ("vpg_protocol", "vpg-protocol")) for t in ("table1", "table2")}
-    t1_dep, t1_vpg = d["deployment_protocol", "table1"], d["vpg_protocol", "table1"]
-    for det in (t1_dep, t1_vpg):   # "every incomplete Table I run lost one block"
-        assert det["runs"] - det["completed_runs"] == det["runs_ended"]["empty"] == round(det["lost_objects_per_run"] * 30)
-    assert (f"({t1_dep['runs_ended']['empty']} of 30 under the deployment protocol, {t1_vpg['runs_ended']['empty']} "
-            f"under VPG's)") in text
-    assert (f"It pushes in {t1_dep['push_share']:.1f} / {d['deployment_protocol', 'table2']['push_share']:.1f} % of its "
-            f"deployment actions (Table I / II) and {t1_vpg['push_share']:.1f} / {d['vpg_protocol', 'table2']['push_share']:.1f} "
-            f"% under VPG's protocol") in text
 
 
 def test_published_rolling_range_second_seed_is_the_committed_result() -> None:
