@@ -311,3 +311,40 @@ def test_clearance_beyond_the_image_rows_are_the_committed_results() -> None:
            ["value"] for k in (0, 1)]
     assert f"({new[0]:.1f} and {new[1]:.1f} m against {old[0]:.1f} and {old[1]:.1f} m" in tour
     assert all(n > o for n, o in zip(new, old))
+
+
+APPEARANCE_VIEWS_RUN = "runs/flight/20261207-013817"
+
+
+def test_appearance_views_row_is_the_committed_result() -> None:
+    """Two appearances per labelled state (seed 0): its row, the comparison with the same seed without them,
+    the target it still misses and the seed spread the prose weighs the gain against, from the files."""
+    from greenroom.policies.flight.bench_turn import candidate_label
+
+    tour = " ".join(tour_text().split())
+    name = "flight-validation-choice-appearance-views-seed0.json"
+    rows, base = committed(name), committed("flight-validation-choice-beyond-fov-seed0.json")
+    chosen = rows["chosen turn_below"]
+    details = chosen["details"]
+    assert details["run"] == APPEARANCE_VIEWS_RUN and not details["validation_appearance_seen_in_training"]
+    best = rows[f"validation worlds mean distance ({candidate_label(chosen['value'], details['inference'])})"]
+    assert best["details"]["score_m"] == max(r["details"]["score_m"] for n, r in rows.items()
+                                             if n.startswith("validation worlds mean distance"))
+    how = "mirror-averaged" if details["inference"] else "as trained"
+    policy = rows["chosen: policy mean distance (heldout-worlds)"]["details"]["metrics"]["policy"]
+    before = base["chosen: policy mean distance (heldout-worlds)"]["details"]["metrics"]["policy"]
+    assert (f"| two appearances per labelled state, seed 0 (`{name}`) | {chosen['value']:g}, {how} | "
+            f"{best['value']:.1f} / {100 * best['details']['success_rate']:.0f} | "
+            f"{cell_text(best['details']['validation_appearance'])} | {cell_text(policy['heldout-worlds'])} | "
+            f"{cell_text(policy['heldout-appearance'])} |") in tour
+    ratio = {k: r["chosen: policy / ground-truth planner (heldout-appearance)"] for k, r in (("new", rows), ("old", base))}
+    assert (f"({cell_text(policy['heldout-appearance'])} against {cell_text(before['heldout-appearance'])}; "
+            f"{ratio['new']['value']:.2f}x the ground-truth planner against {ratio['old']['value']:.2f}x)") in tour
+    assert not ratio["new"]["passed"] and ratio["new"]["value"] > ratio["old"]["value"]   # farther, still short of 0.9x
+    worlds = rows["chosen: policy / ground-truth planner (heldout-worlds)"]["value"]
+    assert (f"({cell_text(policy['heldout-worlds'])} against {cell_text(before['heldout-worlds'])}, {worlds:.2f}x)") in tour
+    gain = policy["heldout-appearance"]["mean_distance_m"] - before["heldout-appearance"]["mean_distance_m"]
+    spread = [committed(f"flight-validation-choice-seed{k}.json")["chosen: policy mean distance (heldout-appearance)"]
+              ["details"]["metrics"]["policy"]["heldout-appearance"]["mean_distance_m"] for k in range(4)]
+    assert f"the gain ({gain:.1f} m there) is about" in tour
+    assert f"({min(spread):.1f} to {max(spread):.1f} m there)" in tour and abs(gain - (max(spread) - min(spread))) < 1.0
