@@ -28,3 +28,24 @@ def own_chosen_cells(rows: dict, world_set: str) -> str:
     """A turn_threshold bench's "own, chosen" cell pair for one held-out set ("m / %, m / %")."""
     return ", ".join(cell_text(rows[f"{label}: policy mean distance ({world_set})"]["details"]["metrics"]["policy"][world_set])
                      for label in ("own", "chosen"))
+
+
+def validation_choice_row(name: str, label: str, run: str) -> tuple[str, dict]:
+    """The README row of a turn_threshold bench chosen by the validation rule (``| label (`name`) | chosen |
+    validation worlds | validation appearance | held-out worlds | held-out appearance |``), after checking
+    that the file is ``run``'s, never saw the validation appearance and chose the best validation score;
+    also the file's rows."""
+    from greenroom.policies.flight.bench_turn import candidate_label
+
+    rows = committed(name)
+    chosen = rows["chosen turn_below"]
+    details = chosen["details"]
+    assert details["run"] == run and not details["validation_appearance_seen_in_training"], name
+    best = rows[f"validation worlds mean distance ({candidate_label(chosen['value'], details['inference'])})"]
+    assert best["details"]["score_m"] == max(r["details"]["score_m"] for n, r in rows.items()
+                                             if n.startswith("validation worlds mean distance")), name
+    how = "mirror-averaged" if details["inference"] else "as trained"
+    policy = rows["chosen: policy mean distance (heldout-worlds)"]["details"]["metrics"]["policy"]
+    return (f"| {label} (`{name}`) | {chosen['value']:g}, {how} | {best['value']:.1f} / "
+            f"{100 * best['details']['success_rate']:.0f} | {cell_text(best['details']['validation_appearance'])} | "
+            f"{cell_text(policy['heldout-worlds'])} | {cell_text(policy['heldout-appearance'])} |"), rows

@@ -6,7 +6,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))  # pytest runs with --import-mode=importlib
-from flight_readme_support import cell_text, committed, own_chosen_cells, tour_text  # noqa: E402
+from flight_readme_support import (  # noqa: E402
+    cell_text, committed, own_chosen_cells, tour_text, validation_choice_row,
+)
 
 
 APPEARANCE_RUNS = (("two natural-statistics families", "natural-textures-seed0"),
@@ -271,19 +273,10 @@ def test_clearance_beyond_the_image_rows_are_the_committed_results() -> None:
     scores, appearance_ratios = [], []
     for k, run in enumerate(BEYOND_FOV_RUNS):
         name = f"flight-validation-choice-beyond-fov-seed{k}.json"
-        rows = committed(name)
+        row, rows = validation_choice_row(name, f"labels beyond the image, input normalization, seed {k}", run)
+        assert row in tour, row
         chosen = rows["chosen turn_below"]
-        details = chosen["details"]
-        assert details["run"] == run and not details["validation_appearance_seen_in_training"]
-        best = rows[f"validation worlds mean distance ({candidate_label(chosen['value'], details['inference'])})"]
-        assert best["details"]["score_m"] == max(r["details"]["score_m"] for n, r in rows.items()
-                                                 if n.startswith("validation worlds mean distance"))
-        how = "mirror-averaged" if details["inference"] else "as trained"
-        policy = rows["chosen: policy mean distance (heldout-worlds)"]["details"]["metrics"]["policy"]
-        assert (f"| labels beyond the image, input normalization, seed {k} (`{name}`) | {chosen['value']:g}, {how} | "
-                f"{best['value']:.1f} / {100 * best['details']['success_rate']:.0f} | "
-                f"{cell_text(best['details']['validation_appearance'])} | {cell_text(policy['heldout-worlds'])} | "
-                f"{cell_text(policy['heldout-appearance'])} |") in tour
+        best = rows[f"validation worlds mean distance ({candidate_label(chosen['value'], chosen['details']['inference'])})"]
         # held-out worlds: every target met; held-out appearance: 0.9x the planner missed
         for target in ("mean distance", "success rate", "/ ground-truth planner", "/ straight ahead"):
             assert rows[f"chosen: policy {target} (heldout-worlds)"]["passed"], (name, target)
@@ -319,24 +312,13 @@ APPEARANCE_VIEWS_RUN = "runs/flight/20261207-013817"
 def test_appearance_views_row_is_the_committed_result() -> None:
     """Two appearances per labelled state (seed 0): its row, the comparison with the same seed without them,
     the target it still misses and the seed spread the prose weighs the gain against, from the files."""
-    from greenroom.policies.flight.bench_turn import candidate_label
-
     tour = " ".join(tour_text().split())
-    name = "flight-validation-choice-appearance-views-seed0.json"
-    rows, base = committed(name), committed("flight-validation-choice-beyond-fov-seed0.json")
-    chosen = rows["chosen turn_below"]
-    details = chosen["details"]
-    assert details["run"] == APPEARANCE_VIEWS_RUN and not details["validation_appearance_seen_in_training"]
-    best = rows[f"validation worlds mean distance ({candidate_label(chosen['value'], details['inference'])})"]
-    assert best["details"]["score_m"] == max(r["details"]["score_m"] for n, r in rows.items()
-                                             if n.startswith("validation worlds mean distance"))
-    how = "mirror-averaged" if details["inference"] else "as trained"
+    row, rows = validation_choice_row("flight-validation-choice-appearance-views-seed0.json",
+                                      "two appearances per labelled state, seed 0", APPEARANCE_VIEWS_RUN)
+    assert row in tour, row
+    base = committed("flight-validation-choice-beyond-fov-seed0.json")
     policy = rows["chosen: policy mean distance (heldout-worlds)"]["details"]["metrics"]["policy"]
     before = base["chosen: policy mean distance (heldout-worlds)"]["details"]["metrics"]["policy"]
-    assert (f"| two appearances per labelled state, seed 0 (`{name}`) | {chosen['value']:g}, {how} | "
-            f"{best['value']:.1f} / {100 * best['details']['success_rate']:.0f} | "
-            f"{cell_text(best['details']['validation_appearance'])} | {cell_text(policy['heldout-worlds'])} | "
-            f"{cell_text(policy['heldout-appearance'])} |") in tour
     ratio = {k: r["chosen: policy / ground-truth planner (heldout-appearance)"] for k, r in (("new", rows), ("old", base))}
     assert (f"({cell_text(policy['heldout-appearance'])} against {cell_text(before['heldout-appearance'])}; "
             f"{ratio['new']['value']:.2f}x the ground-truth planner against {ratio['old']['value']:.2f}x)") in tour
