@@ -173,6 +173,16 @@ class ImageDegrader:
         return out
 
 
+def apply_appearance(model: mujoco.MjModel, samples: dict[str, Any], config: FlightEnvConfig,
+                     layout: WorldLayout) -> tuple[dict[str, tuple], dict[str, tuple], dict[str, tuple]]:
+    """Write the slot textures, slot colours and lights of ``samples`` into ``model``; returns what each
+    drew (:func:`apply_textures`, :func:`apply_colors`, :func:`apply_lights`)."""
+    ranges = config.randomization
+    return (apply_textures(model, samples["textures"], config.texture_bank, ranges.textures.per_slot),
+            apply_colors(model, samples["colors"], ranges.colors.per_slot),
+            apply_lights(model, samples["lights"], layout, ranges.lights.per_light))
+
+
 @contextmanager
 def restyled(model: mujoco.MjModel, samples: dict[str, Any], config: FlightEnvConfig,
              layout: WorldLayout) -> Iterator[ImageDegrader]:
@@ -187,11 +197,8 @@ def restyled(model: mujoco.MjModel, samples: dict[str, Any], config: FlightEnvCo
     saved = {name: getattr(model, name).copy() for name in _APPEARANCE_FIELDS}
     headlight = model.vis.headlight
     saved_head = (headlight.diffuse.copy(), headlight.ambient.copy(), headlight.specular.copy())
-    ranges = config.randomization
     try:
-        apply_textures(model, samples["textures"], config.texture_bank, ranges.textures.per_slot)
-        apply_colors(model, samples["colors"], ranges.colors.per_slot)
-        apply_lights(model, samples["lights"], layout, ranges.lights.per_light)
+        apply_appearance(model, samples, config, layout)
         yield ImageDegrader(samples["image"], config.image_size)
     finally:
         for name, values in saved.items():
@@ -217,10 +224,7 @@ def apply_episode(model: mujoco.MjModel, samples: dict[str, Any], config: Flight
     """Write one episode's appearance, camera and dynamics samples into ``model`` and complete
     ``samples`` (in place) with what was derived from them (world samples, texture assignment,
     light positions), every list turned into a tuple (immutable leaves: infos share them)."""
-    ranges = config.randomization
-    slot_textures = apply_textures(model, samples["textures"], config.texture_bank, ranges.textures.per_slot)
-    slot_colors = apply_colors(model, samples["colors"], ranges.colors.per_slot)
-    lights = apply_lights(model, samples["lights"], layout, ranges.lights.per_light)
+    slot_textures, slot_colors, lights = apply_appearance(model, samples, config, layout)
     apply_camera(model, samples["camera"], config)
     cam = model.camera(CAMERA_NAME).id
     mount = (model.cam_pos[cam].copy(), model.cam_quat[cam].copy())
