@@ -28,7 +28,7 @@ import numpy as np
 
 from .config import FlightTrainConfig
 from .envs import set_render
-from ...sim.flight.env import ACROSS
+from ...sim.flight.queries import ACROSS
 from .labels import free_space_labels, monte_carlo_labels
 
 FREE_SPACE, MONTE_CARLO, VALIDATE = "free_space", "monte_carlo", "validate"
