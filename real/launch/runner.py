@@ -46,7 +46,8 @@ from typing import IO, Iterable, Sequence
 
 import yaml
 
-from .description import LaunchFileError, NodeSpec, ParamFile, load_launch_file
+from .description import load_launch_file
+from .specs import LaunchFileError, NodeSpec, ParamFile
 
 _PR_SET_PDEATHSIG = 1
 
