@@ -30,6 +30,16 @@ def own_chosen_cells(rows: dict, world_set: str) -> str:
                      for label in ("own", "chosen"))
 
 
+def chosen_policy(rows: dict) -> dict:
+    """A turn_threshold bench's policy metrics per held-out set at the chosen candidate."""
+    return rows["chosen: policy mean distance (heldout-worlds)"]["details"]["metrics"]["policy"]
+
+
+def best_validation_score(rows: dict) -> float:
+    """A turn_threshold bench's best validation score (m): what its validation rule maximizes."""
+    return max(r["details"]["score_m"] for n, r in rows.items() if n.startswith("validation worlds mean distance"))
+
+
 def validation_choice_row(name: str, label: str, run: str) -> tuple[str, dict]:
     """The README row of a turn_threshold bench chosen by the validation rule (``| label (`name`) | chosen |
     validation worlds | validation appearance | held-out worlds | held-out appearance |``), after checking
@@ -42,10 +52,9 @@ def validation_choice_row(name: str, label: str, run: str) -> tuple[str, dict]:
     details = chosen["details"]
     assert details["run"] == run and not details["validation_appearance_seen_in_training"], name
     best = rows[f"validation worlds mean distance ({candidate_label(chosen['value'], details['inference'])})"]
-    assert best["details"]["score_m"] == max(r["details"]["score_m"] for n, r in rows.items()
-                                             if n.startswith("validation worlds mean distance")), name
+    assert best["details"]["score_m"] == best_validation_score(rows), name
     how = "mirror-averaged" if details["inference"] else "as trained"
-    policy = rows["chosen: policy mean distance (heldout-worlds)"]["details"]["metrics"]["policy"]
+    policy = chosen_policy(rows)
     return (f"| {label} (`{name}`) | {chosen['value']:g}, {how} | {best['value']:.1f} / "
             f"{100 * best['details']['success_rate']:.0f} | {cell_text(best['details']['validation_appearance'])} | "
             f"{cell_text(policy['heldout-worlds'])} | {cell_text(policy['heldout-appearance'])} |"), rows

@@ -7,7 +7,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))  # pytest runs with --import-mode=importlib
 from flight_readme_support import (  # noqa: E402
-    REPO, cell_text, committed, own_chosen_cells, tour_text, validation_choice_row,
+    REPO, best_validation_score, cell_text, chosen_policy, committed, own_chosen_cells, tour_text,
+    validation_choice_row,
 )
 
 
@@ -170,7 +171,7 @@ def test_input_norm_and_mirror_table_is_the_committed_results() -> None:
     met = {n for n, r in best.items() if n.startswith("chosen: ") and r["passed"]}
     assert met == {f"chosen: policy {w} (heldout-worlds)" for w in ("mean distance", "success rate", "/ straight ahead")} | \
         {"chosen: policy / straight ahead (heldout-appearance)"}, met
-    worlds = best["chosen: policy mean distance (heldout-worlds)"]["details"]["metrics"]["policy"]["heldout-worlds"]
+    worlds = chosen_policy(best)["heldout-worlds"]
     ratio = best["chosen: policy / straight ahead (heldout-worlds)"]["value"]
     gap = 30.0 - appearance("input-norm-mirror-seed1")
     success = best["chosen: policy success rate (heldout-appearance)"]["value"]   # %
@@ -320,10 +321,6 @@ APPEARANCE_VIEWS_RUNS = {   # (file, README label) -> run
 }
 
 
-def _chosen_policy(rows: dict) -> dict:
-    return rows["chosen: policy mean distance (heldout-worlds)"]["details"]["metrics"]["policy"]
-
-
 def _planner_ratio(rows: dict, subset: str) -> dict:
     return rows[f"chosen: policy / ground-truth planner ({subset})"]
 
@@ -339,7 +336,7 @@ def test_appearance_views_rows_are_the_committed_results() -> None:
         assert row in tour, row
     views = [rows[f"flight-validation-choice-appearance-views-seed{k}.json"] for k in range(3)]
     without = [committed(f"flight-validation-choice-beyond-fov-seed{k}.json") for k in range(3)]
-    app, worlds = ([(_chosen_policy(v)[subset], _chosen_policy(w)[subset]) for v, w in zip(views, without)]
+    app, worlds = ([(chosen_policy(v)[subset], chosen_policy(w)[subset]) for v, w in zip(views, without)]
                    for subset in ("heldout-appearance", "heldout-worlds"))
     pairs = [f"{cell_text(a)} against {cell_text(b)} with seed {k}" for k, (a, b) in enumerate(app)]
     assert f"({pairs[0]}, {pairs[1]}, {pairs[2]};" in tour
@@ -353,14 +350,11 @@ def test_appearance_views_rows_are_the_committed_results() -> None:
     assert (f"held-out appearance set ({gain[0]:.1f}, {gain[1]:.1f} and {gain[2]:.1f} m) comes with a loss on the held-out "
             f"worlds ({loss[0]:.1f}, {loss[1]:.1f} and {loss[2]:.1f} m)") in tour
     assert not any(_planner_ratio(r, "heldout-appearance")["passed"] for r in rows.values())   # 0.9x missed by every run
-    three = _chosen_policy(rows["flight-validation-choice-appearance-views3-seed0.json"])
-    assert all(three[s]["mean_distance_m"] < _chosen_policy(views[0])[s]["mean_distance_m"]
+    three = chosen_policy(rows["flight-validation-choice-appearance-views3-seed0.json"])
+    assert all(three[s]["mean_distance_m"] < chosen_policy(views[0])[s]["mean_distance_m"]
                for s in ("heldout-worlds", "heldout-appearance"))      # "three ... flew less far than two"
-
-    def score(r: dict) -> float:
-        return max(x["details"]["score_m"] for n, x in r.items() if n.startswith("validation worlds mean distance"))
-
-    assert (f"two-appearance seed 2 scores {score(views[2]):.1f} m against the shipped run's {score(without[0]):.1f} m"
-            in tour) and score(views[2]) - score(without[0]) < 0.5 and score(without[0]) > score(without[2])
+    score = [best_validation_score(r) for r in (views[2], without[0], without[2])]
+    assert (f"two-appearance seed 2 scores {score[0]:.1f} m against the shipped run's {score[1]:.1f} m" in tour
+            and score[0] - score[1] < 0.5 and score[1] > score[2])
     shipped = (REPO / "assets" / "policies" / "flight" / "README.md").read_text()
     assert f"greenroom export {BEYOND_FOV_RUNS[0]} " in shipped          # the shipped run: beyond the image, seed 0
