@@ -27,6 +27,9 @@ DEVICES = ("auto", "cpu", "cuda")
 
 
 INPUT_NORMS = ("none", "instance")
+DEPTH_UPSCALE = 4
+"""The auxiliary depth map (``aux_depth``) is this many times the trunk's last feature map a side
+(16 px at the cpu preset's 64 px input)."""
 
 
 @dataclass(frozen=True)
@@ -209,7 +212,10 @@ class FlightTrainConfig:
     appearance_views: images per labelled state in both stages: the state as flown, plus
     ``appearance_views - 1`` renders of the same pose under other draws of the appearance groups
     (:meth:`~greenroom.sim.flight.env.FlightEnv.render_restyled`), all with the state's label, so a
-    label is seen under several appearances (1 = off); device: auto (cuda when available) / cpu /
+    label is seen under several appearances (1 = off); aux_depth: weight of an auxiliary loss in
+    training only: a head on the trunk predicts the camera's coarse log depth of every sampled state
+    (:func:`~greenroom.policies.flight.network.depth_targets`), dense geometry supervision beside the
+    grid's few labels; the acting network and its ONNX graph are unchanged (0 = off); device: auto (cuda when available) / cpu /
     cuda; threads: torch CPU threads of the trainer (1 is fastest on a busy 2-core machine, where
     rollout workers use the cores; 0 = torch's default); export_observations: recorded frames used for the ONNX parity check (>= 256).
     """
@@ -228,6 +234,7 @@ class FlightTrainConfig:
     augment_flip: bool = True
     augment_random_conv: float = 0.0
     appearance_views: int = 1
+    aux_depth: float = 0.0
     device: str = "auto"
     threads: int = 1
     export_observations: int = 256
@@ -243,6 +250,14 @@ class FlightTrainConfig:
             raise ValueError(f"augment_random_conv must be a share in [0, 1], got {self.augment_random_conv}")
         if self.appearance_views < 1:
             raise ValueError(f"appearance_views must be >= 1 (1 = the flown view), got {self.appearance_views}")
+        if self.aux_depth < 0:
+            raise ValueError(f"aux_depth must be a loss weight >= 0 (0 = off), got {self.aux_depth}")
+        side = self.env.image_size
+        for _ in self.network.channels:
+            side = (side + 1) // 2
+        if self.aux_depth > 0 and self.env.image_size % (DEPTH_UPSCALE * side):
+            raise ValueError(f"aux_depth needs env.image_size to be a multiple of the depth map's side "
+                             f"{DEPTH_UPSCALE * side} px, got {self.env.image_size}")
         if self.device not in DEVICES:
             raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
         if self.export_observations < 256:

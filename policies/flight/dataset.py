@@ -2,14 +2,15 @@
 
 A shard holds ``images`` (N, H, W, 3) uint8 RGB, ``targets`` (N, cells) float32 labels in
 [0, 1] and ``mask`` (N, cells) bool (which cells were labelled: stage 1 labels every cell,
-stage 2 the candidates it flew). Shards are written atomically before the checkpoint that
+stage 2 the candidates it flew), and with ``aux_depth`` ``depth`` (N, S, S) float16, the encoded
+coarse depth image of each state (:func:`.network.depth_targets`). Shards are written atomically before the checkpoint that
 lists them, so after a crash the shards a checkpoint names are complete and any other shard is
 an unfinished round (removed on resume and collected again).
 """
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -19,14 +20,25 @@ from ..common.rundir import atomic_write_bytes
 
 @dataclass
 class Batch:
-    """Training arrays: images (N, H, W, 3) uint8, targets (N, cells) float32, mask (N, cells) bool."""
+    """Training arrays: images (N, H, W, 3) uint8, targets (N, cells) float32, mask (N, cells) bool,
+    depth (N, S, S) float16 auxiliary depth targets or None."""
 
     images: np.ndarray
     targets: np.ndarray
     mask: np.ndarray
+    depth: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.images)
+
+    def take(self, index: np.ndarray | slice) -> Batch:
+        return Batch(*(None if getattr(self, f.name) is None else getattr(self, f.name)[index] for f in fields(self)))
+
+    @staticmethod
+    def concat(batches: list[Batch]) -> Batch:
+        """One batch of all rows; depth only when every batch has it."""
+        depth = None if any(b.depth is None for b in batches) else np.concatenate([b.depth for b in batches])
+        return Batch(*(np.concatenate([getattr(b, f) for b in batches]) for f in ("images", "targets", "mask")), depth)
 
 
 class ShardStore:
@@ -38,9 +50,11 @@ class ShardStore:
     def path(self, name: str) -> Path:
         return self.folder / f"{name}.npz"
 
-    def write(self, name: str, images: np.ndarray, targets: np.ndarray, mask: np.ndarray) -> Path:
+    def write(self, name: str, images: np.ndarray, targets: np.ndarray, mask: np.ndarray,
+              depth: np.ndarray | None = None) -> Path:
         buffer = io.BytesIO()
-        np.savez_compressed(buffer, images=images, targets=targets, mask=mask)
+        extra = {} if depth is None else {"depth": depth}
+        np.savez_compressed(buffer, images=images, targets=targets, mask=mask, **extra)
         self.folder.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(self.path(name), buffer.getvalue())
         return self.path(name)
@@ -49,7 +63,8 @@ class ShardStore:
         path = self.path(name)
         try:
             with np.load(path) as data:
-                return Batch(data["images"], data["targets"], data["mask"])
+                return Batch(data["images"], data["targets"], data["mask"],
+                             data["depth"] if "depth" in data.files else None)
         except (OSError, KeyError, ValueError) as exc:
             raise RuntimeError(f"data shard {path} is unreadable ({exc}); delete the run's latest checkpoint "
                                f"to collect that round again") from exc
@@ -64,10 +79,8 @@ class ShardStore:
             if total >= capacity:
                 break
         batches.reverse()
-        merged = Batch(*(np.concatenate([getattr(b, f) for b in batches]) for f in ("images", "targets", "mask")))
-        if len(merged) > capacity:
-            merged = Batch(merged.images[-capacity:], merged.targets[-capacity:], merged.mask[-capacity:])
-        return merged
+        merged = Batch.concat(batches)
+        return merged.take(slice(-capacity, None)) if len(merged) > capacity else merged
 
     def prune(self, keep: list[str]) -> list[Path]:
         """Delete shards not in ``keep`` (rounds a crash interrupted); returns what was removed."""

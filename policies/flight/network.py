@@ -12,8 +12,11 @@ averages the scores of the image and of its left-right mirror (grid columns mirr
 
 Trunk: ``len(channels)`` stages of [3x3 conv stride 2, ReLU] (+ ``convs_per_stage - 1`` 3x3 conv
 stride 1, ReLU), then a fully connected layer of ``hidden`` units and a linear head with a
-sigmoid. The ``cpu`` preset is a ~0.3 M parameter net at 64 px (about 0.1 ms per frame on ONNX
-Runtime, one thread); ``paper`` is a VGG-like 5-stage trunk with two convs per stage at 224 px
+sigmoid. ``aux_depth``: a training-only head on the trunk's last feature map (3x3 conv, ReLU, 1x1 conv,
+pixel shuffle by :data:`DEPTH_UPSCALE`) predicts the camera's depth image, coarsened to
+:attr:`FlightValueNet.depth_side` px a side as :func:`depth_targets` encodes it; the acting graph
+(:meth:`FlightValueNet.forward`, the ONNX export) does not use it. The ``cpu`` preset is a ~0.3 M
+parameter net at 64 px (about 0.1 ms per frame on ONNX Runtime, one thread); ``paper`` is a VGG-like 5-stage trunk with two convs per stage at 224 px
 (CAD2RL used an ImageNet VGG-16 trunk, shared/docs/papers.md 2.2, unverified).
 
 :class:`PolicyGraph` wraps the net for export: values, the argmax cell and its Twist from
@@ -28,7 +31,7 @@ import torch
 from torch import nn
 
 from ...sim.flight.actions import ActionSet
-from .config import INPUT_NORMS
+from .config import DEPTH_UPSCALE, INPUT_NORMS
 
 
 INSTANCE_NORM_FLOOR = 0.01
@@ -47,11 +50,12 @@ class FlightValueNet(nn.Module):
         hidden: units of the fully connected layer.
         input_norm: ``none`` or ``instance`` (per-image channel standardization).
         mirror_average: average the scores of the image and its mirror (no weights: may be switched later).
+        aux_depth: add the training-only depth head (:meth:`values_and_depth`).
     """
 
     def __init__(self, image_size: int, rows: int, cols: int, channels: tuple[int, ...] = (16, 32, 64, 64),
                  convs_per_stage: int = 1, hidden: int = 256, input_norm: str = "none",
-                 mirror_average: bool = False) -> None:
+                 mirror_average: bool = False, aux_depth: bool = False) -> None:
         super().__init__()
         if image_size < 2 ** len(channels):
             raise ValueError(f"image_size {image_size} px is too small for {len(channels)} stride-2 stages")
@@ -73,14 +77,24 @@ class FlightValueNet(nn.Module):
         self.head = nn.Sequential(
             nn.Flatten(), nn.Linear(in_ch * side * side, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, rows * cols),
         )
+        self.depth_side = side * DEPTH_UPSCALE
+        self.depth_head = nn.Sequential(
+            nn.Conv2d(in_ch, 32, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(32, DEPTH_UPSCALE ** 2, 1),
+            nn.PixelShuffle(DEPTH_UPSCALE), nn.Sigmoid(),
+        ) if aux_depth else None
 
-    def logits(self, image: torch.Tensor) -> torch.Tensor:
-        """uint8 (N, H, W, 3) -> float32 (N, rows*cols) pre-sigmoid scores."""
+    def _pixels(self, image: torch.Tensor) -> torch.Tensor:
+        """uint8 (N, H, W, 3) -> float32 (N, 3, H, W): [0, 1], per-image standardized with ``instance``."""
         x = image.permute(0, 3, 1, 2).to(torch.float32) * (1.0 / 255.0)
         if self.input_norm == "instance":
             mean = x.mean(dim=(2, 3), keepdim=True)
             std = torch.sqrt(((x - mean) ** 2).mean(dim=(2, 3), keepdim=True) + INSTANCE_NORM_FLOOR ** 2)
             x = (x - mean) / std
+        return x
+
+    def logits(self, image: torch.Tensor) -> torch.Tensor:
+        """uint8 (N, H, W, 3) -> float32 (N, rows*cols) pre-sigmoid scores."""
+        x = self._pixels(image)
         scores = self.head(self.trunk(x))
         if not self.mirror_average:
             return scores
@@ -90,6 +104,18 @@ class FlightValueNet(nn.Module):
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         """uint8 (N, H, W, 3) RGB -> float32 (N, rows, cols) values in (0, 1)."""
         return torch.sigmoid(self.logits(image)).reshape(-1, self.rows, self.cols)
+
+    def values_and_depth(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Training with ``aux_depth``: uint8 (N, H, W, 3) -> (values (N, rows, cols) as :meth:`forward`,
+        depth (N, depth_side, depth_side) in (0, 1), the encoding of :func:`depth_targets`)."""
+        if self.depth_head is None:
+            raise RuntimeError("this network has no depth head (built without aux_depth)")
+        features = self.trunk(self._pixels(image))
+        if self.mirror_average:
+            values = self(image)
+        else:
+            values = torch.sigmoid(self.head(features)).reshape(-1, self.rows, self.cols)
+        return values, self.depth_head(features)[:, 0]
 
     @torch.no_grad()
     def act(self, image: np.ndarray) -> tuple[int, np.ndarray]:
@@ -150,8 +176,24 @@ def parameter_count(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
+def depth_targets(depth: np.ndarray, side: int, max_range: float) -> np.ndarray:
+    """Auxiliary depth targets: metric depth (N, H, W) (m) -> float16 (N, side, side) in [0, 1].
+
+    Each value is ``log(1 + d) / log(1 + max_range)`` with ``d`` capped at ``max_range``, averaged over
+    the block of pixels it covers (``side`` must divide H and W): near surfaces, where a
+    collision happens, get most of the range.
+    """
+    depth = np.minimum(np.asarray(depth, np.float32), max_range)
+    n, h, w = depth.shape
+    if h % side or w % side:
+        raise ValueError(f"depth image {h}x{w} px is not a whole number of {side}x{side} blocks")
+    encoded = np.log1p(depth) / np.log1p(max_range)
+    return encoded.reshape(n, side, h // side, side, w // side).mean(axis=(2, 4)).astype(np.float16)
+
+
 def build_network(config: "object") -> FlightValueNet:
     """The value net a :class:`~greenroom.policies.flight.config.FlightTrainConfig` describes."""
     env, net = config.env, config.network  # type: ignore[attr-defined]
     return FlightValueNet(env.image_size, env.grid_rows, env.grid_cols, tuple(net.channels),
-                          net.convs_per_stage, net.hidden, net.input_norm, net.mirror_average)
+                          net.convs_per_stage, net.hidden, net.input_norm, net.mirror_average,
+                          config.aux_depth > 0)  # type: ignore[attr-defined]

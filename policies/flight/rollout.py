@@ -65,6 +65,8 @@ class RolloutResult:
     seconds: float = 0.0
     state_steps: list[int] = field(default_factory=list)
     """Episode step (0 = the reset) of each sampled state."""
+    depth: np.ndarray | None = None
+    """With ``aux_depth``: (N, S, S) float16 encoded depth of each image's state (:func:`.network.depth_targets`)."""
 
     @staticmethod
     def concat(results: list[RolloutResult]) -> RolloutResult:
@@ -72,7 +74,8 @@ class RolloutResult:
             np.concatenate([r.images for r in results]), np.concatenate([r.targets for r in results]),
             np.concatenate([r.mask for r in results]), sum(r.env_steps for r in results),
             [d for r in results for d in r.episode_distances], [c for r in results for c in r.episode_collisions],
-            sum(r.seconds for r in results), [t for r in results for t in r.state_steps])
+            sum(r.seconds for r in results), [t for r in results for t in r.state_steps],
+            None if any(r.depth is None for r in results) else np.concatenate([r.depth for r in results]))
 
 
 class Worker:
@@ -83,7 +86,7 @@ class Worker:
         import torch
 
         from .envs import LazyRenderEnv
-        from .network import build_network
+        from .network import build_network, depth_targets
 
         torch.set_num_threads(1)
         self.config = config
@@ -91,6 +94,12 @@ class Worker:
         self.grid = self.env.grid
         self.net = build_network(config).eval()
         self._torch = torch
+        self._depth_targets = depth_targets
+
+    def depth_target(self) -> np.ndarray:
+        """(S, S) float16 auxiliary depth target of the current state (``aux_depth``)."""
+        depth = self.env.camera_depth()[None]
+        return self._depth_targets(depth, self.net.depth_side, self.config.env.max_range)[0]
 
     # -- policies ------------------------------------------------------------------------
     def load_weights(self, weights: dict[str, np.ndarray]) -> None:
@@ -128,7 +137,7 @@ class Worker:
         cfg, cells = self.config, self.grid.size
         stage = cfg.stage1 if task.kind == FREE_SPACE else cfg.stage2
         rng = np.random.default_rng(task.rng_seed)
-        images, targets, masks = [], [], []
+        images, targets, masks, depths = [], [], [], []
         views = cfg.appearance_views
         view_rng = np.random.default_rng([task.rng_seed, 1])   # its own stream: the flights are those of views=1
         result = RolloutResult(np.empty(0), np.empty(0), np.empty(0))
@@ -155,6 +164,8 @@ class Worker:
                     images.append(obs.copy())
                     images.extend(self.env.render_restyled(int(view_rng.integers(2**31 - 1))) for _ in range(views - 1))
                     targets.extend([target] * views), masks.extend([mask] * views)
+                    if cfg.aux_depth > 0:
+                        depths.extend([self.depth_target()] * views)
                     result.state_steps.append(t)
                     result.env_steps += steps
                 values = self.values(obs) if on_policy else free
@@ -173,6 +184,7 @@ class Worker:
         result.images = np.stack(images)
         result.targets = np.stack(targets).astype(np.float32)
         result.mask = np.stack(masks)
+        result.depth = np.stack(depths) if depths else None
         result.seconds = time.perf_counter() - start
         return result
 

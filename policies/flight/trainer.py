@@ -13,7 +13,8 @@ so a killed run loses at most one phase):
    round's shard, then ``stage2.updates`` gradient steps on the newest ``stage2.replay`` states.
 
 Rollouts run on :class:`.backends.RolloutPool` (worker processes or Ray). Logged scalars
-(``metrics.csv`` + TensorBoard): ``losses/value``, ``charts/rollout_distance_m`` and
+(``metrics.csv`` + TensorBoard): ``losses/value`` (and ``losses/depth`` with ``aux_depth``: the
+training-only depth head's MSE, added to the loss with that weight), ``charts/rollout_distance_m`` and
 ``charts/rollout_collision_rate`` (finished episodes of the epsilon-greedy behaviour policy while
 sampling states), ``charts/greedy_distance_m`` (greedy flights in fixed training worlds after
 stage 1 and every round: the learning curve), ``charts/label_mean``, ``perf/env_steps_per_s``, ``time/elapsed_s``.
@@ -75,21 +76,26 @@ def masked_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> 
 
 
 def mirror_half(images: np.ndarray, targets: np.ndarray, mask: np.ndarray, cols: int,
-                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mirror a random half of a batch left-right: the image columns and the grid columns.
+                rng: np.random.Generator, depth: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Mirror a random half of a batch left-right: the image columns, the grid columns and (when
+    given) the columns of the auxiliary depth maps (N, S, S).
 
     The DirectionGrid is symmetric about the camera axis (cell column c <-> cols - 1 - c), so a
     mirrored image with mirrored labels is another valid sample of the same world, mirrored.
     """
     flip = rng.random(len(images)) < 0.5
     if not flip.any():
-        return images, targets, mask
+        return images, targets, mask, depth
     images, targets, mask = images.copy(), targets.copy(), mask.copy()
     n = len(images)
     images[flip] = images[flip][:, :, ::-1]
     targets[flip] = targets.reshape(n, -1, cols)[flip][:, :, ::-1].reshape(int(flip.sum()), -1)
     mask[flip] = mask.reshape(n, -1, cols)[flip][:, :, ::-1].reshape(int(flip.sum()), -1)
-    return images, targets, mask
+    if depth is not None:
+        depth = depth.copy()
+        depth[flip] = depth[flip][:, :, ::-1]
+    return images, targets, mask, depth
 
 
 def random_convolution(images: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
@@ -126,30 +132,53 @@ class Regressor:
         self.optimizer = torch.optim.Adam(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         self.rng = np.random.default_rng(config.seed + 17)
 
-    def step(self, data: Batch, index: np.ndarray) -> float:
+    def step(self, data: Batch, index: np.ndarray) -> tuple[float, float]:
+        """One Adam step on ``data`` rows ``index``; (value loss, depth loss: NaN without ``aux_depth``)."""
+        aux = self.config.aux_depth
+        if aux and data.depth is None:
+            raise RuntimeError("aux_depth is set but the run's data shards hold no depth targets (collected "
+                               "without aux_depth): start a new run")
         images, targets, masks = data.images[index], data.targets[index], data.mask[index]
+        depth = data.depth[index] if aux else None
         if self.config.augment_flip:
-            images, targets, masks = mirror_half(images, targets, masks, self.config.env.grid_cols, self.rng)
+            images, targets, masks, depth = mirror_half(images, targets, masks, self.config.env.grid_cols, self.rng,
+                                                        depth)
         images = random_convolution(images, self.config.augment_random_conv, self.rng)
         images = torch.from_numpy(images).to(self.device)
         target = torch.from_numpy(targets).to(self.device)
         mask = torch.from_numpy(masks).to(self.device)
         self.net.train()
-        loss = masked_mse(self.net(images).flatten(1), target, mask)
+        if depth is None:
+            loss = value_loss = masked_mse(self.net(images).flatten(1), target, mask)
+            depth_loss = torch.tensor(float("nan"))
+        else:
+            values, predicted = self.net.values_and_depth(images)
+            value_loss = masked_mse(values.flatten(1), target, mask)
+            depth_loss = torch.mean((predicted - torch.from_numpy(depth.astype(np.float32)).to(self.device)) ** 2)
+            loss = value_loss + aux * depth_loss
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
-        return float(loss.detach())
+        return float(value_loss.detach()), float(depth_loss.detach())
 
-    def epoch(self, data: Batch) -> tuple[float, int]:
+    @staticmethod
+    def _scalars(losses: list[tuple[float, float]]) -> dict[str, float]:
+        if not losses:
+            return {"losses/value": float("nan")}
+        value, depth = np.mean(np.array(losses), axis=0)
+        return {"losses/value": float(value)} if np.isnan(depth) else {"losses/value": float(value),
+                                                                       "losses/depth": float(depth)}
+
+    def epoch(self, data: Batch) -> tuple[dict[str, float], int]:
+        """One pass over ``data`` in random order: (mean losses by name, gradient steps)."""
         order = self.rng.permutation(len(data))
         losses = [self.step(data, order[i:i + self.config.batch_size]) for i in range(0, len(data), self.config.batch_size)]
-        return float(np.mean(losses)), len(losses)
+        return self._scalars(losses), len(losses)
 
-    def updates(self, data: Batch, count: int) -> float:
+    def updates(self, data: Batch, count: int) -> dict[str, float]:
+        """``count`` steps on random minibatches: mean losses by name."""
         bs = min(self.config.batch_size, len(data))
-        losses = [self.step(data, self.rng.choice(len(data), size=bs, replace=False)) for _ in range(count)]
-        return float(np.mean(losses)) if losses else float("nan")
+        return self._scalars([self.step(data, self.rng.choice(len(data), size=bs, replace=False)) for _ in range(count)])
 
 
 def _trim_metrics(run: RunDir, max_step: int) -> None:
@@ -226,7 +255,7 @@ class _Training:
                                   "phase_name": phase.name}, step=phase.index + 1)
 
     def _store(self, shard: str, result: RolloutResult) -> None:
-        self.store.write(shard, result.images, result.targets, result.mask)
+        self.store.write(shard, result.images, result.targets, result.mask, result.depth)
         self.state.shards.append(shard)
         self.data = self.store.load(self.state.shards, self.config.stage2.replay)
 
@@ -241,9 +270,9 @@ class _Training:
 
     def stage1_epoch(self) -> dict[str, float]:
         assert self.data is not None, "stage 1 data must precede its epochs"
-        loss, steps = self.regressor.epoch(self.data)
+        losses, steps = self.regressor.epoch(self.data)
         self.state.global_step += steps
-        return {"losses/value": loss}
+        return losses
 
     def stage2_round(self, pool: RolloutPool, phase: Phase) -> dict[str, float]:
         config = self.config
@@ -257,11 +286,11 @@ class _Training:
         self.state.next_task += len(tasks)
         self._store(f"stage2-{phase.index:04d}", result)
         assert self.data is not None
-        loss = self.regressor.updates(self.data, config.stage2.updates)
+        losses = self.regressor.updates(self.data, config.stage2.updates)
         self.state.global_step += config.stage2.updates
         self.state.stage2_s += time.perf_counter() - t0
         labelled = result.targets[result.mask]
-        scalars = {"losses/value": loss, "charts/label_mean": float(labelled.mean()),
+        scalars = {**losses, "charts/label_mean": float(labelled.mean()),
                    "perf/env_steps_per_s": result.env_steps / max(collect_s, 1e-9)}
         if result.episode_distances:
             scalars["charts/rollout_distance_m"] = float(np.mean(result.episode_distances))

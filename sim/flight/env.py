@@ -104,7 +104,8 @@ class FlightEnv(GroundTruthQueries, gym.Env):
     :meth:`clearances` (the same widened by the left/right neighbours, edge columns' outer ones
     beyond the image: the depth oracle's and the labels' input), :meth:`ring_distances` (horizontal rays all around), :meth:`depth_oracle_twist` and
     :meth:`map_oracle_twist` (:mod:`.oracles`, on :attr:`oracle_actions`: :attr:`actions` turning only below ``speed_from``), :meth:`get_state` / :meth:`set_state` (branching Monte Carlo rollouts),
-    :meth:`top_down_map`. ``render_enabled = False`` skips the camera in :meth:`step` (the
+    :meth:`top_down_map`, :meth:`camera_depth` (the camera's depth image, m). ``render_enabled = False``
+    skips the camera in :meth:`step` (the
     returned image is the last rendered one, stale; physics, rewards and info are unaffected;
     :meth:`reset` always renders), :meth:`render_now` renders the current state and
     :meth:`render_restyled` the current state under another draw of the appearance groups.

@@ -1,5 +1,5 @@
 """Ground-truth queries of :class:`~.env.FlightEnv`: free distances along the direction grid, clearances,
-horizontal rays all around, the two oracles' Twists and the top-down map.
+horizontal rays all around, the camera's depth image, the two oracles' Twists and the top-down map.
 
 :class:`GroundTruthQueries` is a mixin of ``FlightEnv``; it reads the env's current world (``model``,
 ``data``, ``layout``, ``grid``, ``config``, the oracle action set and the ids ``FlightEnv`` sets when
@@ -36,6 +36,7 @@ class GroundTruthQueries:
     _drone_id: int
     _ray_groups: np.ndarray
     _scene_option: mujoco.MjvOption
+    _renderer: mujoco.Renderer | None
 
     def free_distances(self, across: int = 1) -> np.ndarray:
         """(rows, cols) float32 free distance (m) along each grid direction from the camera.
@@ -60,6 +61,21 @@ class GroundTruthQueries:
             raise RuntimeError("call reset() before clearances()")
         return grid_clearances(self.model, self.data, self._camera_id, self._drone_id, self.grid, self._ray_groups,
                                self.config.max_range, across, self.config.clearance_beyond_fov)
+
+    def camera_depth(self) -> np.ndarray:
+        """(H, W) float32 depth image (m, along the optical axis) of the forward camera at the current
+        state, capped at ``config.max_range``: what the camera sees (visual geoms), undegraded. Rendered on
+        request (also while ``render_enabled`` is False); the observation is not changed."""
+        if self.model is None or self._renderer is None:
+            raise RuntimeError("call reset() before camera_depth()")
+        renderer = self._renderer
+        renderer.update_scene(self.data, camera=self._camera_id, scene_option=self._scene_option)
+        renderer.enable_depth_rendering()
+        try:
+            depth = renderer.render()
+        finally:
+            renderer.disable_depth_rendering()
+        return np.minimum(depth, self.config.max_range).astype(np.float32)
 
     @property
     def camera_id(self) -> int:

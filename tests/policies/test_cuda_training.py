@@ -75,5 +75,5 @@ def test_flight_regression_step_on_cuda() -> None:
     n, side, cells = 16, config.env.image_size, config.env.grid_rows * config.env.grid_cols
     data = Batch(images=rng.integers(0, 255, (n, side, side, 3), dtype=np.uint8),
                  targets=rng.random((n, cells), dtype=np.float32), mask=np.ones((n, cells), bool))
-    loss = regressor.updates(data, 3)
-    assert np.isfinite(loss)
+    losses = regressor.updates(data, 3)
+    assert np.isfinite(losses["losses/value"])

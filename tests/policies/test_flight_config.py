@@ -56,19 +56,27 @@ def test_training_seeds_never_reach_the_held_out_range() -> None:
         assert seeds.max() < config.eval.seed_start and seeds.min() >= 0
 
 
-def test_mirror_half_flips_images_and_grid_columns_together() -> None:
+def test_mirror_half_flips_images_grid_columns_and_depth_maps_together() -> None:
     grid = DirectionGrid(3, 5, 90, 90, 1.0, 0.5, 1.5, 0.1)
     images = np.arange(4 * 8 * 8 * 3, dtype=np.uint8).reshape(4, 8, 8, 3)
     targets = np.tile(np.arange(15, dtype=np.float32), (4, 1))
     mask = np.zeros((4, 15), bool)
     mask[:, 0] = True
-    new_images, new_targets, new_mask = mirror_half(images, targets, mask, 5, np.random.default_rng(1))
+    depth = np.arange(4 * 4 * 4, dtype=np.float16).reshape(4, 4, 4)
+    new_images, new_targets, new_mask, new_depth = mirror_half(images, targets, mask, 5, np.random.default_rng(1),
+                                                               depth)
     flipped = [i for i in range(4) if not np.array_equal(new_images[i], images[i])]
     assert flipped and len(flipped) < 4
+    for i in range(4):
+        np.testing.assert_array_equal(new_depth[i], depth[i][:, ::-1] if i in flipped else depth[i])
     for i in flipped:
         np.testing.assert_array_equal(new_images[i], images[i][:, ::-1])
         np.testing.assert_array_equal(new_targets[i].reshape(3, 5), targets[i].reshape(3, 5)[:, ::-1])
         assert new_mask[i, 4] and not new_mask[i, 0]
+    # without depth maps the same draw flips the same rows
+    again = mirror_half(images, targets, mask, 5, np.random.default_rng(1))
+    np.testing.assert_array_equal(again[0], new_images)
+    assert again[3] is None
     # the grid really is mirror-symmetric: cell (r, c) and (r, cols-1-c) have mirrored twists
     twists = grid.twists().reshape(3, 5, 4)
     np.testing.assert_allclose(twists[:, ::-1, 1], -twists[:, :, 1], atol=1e-6)
