@@ -13,6 +13,7 @@ from flight_readme_support import (  # noqa: E402
 AUX_DEPTH_RUNS = {   # seed -> run
     0: "runs/flight/20261207-054756",
     1: "runs/flight/20261207-060612",
+    2: "runs/flight/20261207-064154",
 }
 SHIPPED = "flight-validation-choice-beyond-fov-seed0.json"
 
@@ -28,49 +29,65 @@ def _target_rows(rows: dict, subset: str) -> dict[str, dict]:
             for kind in ("mean distance", "success rate", "/ ground-truth planner", "/ straight ahead")}
 
 
+def _and(items: list[str]) -> str:
+    return f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def test_depth_head_rows_and_comparisons_are_the_committed_results() -> None:
     text = _paragraph()
     seeds = sorted(AUX_DEPTH_RUNS)
+    assert seeds == [0, 1, 2]
     aux, views = {}, {}
     for seed in seeds:
         name = f"flight-validation-choice-aux-depth-seed{seed}.json"
         row, aux[seed] = validation_choice_row(name, f"two appearances and the depth head, seed {seed}", AUX_DEPTH_RUNS[seed])
         assert row in text, row
         views[seed] = committed(f"flight-validation-choice-appearance-views-seed{seed}.json")
-    cells = {s: {k: cell_text(chosen_policy(rows)[k]) for k in ("heldout-worlds", "heldout-appearance")}
-             for s, rows in (*((f"aux{k}", aux[k]) for k in seeds), *((f"views{k}", views[k]) for k in seeds))}
-    pairs = [f"{cells[f'aux{k}']['heldout-appearance']} against {cells[f'views{k}']['heldout-appearance']} with seed {k}"
-             for k in seeds]
-    assert f"({pairs[0]}, {pairs[1]};" in text
-    gain = [chosen_policy(aux[k])["heldout-appearance"]["mean_distance_m"]
-            - chosen_policy(views[k])["heldout-appearance"]["mean_distance_m"] for k in seeds]
-    assert all(g > 0 for g in gain)                                                   # "farther ... with both seeds"
-    ratios = [_target_rows(aux[k], "heldout-appearance")["/ ground-truth planner"]["value"] for k in seeds]
-    assert f"{ratios[0]:.2f}x and {ratios[1]:.2f}x the ground-truth planner)" in text
-    worlds = [chosen_policy(r)["heldout-worlds"]["mean_distance_m"] for r in (aux[0], views[0], aux[1], views[1])]
-    assert worlds[0] < worlds[1] and worlds[2] > worlds[3]                            # seed 0 less far, seed 1 farther
-    assert (f"seed 0 flies less far ({cells['aux0']['heldout-worlds']} against {cells['views0']['heldout-worlds']}) "
-            f"and seed 1 farther ({cells['aux1']['heldout-worlds']} against {cells['views1']['heldout-worlds']})") in text
-    # every held-out-world target met, every held-out-appearance target but 0.9x the planner
+
+    def policy(rows: dict, subset: str) -> dict:
+        return chosen_policy(rows)[subset]
+
+    def planner(rows: dict, subset: str) -> dict:
+        return rows[f"chosen: policy / ground-truth planner ({subset})"]
+
+    app = [(policy(aux[k], "heldout-appearance"), policy(views[k], "heldout-appearance")) for k in seeds]
+    pairs = [f"{cell_text(a)} against {cell_text(b)} with seed {k}" for k, (a, b) in zip(seeds, app)]
+    assert f"({', '.join(pairs)};" in text
+    gain = [a["mean_distance_m"] - b["mean_distance_m"] for a, b in app]
+    assert all(g > 0 for g in gain)                                                 # "farther ... with all three seeds"
+    new, old = ([f"{planner(r, 'heldout-appearance')['value']:.2f}x" for r in group]
+                for group in ([aux[k] for k in seeds], [views[k] for k in seeds]))
+    assert f"{_and(new)} the ground-truth planner against {_and(old)})" in text
+    worlds = [(policy(aux[k], "heldout-worlds"), policy(views[k], "heldout-worlds")) for k in seeds]
+    delta = [a["mean_distance_m"] - b["mean_distance_m"] for a, b in worlds]
+    assert delta[0] < 0 < delta[1] and delta[2] < 0                                 # seeds 0 and 2 less far, 1 farther
+    assert (f"seeds 0 and 2 fly less far ({cell_text(worlds[0][0])} against {cell_text(worlds[0][1])}, "
+            f"{cell_text(worlds[2][0])} against {cell_text(worlds[2][1])}) and seed 1 farther "
+            f"({cell_text(worlds[1][0])} against {cell_text(worlds[1][1])})") in text
+    assert (f"held-out appearance set ({gain[0]:.1f}, {gain[1]:.1f} and {gain[2]:.1f} m) comes with a mixed result on the "
+            f"held-out worlds ({-delta[0]:.1f} m less, {delta[1]:.1f} m more, {-delta[2]:.1f} m less)") in text
+    # seeds 0 and 1 meet every held-out-world target, seed 2 all but 0.9x; on the held-out appearance set every
+    # target but 0.9x the planner
     for k in seeds:
-        assert all(r["passed"] for r in _target_rows(aux[k], "heldout-worlds").values())
-        appearance = _target_rows(aux[k], "heldout-appearance")
-        assert not appearance["/ ground-truth planner"]["passed"]
-        assert all(r["passed"] for kind, r in appearance.items() if kind != "/ ground-truth planner")
-    planner = [_target_rows(aux[k], "heldout-worlds")["/ ground-truth planner"]["value"] for k in seeds]
-    straight = [_target_rows(aux[k], "heldout-worlds")["/ straight ahead"]["value"] for k in seeds]
-    assert (f"({planner[0]:.2f}x and {planner[1]:.2f}x the ground-truth planner, {straight[0]:.1f}x and "
-            f"{straight[1]:.1f}x straight ahead)") in text
+        for subset in ("heldout-worlds", "heldout-appearance"):
+            targets = _target_rows(aux[k], subset)
+            misses_planner = subset == "heldout-appearance" or k == 2
+            assert targets["/ ground-truth planner"]["passed"] is not misses_planner, (k, subset)
+            assert all(r["passed"] for kind, r in targets.items() if kind != "/ ground-truth planner"), (k, subset)
+    ratio = [_target_rows(aux[k], "heldout-worlds") for k in seeds]
+    assert (f"({ratio[0]['/ ground-truth planner']['value']:.2f}x and {ratio[1]['/ ground-truth planner']['value']:.2f}x "
+            f"the ground-truth planner, {ratio[0]['/ straight ahead']['value']:.1f}x and "
+            f"{ratio[1]['/ straight ahead']['value']:.1f}x straight ahead); seed 2 misses 0.9x there "
+            f"({ratio[2]['/ ground-truth planner']['value']:.2f}x)") in text
     # "the longest any run has flown there", and how far 0.9x the planner is
-    longest = max(chosen_policy(aux[k])["heldout-appearance"]["mean_distance_m"] for k in seeds)
-    every_run = [committed(Path(f).name) for f in glob.glob(str(RESULTS / "flight-validation-choice*.json"))]
-    assert longest == max(chosen_policy(r)["heldout-appearance"]["mean_distance_m"] for r in every_run)
+    longest = max(policy(aux[k], "heldout-appearance")["mean_distance_m"] for k in seeds)
+    every_run = {Path(f).name: committed(Path(f).name) for f in glob.glob(str(RESULTS / "flight-validation-choice*.json"))}
+    assert longest == max(policy(r, "heldout-appearance")["mean_distance_m"] for r in every_run.values())
     gt = aux[0]["chosen: policy mean distance (heldout-worlds)"]["details"]["metrics"]["gt_oracle"]["heldout-appearance"]
     assert (f"{longest:.1f} m is the longest any run has flown there, still short of 0.9x the planner "
             f"({0.9 * gt['mean_distance_m']:.1f} m)") in text
     # the validation mean: the highest of any run, against the shipped run's, within the two-appearance seeds' spread
-    scores = {Path(f).name: best_validation_score(committed(Path(f).name))
-              for f in glob.glob(str(RESULTS / "flight-validation-choice*.json"))}
+    scores = {name: best_validation_score(rows) for name, rows in every_run.items()}
     best = max(scores, key=scores.get)
     assert best == "flight-validation-choice-aux-depth-seed1.json"
     spread = [scores[f"flight-validation-choice-appearance-views-seed{k}.json"] for k in range(3)]
