@@ -3,9 +3,9 @@
 A shard holds ``images`` (N, H, W, 3) uint8 RGB, ``targets`` (N, cells) float32 labels in
 [0, 1] and ``mask`` (N, cells) bool (which cells were labelled: stage 1 labels every cell,
 stage 2 the candidates it flew), and with ``aux_depth`` ``depth`` (N, S, S) float16, the encoded
-coarse depth image of each state (:func:`.network.depth_targets`). Shards are written atomically before the checkpoint that
-lists them, so after a crash the shards a checkpoint names are complete and any other shard is
-an unfinished round (removed on resume and collected again).
+coarse depth image of each state (:func:`.network.depth_targets`). Shards are written atomically
+before the checkpoint that lists them, so after a crash the shards a checkpoint names are complete
+and any other shard is an unfinished round (removed on resume and collected again).
 """
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ class Batch:
         return len(self.images)
 
     def take(self, index: np.ndarray | slice) -> Batch:
+        """The rows ``index`` of every array (depth too, when present)."""
         return Batch(*(None if getattr(self, f.name) is None else getattr(self, f.name)[index] for f in fields(self)))
 
     @staticmethod
