@@ -32,6 +32,15 @@ DEPTH_UPSCALE = 4
 (16 px at the cpu preset's 64 px input)."""
 
 
+def trunk_side(image_size: int, stages: int) -> int:
+    """Side (px) of the value CNN's last feature map: ``image_size`` after ``stages`` stride-2 3x3 convs
+    (padding 1)."""
+    side = image_size
+    for _ in range(stages):
+        side = (side + 1) // 2
+    return side
+
+
 @dataclass(frozen=True)
 class NetworkConfig:
     """Value CNN (see :mod:`.network`): stride-2 stage widths, convs per stage, FC width.
@@ -252,9 +261,7 @@ class FlightTrainConfig:
             raise ValueError(f"appearance_views must be >= 1 (1 = the flown view), got {self.appearance_views}")
         if self.aux_depth < 0:
             raise ValueError(f"aux_depth must be a loss weight >= 0 (0 = off), got {self.aux_depth}")
-        side = self.env.image_size
-        for _ in self.network.channels:
-            side = (side + 1) // 2
+        side = trunk_side(self.env.image_size, len(self.network.channels))
         if self.aux_depth > 0 and self.env.image_size % (DEPTH_UPSCALE * side):
             raise ValueError(f"aux_depth needs env.image_size to be a multiple of the depth map's side "
                              f"{DEPTH_UPSCALE * side} px, got {self.env.image_size}")

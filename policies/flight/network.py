@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from ...sim.flight.actions import ActionSet
-from .config import DEPTH_UPSCALE, INPUT_NORMS
+from .config import DEPTH_UPSCALE, INPUT_NORMS, trunk_side
 
 
 INSTANCE_NORM_FLOOR = 0.01
@@ -71,9 +71,7 @@ class FlightValueNet(nn.Module):
                 layers += [nn.Conv2d(out_ch, out_ch, 3, padding=1), nn.ReLU(inplace=True)]
             in_ch = out_ch
         self.trunk = nn.Sequential(*layers)
-        side = self.image_size
-        for _ in channels:
-            side = (side + 1) // 2
+        side = trunk_side(self.image_size, len(channels))
         self.head = nn.Sequential(
             nn.Flatten(), nn.Linear(in_ch * side * side, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, rows * cols),
         )

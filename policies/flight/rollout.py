@@ -86,7 +86,7 @@ class Worker:
         import torch
 
         from .envs import LazyRenderEnv
-        from .network import build_network, depth_targets
+        from .network import build_network
 
         torch.set_num_threads(1)
         self.config = config
@@ -94,12 +94,12 @@ class Worker:
         self.grid = self.env.grid
         self.net = build_network(config).eval()
         self._torch = torch
-        self._depth_targets = depth_targets
 
     def depth_target(self) -> np.ndarray:
         """(S, S) float16 auxiliary depth target of the current state (``aux_depth``)."""
-        depth = self.env.camera_depth()[None]
-        return self._depth_targets(depth, self.net.depth_side, self.config.env.max_range)[0]
+        from .network import depth_targets
+
+        return depth_targets(self.env.camera_depth()[None], self.net.depth_side, self.config.env.max_range)[0]
 
     # -- policies ------------------------------------------------------------------------
     def load_weights(self, weights: dict[str, np.ndarray]) -> None:

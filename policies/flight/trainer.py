@@ -132,8 +132,8 @@ class Regressor:
         self.optimizer = torch.optim.Adam(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         self.rng = np.random.default_rng(config.seed + 17)
 
-    def step(self, data: Batch, index: np.ndarray) -> tuple[float, float]:
-        """One Adam step on ``data`` rows ``index``; (value loss, depth loss: NaN without ``aux_depth``)."""
+    def step(self, data: Batch, index: np.ndarray) -> dict[str, float]:
+        """One Adam step on ``data`` rows ``index``: ``losses/value`` (and ``losses/depth`` with ``aux_depth``)."""
         aux = self.config.aux_depth
         if aux and data.depth is None:
             raise RuntimeError("aux_depth is set but the run's data shards hold no depth targets (collected "
@@ -149,25 +149,24 @@ class Regressor:
         mask = torch.from_numpy(masks).to(self.device)
         self.net.train()
         if depth is None:
-            loss = value_loss = masked_mse(self.net(images).flatten(1), target, mask)
-            depth_loss = torch.tensor(float("nan"))
+            losses = {"losses/value": masked_mse(self.net(images).flatten(1), target, mask)}
+            loss = losses["losses/value"]
         else:
             values, predicted = self.net.values_and_depth(images)
-            value_loss = masked_mse(values.flatten(1), target, mask)
-            depth_loss = torch.mean((predicted - torch.from_numpy(depth.astype(np.float32)).to(self.device)) ** 2)
-            loss = value_loss + aux * depth_loss
+            losses = {"losses/value": masked_mse(values.flatten(1), target, mask),
+                      "losses/depth": torch.mean((predicted - torch.from_numpy(depth.astype(np.float32)).to(self.device)) ** 2)}
+            loss = losses["losses/value"] + aux * losses["losses/depth"]
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
-        return float(value_loss.detach()), float(depth_loss.detach())
+        return {name: float(value.detach()) for name, value in losses.items()}
 
     @staticmethod
-    def _scalars(losses: list[tuple[float, float]]) -> dict[str, float]:
+    def _scalars(losses: list[dict[str, float]]) -> dict[str, float]:
+        """Each loss's mean over ``losses`` (one dict per step; NaN value loss when there were none)."""
         if not losses:
             return {"losses/value": float("nan")}
-        value, depth = np.mean(np.array(losses), axis=0)
-        return {"losses/value": float(value)} if np.isnan(depth) else {"losses/value": float(value),
-                                                                       "losses/depth": float(depth)}
+        return {name: float(np.mean([step[name] for step in losses])) for name in losses[0]}
 
     def epoch(self, data: Batch) -> tuple[dict[str, float], int]:
         """One pass over ``data`` in random order: (mean losses by name, gradient steps)."""

@@ -300,9 +300,7 @@ class FlightEnv(GroundTruthQueries, gym.Env):
         renderer.update_scene(self.data, camera=self._camera_id, scene_option=self._scene_option)
         rgb = self._degrade(renderer.render())
         if self.config.depth:
-            renderer.enable_depth_rendering()
-            depth = np.clip(renderer.render(), 0.0, MAX_DEPTH).astype(np.float32)
-            renderer.disable_depth_rendering()
+            depth = np.clip(renderer.render_depth(), 0.0, MAX_DEPTH).astype(np.float32)
             obs: Any = {"rgb": rgb, "depth": depth}
         else:
             obs = rgb

@@ -17,6 +17,7 @@ from .grid import DirectionGrid
 from .ground_truth import grid_clearances, grid_free_distances, ring_free_distances
 from .oracles import depth_oracle, map_oracle
 from .render_map import draw_map
+from .rendering import WorldRenderer
 from .world import WorldLayout
 
 ACROSS = 5          # rays per grid cell width of the depth oracle and the labels (free_distances)
@@ -36,7 +37,7 @@ class GroundTruthQueries:
     _drone_id: int
     _ray_groups: np.ndarray
     _scene_option: mujoco.MjvOption
-    _renderer: mujoco.Renderer | None
+    _renderer: WorldRenderer | None
 
     def free_distances(self, across: int = 1) -> np.ndarray:
         """(rows, cols) float32 free distance (m) along each grid direction from the camera.
@@ -68,14 +69,8 @@ class GroundTruthQueries:
         request (also while ``render_enabled`` is False); the observation is not changed."""
         if self.model is None or self._renderer is None:
             raise RuntimeError("call reset() before camera_depth()")
-        renderer = self._renderer
-        renderer.update_scene(self.data, camera=self._camera_id, scene_option=self._scene_option)
-        renderer.enable_depth_rendering()
-        try:
-            depth = renderer.render()
-        finally:
-            renderer.disable_depth_rendering()
-        return np.minimum(depth, self.config.max_range).astype(np.float32)
+        self._renderer.update_scene(self.data, camera=self._camera_id, scene_option=self._scene_option)
+        return np.minimum(self._renderer.render_depth(), self.config.max_range).astype(np.float32)
 
     @property
     def camera_id(self) -> int:

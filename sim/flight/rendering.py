@@ -10,6 +10,7 @@ those ``__init__`` creates) and falls back to a full re-initialisation if they a
 from __future__ import annotations
 
 import mujoco
+import numpy as np
 
 _FONT_SCALE = mujoco.mjtFontScale.mjFONTSCALE_50
 _MAX_GEOM = 1000
@@ -39,3 +40,12 @@ class WorldRenderer(mujoco.Renderer):
         self._mjr_context.readDepthMap = mujoco.mjtDepthMap.mjDEPTH_ZEROFAR
         self._scene = mujoco.MjvScene(model=model, maxgeom=_MAX_GEOM)
         self._model = model
+
+    def render_depth(self) -> np.ndarray:
+        """(H, W) float32 metric depth (m) of the scene last passed to ``update_scene``; the renderer
+        stays in RGB mode afterwards."""
+        self.enable_depth_rendering()
+        try:
+            return self.render()
+        finally:
+            self.disable_depth_rendering()
