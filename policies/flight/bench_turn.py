@@ -10,9 +10,8 @@ threshold is where it crashes. This bench picks the threshold without looking at
    seeds start at ``eval.seed_start`` = 1,000,000), once with the training appearance and once
    dressed in the validation appearance set (``eval.appearance_textures=validation``:
    scikit-image's photographs, disjoint from training and from the held-out images), for every
-   threshold of :data:`THRESHOLDS` and every inference candidate: the network as trained,
-   mirror-averaged (``network.mirror_average=true``) and also averaged over the colour channel
-   orderings (``network.channel_average=true``), each unless it was trained so (all weight-free);
+   threshold of :data:`THRESHOLDS` and every inference candidate: the network as trained and,
+   unless it was trained so, mirror-averaged (``network.mirror_average=true``, weight-free);
 2. the candidate with the longest mean of the two validation mean distances is chosen;
 3. the run's own threshold (as trained) and the chosen candidate then fly the corners bench's
    held-out worlds and held-out appearance set (30 each), with straight ahead, the depth oracle
@@ -52,27 +51,15 @@ def evaluate_at(run: Any, preset: str, turn_below: float, episodes: int, baselin
     return evaluate(run, None, preset, overrides)
 
 
-MIRROR = "network.mirror_average=true"
-CHANNELS = "network.channel_average=true"
-
-
 def inference_candidates(run_config: Any) -> list[list[str]]:
-    """The weight-free settings the validation sweep tries: fixed by the environment, else as trained,
-    mirror-averaged, and mirror- and channel-averaged (each only where training did not set it)."""
+    """The weight-free settings the validation sweep tries: fixed by the environment, else as trained
+    and (unless trained so) mirror-averaged."""
     from .bench_policy import bench_inference_overrides
 
     fixed = bench_inference_overrides()
     if fixed:
         return [fixed]
-    net = run_config.network
-    mirror = [] if net.mirror_average else [MIRROR]
-    both = mirror + ([] if net.channel_average else [CHANNELS])
-    candidates: list[list[str]] = [[]]
-    if mirror:
-        candidates.append(mirror)
-    if both != mirror:
-        candidates.append(both)
-    return candidates
+    return [[]] if run_config.network.mirror_average else [[], ["network.mirror_average=true"]]
 
 
 def candidate_label(turn_below: float, inference: list[str]) -> str:

@@ -49,9 +49,8 @@ class NetworkConfig:
     mean, unit standard deviation: a per-channel gain or offset of the whole image, as a dark or
     tinted texture set gives, does not reach the trunk); mirror_average: average the value grid of
     the image and of its mirror image (grid columns mirrored back), so the policy is left-right
-    symmetric by construction; channel_average: average the value grid over the six orderings of the
-    image's colour channels (the worlds' colours are random, so no ordering is special). Neither has
-    weights, so ``greenroom export`` and ``evaluate`` may switch them on for a trained run.
+    symmetric by construction; it has no weights, so ``greenroom export`` and ``evaluate`` may switch
+    it on for a trained run.
     """
 
     channels: tuple[int, ...] = (16, 32, 64, 64)
@@ -59,7 +58,6 @@ class NetworkConfig:
     hidden: int = 256
     input_norm: str = "none"
     mirror_average: bool = False
-    channel_average: bool = False
 
     def __post_init__(self) -> None:
         if self.input_norm not in INPUT_NORMS:

@@ -112,7 +112,7 @@ EXPORT_OVERRIDES = "env.actions."
 becomes a Twist (inside the ONNX graph, recorded in the contract and the config beside it), and
 :data:`INFERENCE_SETTINGS`. The rest is what the network was trained with."""
 
-INFERENCE_SETTINGS = ("network.mirror_average", "network.channel_average")
+INFERENCE_SETTINGS = ("network.mirror_average",)
 """Network settings without weights, which a trained run may switch at export and evaluation."""
 
 
@@ -131,7 +131,6 @@ def deployment_config(config: FlightTrainConfig, overrides: list[str] | tuple[st
 def with_inference_settings(net: FlightValueNet, config: FlightTrainConfig) -> FlightValueNet:
     """``net`` switched to ``config``'s :data:`INFERENCE_SETTINGS` (an export or evaluation override)."""
     net.mirror_average = bool(config.network.mirror_average)
-    net.channel_average = bool(config.network.channel_average)
     return net
 
 

@@ -8,10 +8,7 @@ column 0 = left); see :mod:`.labels` for the label scale.
 
 Input: ``input_norm`` ``none`` scales pixels to [0, 1]; ``instance`` standardizes each image's
 channels (zero mean, unit standard deviation over the image, floored at 1/100). ``mirror_average``
-averages the scores of the image and of its left-right mirror (grid columns mirrored back);
-``channel_average`` averages them over the six orderings of the image's colour channels (the worlds'
-colours are random, so a channel ordering is as likely as another). Both have no weights, average
-pre-sigmoid scores and combine (12 passes in one batch).
+averages the scores of the image and of its left-right mirror (grid columns mirrored back).
 
 Trunk: ``len(channels)`` stages of [3x3 conv stride 2, ReLU] (+ ``convs_per_stage - 1`` 3x3 conv
 stride 1, ReLU), then a fully connected layer of ``hidden`` units and a linear head with a
@@ -19,9 +16,8 @@ sigmoid. ``aux_depth``: a training-only head on the trunk's last feature map (3x
 pixel shuffle by :data:`DEPTH_UPSCALE`) predicts the camera's depth image, coarsened to
 :attr:`FlightValueNet.depth_side` px a side as :func:`depth_targets` encodes it; the acting graph
 (:meth:`FlightValueNet.forward`, the ONNX export) does not use it. The ``cpu`` preset is a ~0.3 M
-parameter net at 64 px (about 0.1 ms per frame on ONNX Runtime, one thread; the averaging options
-multiply the passes by 2, 6 or 12); ``paper`` is a VGG-like 5-stage trunk with two convs per stage at
-224 px (CAD2RL used an ImageNet VGG-16 trunk, shared/docs/papers.md 2.2, unverified).
+parameter net at 64 px (about 0.1 ms per frame on ONNX Runtime, one thread); ``paper`` is a VGG-like 5-stage trunk with two convs per stage at 224 px
+(CAD2RL used an ImageNet VGG-16 trunk, shared/docs/papers.md 2.2, unverified).
 
 :class:`PolicyGraph` wraps the net for export: values, the argmax cell and its Twist from
 :class:`ActionHead` (the torch transcription of :class:`~greenroom.sim.flight.actions.ActionSet`:
@@ -29,8 +25,6 @@ fixed-speed table lookup in ``cad2rl`` mode; speed from the chosen cell's value 
 place in ``clearance`` mode), all inside the graph.
 """
 from __future__ import annotations
-
-import itertools
 
 import numpy as np
 import torch
@@ -44,9 +38,6 @@ INSTANCE_NORM_FLOOR = 0.01
 """Smallest standard deviation ``input_norm=instance`` divides by (pixel scale [0, 1]): a flat image
 stays flat instead of amplifying its noise."""
 
-CHANNEL_ORDERS = tuple(itertools.permutations(range(3)))
-"""The six orderings of the RGB channels ``channel_average`` averages over (the first is RGB)."""
-
 
 class FlightValueNet(nn.Module):
     """CNN from uint8 RGB images to a grid of direction values.
@@ -59,13 +50,12 @@ class FlightValueNet(nn.Module):
         hidden: units of the fully connected layer.
         input_norm: ``none`` or ``instance`` (per-image channel standardization).
         mirror_average: average the scores of the image and its mirror (no weights: may be switched later).
-        channel_average: average the scores over the six RGB channel orderings (no weights, as mirror_average).
         aux_depth: add the training-only depth head (:meth:`values_and_depth`).
     """
 
     def __init__(self, image_size: int, rows: int, cols: int, channels: tuple[int, ...] = (16, 32, 64, 64),
                  convs_per_stage: int = 1, hidden: int = 256, input_norm: str = "none",
-                 mirror_average: bool = False, aux_depth: bool = False, channel_average: bool = False) -> None:
+                 mirror_average: bool = False, aux_depth: bool = False) -> None:
         super().__init__()
         if image_size < 2 ** len(channels):
             raise ValueError(f"image_size {image_size} px is too small for {len(channels)} stride-2 stages")
@@ -73,7 +63,6 @@ class FlightValueNet(nn.Module):
             raise ValueError(f"input_norm must be one of {', '.join(INPUT_NORMS)}, got {input_norm!r}")
         self.image_size, self.rows, self.cols = int(image_size), int(rows), int(cols)
         self.input_norm, self.mirror_average = input_norm, bool(mirror_average)
-        self.channel_average = bool(channel_average)
         layers: list[nn.Module] = []
         in_ch = 3
         for out_ch in channels:
@@ -102,20 +91,13 @@ class FlightValueNet(nn.Module):
         return x
 
     def logits(self, image: torch.Tensor) -> torch.Tensor:
-        """uint8 (N, H, W, 3) -> float32 (N, rows*cols) pre-sigmoid scores (averaged over the
-        ``mirror_average`` / ``channel_average`` variants when set)."""
+        """uint8 (N, H, W, 3) -> float32 (N, rows*cols) pre-sigmoid scores."""
         x = self._pixels(image)
-        if not (self.mirror_average or self.channel_average):
-            return self.head(self.trunk(x))
-        channels = [x[:, c:c + 1] for c in range(3)]   # slices, not an index list: the ONNX exporter takes them
-        variants = [torch.cat([channels[c] for c in order], 1) for order in CHANNEL_ORDERS] if self.channel_average else [x]
-        count = len(variants)
-        if self.mirror_average:
-            variants += [v.flip(3) for v in variants]
-        scores = self.head(self.trunk(torch.cat(variants))).reshape(len(variants), -1, self.rows, self.cols)
-        if self.mirror_average:
-            scores = torch.cat([scores[:count], scores[count:].flip(3)])
-        return scores.mean(dim=0).reshape(-1, self.rows * self.cols)
+        scores = self.head(self.trunk(x))
+        if not self.mirror_average:
+            return scores
+        mirrored = self.head(self.trunk(x.flip(3))).reshape(-1, self.rows, self.cols).flip(2)
+        return 0.5 * (scores + mirrored.reshape(-1, self.rows * self.cols))
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         """uint8 (N, H, W, 3) RGB -> float32 (N, rows, cols) values in (0, 1)."""
@@ -127,7 +109,7 @@ class FlightValueNet(nn.Module):
         if self.depth_head is None:
             raise RuntimeError("this network has no depth head (built without aux_depth)")
         features = self.trunk(self._pixels(image))
-        if self.mirror_average or self.channel_average:
+        if self.mirror_average:
             values = self(image)
         else:
             values = torch.sigmoid(self.head(features)).reshape(-1, self.rows, self.cols)
@@ -212,4 +194,4 @@ def build_network(config: "object") -> FlightValueNet:
     env, net = config.env, config.network  # type: ignore[attr-defined]
     return FlightValueNet(env.image_size, env.grid_rows, env.grid_cols, tuple(net.channels),
                           net.convs_per_stage, net.hidden, net.input_norm, net.mirror_average,
-                          config.aux_depth > 0, net.channel_average)  # type: ignore[attr-defined]
+                          config.aux_depth > 0)  # type: ignore[attr-defined]

@@ -40,14 +40,6 @@ def best_validation_score(rows: dict) -> float:
     return max(r["details"]["score_m"] for n, r in rows.items() if n.startswith("validation worlds mean distance"))
 
 
-def inference_text(inference: list[str]) -> str:
-    """How a bench evaluated the network, in the README's words."""
-    from greenroom.policies.flight.bench_turn import CHANNELS, MIRROR
-
-    texts = {(): "as trained", (MIRROR,): "mirror-averaged", (MIRROR, CHANNELS): "mirror- and channel-averaged"}
-    return texts[tuple(inference)]
-
-
 def validation_choice_row(name: str, label: str, run: str) -> tuple[str, dict]:
     """The README row of a turn_threshold bench chosen by the validation rule (``| label (`name`) | chosen |
     validation worlds | validation appearance | held-out worlds | held-out appearance |``), after checking
@@ -61,7 +53,7 @@ def validation_choice_row(name: str, label: str, run: str) -> tuple[str, dict]:
     assert details["run"] == run and not details["validation_appearance_seen_in_training"], name
     best = rows[f"validation worlds mean distance ({candidate_label(chosen['value'], details['inference'])})"]
     assert best["details"]["score_m"] == best_validation_score(rows), name
-    how = inference_text(details["inference"])
+    how = "mirror-averaged" if details["inference"] else "as trained"
     policy = chosen_policy(rows)
     return (f"| {label} (`{name}`) | {chosen['value']:g}, {how} | {best['value']:.1f} / "
             f"{100 * best['details']['success_rate']:.0f} | {cell_text(best['details']['validation_appearance'])} | "

@@ -1,6 +1,5 @@
-"""The flight value net's input normalization, mirror averaging and channel averaging: what they
-promise, in torch and through the exported ONNX graph, and the override rules that let a trained run
-switch the weight-free ones on."""
+"""The flight value net's input normalization and mirror averaging: what they promise, in torch and
+through the exported ONNX graph, and the override rules that let a trained run switch mirroring on."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -55,32 +54,9 @@ def test_mirror_average_is_left_right_symmetric() -> None:
         assert not np.allclose(net(images.flip(2)).numpy(), net(images).flip(2).numpy(), atol=1e-4)
 
 
-def test_channel_average_ignores_the_channel_order() -> None:
-    """``channel_average``: any ordering of the colour channels gets the same values (with mirroring
-    as well, which stays exact); it is the mean of the six orderings' scores; off, the order matters."""
-    from greenroom.policies.flight.network import CHANNEL_ORDERS
-
-    config = apply_overrides(FlightTrainConfig.smoke(), ["network.channel_average=true"])
-    torch.manual_seed(0)
-    net = build_network(config).eval()
-    images = torch.from_numpy(_frames(config, 4))
-    swapped = images[..., [2, 0, 1]]
-    with torch.no_grad():
-        np.testing.assert_allclose(net(swapped).numpy(), net(images).numpy(), atol=1e-6)
-        net.channel_average = False
-        each = torch.stack([net.logits(images[..., list(order)]) for order in CHANNEL_ORDERS])
-        assert not np.allclose(net(swapped).numpy(), net(images).numpy(), atol=1e-4)
-        net.channel_average = True
-        np.testing.assert_allclose(net.logits(images).numpy(), each.mean(dim=0).numpy(), atol=1e-5)
-        net.mirror_average = True
-        both = net(images)
-        np.testing.assert_allclose(net(swapped.flip(2)).numpy(), both.flip(2).numpy(), atol=1e-6)
-
-
-def test_all_options_export_with_parity(tmp_path: Path) -> None:
-    """All three options live in the ONNX graph: ONNX Runtime gives the torch values."""
-    config = apply_overrides(FlightTrainConfig.smoke(), ["network.input_norm=instance", "network.mirror_average=true",
-                                                         "network.channel_average=true"])
+def test_both_options_export_with_parity(tmp_path: Path) -> None:
+    """Both options live in the ONNX graph: ONNX Runtime gives the torch values."""
+    config = apply_overrides(FlightTrainConfig.smoke(), ["network.input_norm=instance", "network.mirror_average=true"])
     torch.manual_seed(0)
     net = build_network(config).eval()
     path = export_policy(net, config, tmp_path, _frames(config, 256))
@@ -92,15 +68,13 @@ def test_all_options_export_with_parity(tmp_path: Path) -> None:
 
 
 def test_only_weight_free_settings_change_at_export() -> None:
-    """A trained run may switch ``network.mirror_average`` and ``channel_average`` at export (and
-    evaluation); a setting with weights, or the input normalization it was trained with, may not;
-    bad values are named."""
+    """A trained run may switch ``network.mirror_average`` at export (and evaluation); a setting with
+    weights, or the input normalization it was trained with, may not; bad values are named."""
     config = FlightTrainConfig.smoke()
-    changed = deployment_config(config, ["network.mirror_average=true", "network.channel_average=true",
-                                         "env.actions.turn_below=0.5"])
+    changed = deployment_config(config, ["network.mirror_average=true", "env.actions.turn_below=0.5"])
     assert changed.network.mirror_average and changed.env.actions.turn_below == 0.5
     net = with_inference_settings(build_network(config), changed)
-    assert net.mirror_average and net.channel_average
+    assert net.mirror_average
     for bad in ("network.input_norm=instance", "network.hidden=8"):
         with pytest.raises(ConfigError, match="network.mirror_average"):
             deployment_config(config, [bad])

@@ -90,7 +90,7 @@ def test_smoke_train_export_evaluate_round_trip(runs_dir: Path, monkeypatch: pyt
     assert refused.returncode == 2 and "env.actions.turn_below" in refused.stderr, refused.stderr
     assert not (runs_dir / "bad").exists()
 
-    # the turn-in-place threshold (and mirror and channel averaging) is chosen on validation worlds only, with the
+    # the turn-in-place threshold (and mirror averaging) is chosen on validation worlds only, with the
     # training appearance and the validation appearance set; then both fly the held-out sets
     from greenroom.policies.flight.bench_turn import VALIDATION_SEED_START, bench_turn_threshold, candidate_label
 
@@ -100,7 +100,7 @@ def test_smoke_train_export_evaluate_round_trip(runs_dir: Path, monkeypatch: pyt
     rows = {r.name: r for r in bench_turn_threshold(quick=True)}
     chosen = rows["chosen turn_below"]
     candidates = chosen.details["candidates"]
-    assert len(candidates) == 3 * len(chosen.details["thresholds"])  # as trained, mirror- and also channel-averaged
+    assert len(candidates) == 2 * len(chosen.details["thresholds"])  # as trained and mirror-averaged
     validation = {c: rows[f"validation worlds mean distance ({c})"] for c in candidates}
     for r in validation.values():
         appearance = r.details["validation_appearance"]
