@@ -83,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default RUN/export)")
     p.add_argument("overrides", nargs="*", metavar="key=value",
                    help="deployment settings (flight: the action set, e.g. env.actions.turn_below=0.55, "
-                        "and network.mirror_average=true)")
+                        "network.mirror_average=true and network.average_checkpoints=3)")
 
     p = sub.add_parser("play", help="roll out a policy (or a scripted one) and write a video and plots")
     task_arg(p), preset_arg(p), overrides_arg(p)

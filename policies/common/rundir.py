@@ -146,6 +146,10 @@ def load_weights(target: Any, state: Any, where: str) -> None:
                               f"changed after training? Restore the values the run was trained with") from None
 
 
+KEPT_CHECKPOINTS = 3
+"""Checkpoints a run keeps by default (older ones are removed as new ones are written)."""
+
+
 class RunDir:
     """One training run's directory (see module docstring for the layout)."""
 
@@ -216,7 +220,7 @@ class RunDir:
         atomic_write_json(self.path / "run.json", {**self.read_meta(), **fields})
 
     # -- checkpoints ---------------------------------------------------------------------
-    def save_checkpoint(self, state: Mapping[str, Any], step: int, keep: int = 3) -> Path:
+    def save_checkpoint(self, state: Mapping[str, Any], step: int, keep: int = KEPT_CHECKPOINTS) -> Path:
         """Atomically write ``state`` (anything ``torch.save`` takes) as checkpoint ``step``.
 
         ``latest.pt`` always names a complete checkpoint; older ones beyond ``keep`` are removed.
@@ -243,6 +247,13 @@ class RunDir:
                 return candidate
         found = sorted(self.checkpoint_dir.glob("ckpt-*.pt"))
         return found[-1] if found else None
+
+    def kept_checkpoints(self) -> list[Path]:
+        """The kept checkpoints, oldest first, up to and including the latest (older ones are pruned)."""
+        latest = self.latest_checkpoint()
+        if latest is None:
+            return []
+        return [p for p in sorted(self.checkpoint_dir.glob("ckpt-*.pt")) if p.name <= latest.name]
 
     def load_checkpoint(self, path: Path | None = None) -> dict[str, Any] | None:
         """Load ``path`` or the latest checkpoint (None if the run has none), without running code.

@@ -40,7 +40,7 @@ INFERENCE_ENV = "GREENROOM_BENCH_FLIGHT_INFERENCE"
 
 
 def bench_inference_overrides() -> list[str]:
-    """``$GREENROOM_BENCH_FLIGHT_INFERENCE``: comma-separated settings without weights (the export's
+    """``$GREENROOM_BENCH_FLIGHT_INFERENCE``: comma-separated settings that train nothing (the export's
     ``INFERENCE_SETTINGS``, e.g. ``network.mirror_average=true``) the policy benches evaluate the run with."""
     from .export import INFERENCE_SETTINGS
 

@@ -18,8 +18,9 @@ threshold is where it crashes. This bench picks the threshold without looking at
    and the ground-truth planner on the same action set. PPO is not rerun: its actions (every cell
    at the reference speed, two turns) do not depend on the threshold.
 
-``$GREENROOM_BENCH_FLIGHT_INFERENCE`` (e.g. ``network.mirror_average=true``) fixes the inference
-settings instead (every evaluation uses them; recorded in the details).
+``$GREENROOM_BENCH_FLIGHT_INFERENCE`` (e.g. ``network.average_checkpoints=3``) adds inference
+settings to every evaluation (recorded in the details); when it sets ``network.mirror_average``,
+mirror averaging is not a candidate of its own.
 
 ``--quick``: the smoke preset, two thresholds, 3 episodes.
 """
@@ -52,14 +53,14 @@ def evaluate_at(run: Any, preset: str, turn_below: float, episodes: int, baselin
 
 
 def inference_candidates(run_config: Any) -> list[list[str]]:
-    """The weight-free settings the validation sweep tries: fixed by the environment, else as trained
-    and (unless trained so) mirror-averaged."""
+    """The inference settings the validation sweep tries: the environment's on every candidate; as
+    trained and mirror-averaged, unless the run was trained mirror-averaged or the environment sets it."""
     from .bench_policy import bench_inference_overrides
 
     fixed = bench_inference_overrides()
-    if fixed:
+    if run_config.network.mirror_average or any(item.startswith("network.mirror_average") for item in fixed):
         return [fixed]
-    return [[]] if run_config.network.mirror_average else [[], ["network.mirror_average=true"]]
+    return [fixed, [*fixed, "network.mirror_average=true"]]
 
 
 def candidate_label(turn_below: float, inference: list[str]) -> str:

@@ -50,7 +50,10 @@ class NetworkConfig:
     tinted texture set gives, does not reach the trunk); mirror_average: average the value grid of
     the image and of its mirror image (grid columns mirrored back), so the policy is left-right
     symmetric by construction; it has no weights, so ``greenroom export`` and ``evaluate`` may switch
-    it on for a trained run.
+    it on for a trained run. average_checkpoints: the policy's weights are the element-wise mean of
+    the run's newest N checkpoints (one per stage-2 round) instead of the newest alone; it trains
+    nothing, so ``export`` and ``evaluate`` may set it for a trained run that kept N checkpoints
+    (every run keeps 3, a run trained with a larger N keeps N).
     """
 
     channels: tuple[int, ...] = (16, 32, 64, 64)
@@ -58,12 +61,15 @@ class NetworkConfig:
     hidden: int = 256
     input_norm: str = "none"
     mirror_average: bool = False
+    average_checkpoints: int = 1
 
     def __post_init__(self) -> None:
         if self.input_norm not in INPUT_NORMS:
             raise ValueError(f"network.input_norm must be one of {', '.join(INPUT_NORMS)}, got {self.input_norm!r}")
         if not self.channels or any(c < 1 for c in self.channels):
             raise ValueError(f"network.channels must be positive widths, got {self.channels}")
+        if self.average_checkpoints < 1:
+            raise ValueError(f"network.average_checkpoints must be >= 1, got {self.average_checkpoints}")
         if self.convs_per_stage < 1 or self.hidden < 1:
             raise ValueError(f"network.convs_per_stage and hidden must be >= 1, got {self.convs_per_stage}, {self.hidden}")
 

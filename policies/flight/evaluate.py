@@ -184,9 +184,11 @@ def _policy_controller(run: RunDir | None, onnx: Path | None, config: FlightTrai
     from .export import load_trained_network, with_inference_settings
 
     assert run is not None
-    _, net, checkpoint = load_trained_network(run)
+    averaged = config.network.average_checkpoints
+    _, net, checkpoint = load_trained_network(run, averaged)
     net = with_inference_settings(net, config)   # e.g. eval override network.mirror_average=true
-    return PolicyController(torch_values(net)), f"torch:{checkpoint.get('phase_name', 'latest')}"
+    name = checkpoint.get("phase_name", "latest")
+    return PolicyController(torch_values(net)), f"torch:{name}" if averaged == 1 else f"torch:mean of {averaged} to {name}"
 
 
 def evaluate(run: RunDir | None, onnx: Path | None, preset: str = "cpu", overrides: list[str] | None = None,

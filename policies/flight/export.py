@@ -96,15 +96,38 @@ def recorded_observations(run: RunDir, config: FlightTrainConfig, net: FlightVal
     return np.concatenate(frames)[:count]
 
 
-def load_trained_network(run: RunDir) -> tuple[FlightTrainConfig, FlightValueNet, dict[str, Any]]:
-    """Config, network with the latest checkpoint's weights, and the checkpoint."""
+def load_trained_network(run: RunDir, average_checkpoints: int = 1) -> tuple[FlightTrainConfig, FlightValueNet, dict[str, Any]]:
+    """Config, network with the latest checkpoint's weights (with ``average_checkpoints`` > 1: the
+    mean of the newest checkpoints' weights, :func:`averaged_weights`), and the latest checkpoint."""
     config = load_config(FlightTrainConfig, run.config_path)
     checkpoint = run.load_checkpoint()
     if checkpoint is None:
         raise FileNotFoundError(f"run {run.path} has no checkpoint yet: train it first (greenroom train flight)")
     net = build_network(config)
-    load_weights(net, checkpoint["model"], f"checkpoint {getattr(checkpoint, 'path', run.path)}")
+    if average_checkpoints > 1:
+        load_weights(net, averaged_weights(run, average_checkpoints), f"the mean of {run.path}'s newest checkpoints")
+    else:
+        load_weights(net, checkpoint["model"], f"checkpoint {getattr(checkpoint, 'path', run.path)}")
     return config, net.eval(), checkpoint
+
+
+def averaged_weights(run: RunDir, count: int) -> dict[str, torch.Tensor]:
+    """The element-wise mean of the ``model`` weights of the run's newest ``count`` checkpoints
+    (checkpoint averaging: the ends of the last ``count`` stage-2 rounds). A plain mean of saved
+    state dicts; ``torch.optim.swa_utils.AveragedModel`` averages live modules during training by a
+    running update. ValueError naming the run when it kept fewer, or when they hold different tensors."""
+    paths = run.kept_checkpoints()
+    if len(paths) < count:
+        raise ValueError(f"{run.path}: network.average_checkpoints={count} needs {count} checkpoints, the run kept "
+                         f"{len(paths)} ({', '.join(p.name for p in paths) or 'none'}); runs keep 3, or N when "
+                         f"trained with network.average_checkpoints=N")
+    states = [(path, run.load_checkpoint(path)["model"]) for path in paths[-count:]]
+    newest = states[-1][1]
+    for path, state in states[:-1]:
+        if set(state) != set(newest) or any(state[k].shape != newest[k].shape for k in newest):
+            raise ValueError(f"checkpoint {path} holds other tensors than {paths[-1]}: they cannot be averaged")
+    return {key: torch.stack([state[key] for _, state in states]).mean(dim=0) if value.is_floating_point() else value
+            for key, value in newest.items()}
 
 
 EXPORT_OVERRIDES = "env.actions."
@@ -112,8 +135,8 @@ EXPORT_OVERRIDES = "env.actions."
 becomes a Twist (inside the ONNX graph, recorded in the contract and the config beside it), and
 :data:`INFERENCE_SETTINGS`. The rest is what the network was trained with."""
 
-INFERENCE_SETTINGS = ("network.mirror_average",)
-"""Network settings without weights, which a trained run may switch at export and evaluation."""
+INFERENCE_SETTINGS = ("network.mirror_average", "network.average_checkpoints")
+"""Network settings that train nothing, which a trained run may switch at export and evaluation."""
 
 
 def deployment_config(config: FlightTrainConfig, overrides: list[str] | tuple[str, ...]) -> FlightTrainConfig:
@@ -136,8 +159,8 @@ def with_inference_settings(net: FlightValueNet, config: FlightTrainConfig) -> F
 
 def export_run(run: RunDir, out_dir: Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Path:
     """Export a run's latest checkpoint (``greenroom export RUN [--out DIR] [env.actions.KEY=VALUE ...]``)."""
-    config, net, _ = load_trained_network(run)
-    config = deployment_config(config, overrides)
+    config = deployment_config(load_config(FlightTrainConfig, run.config_path), overrides)
+    _, net, _ = load_trained_network(run, config.network.average_checkpoints)
     net = with_inference_settings(net, config)
     observations = recorded_observations(run, config, net, config.export_observations)
     return export_policy(net, config, Path(out_dir) if out_dir is not None else run.export_dir, observations)

@@ -34,7 +34,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..common.device import pick_device
-from ..common.rundir import MetricsLogger, RunDir, atomic_write_text, load_weights
+from ..common.rundir import KEPT_CHECKPOINTS, MetricsLogger, RunDir, atomic_write_text, load_weights
 from .backends import RolloutPool
 from .config import FlightTrainConfig
 from .dataset import Batch, ShardStore
@@ -251,7 +251,8 @@ class _Training:
         self.state.elapsed_s = time.perf_counter() - self.started
         self.run.save_checkpoint({"model": self.net.state_dict(), "optimizer": self.regressor.optimizer.state_dict(),
                                   "rng": self.regressor.rng.bit_generator.state, "state": self.state.to_dict(),
-                                  "phase_name": phase.name}, step=phase.index + 1)
+                                  "phase_name": phase.name}, step=phase.index + 1,
+                                 keep=max(KEPT_CHECKPOINTS, self.config.network.average_checkpoints))
 
     def _store(self, shard: str, result: RolloutResult) -> None:
         self.store.write(shard, result.images, result.targets, result.mask, result.depth)

@@ -31,9 +31,10 @@ def _paragraph(heading: str) -> str:
     return tour[start:tour.index("The shipped policy (", start)]
 
 
-def every_run() -> dict[str, dict]:
-    """Every committed validation-choice bench file, by name."""
-    return {Path(f).name: committed(Path(f).name) for f in glob.glob(str(RESULTS / "flight-validation-choice*.json"))}
+def every_run(averaged: bool = False) -> dict[str, dict]:
+    """Every committed validation-choice bench file, by name: those without checkpoint averaging, or with it."""
+    names = [Path(f).name for f in glob.glob(str(RESULTS / "flight-validation-choice*.json"))]
+    return {name: committed(name) for name in names if ("-averaged-" in name) is averaged}
 
 
 def _target_rows(rows: dict, subset: str) -> dict[str, dict]:

@@ -90,6 +90,19 @@ def test_smoke_train_export_evaluate_round_trip(runs_dir: Path, monkeypatch: pyt
     assert refused.returncode == 2 and "env.actions.turn_below" in refused.stderr, refused.stderr
     assert not (runs_dir / "bad").exists()
 
+    # checkpoint averaging at export: the graph's weights are the mean of the newest 3 checkpoints'
+    from greenroom.policies.common.rundir import RunDir
+    from greenroom.policies.flight.export import load_trained_network
+
+    averaged = Path(_greenroom(["export", str(run), "--out", str(runs_dir / "averaged"), "network.average_checkpoints=3"],
+                               runs_dir).stdout.strip().splitlines()[-1])
+    _, averaged_net, _ = load_trained_network(RunDir.open(run), average_checkpoints=3)
+    with torch.no_grad():
+        expected = averaged_net(torch.from_numpy(frames)).numpy()
+    np.testing.assert_allclose(FlightRuntimePolicy(averaged).act_batch(frames)[0], expected, atol=1e-5)
+    assert not np.allclose(expected, policy.act_batch(frames)[0], atol=1e-3)   # not the newest checkpoint alone
+    assert yaml.safe_load(averaged.with_suffix(".config.yaml").read_text())["network"]["average_checkpoints"] == 3
+
     # the turn-in-place threshold (and mirror averaging) is chosen on validation worlds only, with the
     # training appearance and the validation appearance set; then both fly the held-out sets
     from greenroom.policies.flight.bench_turn import VALIDATION_SEED_START, bench_turn_threshold, candidate_label
@@ -133,7 +146,7 @@ def test_smoke_train_export_evaluate_round_trip(runs_dir: Path, monkeypatch: pyt
 
 @pytest.mark.slow
 def test_resume_after_sigkill_loses_at_most_one_phase(runs_dir: Path, tmp_path: Path) -> None:
-    overrides = ["stage1.epochs=4", "stage2.iterations=3"]
+    overrides = ["stage1.epochs=4", "stage2.iterations=3", "network.average_checkpoints=5"]   # keeps 5, not 3
     env = {**os.environ, "GREENROOM_RUNS": str(runs_dir)}
     with (tmp_path / "stderr.txt").open("w") as stderr:
         proc = subprocess.Popen(CLI + ["train", "flight", *overrides, "--preset", "smoke"], stdout=subprocess.PIPE,
@@ -166,6 +179,8 @@ def test_resume_after_sigkill_loses_at_most_one_phase(runs_dir: Path, tmp_path: 
     assert shards == sorted(checkpoint["state"]["shards"])
     steps = [int(float(line.split(",")[0])) for line in (run / "metrics.csv").read_text().splitlines()[1:]]
     assert steps == sorted(steps) and len(steps) == total   # one row per phase, no duplicates after resume
+    kept = [p.name for p in sorted((run / "checkpoints").glob("ckpt-*.pt"))]
+    assert kept == [f"ckpt-{phase:09d}.pt" for phase in range(total - 4, total + 1)]   # what averaging 5 needs
 
 
 @pytest.mark.slow
