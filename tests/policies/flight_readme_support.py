@@ -1,6 +1,7 @@
 """Shared helpers of the flight README tests."""
 from __future__ import annotations
 
+import glob
 import json
 from pathlib import Path
 
@@ -14,6 +15,21 @@ def tour_text() -> str:
     readme = (REPO / "README.md").read_text()
     start = readme.index("## Tour: flight")
     return readme[start:readme.index("\n## ", start + 1)]
+
+
+def paragraph(heading: str) -> str:
+    """The tour's paragraph from the bold ``heading`` to the next bold heading or the shipped-policy
+    paragraph, whitespace collapsed."""
+    tour = " ".join(tour_text().split())
+    start = tour.index(f"**{heading}**")
+    ends = [tour.find(marker, start + len(heading) + 4) for marker in ("**", "The shipped policy (")]
+    return tour[start:min(end for end in ends if end >= 0)]
+
+
+def every_run(averaged: bool = False) -> dict[str, dict]:
+    """Every committed validation-choice bench file, by name: those without checkpoint averaging, or with it."""
+    names = [Path(f).name for f in glob.glob(str(RESULTS / "flight-validation-choice*.json"))]
+    return {name: committed(name) for name in names if ("-averaged-" in name) is averaged}
 
 
 def committed(name: str) -> dict[str, dict]:
@@ -53,7 +69,7 @@ def validation_choice_row(name: str, label: str, run: str) -> tuple[str, dict]:
     assert details["run"] == run and not details["validation_appearance_seen_in_training"], name
     best = rows[f"validation worlds mean distance ({candidate_label(chosen['value'], details['inference'])})"]
     assert best["details"]["score_m"] == best_validation_score(rows), name
-    how = "mirror-averaged" if details["inference"] else "as trained"
+    how = "mirror-averaged" if "network.mirror_average=true" in details["inference"] else "as trained"
     policy = chosen_policy(rows)
     return (f"| {label} (`{name}`) | {chosen['value']:g}, {how} | {best['value']:.1f} / "
             f"{100 * best['details']['success_rate']:.0f} | {cell_text(best['details']['validation_appearance'])} | "
