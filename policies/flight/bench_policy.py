@@ -10,7 +10,8 @@
   1 and 2 worker processes, on the same tasks.
 - ``bundled``: the shipped policy ``assets/policies/flight/policy.onnx`` (ONNX Runtime, exactly
   what the ROS node runs) on 30 held-out worlds and the 30 held-out appearance worlds (``--quick``:
-  5), against flying straight, random directions, the depth oracle and the ground-truth planner
+  5; ``$GREENROOM_BENCH_FLIGHT_EPISODES``: another count), against flying straight, random
+  directions, the depth oracle and the ground-truth planner
   (issue 15's target: >= 0.9x the planner) on the same seeds. Its
   README quotes these figures from ``benchmarks/results/flight-bundled.json``.
 - ``corners``: issue 15's targets (whole hallways with corners, both oracles, cad2rl vs the
@@ -38,6 +39,19 @@ BUNDLED_POLICY = Path(__file__).resolve().parents[2] / "assets" / "policies" / "
 
 
 INFERENCE_ENV = "GREENROOM_BENCH_FLIGHT_INFERENCE"
+BUNDLED_EPISODES_ENV = "GREENROOM_BENCH_FLIGHT_EPISODES"
+
+
+def bundled_episodes(quick: bool) -> int:
+    """Episodes per held-out set of the ``bundled`` bench: 5 with ``--quick``, else
+    ``$GREENROOM_BENCH_FLIGHT_EPISODES`` (default 30; seeds from ``eval.seed_start`` on, so a longer
+    run extends the default one); ValueError naming the variable for anything but an integer >= 1."""
+    if quick:
+        return 5
+    raw = os.environ.get(BUNDLED_EPISODES_ENV, "").strip() or "30"
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{BUNDLED_EPISODES_ENV}={raw!r}: give a whole number of episodes per held-out set, >= 1")
+    return int(raw)
 
 
 def bench_inference_overrides() -> list[str]:
@@ -173,7 +187,7 @@ def bench_bundled(quick: bool) -> list[BenchResult]:
 
     if not BUNDLED_POLICY.is_file():
         raise FileNotFoundError(f"{BUNDLED_POLICY}: the bundled flight policy is missing")
-    episodes = 5 if quick else 30
+    episodes = bundled_episodes(quick)
     with tempfile.TemporaryDirectory() as tmp:
         summary = evaluate(None, BUNDLED_POLICY, "cpu", [f"eval.episodes={episodes}",
                                                         "eval.baselines=[straight,random,oracle,gt_oracle]",

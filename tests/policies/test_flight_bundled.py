@@ -72,3 +72,23 @@ def test_readme_names_the_run_and_its_planner_ratios() -> None:
     assert (f"{onnx[0]:.2f}x the ground-truth planner on the held-out worlds and {onnx[1]:.2f}x on the held-out "
             f"appearance set") in text
     assert f"with torch, {torch_ratios[0]:.2f}x and {torch_ratios[1]:.2f}x" in text
+    longer = {r["name"]: r for r in json.loads((RESULTS.parent / "flight-bundled-100.json").read_text())["results"]}
+    ratios = [longer[f"policy / ground-truth planner ({w})"]["value"] for w in held_out]
+    success = [100 * longer[f"policy mean distance ({w})"]["details"]["metrics"]["policy"]["success_rate"] for w in held_out]
+    assert all(longer[f"policy / ground-truth planner ({w})"]["passed"] for w in held_out)
+    assert (f"this file flies {ratios[0]:.2f}x the ground-truth planner on the held-out worlds and {ratios[1]:.2f}x on the "
+            f"held-out appearance set, with {success[0]:.0f} % and {success[1]:.0f} % success") in text
+
+
+def test_bundled_episodes_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``$GREENROOM_BENCH_FLIGHT_EPISODES`` sets the bundled bench's episodes per set; bad values are named."""
+    from greenroom.policies.flight.bench_policy import bundled_episodes
+
+    monkeypatch.delenv("GREENROOM_BENCH_FLIGHT_EPISODES", raising=False)
+    assert (bundled_episodes(quick=False), bundled_episodes(quick=True)) == (30, 5)
+    monkeypatch.setenv("GREENROOM_BENCH_FLIGHT_EPISODES", "100")
+    assert (bundled_episodes(quick=False), bundled_episodes(quick=True)) == (100, 5)
+    for bad in ("0", "-3", "ten", "2.5"):
+        monkeypatch.setenv("GREENROOM_BENCH_FLIGHT_EPISODES", bad)
+        with pytest.raises(ValueError, match="GREENROOM_BENCH_FLIGHT_EPISODES"):
+            bundled_episodes(quick=False)

@@ -97,6 +97,21 @@ def test_bundled_policy_table_is_the_committed_result() -> None:
     assert f"flew {torch_cells[0]} and {torch_cells[1]}, {torch_ratio:.2f}x the planner on the held-out appearance set" in prose
     apart = [abs(own_policy[w]["mean_distance_m"] - metrics[w]["policy"]["mean_distance_m"]) for w in held_out]
     assert f"yet their means differ by {apart[0]:.1f} and {apart[1]:.1f} m" in prose
+    # 100 episodes per set: every target of item 3 on both sets
+    longer = committed("flight-bundled-100.json")
+    cells, planners, straights = [], [], []
+    for w in held_out:
+        m = longer[f"policy mean distance ({w})"]["details"]
+        assert m["episodes"] == 100
+        policy = m["metrics"]["policy"]
+        assert policy["mean_distance_m"] >= 30 and policy["success_rate"] >= 0.5, w
+        assert longer[f"policy / ground-truth planner ({w})"]["passed"] and longer[f"policy / straight-ahead ({w})"]["value"] >= 3
+        cells.append(cell_text(policy))
+        planners.append((longer[f"policy / ground-truth planner ({w})"]["value"], cell_text(m["metrics"]["gt_oracle"])))
+        straights.append(longer[f"policy / straight-ahead ({w})"]["value"])
+    assert (f"the shipped file flies {cells[0]} on the held-out worlds and {cells[1]} on the held-out appearance set, "
+            f"{planners[0][0]:.2f}x and {planners[1][0]:.2f}x the ground-truth planner ({planners[0][1]} and {planners[1][1]}) "
+            f"and {straights[0]:.1f}x and {straights[1]:.1f}x straight ahead: every target of item 3 on both sets") in prose
     for name in ("flight-shipped-trajectories.png", "flight-shipped-bars.png"):
         assert (RESULTS / name).is_file() and f"benchmarks/results/{name}" in prose, name
     assert own["chosen turn_below"]["details"]["run"] == "runs/flight/20261207-060612"
