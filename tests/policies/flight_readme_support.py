@@ -51,6 +51,11 @@ def chosen_policy(rows: dict) -> dict:
     return rows["chosen: policy mean distance (heldout-worlds)"]["details"]["metrics"]["policy"]
 
 
+def planner_distance(rows: dict, world_set: str) -> float:
+    """A turn_threshold bench's ground-truth planner mean distance (m) on ``world_set``."""
+    return rows["chosen: policy mean distance (heldout-worlds)"]["details"]["metrics"]["gt_oracle"][world_set]["mean_distance_m"]
+
+
 def best_validation_score(rows: dict) -> float:
     """A turn_threshold bench's best validation score (m): what its validation rule maximizes."""
     return max(r["details"]["score_m"] for n, r in rows.items() if n.startswith("validation worlds mean distance"))

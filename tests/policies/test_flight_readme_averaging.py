@@ -6,7 +6,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))  # pytest runs with --import-mode=importlib
 from flight_readme_support import (  # noqa: E402
-    best_validation_score, cell_text, chosen_policy, committed, every_run, paragraph, validation_choice_row,
+    best_validation_score, cell_text, chosen_policy, committed, every_run, paragraph, planner_distance,
+    validation_choice_row,
 )
 
 AVERAGED_RUNS = {   # (recipe, seed) -> run; "aux-depth": the depth head (weight 1), "aux-depth3": weight 3
@@ -81,7 +82,7 @@ def test_averaging_rows_and_comparisons_are_the_committed_results() -> None:
                       ("aux-depth", 2): [("heldout-worlds", "/ ground-truth planner"),
                                          ("heldout-appearance", "/ ground-truth planner")]}
     w3s0, w1s1, w1s2 = (pairs[key][0] for key in (("aux-depth3", 0), ("aux-depth", 1), ("aux-depth", 2)))
-    gt = chosen_policy_gt(w3s0, "heldout-appearance")
+    gt = planner_distance(w3s0, "heldout-appearance")
     assert (f"Weight 3 seed 0 misses 0.9x the planner on the held-out appearance set by "
             f"{0.9 * gt - _distance(w3s0, 'heldout-appearance'):.1f} m ({_planner(w3s0, 'heldout-appearance')['value']:.3f}x); "
             f"weight 1 seed 1 misses it there ({_planner(w1s1, 'heldout-appearance')['value']:.2f}x) and weight 1 seed 2 "
@@ -91,11 +92,6 @@ def test_averaging_rows_and_comparisons_are_the_committed_results() -> None:
     weight3 = [a for (recipe, _), (a, _) in pairs.items() if recipe == "aux-depth3"]
     for subset, said in (("heldout-worlds", "on the held-out worlds"), ("heldout-appearance", "on the held-out appearance set")):
         mean = sum(_distance(a, subset) for a in weight3) / len(weight3)
-        ratio = mean / chosen_policy_gt(weight3[0], subset)
+        ratio = mean / planner_distance(weight3[0], subset)
         assert ratio >= 0.9, subset
         assert f"{mean:.1f} m ({ratio:.2f}x" in text and said in text, subset
-
-
-def chosen_policy_gt(rows: dict, subset: str) -> float:
-    """The ground-truth planner's mean distance on ``subset`` in a turn_threshold bench."""
-    return rows["chosen: policy mean distance (heldout-worlds)"]["details"]["metrics"]["gt_oracle"][subset]["mean_distance_m"]
